@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Runs one test tier with node:test: every packages/*/test/<tier>/**/*.test.ts file, TypeScript
+// through tsx, workspace packages resolved to their sources (the "@chat/source" export condition).
+// Integration tests share one broker and start their own nodes, so files run one at a time.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const tier = process.argv[2];
+if (tier !== 'unit' && tier !== 'integration' && tier !== 'e2e') {
+  console.error('usage: run-tests.mjs unit|integration|e2e [filter]');
+  process.exit(2);
+}
+const filter = process.argv[3];
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (p.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const files = [];
+for (const pkg of readdirSync('packages')) {
+  const dir = join('packages', pkg, 'test', tier);
+  if (existsSync(dir)) files.push(...walk(dir));
+}
+const selected = files.filter((f) => !filter || f.includes(filter)).sort();
+if (selected.length === 0) {
+  console.error(`no ${tier} test files found${filter ? ` matching ${filter}` : ''}`);
+  process.exit(1);
+}
+
+const args = [
+  '--conditions=@chat/source',
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${tier === 'unit' ? 2 : 1}`,
+  `--test-timeout=${tier === 'unit' ? 30_000 : 300_000}`,
+  ...selected,
+];
+const res = spawnSync(process.execPath, args, { stdio: 'inherit' });
+process.exit(res.status ?? 1);
