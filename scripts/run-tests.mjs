@@ -3,7 +3,7 @@
 // through tsx, workspace packages resolved to their sources (the "@chat/source" export condition).
 // Integration tests share one broker and start their own nodes, so files run one at a time.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const tier = process.argv[2];

@@ -1,0 +1,56 @@
+// @chat/router — the public door. Everything else lives under src/internal/.
+
+export {
+  type Author,
+  DISPATCH_EVENTS,
+  type DispatchEnvelope,
+  type DispatchEvent,
+  DURABLE_WRITE_TYPES,
+  type DurableWrite,
+  type DurableWriteType,
+  dispatchProblem,
+  durableWriteProblem,
+  isSnowflake,
+  type MessageCreateWrite,
+  type MessageDeleteWrite,
+  type MessageUpdateWrite,
+  PROTOCOL_VERSION,
+} from './internal/envelope.js';
+export {
+  ClosedError,
+  ConfirmTimeoutError,
+  ConnectionLostError,
+  ERROR_CLASSES,
+  InvalidArgumentError,
+  InvalidEnvelopeError,
+  NackError,
+  RouterError,
+  UnavailableError,
+} from './internal/errors.js';
+export { BUCKET_MS, bucketOf, fnv1a32, partitionOf, slotOf } from './internal/hashing.js';
+export type { Logger } from './internal/logger.js';
+export {
+  CHAT_EPOCH_MS,
+  makeSnowflake,
+  parseSnowflake,
+  SnowflakeGenerator,
+  type SnowflakeOptions,
+  type SnowflakeParts,
+  snowflakeAt,
+} from './internal/snowflake.js';
+export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
+export {
+  createRouter,
+  type DeliveryInfo,
+  type DispatchHandler,
+  type DispatchOptions,
+  type DispatchTarget,
+  type DurableDelivery,
+  type DurableHandler,
+  type Granularity,
+  type ResolvedRouterOptions,
+  Router,
+  type RouterOptions,
+  type RouterStats,
+  resolveRouterOptions,
+} from './router.js';

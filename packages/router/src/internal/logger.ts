@@ -1,0 +1,11 @@
+// The logger the router writes to: pino-compatible (object first, message second).
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+const noop = () => {};
+/** Discards everything: the default when the caller injects no logger. */
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };

@@ -1,0 +1,58 @@
+// Names and declaration of the RabbitMQ objects of PROTOCOL.md §2. Declaring is idempotent:
+// the same options declare the same objects; different arguments on an existing queue are a
+// broker error (PRECONDITION_FAILED), which surfaces instead of silently diverging.
+import type { Channel } from 'amqplib';
+
+export interface TopologySpec {
+  prefix: string;
+  partitions: number;
+  /** `x-delivery-limit` of the persist queue. */
+  persistDeliveryLimit: number;
+}
+
+export interface TopologyNames {
+  routeExchanges: readonly string[];
+  persistQueue: string;
+  deadExchange: string;
+  deadQueue: string;
+}
+
+/** Names of the shared objects for a prefix and partition count. */
+export function topologyNames(prefix: string, partitions: number): TopologyNames {
+  return {
+    routeExchanges: Array.from({ length: partitions }, (_, p) => `${prefix}.route.${p}`),
+    persistQueue: `${prefix}.persist`,
+    deadExchange: `${prefix}.dlx`,
+    deadQueue: `${prefix}.persist.dead`,
+  };
+}
+
+/** Name of a gateway process's own queue. */
+export function gatewayQueueName(prefix: string, serverId: string): string {
+  return `${prefix}.gw.${serverId}`;
+}
+
+/** Declares the route exchanges, the persist quorum queue and its dead-letter pair. */
+export async function declareTopology(ch: Channel, spec: TopologySpec): Promise<void> {
+  const names = topologyNames(spec.prefix, spec.partitions);
+  await Promise.all(names.routeExchanges.map((ex) => ch.assertExchange(ex, 'topic', { durable: true })));
+  await ch.assertExchange(names.deadExchange, 'fanout', { durable: true });
+  await ch.assertQueue(names.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await ch.bindQueue(names.deadQueue, names.deadExchange, '');
+  await ch.assertQueue(names.persistQueue, {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': spec.persistDeliveryLimit,
+      'x-dead-letter-exchange': names.deadExchange,
+      // At-least-once dead-lettering: a poison message is never lost between the two queues.
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    },
+  });
+}
+
+/** Declares a gateway's queue: durable so a short broker blip keeps its bindings and backlog, expiring once unused. */
+export async function declareGatewayQueue(ch: Channel, name: string, expiresMs: number): Promise<void> {
+  await ch.assertQueue(name, { durable: true, arguments: { 'x-expires': expiresMs } });
+}

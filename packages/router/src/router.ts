@@ -1,0 +1,751 @@
+// createRouter(): the routing fabric seen by a gateway process or any other Node service.
+// Hashing and topology decide where things go; the binding table decides when the broker is
+// asked to bind; the transport is the only layer that talks AMQP.
+import { EventEmitter } from 'node:events';
+import { Registry } from 'prom-client';
+import { BindingTable } from './internal/bindings.js';
+import {
+  type DispatchEnvelope,
+  type DurableWrite,
+  dispatchProblem,
+  durableWriteProblem,
+  PROTOCOL_VERSION,
+} from './internal/envelope.js';
+import { ClosedError, InvalidArgumentError, InvalidEnvelopeError, UnavailableError } from './internal/errors.js';
+import { partitionOf, slotOf } from './internal/hashing.js';
+import { type Logger, silentLogger } from './internal/logger.js';
+import { createMetrics, type RouterMetrics } from './internal/metrics.js';
+import {
+  declareGatewayQueue,
+  declareTopology,
+  gatewayQueueName,
+  type TopologyNames,
+  topologyNames,
+} from './internal/topology.js';
+import { AmqpTransport, type Channel, type ConsumeMessage, type Session } from './internal/transport-amqp.js';
+
+export type Granularity = 'slot' | 'user';
+
+export interface RouterOptions {
+  /** Broker URL, or one URL per cluster node (tried in turn on reconnect). Default `amqp://guest:guest@127.0.0.1:5672`. */
+  url?: string | readonly string[];
+  /**
+   * This gateway process's id (`[A-Za-z0-9_-]{1,64}`). Required for attach/detach/consume, which
+   * use the queue `<prefix>.gw.<serverId>`. Omit it in services that only publish.
+   */
+  serverId?: string;
+  /** Name prefix of every exchange and queue. Default `chat`. */
+  prefix?: string;
+  /** P, the number of route exchanges. Default 16. */
+  partitions?: number;
+  /** S, the number of slots; a multiple of P. Default 1024. */
+  slots?: number;
+  /** Bind per slot (`s.<slot>`, default) or per user (`u.<userId>`, the seed's design). */
+  granularity?: Granularity;
+  /** `x-expires` of the gateway queue: how long it outlives its last consumer. Default 60,000 ms. */
+  gatewayQueueExpiresMs?: number;
+  /** `x-delivery-limit` of the persist queue before a message is dead-lettered. Default 10. */
+  persistDeliveryLimit?: number;
+  /** Keep a key bound this long after its last detach. Default 0 (unbind at once). */
+  lingerMs?: number;
+  /** Channels used for bind/unbind (one RPC in flight per channel). Default 4. */
+  bindingLanes?: number;
+  /** Unacked deliveries per consumer of the gateway queue. Default 256. */
+  prefetch?: number;
+  /** How long a confirmed publish waits for the broker's ack. Default 10,000 ms. */
+  confirmTimeoutMs?: number;
+  /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
+  outageWaitMs?: number;
+  /** AMQP heartbeat. Default 10 s. */
+  heartbeatSeconds?: number;
+  /** TCP connect timeout. Default 5,000 ms. */
+  connectTimeoutMs?: number;
+  /** First reconnect delay, doubled per attempt with jitter. Default 100 ms. */
+  reconnectInitialDelayMs?: number;
+  /** Cap of the reconnect delay. Default 5,000 ms. */
+  reconnectMaxDelayMs?: number;
+  /** `connection_name` shown by the broker. Default `<prefix>:<serverId or "router">:<pid>`. */
+  connectionName?: string;
+  /** Where metrics are registered. Default: a registry of the router's own (`router.registry`). */
+  registry?: Registry;
+  /** Metric name prefix. Default `chat_router_`. */
+  metricsPrefix?: string;
+  /** pino-compatible logger. Default: silent. */
+  logger?: Logger;
+}
+
+export interface ResolvedRouterOptions {
+  readonly urls: readonly string[];
+  readonly serverId: string | undefined;
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly slots: number;
+  readonly granularity: Granularity;
+  readonly gatewayQueueExpiresMs: number;
+  readonly persistDeliveryLimit: number;
+  readonly lingerMs: number;
+  readonly bindingLanes: number;
+  readonly prefetch: number;
+  readonly confirmTimeoutMs: number;
+  readonly outageWaitMs: number;
+  readonly heartbeatSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly reconnectInitialDelayMs: number;
+  readonly reconnectMaxDelayMs: number;
+  readonly connectionName: string;
+  readonly metricsPrefix: string;
+}
+
+/** Who receives a dispatch: users (routed by their slot or user key) and/or whole slots. */
+export interface DispatchTarget {
+  users?: Iterable<string>;
+  /** Slot numbers; slot granularity only. */
+  slots?: Iterable<number>;
+}
+
+export interface DispatchOptions {
+  /** Wait for the broker's confirm (the dispatch reached the exchanges). Default false. */
+  confirm?: boolean;
+  /** Wait this long for a connection during an outage. Default `outageWaitMs`. */
+  waitMs?: number;
+}
+
+export interface DeliveryInfo {
+  /** `message_id` property: the event id, when the publisher set one. */
+  messageId: string | undefined;
+  redelivered: boolean;
+}
+
+export type DispatchHandler = (envelope: DispatchEnvelope, info: DeliveryInfo) => void | Promise<void>;
+
+/** One message of the persist queue, handed to a durable consumer, which must settle it exactly once. */
+export interface DurableDelivery {
+  envelope: DurableWrite;
+  /** Times the broker delivered it before (quorum `x-delivery-count`), 0 on first delivery. */
+  deliveryCount: number;
+  redelivered: boolean;
+  /** Done: removes it from the queue. */
+  ack(): void;
+  /** Not done: back to the queue (counts toward `x-delivery-limit`). */
+  requeue(): void;
+  /** Poison: moves it to `<prefix>.persist.dead` with the reason, confirmed, then acks it. */
+  deadLetter(reason: string): Promise<void>;
+}
+
+export type DurableHandler = (delivery: DurableDelivery) => void | Promise<void>;
+
+export interface RouterStats {
+  ready: boolean;
+  references: number;
+  boundKeys: number;
+  desiredKeys: number;
+}
+
+interface ConsumerSpec {
+  queue: string;
+  prefetch: number;
+  onMessage: (msg: ConsumeMessage, ch: Channel) => void;
+}
+
+const SERVER_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const DEAD_REASON_HEADER = 'x-chat-dead-reason';
+
+function positiveInt(name: string, value: number, min = 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/** Validates options once and freezes them. */
+export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRouterOptions {
+  const urls = Array.isArray(options.url)
+    ? [...options.url]
+    : [(options.url as string | undefined) ?? 'amqp://guest:guest@127.0.0.1:5672'];
+  if (urls.length === 0) throw new InvalidArgumentError('url must name at least one broker');
+  for (const u of urls) {
+    if (!/^amqps?:\/\//.test(u)) throw new InvalidArgumentError(`url must start with amqp:// or amqps://`);
+  }
+  const prefix = options.prefix ?? 'chat';
+  if (!PREFIX_RE.test(prefix)) throw new InvalidArgumentError(`prefix must be dot-separated [A-Za-z0-9_-] words`);
+  if (options.serverId !== undefined && !SERVER_ID_RE.test(options.serverId)) {
+    throw new InvalidArgumentError('serverId must match [A-Za-z0-9_-]{1,64}');
+  }
+  const partitions = positiveInt('partitions', options.partitions ?? 16);
+  const slots = positiveInt('slots', options.slots ?? 1024);
+  if (slots % partitions !== 0) throw new InvalidArgumentError('slots must be a multiple of partitions');
+  const granularity = options.granularity ?? 'slot';
+  if (granularity !== 'slot' && granularity !== 'user') {
+    throw new InvalidArgumentError(`granularity must be 'slot' or 'user'`);
+  }
+  return Object.freeze({
+    urls: Object.freeze(urls),
+    serverId: options.serverId,
+    prefix,
+    partitions,
+    slots,
+    granularity,
+    gatewayQueueExpiresMs: positiveInt('gatewayQueueExpiresMs', options.gatewayQueueExpiresMs ?? 60_000),
+    persistDeliveryLimit: positiveInt('persistDeliveryLimit', options.persistDeliveryLimit ?? 10),
+    lingerMs: positiveInt('lingerMs', options.lingerMs ?? 0, 0),
+    bindingLanes: positiveInt('bindingLanes', options.bindingLanes ?? 4),
+    prefetch: positiveInt('prefetch', options.prefetch ?? 256),
+    confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
+    outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),
+    heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 0),
+    connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),
+    reconnectInitialDelayMs: positiveInt('reconnectInitialDelayMs', options.reconnectInitialDelayMs ?? 100),
+    reconnectMaxDelayMs: positiveInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 5_000),
+    connectionName: options.connectionName ?? `${prefix}:${options.serverId ?? 'router'}:${process.pid}`,
+    metricsPrefix: options.metricsPrefix ?? 'chat_router_',
+  });
+}
+
+/**
+ * Creates a router and starts connecting. `await router.ready()` before relying on routing.
+ * Events: `ready` (connected, topology declared, every binding and consumer restored),
+ * `disconnect` (Error), `reconnecting` ({attempt, delay, url}).
+ */
+export function createRouter(options: RouterOptions = {}): Router {
+  return new Router(options);
+}
+
+export class Router extends EventEmitter {
+  readonly options: ResolvedRouterOptions;
+  readonly registry: Registry;
+  readonly names: TopologyNames;
+  /** `<prefix>.gw.<serverId>`, when this router serves a gateway. */
+  readonly gatewayQueue: string | undefined;
+  readonly #logger: Logger;
+  readonly #metrics: RouterMetrics;
+  readonly #transport: AmqpTransport;
+  readonly #bindings: BindingTable;
+  readonly #consumers: ConsumerSpec[] = [];
+  /** Channels of the consumers running on the current connection. */
+  #consumerChannels: Channel[] = [];
+  readonly #warnedDrops = new Set<string>();
+  #ready = false;
+  #closed = false;
+  #connectedOnce = false;
+  #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+
+  constructor(options: RouterOptions = {}) {
+    super();
+    this.options = resolveRouterOptions(options);
+    const o = this.options;
+    this.#logger = options.logger ?? silentLogger;
+    this.registry = options.registry ?? new Registry();
+    this.#metrics = createMetrics(this.registry, o.metricsPrefix);
+    this.names = topologyNames(o.prefix, o.partitions);
+    this.gatewayQueue = o.serverId === undefined ? undefined : gatewayQueueName(o.prefix, o.serverId);
+    this.#metrics.ready.set(0);
+    this.#bindings = new BindingTable({
+      lanes: o.bindingLanes,
+      lingerMs: o.lingerMs,
+      onOperation: (op, outcome, err) => {
+        this.#metrics.bindingOps.inc({ op, outcome });
+        if (err) this.#logger.warn({ err: (err as Error).message, op }, 'binding operation failed; will retry');
+      },
+      onChange: () => {
+        this.#metrics.bindings.set(this.#bindings.boundKeys);
+        this.#metrics.attachments.set(this.#bindings.references);
+      },
+    });
+    this.#transport = new AmqpTransport({
+      urls: o.urls,
+      connectionName: o.connectionName,
+      heartbeatSeconds: o.heartbeatSeconds,
+      connectTimeoutMs: o.connectTimeoutMs,
+      reconnectInitialDelayMs: o.reconnectInitialDelayMs,
+      reconnectMaxDelayMs: o.reconnectMaxDelayMs,
+      lanes: o.bindingLanes,
+      logger: this.#logger,
+      setup: (session) => this.#setup(session),
+    });
+    this.#transport.on('ready', () => this.#onReady());
+    this.#transport.on('disconnect', (err: Error) => this.#onDisconnect(err));
+    this.#transport.on('reconnect-scheduled', (info) => this.emit('reconnecting', info));
+    this.#transport.start().catch((err: unknown) => this.#logger.error({ err }, 'router failed to start'));
+  }
+
+  /** True while connected with topology, bindings and consumers restored. */
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  /** Resolves when the router is ready (now, or after the current reconnect). */
+  ready(timeoutMs?: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('router closed'));
+    if (this.#ready) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.#readyWaiters.push(waiter);
+      if (timeoutMs !== undefined) {
+        const timer = setTimeout(() => {
+          this.#readyWaiters = this.#readyWaiters.filter((w) => w !== waiter);
+          reject(new UnavailableError(`router not ready within ${timeoutMs} ms`));
+        }, timeoutMs);
+        timer.unref();
+        const settle = waiter.resolve;
+        waiter.resolve = () => {
+          clearTimeout(timer);
+          settle();
+        };
+      }
+    });
+  }
+
+  /** The slot of a user (PROTOCOL.md §1). */
+  slotOf(userId: string): number {
+    return slotOf(userId, this.options.slots);
+  }
+
+  /** The routing key this router binds for a user: `s.<slot>` or `u.<userId>`. */
+  keyOf(userId: string): string {
+    return this.options.granularity === 'slot' ? `s.${this.slotOf(userId)}` : `u.${userId}`;
+  }
+
+  /** The route exchange that carries a user's key. */
+  exchangeOf(userId: string): string {
+    return this.names.routeExchanges[partitionOf(this.slotOf(userId), this.options.partitions)]!;
+  }
+
+  stats(): RouterStats {
+    return {
+      ready: this.#ready,
+      references: this.#bindings.references,
+      boundKeys: this.#bindings.boundKeys,
+      desiredKeys: this.#bindings.desiredKeys.length,
+    };
+  }
+
+  /**
+   * Adds a reference to the user's key on this gateway's queue. Resolves once the key is bound, so
+   * anything dispatched to the user after that reaches this queue (attach first, then read history:
+   * that order makes RESUME gapless). Two attachments of one key cost one binding; the binding is
+   * restored after every reconnect. During an outage the promise waits for the reconnect.
+   */
+  attach(userId: string): Promise<void> {
+    this.#requireGateway('attach');
+    return this.#bindings.acquire(this.#checkedKey(userId));
+  }
+
+  /** Drops a reference taken by attach(); the last one unbinds the key (after `lingerMs`). Never throws for unknown users. */
+  detach(userId: string): void {
+    this.#requireGateway('detach');
+    this.#bindings.release(this.#checkedKey(userId));
+  }
+
+  /** Resolves when every pending bind/unbind has been applied (or rejects if the connection drops). */
+  bindingsSettled(): Promise<void> {
+    return this.#bindings.settled();
+  }
+
+  /**
+   * Consumes this gateway's queue. Delivery is at-most-once per gateway queue in practice: envelopes
+   * are acked after the handler returns (or its promise settles), a handler that throws is counted and
+   * logged and its envelope dropped; after a connection loss unacked envelopes may come again, so
+   * handlers dedupe by id. Handlers are called in queue order, one call per envelope; malformed
+   * envelopes (bad JSON, unknown type/event, no audience) are counted, logged once per reason and
+   * dropped without reaching the handler. The consumer is restored after every reconnect.
+   */
+  async consume(handler: DispatchHandler): Promise<void> {
+    this.#requireGateway('consume');
+    const queue = this.gatewayQueue!;
+    await this.#addConsumer({
+      queue,
+      prefetch: this.options.prefetch,
+      onMessage: (msg, ch) => {
+        const settle = () => safeAck(ch, msg);
+        const envelope = this.#parse(msg, dispatchProblem);
+        if (envelope === undefined) return settle();
+        this.#metrics.deliveries.inc({ queue: 'gateway' });
+        const info: DeliveryInfo = {
+          messageId: msg.properties.messageId as string | undefined,
+          redelivered: msg.fields.redelivered,
+        };
+        let result: void | Promise<void>;
+        try {
+          result = handler(envelope as DispatchEnvelope, info);
+        } catch (err) {
+          this.#drop('handler_error', err);
+          return settle();
+        }
+        if (result && typeof (result as Promise<void>).then === 'function') {
+          (result as Promise<void>).then(settle, (err: unknown) => {
+            this.#drop('handler_error', err);
+            settle();
+          });
+        } else {
+          settle();
+        }
+      },
+    });
+  }
+
+  /**
+   * Consumes the persist queue (for persisters). At-least-once: a delivery not acked before a
+   * connection loss, or requeued, comes again (with a higher `deliveryCount`) until
+   * `persistDeliveryLimit`, then the broker dead-letters it. Not ordered across consumers.
+   * Envelopes that are not valid JSON or not a durable write are dead-lettered with the reason
+   * and never reach the handler.
+   */
+  async consumeDurable(handler: DurableHandler, options: { prefetch?: number } = {}): Promise<void> {
+    const prefetch = positiveInt('prefetch', options.prefetch ?? 2000);
+    await this.#addConsumer({
+      queue: this.names.persistQueue,
+      prefetch,
+      onMessage: (msg, ch) => {
+        let settled = false;
+        const once = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          fn();
+        };
+        const deadLetter = async (reason: string) => {
+          if (settled) return;
+          await this.#publishDead(msg, reason);
+          once(() => safeAck(ch, msg));
+        };
+        const problem = this.#problemOf(msg, durableWriteProblem);
+        if (problem.reason !== undefined) {
+          this.#drop(problem.reason);
+          deadLetter(problem.reason).catch((err: unknown) => {
+            this.#logger.warn({ err: (err as Error).message }, 'dead-lettering failed; requeueing');
+            once(() => safeNack(ch, msg, true));
+          });
+          return;
+        }
+        this.#metrics.deliveries.inc({ queue: 'persist' });
+        const deliveryCount = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+        const delivery: DurableDelivery = {
+          envelope: problem.value as DurableWrite,
+          deliveryCount,
+          redelivered: msg.fields.redelivered,
+          ack: () => once(() => safeAck(ch, msg)),
+          requeue: () => once(() => safeNack(ch, msg, true)),
+          deadLetter,
+        };
+        try {
+          const r = handler(delivery);
+          if (r && typeof (r as Promise<void>).then === 'function') {
+            (r as Promise<void>).catch((err: unknown) => {
+              this.#logger.error({ err }, 'durable handler failed; requeueing');
+              delivery.requeue();
+            });
+          }
+        } catch (err) {
+          this.#logger.error({ err }, 'durable handler threw; requeueing');
+          delivery.requeue();
+        }
+      },
+    });
+  }
+
+  /**
+   * Durable write: publishes to `<prefix>.persist` (persistent, publisher confirms). Resolves only
+   * when the broker confirmed it, i.e. a quorum of the queue's replicas has it. At-least-once: on
+   * `ConfirmTimeoutError` or `ConnectionLostError` it may or may not be stored, so retry with the
+   * same envelope (same `id`): the persister stores by id, so a repeat is harmless. During an outage
+   * it waits up to `outageWaitMs` for the reconnect, then rejects with `UnavailableError` (retryable).
+   * `NackError` means the broker refused it. Writes from one caller are confirmed in publish order
+   * but the persister does not promise order across writes.
+   */
+  async durableWrite(envelope: DurableWrite): Promise<void> {
+    const problem = durableWriteProblem(envelope);
+    if (problem) throw new InvalidEnvelopeError(`invalid durable write: ${problem}`);
+    const body = Buffer.from(JSON.stringify(envelope));
+    const session = await this.#session(this.options.outageWaitMs);
+    const started = performance.now();
+    try {
+      await session.publishConfirmed(
+        '',
+        this.names.persistQueue,
+        body,
+        this.#props(envelope.type, envelope.id, true),
+        this.options.confirmTimeoutMs,
+      );
+      this.#metrics.confirmSeconds.observe({ kind: 'durable' }, (performance.now() - started) / 1000);
+      this.#metrics.publishes.inc({ kind: 'durable', outcome: 'ok' });
+    } catch (err) {
+      this.#metrics.publishes.inc({ kind: 'durable', outcome: (err as { code?: string }).code ?? 'error' });
+      throw err;
+    }
+  }
+
+  /**
+   * Dispatch: delivers an envelope to every gateway queue bound to one of the target keys.
+   * Costs one publish per partition touched (extra keys ride in `CC`); a gateway queue matched by
+   * several keys receives one copy. At-most-once (ephemeral): not persisted by the broker; with
+   * `confirm: true` it resolves once the broker has routed it. Ordered per partition from one
+   * publisher. Resolves with the number of publishes issued (0 when the target is empty).
+   */
+  async dispatch(envelope: DispatchEnvelope, target: DispatchTarget, options: DispatchOptions = {}): Promise<number> {
+    const problem = dispatchProblem(envelope);
+    if (problem) throw new InvalidEnvelopeError(`invalid dispatch: ${problem}`);
+    const groups = this.#groupByPartition(target);
+    if (groups.size === 0) return 0;
+    const body = Buffer.from(JSON.stringify(envelope));
+    const data = envelope.data as { id?: unknown } | null;
+    const id = data && typeof data === 'object' && typeof data.id === 'string' ? data.id : undefined;
+    const session = await this.#session(options.waitMs ?? this.options.outageWaitMs);
+    const kind = 'dispatch';
+    const started = performance.now();
+    try {
+      const sends: Promise<void>[] = [];
+      for (const [partition, keys] of groups) {
+        const props = this.#props('dispatch', id, false);
+        if (keys.length > 1) props.CC = keys.slice(1);
+        const exchange = this.names.routeExchanges[partition]!;
+        sends.push(
+          options.confirm
+            ? session.publishConfirmed(exchange, keys[0]!, body, props, this.options.confirmTimeoutMs)
+            : session.publish(exchange, keys[0]!, body, props),
+        );
+      }
+      await Promise.all(sends);
+      if (options.confirm) this.#metrics.confirmSeconds.observe({ kind }, (performance.now() - started) / 1000);
+      this.#metrics.publishes.inc({ kind, outcome: 'ok' }, groups.size);
+      return groups.size;
+    } catch (err) {
+      this.#metrics.publishes.inc({ kind, outcome: (err as { code?: string }).code ?? 'error' });
+      throw err;
+    }
+  }
+
+  /**
+   * Graceful end of a gateway: stops consuming, unbinds every key, then deletes the gateway queue
+   * (unbinding first avoids RabbitMQ #12926, where deleting a queue with thousands of bindings can
+   * stall confirms), then closes. Envelopes still in the queue are dropped with it.
+   */
+  async drain(): Promise<void> {
+    if (this.#closed) return;
+    if (this.gatewayQueue !== undefined && this.#ready) {
+      const session = this.#transport.session;
+      this.#consumers.length = 0;
+      this.#bindings.releaseAll();
+      try {
+        // Stop consuming first so that deleting the queue is not mistaken for a broker-side cancel.
+        if (session) await Promise.all(this.#consumerChannels.splice(0).map((ch) => session.closeChannel(ch)));
+        await this.#bindings.settled();
+        if (session && !session.closed) await session.control.deleteQueue(this.gatewayQueue);
+      } catch (err) {
+        this.#logger.warn({ err: (err as Error).message }, 'drain could not unbind or delete the gateway queue');
+      }
+    }
+    await this.close();
+  }
+
+  /** Closes the connection. Pending attaches and ready() waits reject with `ClosedError`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#setReady(false);
+    this.#bindings.close();
+    for (const w of this.#readyWaiters.splice(0)) w.reject(new ClosedError('router closed'));
+    await this.#transport.close();
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  async #setup(session: Session): Promise<void> {
+    const o = this.options;
+    this.#consumerChannels = [];
+    await declareTopology(session.control, {
+      prefix: o.prefix,
+      partitions: o.partitions,
+      persistDeliveryLimit: o.persistDeliveryLimit,
+    });
+    if (this.gatewayQueue !== undefined) {
+      await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
+      const queue = this.gatewayQueue;
+      await this.#bindings.reconcile({
+        bind: (key, lane) => session.bind(queue, this.#exchangeOfKey(key), key, lane),
+        unbind: (key, lane) => session.unbind(queue, this.#exchangeOfKey(key), key, lane),
+      });
+    }
+    for (const spec of this.#consumers) await this.#startConsumer(session, spec);
+  }
+
+  #onReady(): void {
+    if (this.#closed) return;
+    if (this.#connectedOnce) this.#metrics.reconnects.inc();
+    this.#connectedOnce = true;
+    this.#setReady(true);
+    this.#logger.info({ url: this.#transport.currentUrl.replace(/\/\/[^@]*@/, '//') }, 'router ready');
+    for (const w of this.#readyWaiters.splice(0)) w.resolve();
+    this.emit('ready');
+  }
+
+  #onDisconnect(err: Error): void {
+    this.#setReady(false);
+    this.#bindings.detachExecutor();
+    this.#logger.warn({ err: err.message }, 'router disconnected; reconnecting');
+    this.emit('disconnect', err);
+  }
+
+  #setReady(ready: boolean): void {
+    this.#ready = ready;
+    this.#metrics.ready.set(ready ? 1 : 0);
+  }
+
+  async #session(waitMs: number): Promise<Session> {
+    if (this.#closed) throw new ClosedError('router closed');
+    if (!this.#ready) await this.ready(waitMs);
+    const session = this.#transport.session;
+    if (!session || session.closed) throw new UnavailableError('no broker connection');
+    return session;
+  }
+
+  async #addConsumer(spec: ConsumerSpec): Promise<void> {
+    if (this.#closed) throw new ClosedError('router closed');
+    this.#consumers.push(spec);
+    const session = this.#transport.session;
+    // Not ready: the next setup starts it along with the others.
+    if (this.#ready && session && !session.closed) await this.#startConsumer(session, spec);
+  }
+
+  async #startConsumer(session: Session, spec: ConsumerSpec): Promise<void> {
+    const ch = await session.openConsumerChannel(spec.prefetch);
+    this.#consumerChannels.push(ch);
+    await ch.consume(spec.queue, (msg) => {
+      if (msg === null) {
+        // The broker cancelled us (queue deleted or node gone): rebuild everything.
+        this.#logger.warn({ queue: spec.queue }, 'consumer cancelled by the broker; recycling the connection');
+        session.recycle();
+        return;
+      }
+      spec.onMessage(msg, ch);
+    });
+  }
+
+  #problemOf(
+    msg: ConsumeMessage,
+    check: (v: unknown) => string | undefined,
+  ): { reason: string; value?: undefined } | { reason: undefined; value: unknown } {
+    let value: unknown;
+    try {
+      value = JSON.parse(msg.content.toString('utf8'));
+    } catch {
+      return { reason: 'invalid_json' };
+    }
+    const reason = check(value);
+    return reason === undefined ? { reason: undefined, value } : { reason };
+  }
+
+  #parse(msg: ConsumeMessage, check: (v: unknown) => string | undefined): unknown {
+    const r = this.#problemOf(msg, check);
+    if (r.reason !== undefined) {
+      this.#drop(r.reason);
+      return undefined;
+    }
+    return r.value;
+  }
+
+  #drop(reason: string, err?: unknown): void {
+    this.#metrics.dropped.inc({ reason });
+    const fields = { reason, err: err instanceof Error ? err.message : err };
+    if (this.#warnedDrops.has(reason)) this.#logger.debug(fields, 'envelope dropped');
+    else {
+      this.#warnedDrops.add(reason);
+      this.#logger.warn(fields, 'envelope dropped (further drops for this reason are logged at debug)');
+    }
+  }
+
+  async #publishDead(msg: ConsumeMessage, reason: string): Promise<void> {
+    const session = await this.#session(this.options.outageWaitMs);
+    const headers = { ...(msg.properties.headers ?? {}), [DEAD_REASON_HEADER]: reason };
+    await session.publishConfirmed(
+      this.names.deadExchange,
+      '',
+      msg.content,
+      { ...msg.properties, headers, persistent: true } as never,
+      this.options.confirmTimeoutMs,
+    );
+  }
+
+  #props(type: string, id: string | undefined, persistent: boolean) {
+    return {
+      contentType: 'application/json',
+      messageId: id,
+      timestamp: Math.floor(Date.now() / 1000),
+      type,
+      persistent,
+      headers: { v: PROTOCOL_VERSION },
+    } as {
+      contentType: string;
+      messageId?: string;
+      timestamp: number;
+      type: string;
+      persistent: boolean;
+      headers: Record<string, unknown>;
+      CC?: string[];
+    };
+  }
+
+  #groupByPartition(target: DispatchTarget): Map<number, string[]> {
+    const { slots: S, granularity } = this.options;
+    const keys = new Set<string>();
+    for (const user of target.users ?? []) {
+      keys.add(this.#checkedKey(user));
+    }
+    for (const slot of target.slots ?? []) {
+      if (granularity !== 'slot') throw new InvalidArgumentError('dispatch to slots needs slot granularity');
+      if (!Number.isInteger(slot) || slot < 0 || slot >= S)
+        throw new InvalidArgumentError(`slot out of range: ${slot}`);
+      keys.add(`s.${slot}`);
+    }
+    const groups = new Map<number, string[]>();
+    for (const key of keys) {
+      const p = this.#partitionOfKey(key);
+      const list = groups.get(p);
+      if (list) list.push(key);
+      else groups.set(p, [key]);
+    }
+    return groups;
+  }
+
+  #partitionOfKey(key: string): number {
+    const { slots, partitions } = this.options;
+    const slot = key.startsWith('s.') ? Number(key.slice(2)) : slotOf(key.slice(2), slots);
+    return partitionOf(slot, partitions);
+  }
+
+  #exchangeOfKey(key: string): string {
+    return this.names.routeExchanges[this.#partitionOfKey(key)]!;
+  }
+
+  #checkedKey(userId: string): string {
+    if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128) {
+      throw new InvalidArgumentError('userId must be a non-empty string of at most 128 characters');
+    }
+    // In user granularity the id becomes a topic word: a dot would split it and `*`/`#` would
+    // bind a wildcard that receives other users' traffic.
+    if (this.options.granularity === 'user' && /[.*#]/.test(userId)) {
+      throw new InvalidArgumentError('userId must not contain ".", "*" or "#" in user granularity');
+    }
+    return this.keyOf(userId);
+  }
+
+  #requireGateway(op: string): void {
+    if (this.gatewayQueue === undefined) throw new InvalidArgumentError(`${op}() needs the serverId option`);
+    if (this.#closed) throw new ClosedError('router closed');
+  }
+}
+
+function safeAck(ch: Channel, msg: ConsumeMessage): void {
+  try {
+    ch.ack(msg);
+  } catch {
+    // The channel is gone with its connection; the broker requeues the message itself.
+  }
+}
+
+function safeNack(ch: Channel, msg: ConsumeMessage, requeue: boolean): void {
+  try {
+    ch.nack(msg, false, requeue);
+  } catch {
+    // As above: the broker requeues unacked messages of a closed channel.
+  }
+}

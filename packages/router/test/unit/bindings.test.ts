@@ -1,0 +1,139 @@
+// The binding table against a recording executor: the broker's answers are released by the
+// test, so the order of operations and coalescing can be asserted exactly. Real bindings are
+// covered by the integration tests.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BindingTable } from '../../src/internal/bindings.js';
+
+class RecordingExecutor {
+  readonly ops: string[] = [];
+  readonly pending: Array<{ op: string; done: () => void; fail: (e: Error) => void }> = [];
+  auto = true;
+  bind(key: string, lane: number) {
+    return this.#op(`bind ${key}`, lane);
+  }
+  unbind(key: string, lane: number) {
+    return this.#op(`unbind ${key}`, lane);
+  }
+  #op(op: string, _lane: number): Promise<void> {
+    this.ops.push(op);
+    if (this.auto) return Promise.resolve();
+    return new Promise((done, fail) => this.pending.push({ op, done, fail }));
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+async function connected(table: BindingTable, exec: RecordingExecutor) {
+  await table.reconcile(exec);
+}
+
+describe('BindingTable', () => {
+  it('two references to one key cost one bind, and one unbind after the last release', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 4, lingerMs: 0 });
+    await connected(table, exec);
+    await Promise.all([table.acquire('s.1'), table.acquire('s.1')]);
+    assert.deepEqual(exec.ops, ['bind s.1']);
+    table.release('s.1');
+    await tick();
+    await table.settled();
+    assert.deepEqual(exec.ops, ['bind s.1'], 'one reference left: still bound');
+    table.release('s.1');
+    await tick();
+    await table.settled();
+    assert.deepEqual(exec.ops, ['bind s.1', 'unbind s.1']);
+    assert.equal(table.boundKeys, 0);
+    assert.equal(table.references, 0);
+  });
+
+  it('an attach and detach in the same turn issue nothing', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 4, lingerMs: 0 });
+    await connected(table, exec);
+    const p = table.acquire('s.9');
+    table.release('s.9');
+    await tick();
+    await table.settled();
+    assert.deepEqual(exec.ops, []);
+    // The attach promise still settles (the key was wanted, then not), so nobody waits forever.
+    assert.equal(await Promise.race([p.then(() => 'settled'), sleep(50).then(() => 'pending')]), 'settled');
+  });
+
+  it('a detach followed by a re-attach within the linger keeps the binding without any operation', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 2, lingerMs: 100 });
+    await connected(table, exec);
+    await table.acquire('u.alice');
+    table.release('u.alice');
+    await sleep(20);
+    await table.acquire('u.alice');
+    await sleep(150);
+    await table.settled();
+    assert.deepEqual(exec.ops, ['bind u.alice']);
+    table.release('u.alice');
+    await sleep(150);
+    await table.settled();
+    assert.deepEqual(exec.ops, ['bind u.alice', 'unbind u.alice']);
+  });
+
+  it('runs one operation per key at a time and ends in the last wanted state', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 1, lingerMs: 0 });
+    await connected(table, exec);
+    exec.auto = false;
+    const attached = table.acquire('s.5');
+    await tick();
+    assert.deepEqual(exec.ops, ['bind s.5']);
+    table.release('s.5'); // while the bind is in flight
+    await tick();
+    assert.equal(exec.pending.length, 1, 'no second operation while the first is in flight');
+    exec.pending.shift()!.done();
+    await tick();
+    await tick();
+    assert.deepEqual(exec.ops, ['bind s.5', 'unbind s.5']);
+    exec.pending.shift()!.done();
+    await table.settled();
+    assert.equal(table.boundKeys, 0);
+    void attached;
+  });
+
+  it('after a reconnect, re-binds every wanted key and unbinds keys released during the outage', async () => {
+    const exec1 = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 4, lingerMs: 0 });
+    await connected(table, exec1);
+    await Promise.all([table.acquire('s.1'), table.acquire('s.2'), table.acquire('s.3')]);
+    table.detachExecutor(); // connection lost
+    table.release('s.2');
+    const pendingAttach = table.acquire('s.4');
+    await tick();
+    const exec2 = new RecordingExecutor();
+    await table.reconcile(exec2);
+    await pendingAttach;
+    assert.deepEqual(exec2.ops.sort(), ['bind s.1', 'bind s.3', 'bind s.4', 'unbind s.2']);
+    assert.equal(table.boundKeys, 3);
+  });
+
+  it('retries a failed operation on the same connection', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 1, lingerMs: 0, retryDelayMs: 10 });
+    await connected(table, exec);
+    exec.auto = false;
+    const attached = table.acquire('s.7');
+    await tick();
+    exec.pending.shift()!.fail(new Error('channel busy'));
+    await sleep(30);
+    assert.deepEqual(exec.ops, ['bind s.7', 'bind s.7']);
+    exec.pending.shift()!.done();
+    await attached;
+    assert.ok(table.isBound('s.7'));
+  });
+
+  it('close rejects attaches that are still waiting', async () => {
+    const table = new BindingTable({ lanes: 1, lingerMs: 0 });
+    const attached = table.acquire('s.1'); // no executor yet: waits
+    table.close();
+    await assert.rejects(attached, /closed/);
+  });
+});
