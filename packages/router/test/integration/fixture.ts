@@ -1,0 +1,72 @@
+// Shared set-up for the router's integration tests: routers on a unique name prefix against a
+// real broker, closed and cleaned up after each test.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  createRouter,
+  gatewayQueueName,
+  partitionOf,
+  type Router,
+  type RouterOptions,
+  slotOf,
+  topologyNames,
+} from '@chat/router';
+import { amqpUrl, deleteByPrefix, uniquePrefix } from '@chat/testkit';
+
+export interface RouterFixture {
+  prefix: string;
+  url: string | string[];
+  make(options?: RouterOptions): Router;
+  cleanup(): Promise<void>;
+}
+
+export function routerFixture(defaults: RouterOptions & { label?: string } = {}): RouterFixture {
+  const { label, ...routerDefaults } = defaults;
+  const prefix = uniquePrefix(label ?? 'router');
+  const url = (routerDefaults.url as string | string[] | undefined) ?? amqpUrl();
+  const routers: Router[] = [];
+  const serverIds = new Set<string>();
+  return {
+    prefix,
+    url,
+    make(options = {}) {
+      const router = createRouter({ url, prefix, reconnectMaxDelayMs: 1000, ...routerDefaults, ...options });
+      routers.push(router);
+      if (router.options.serverId) serverIds.add(router.options.serverId);
+      return router;
+    },
+    async cleanup() {
+      await Promise.all(routers.map((r) => r.close()));
+      const first = routers[0];
+      if (!first) return;
+      const names = topologyNames(prefix, first.options.partitions);
+      await deleteByPrefix(Array.isArray(url) ? url[0]! : url, prefix, {
+        queues: [names.persistQueue, names.deadQueue, ...[...serverIds].map((id) => gatewayQueueName(prefix, id))],
+        exchanges: [...names.routeExchanges, names.deadExchange],
+      });
+    },
+  };
+}
+
+/** Polls until `predicate` is true, or throws after `timeoutMs` with `what` in the message. */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Users whose slots (S, P given) fall into distinct partitions, `count` of them. */
+export function usersInDistinctPartitions(count: number, slots = 1024, partitions = 16, seed = 'user'): string[] {
+  const seen = new Set<number>();
+  const users: string[] = [];
+  for (let i = 0; users.length < count; i++) {
+    const u = `${seed}${i}`;
+    const p = partitionOf(slotOf(u, slots), partitions);
+    if (!seen.has(p)) {
+      seen.add(p);
+      users.push(u);
+    }
+  }
+  return users;
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { createRouter, type DurableWrite, type Router } from '@chat/router';
+import { closeClientConnections, useAmqpLeakCheck } from '@chat/testkit';
+import { type RouterFixture, routerFixture, waitFor } from './fixture.js';
+
+useAmqpLeakCheck();
+
+export function createWrite(n: number): DurableWrite {
+  return {
+    v: 1,
+    type: 'message.create',
+    id: String(300000000000000000n + BigInt(n)),
+    channel_id: 'c-recovery',
+    author: { id: 'u1', username: 'one' },
+    content: `message ${n}`,
+    timestamp: new Date().toISOString(),
+  };
+}
+
+/** Writes `total` messages, `concurrency` at a time; records which ones the broker confirmed. */
+export async function writeStream(router: Router, total: number, concurrency: number, confirmed: Set<string>) {
+  let next = 0;
+  const failures: string[] = [];
+  async function worker() {
+    while (next < total) {
+      const w = createWrite(next++);
+      try {
+        await router.durableWrite(w);
+        confirmed.add(w.id);
+      } catch (err) {
+        const e = err as { code?: string; retryable?: boolean };
+        assert.ok(e.retryable, `only retryable errors during an outage, got ${e.code}`);
+        failures.push(e.code ?? 'unknown');
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return failures;
+}
+
+/** Drains the persist queue and counts each id. */
+export async function readAll(router: Router, expectedAtLeast: number, quietMs = 1000): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let last = Date.now();
+  await router.consumeDurable((d) => {
+    counts.set(d.envelope.id, (counts.get(d.envelope.id) ?? 0) + 1);
+    last = Date.now();
+    d.ack();
+  });
+  await waitFor(() => counts.size >= expectedAtLeast && Date.now() - last > quietMs, 'the queue to drain', 60_000);
+  return counts;
+}
+
+describe('recovery after the broker closes the connections', () => {
+  let fx: RouterFixture;
+  afterEach(async () => fx.cleanup());
+
+  it('the router reconnects, every attachment routes again, the consumer resumes, and no confirmed durable write is lost', async () => {
+    fx = routerFixture({ label: 'recovery', outageWaitMs: 10_000 });
+    const gw = fx.make({ serverId: 'gw1' });
+    const svc = fx.make();
+    await Promise.all([gw.ready(), svc.ready()]);
+    const received = new Set<string>();
+    await gw.consume((env) => {
+      for (const u of env.to ?? []) received.add(u);
+    });
+    const users = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    await Promise.all(users.map((u) => gw.attach(u)));
+    const boundBefore = gw.stats().boundKeys;
+
+    let disconnects = 0;
+    gw.on('disconnect', () => disconnects++);
+    const confirmed = new Set<string>();
+    const stream = writeStream(svc, 3000, 20, confirmed);
+    // Kill every connection of this test twice while the stream runs.
+    await waitFor(() => confirmed.size > 300, 'the stream to get going');
+    assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
+    await waitFor(() => gw.isReady && svc.isReady, 'reconnect', 20_000);
+    await waitFor(() => confirmed.size > 1500, 'the stream to continue', 30_000);
+    assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
+    const failures = await stream;
+    await Promise.all([gw.ready(20_000), svc.ready(20_000)]);
+    assert.ok(disconnects >= 2, 'the gateway saw both disconnects');
+    assert.match(await gw.registry.getSingleMetricAsString('chat_router_reconnects_total'), /reconnects_total \d+/);
+
+    // Every attachment routes again, through the restored consumer.
+    assert.equal(gw.stats().boundKeys, boundBefore);
+    for (const u of users) {
+      await svc.dispatch({ v: 1, type: 'dispatch', event: 'TYPING_START', to: [u], data: {} }, { users: [u] });
+    }
+    await waitFor(() => received.size === users.length, 'a dispatch to every attached user');
+
+    // No confirmed write is lost; unconfirmed ones may or may not be there.
+    const persister = fx.make();
+    const counts = await readAll(persister, confirmed.size);
+    const missing = [...confirmed].filter((id) => !counts.has(id));
+    assert.deepEqual(missing, [], `${missing.length} confirmed writes missing`);
+    assert.equal(confirmed.size + failures.length, 3000);
+  });
+
+  it('during an outage a durable write waits for the reconnect instead of failing', async () => {
+    fx = routerFixture({ label: 'outage' });
+    const svc = fx.make({ reconnectInitialDelayMs: 500 });
+    await svc.ready();
+    await closeClientConnections({ namePrefix: fx.prefix });
+    await waitFor(() => !svc.isReady, 'the router to notice');
+    await svc.durableWrite(createWrite(1)); // waits up to outageWaitMs (5 s), reconnect takes ~0.5 s
+    assert.ok(svc.isReady);
+  });
+
+  it('a durable write fails with a retryable UnavailableError when the outage outlasts outageWaitMs', async () => {
+    fx = routerFixture({ label: 'unavailable' });
+    // Nothing listens on port 1: the router never connects.
+    const svc = createRouter({ url: 'amqp://guest:guest@127.0.0.1:1', prefix: fx.prefix, outageWaitMs: 300 });
+    await assert.rejects(svc.durableWrite(createWrite(1)), { code: 'ROUTER_UNAVAILABLE', retryable: true });
+    await svc.close();
+    await assert.rejects(svc.durableWrite(createWrite(2)), { code: 'ROUTER_CLOSED', retryable: false });
+  });
+});
