@@ -1,56 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createRouter, type DurableWrite, type Router } from '@chat/router';
+import { createRouter } from '@chat/router';
 import { closeClientConnections, useAmqpLeakCheck } from '@chat/testkit';
-import { type RouterFixture, routerFixture, waitFor } from './fixture.js';
+import { createWrite, type RouterFixture, readAll, routerFixture, waitFor, writeStream } from './fixture.js';
 
 useAmqpLeakCheck();
-
-export function createWrite(n: number): DurableWrite {
-  return {
-    v: 1,
-    type: 'message.create',
-    id: String(300000000000000000n + BigInt(n)),
-    channel_id: 'c-recovery',
-    author: { id: 'u1', username: 'one' },
-    content: `message ${n}`,
-    timestamp: new Date().toISOString(),
-  };
-}
-
-/** Writes `total` messages, `concurrency` at a time; records which ones the broker confirmed. */
-export async function writeStream(router: Router, total: number, concurrency: number, confirmed: Set<string>) {
-  let next = 0;
-  const failures: string[] = [];
-  async function worker() {
-    while (next < total) {
-      const w = createWrite(next++);
-      try {
-        await router.durableWrite(w);
-        confirmed.add(w.id);
-      } catch (err) {
-        const e = err as { code?: string; retryable?: boolean };
-        assert.ok(e.retryable, `only retryable errors during an outage, got ${e.code}`);
-        failures.push(e.code ?? 'unknown');
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return failures;
-}
-
-/** Drains the persist queue and counts each id. */
-export async function readAll(router: Router, expectedAtLeast: number, quietMs = 1000): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  let last = Date.now();
-  await router.consumeDurable((d) => {
-    counts.set(d.envelope.id, (counts.get(d.envelope.id) ?? 0) + 1);
-    last = Date.now();
-    d.ack();
-  });
-  await waitFor(() => counts.size >= expectedAtLeast && Date.now() - last > quietMs, 'the queue to drain', 60_000);
-  return counts;
-}
 
 describe('recovery after the broker closes the connections', () => {
   let fx: RouterFixture;
