@@ -39,8 +39,16 @@ if [ -z "${REDIS_URL:-}" ]; then
   fi
 fi
 
-log "installing npm dependencies"
-npm ci --no-audit --no-fund
+# npm ci starts from an empty node_modules; skip it when the lockfile is what was installed last.
+stamp=node_modules/.setup-lock-sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  log "npm dependencies are up to date"
+else
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
 log "building"
 npm run build
 log "ready"
