@@ -1,0 +1,67 @@
+// The users collection: unique usernames (case-insensitive), scrypt password hashes.
+import type { Collection, MongoServerError } from 'mongodb';
+import { ConflictError, ValidationError } from './errors.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import type { User, UserDoc } from './types.js';
+
+const USERNAME_RE = /^[A-Za-z0-9_.-]{2,32}$/;
+/** A hash of an unguessable password: verifying against it costs what a real check costs. */
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+export function toUser(doc: UserDoc): User {
+  return { id: doc._id, username: doc.username, created_at: doc.created_at.toISOString() };
+}
+
+export class Accounts {
+  readonly #col: Collection<UserDoc>;
+
+  constructor(col: Collection<UserDoc>) {
+    this.#col = col;
+  }
+
+  async createIndexes(): Promise<void> {
+    await this.#col.createIndex({ username_key: 1 }, { unique: true, name: 'username_unique' });
+  }
+
+  /** Registers a user. Username: 2–32 of `A-Z a-z 0-9 _ . -`; password: 8–256 characters. */
+  async create(id: string, username: unknown, password: unknown): Promise<User> {
+    if (typeof username !== 'string' || !USERNAME_RE.test(username)) {
+      throw new ValidationError('username must be 2-32 characters of letters, digits, "_", "." or "-"');
+    }
+    if (typeof password !== 'string' || [...password].length < 8 || password.length > 256) {
+      throw new ValidationError('password must be 8-256 characters');
+    }
+    const doc: UserDoc = {
+      _id: id,
+      username,
+      username_key: username.toLowerCase(),
+      password_hash: await hashPassword(password),
+      created_at: new Date(),
+    };
+    try {
+      await this.#col.insertOne(doc);
+    } catch (err) {
+      if ((err as MongoServerError).code === 11000) throw new ConflictError(`username ${username} is taken`);
+      throw err;
+    }
+    return toUser(doc);
+  }
+
+  /** The user when the password matches, else null (same time either way, whether or not the user exists). */
+  async authenticate(username: unknown, password: unknown): Promise<User | null> {
+    if (typeof username !== 'string' || typeof password !== 'string' || password.length > 256) return null;
+    const doc = await this.#col.findOne({ username_key: username.toLowerCase() });
+    const ok = await verifyPassword(password, doc?.password_hash ?? DUMMY_HASH);
+    return doc && ok ? toUser(doc) : null;
+  }
+
+  async get(id: string): Promise<User | null> {
+    const doc = await this.#col.findOne({ _id: id });
+    return doc ? toUser(doc) : null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<User[]> {
+    const docs = await this.#col.find({ _id: { $in: [...ids] } }).toArray();
+    return docs.map(toUser);
+  }
+}

@@ -1,0 +1,159 @@
+// Channels and their members: the source of truth for membership (Redis only caches it).
+import { slotOf } from '@chat/router';
+import type { Collection, MongoServerError } from 'mongodb';
+import { NotFoundError, ValidationError } from './errors.js';
+import type { MembershipCache } from './membership-cache.js';
+import type { Channel, ChannelDoc, ChannelKind, MemberDoc } from './types.js';
+
+export function toChannel(doc: ChannelDoc): Channel {
+  return {
+    id: doc._id,
+    kind: doc.kind,
+    name: doc.name,
+    owner_id: doc.owner_id,
+    created_at: doc.created_at.toISOString(),
+  };
+}
+
+export interface NewChannel {
+  id: string;
+  kind: ChannelKind;
+  name?: string | null | undefined;
+  creatorId: string;
+  /** Other initial members. A DM has exactly one. */
+  recipients?: readonly string[] | undefined;
+}
+
+export class Channels {
+  readonly #channels: Collection<ChannelDoc>;
+  readonly #members: Collection<MemberDoc>;
+  readonly #cache: MembershipCache | undefined;
+  readonly #slots: number;
+
+  constructor(
+    channels: Collection<ChannelDoc>,
+    members: Collection<MemberDoc>,
+    cache: MembershipCache | undefined,
+    slots: number,
+  ) {
+    this.#channels = channels;
+    this.#members = members;
+    this.#cache = cache;
+    this.#slots = slots;
+  }
+
+  async createIndexes(): Promise<void> {
+    await this.#members.createIndex({ channel_id: 1, user_id: 1 }, { unique: true, name: 'channel_user_unique' });
+    await this.#members.createIndex({ user_id: 1, channel_id: 1 }, { name: 'user_channels' });
+    await this.#channels.createIndex({ dm_key: 1 }, { unique: true, sparse: true, name: 'dm_pair_unique' });
+    await this.#channels.createIndex({ kind: 1, name: 1 }, { name: 'kind_name' });
+  }
+
+  /**
+   * Creates a channel with its creator and recipients as members. A DM between two users exists
+   * once: creating it again returns the existing one (`created: false`).
+   */
+  async create(c: NewChannel): Promise<{ channel: Channel; created: boolean; members: string[] }> {
+    const recipients = [...new Set(c.recipients ?? [])].filter((u) => u !== c.creatorId);
+    const name = c.name ?? null;
+    if (c.kind !== 'dm' && c.kind !== 'group') throw new ValidationError('kind must be "dm" or "group"');
+    if (name !== null && (typeof name !== 'string' || name.trim().length === 0 || [...name].length > 100)) {
+      throw new ValidationError('name must be 1-100 characters');
+    }
+    if (c.kind === 'dm' && recipients.length !== 1) throw new ValidationError('a DM has exactly one recipient');
+    const doc: ChannelDoc = {
+      _id: c.id,
+      kind: c.kind,
+      name: c.kind === 'dm' ? null : (name?.trim() ?? null),
+      owner_id: c.kind === 'dm' ? null : c.creatorId,
+      created_at: new Date(),
+    };
+    if (c.kind === 'dm') doc.dm_key = [c.creatorId, recipients[0]!].sort().join(':');
+    try {
+      await this.#channels.insertOne(doc);
+    } catch (err) {
+      if ((err as MongoServerError).code === 11000 && doc.dm_key) {
+        const existing = await this.#channels.findOne({ dm_key: doc.dm_key });
+        if (existing) {
+          // The pair's DM exists; make sure both are (still) members.
+          const members = [c.creatorId, recipients[0]!];
+          for (const u of members) await this.addMember(existing._id, u);
+          return { channel: toChannel(existing), created: false, members };
+        }
+      }
+      throw err;
+    }
+    const members = [c.creatorId, ...recipients];
+    for (const u of members) await this.addMember(doc._id, u);
+    return { channel: toChannel(doc), created: true, members };
+  }
+
+  async get(id: string): Promise<Channel | null> {
+    const doc = await this.#channels.findOne({ _id: id });
+    return doc ? toChannel(doc) : null;
+  }
+
+  /** The group with this name (for the default group every new user joins), or null. */
+  async findGroupByName(name: string): Promise<Channel | null> {
+    const doc = await this.#channels.findOne({ kind: 'group', name });
+    return doc ? toChannel(doc) : null;
+  }
+
+  /** Adds a member; resolves with false when the user already was one. Invalidates the cache. */
+  async addMember(channelId: string, userId: string): Promise<boolean> {
+    if (!(await this.#channels.findOne({ _id: channelId }, { projection: { _id: 1 } }))) {
+      throw new NotFoundError(`channel ${channelId} does not exist`);
+    }
+    const res = await this.#members.updateOne(
+      { channel_id: channelId, user_id: userId },
+      { $setOnInsert: { channel_id: channelId, user_id: userId, joined_at: new Date() } },
+      { upsert: true },
+    );
+    const added = res.upsertedCount === 1;
+    if (added) await this.#cache?.invalidate(channelId);
+    return added;
+  }
+
+  /** Removes a member; resolves with false when the user was not one. Invalidates the cache. */
+  async removeMember(channelId: string, userId: string): Promise<boolean> {
+    const res = await this.#members.deleteOne({ channel_id: channelId, user_id: userId });
+    const removed = res.deletedCount === 1;
+    if (removed) await this.#cache?.invalidate(channelId);
+    return removed;
+  }
+
+  /** Channels the user is a member of, oldest first. */
+  async listForUser(userId: string): Promise<Channel[]> {
+    const rows = await this.#members.find({ user_id: userId }, { projection: { channel_id: 1, _id: 0 } }).toArray();
+    if (rows.length === 0) return [];
+    const docs = await this.#channels
+      .find({ _id: { $in: rows.map((r) => r.channel_id) } })
+      .sort({ created_at: 1, _id: 1 })
+      .toArray();
+    return docs.map(toChannel);
+  }
+
+  /** Member ids and their slots, through the cache when there is one. */
+  async membership(channelId: string): Promise<{ members: string[]; slots: number[] }> {
+    const load = async () => {
+      const rows = await this.#members
+        .find({ channel_id: channelId }, { projection: { user_id: 1, _id: 0 } })
+        .toArray();
+      const members = rows.map((r) => r.user_id);
+      return { members, slots: [...new Set(members.map((m) => slotOf(m, this.#slots)))] };
+    };
+    if (!this.#cache) return load();
+    const { members, slots } = await this.#cache.get(channelId, load);
+    return { members, slots };
+  }
+
+  async members(channelId: string): Promise<string[]> {
+    return (await this.membership(channelId)).members;
+  }
+
+  async isMember(channelId: string, userId: string): Promise<boolean> {
+    const load = async () =>
+      (await this.#members.findOne({ channel_id: channelId, user_id: userId }, { projection: { _id: 1 } })) !== null;
+    return this.#cache ? this.#cache.has(channelId, userId, load) : load();
+  }
+}

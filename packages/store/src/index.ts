@@ -1,0 +1,26 @@
+// @chat/store — the public door.
+
+export { Accounts } from './accounts.js';
+export { Channels, type NewChannel } from './channels.js';
+export {
+  ConflictError,
+  ERROR_CLASSES,
+  isTransientError,
+  NotFoundError,
+  StoreError,
+  ValidationError,
+} from './errors.js';
+export { MembershipCache, type MembershipCacheOptions } from './membership-cache.js';
+export { type HistoryQuery, MESSAGE_INDEXES, Messages, toLong, toMessage } from './messages.js';
+export { hashPassword, verifyPassword } from './passwords.js';
+export { createStore, type Logger, type Store, type StoreOptions } from './store.js';
+export type {
+  ApplyResult,
+  Author,
+  ChangeEvent,
+  Channel,
+  ChannelKind,
+  Message,
+  NewMessage,
+  User,
+} from './types.js';

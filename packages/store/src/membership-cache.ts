@@ -1,0 +1,145 @@
+// Redis cache of each channel's member set and slot set, filled from MongoDB on a miss and
+// invalidated on every membership change. Redis is an accelerator only: when it is slow or down
+// every read falls back to MongoDB and nothing fails.
+//
+// Invalidation is race-free: a change bumps the channel's generation and drops the sets; a fill
+// reads the generation first and writes the sets (in one Lua script) only if it is unchanged, so a
+// fill that loaded MongoDB before a change can never put the old member list back.
+import type { Redis } from 'ioredis';
+
+export interface MembershipCacheOptions {
+  redis: Redis;
+  /** Key prefix. Default `chat:`. */
+  prefix?: string;
+  /** Seconds a filled set lives (bounds the damage of anything missed). Default 300. */
+  ttlSeconds?: number;
+  /** Give up on Redis after this long and use MongoDB. Default 250 ms. */
+  timeoutMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+const FILL_SCRIPT = `
+local gen = redis.call('GET', KEYS[1])
+if (gen or '') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+local n = tonumber(ARGV[2])
+for i = 1, n do redis.call('SADD', KEYS[2], ARGV[3 + i]) end
+for i = n + 1, #ARGV - 3 do redis.call('SADD', KEYS[3], ARGV[3 + i]) end
+redis.call('SADD', KEYS[2], '')
+redis.call('SADD', KEYS[3], '')
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return 1
+`;
+
+class TimeoutError extends Error {}
+
+export class MembershipCache {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttl: number;
+  readonly #timeoutMs: number;
+  readonly #onError: (err: unknown) => void;
+  /** Invalidations Redis missed; replayed as soon as it is back. */
+  readonly #missed = new Set<string>();
+
+  constructor(options: MembershipCacheOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix ?? 'chat:';
+    this.#ttl = options.ttlSeconds ?? 300;
+    this.#timeoutMs = options.timeoutMs ?? 250;
+    this.#onError = options.onError ?? (() => {});
+    this.#redis.on('ready', () => {
+      for (const channelId of [...this.#missed]) void this.invalidate(channelId);
+    });
+  }
+
+  #keys(channelId: string) {
+    const base = `${this.#prefix}ch:{${channelId}}:`;
+    return { gen: `${base}gen`, members: `${base}members`, slots: `${base}slots` };
+  }
+
+  async #guard<T>(op: () => Promise<T>): Promise<T | undefined> {
+    if (this.#redis.status !== 'ready') return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        op(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new TimeoutError(`redis slower than ${this.#timeoutMs} ms`)),
+            this.#timeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      this.#onError(err);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Members and slots of a channel: from Redis, or from `load` (MongoDB) on a miss or when Redis is
+   * unavailable; a miss fills the cache unless the channel changed meanwhile.
+   */
+  async get(
+    channelId: string,
+    load: () => Promise<{ members: string[]; slots: number[] }>,
+  ): Promise<{ members: string[]; slots: number[]; cached: boolean }> {
+    const k = this.#keys(channelId);
+    const hit = await this.#guard(async () => {
+      const res = await this.#redis.multi().get(k.gen).smembers(k.members).smembers(k.slots).exec();
+      if (!res) return undefined;
+      const gen = (res[0]?.[1] as string | null) ?? '';
+      const members = res[1]?.[1] as string[];
+      const slots = res[2]?.[1] as string[];
+      return { gen, members, slots };
+    });
+    if (hit && hit.members.length > 0) {
+      // The empty-string sentinel marks a filled set (a channel can have no members).
+      return {
+        members: hit.members.filter((m) => m !== ''),
+        slots: hit.slots.filter((s) => s !== '').map(Number),
+        cached: true,
+      };
+    }
+    const loaded = await load();
+    if (hit) {
+      const args = [
+        hit.gen,
+        String(loaded.members.length),
+        String(this.#ttl),
+        ...loaded.members,
+        ...loaded.slots.map(String),
+      ];
+      await this.#guard(() => this.#redis.eval(FILL_SCRIPT, 3, k.gen, k.members, k.slots, ...args));
+    }
+    return { ...loaded, cached: false };
+  }
+
+  /**
+   * Whether a user is a member: from the cached set when the channel's set is filled, otherwise
+   * from `load` (one indexed MongoDB lookup, no fill: big channels are not loaded for one check).
+   */
+  async has(channelId: string, userId: string, load: () => Promise<boolean>): Promise<boolean> {
+    const k = this.#keys(channelId);
+    const res = await this.#guard(() => this.#redis.multi().exists(k.members).sismember(k.members, userId).exec());
+    if (res && res[0]?.[1] === 1) return res[1]?.[1] === 1;
+    return load();
+  }
+
+  /** Marks a channel's membership as changed. Call after the MongoDB write succeeded. */
+  async invalidate(channelId: string): Promise<void> {
+    const k = this.#keys(channelId);
+    const done = await this.#guard(() => this.#redis.multi().incr(k.gen).del(k.members, k.slots).exec());
+    if (done === undefined) {
+      // Redis missed the change: replay it when Redis is ready again; the TTL bounds the rest.
+      this.#missed.add(channelId);
+      this.#onError(new Error(`membership cache invalidation for channel ${channelId} did not reach Redis`));
+    } else {
+      this.#missed.delete(channelId);
+    }
+  }
+}

@@ -1,0 +1,290 @@
+// The messages collection: one document per message, partitioned by (channel_id, bucket) the way
+// Discord partitions by channel and 10-day bucket. Writes are idempotent by id and by event id,
+// so redelivered envelopes change nothing.
+import { bucketOf, parseSnowflake } from '@chat/router';
+import { type Collection, Long, MongoBulkWriteError, type MongoServerError } from 'mongodb';
+import type { ApplyResult, ChangeEvent, Message, MessageDoc, NewMessage } from './types.js';
+
+const DUPLICATE_KEY = 11000;
+
+export const MESSAGE_INDEXES = [
+  { key: { channel_id: 1, bucket: 1, _id: -1 }, name: 'channel_bucket_id' },
+  { key: { channel_id: 1, updated_id: 1 }, name: 'channel_updated' },
+] as const;
+
+export function toLong(id: string): Long {
+  return Long.fromBigInt(BigInt(id), true).toSigned();
+}
+
+function idString(id: Long | bigint | number): string {
+  if (typeof id === 'bigint') return BigInt.asUintN(64, id).toString();
+  if (typeof id === 'number') return String(id);
+  return BigInt.asUintN(64, id.toBigInt()).toString();
+}
+
+export function toMessage(doc: MessageDoc): Message {
+  return {
+    id: idString(doc._id),
+    channel_id: doc.channel_id,
+    author: { id: doc.author.id, username: doc.author.username },
+    content: doc.content,
+    timestamp: new Date(doc.timestamp).toISOString(),
+    edited_timestamp: doc.edited_timestamp ? new Date(doc.edited_timestamp).toISOString() : null,
+    nonce: doc.nonce ?? null,
+    type: 0,
+  };
+}
+
+export interface HistoryQuery {
+  /** Messages with an id below this (newest first). */
+  before?: string | undefined;
+  /** Messages with an id above this. */
+  after?: string | undefined;
+  /** 1..100. */
+  limit: number;
+  /** Lowest bucket worth visiting (the channel's creation bucket). Default 0. */
+  floorBucket?: number | undefined;
+}
+
+export class Messages {
+  readonly #col: Collection<MessageDoc>;
+
+  constructor(col: Collection<MessageDoc>) {
+    this.#col = col;
+  }
+
+  async createIndexes(): Promise<void> {
+    await this.#col.createIndexes(MESSAGE_INDEXES.map((i) => ({ key: { ...i.key }, name: i.name })));
+  }
+
+  /**
+   * Appends messages; an id that is already stored counts as stored (redelivery), so the call is
+   * idempotent. Unordered: one failure does not stop the rest. Resolves with how many were new.
+   * Other write errors reject (the caller retries the whole batch, which is safe).
+   */
+  async append(messages: readonly NewMessage[]): Promise<{ inserted: number; duplicates: number }> {
+    if (messages.length === 0) return { inserted: 0, duplicates: 0 };
+    const docs: MessageDoc[] = messages.map((m) => {
+      const id = toLong(m.id);
+      return {
+        _id: id,
+        channel_id: m.channel_id,
+        bucket: bucketOf(m.id),
+        author: { id: m.author.id, username: m.author.username },
+        content: m.content,
+        timestamp: m.timestamp ? new Date(m.timestamp) : new Date(parseSnowflake(m.id).timestampMs),
+        edited_timestamp: null,
+        nonce: m.nonce ?? null,
+        deleted: false,
+        updated_id: id,
+      };
+    });
+    try {
+      const res = await this.#col.insertMany(docs, { ordered: false });
+      return { inserted: res.insertedCount, duplicates: 0 };
+    } catch (err) {
+      if (err instanceof MongoBulkWriteError) {
+        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        const other = writeErrors.filter((e) => e.code !== DUPLICATE_KEY);
+        if (other.length === 0) {
+          return { inserted: err.result.insertedCount, duplicates: writeErrors.length };
+        }
+      } else if ((err as MongoServerError).code === DUPLICATE_KEY && docs.length === 1) {
+        return { inserted: 0, duplicates: 1 };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Applies an edit if its event id is newer than the last change and the message is not deleted;
+   * an older or repeated event changes nothing ('ignored'), so edits commute and are idempotent.
+   */
+  async applyEdit(e: {
+    message_id: string;
+    channel_id: string;
+    author_id: string;
+    event_id: string;
+    content: string;
+  }): Promise<ApplyResult> {
+    const eventId = toLong(e.event_id);
+    const res = await this.#col.updateOne(
+      {
+        _id: toLong(e.message_id),
+        channel_id: e.channel_id,
+        'author.id': e.author_id,
+        deleted: false,
+        updated_id: { $lt: eventId },
+      },
+      {
+        $set: {
+          content: e.content,
+          edited_timestamp: new Date(parseSnowflake(e.event_id).timestampMs),
+          updated_id: eventId,
+        },
+      },
+    );
+    return res.modifiedCount === 1 ? 'applied' : 'ignored';
+  }
+
+  /**
+   * Turns a message into a tombstone (content and edit time cleared, `deleted: true`). A delete wins
+   * over any edit, whatever the order they arrive in; a repeated delete changes nothing.
+   */
+  async applyDelete(e: {
+    message_id: string;
+    channel_id: string;
+    author_id: string;
+    event_id: string;
+  }): Promise<ApplyResult> {
+    const res = await this.#col.updateOne(
+      { _id: toLong(e.message_id), channel_id: e.channel_id, 'author.id': e.author_id, deleted: false },
+      { $set: { deleted: true, content: '', edited_timestamp: null, updated_id: toLong(e.event_id) } },
+    );
+    return res.modifiedCount === 1 ? 'applied' : 'ignored';
+  }
+
+  /** One message that is not deleted, or null. */
+  async get(channelId: string, messageId: string): Promise<Message | null> {
+    const doc = await this.#col.findOne({ _id: toLong(messageId), channel_id: channelId, deleted: false });
+    return doc ? toMessage(doc) : null;
+  }
+
+  /** The author of a message that is not deleted, or null. */
+  async authorOf(channelId: string, messageId: string): Promise<string | null> {
+    const doc = await this.#col.findOne(
+      { _id: toLong(messageId), channel_id: channelId, deleted: false },
+      { projection: { 'author.id': 1 } },
+    );
+    return doc ? doc.author.id : null;
+  }
+
+  /**
+   * Channel history, newest first (Discord semantics). `before`: the `limit` newest messages older
+   * than it. `after`: the `limit` messages right after it (still returned newest first). Both: the
+   * newest `limit` strictly between. Walks buckets from the newest relevant one down; an empty
+   * stretch of buckets is skipped with one index probe, never a scan. Deleted messages are left out.
+   */
+  async history(channelId: string, q: HistoryQuery): Promise<Message[]> {
+    const floor = q.floorBucket ?? 0;
+    const idFilter: Record<string, Long> = {};
+    if (q.before !== undefined) idFilter.$lt = toLong(q.before);
+    if (q.after !== undefined) idFilter.$gt = toLong(q.after);
+    const hasId = Object.keys(idFilter).length > 0;
+
+    if (q.after !== undefined && q.before === undefined) {
+      // Forward paging: the oldest `limit` after the id, walking buckets upwards.
+      const out: MessageDoc[] = [];
+      let bucket: number | null = Math.max(floor, bucketOf(q.after));
+      while (bucket !== null && out.length < q.limit) {
+        const docs = await this.#col
+          .find({
+            channel_id: channelId,
+            bucket,
+            deleted: false,
+            _id: idFilter.$gt ? { $gt: idFilter.$gt } : { $gte: Long.ZERO },
+          })
+          .sort({ _id: 1 })
+          .limit(q.limit - out.length)
+          .toArray();
+        out.push(...docs);
+        if (out.length < q.limit) bucket = await this.#nextBucket(channelId, bucket, 'up');
+      }
+      return out.reverse().map(toMessage);
+    }
+
+    const top = q.before !== undefined ? bucketOf(q.before) : await this.#newestBucket(channelId);
+    const low = q.after !== undefined ? Math.max(floor, bucketOf(q.after)) : floor;
+    const out: MessageDoc[] = [];
+    let bucket: number | null = top;
+    while (bucket !== null && bucket >= low && out.length < q.limit) {
+      const filter: Record<string, unknown> = { channel_id: channelId, bucket, deleted: false };
+      if (hasId) filter._id = idFilter;
+      const docs = await this.#col
+        .find(filter)
+        .sort({ _id: -1 })
+        .limit(q.limit - out.length)
+        .toArray();
+      out.push(...docs);
+      if (out.length < q.limit) bucket = await this.#nextBucket(channelId, bucket, 'down');
+    }
+    return out.map(toMessage);
+  }
+
+  async #newestBucket(channelId: string): Promise<number | null> {
+    const doc = await this.#col.findOne(
+      { channel_id: channelId },
+      { sort: { bucket: -1 }, projection: { bucket: 1, _id: 0 } },
+    );
+    return doc ? doc.bucket : null;
+  }
+
+  /** The next bucket holding any message (deleted or not) below/above `from`: one index probe. */
+  async #nextBucket(channelId: string, from: number, dir: 'up' | 'down'): Promise<number | null> {
+    const doc = await this.#col.findOne(
+      { channel_id: channelId, bucket: dir === 'down' ? { $lt: from } : { $gt: from } },
+      { sort: { bucket: dir === 'down' ? -1 : 1 }, projection: { bucket: 1, _id: 0 } },
+    );
+    return doc ? doc.bucket : null;
+  }
+
+  /**
+   * Every MESSAGE_CREATE / UPDATE / DELETE in these channels with an event id above `since`, in
+   * event-id order, at most `cap`; `truncated` when there were more. A message created after
+   * `since` appears once, as a create carrying its current content (or not at all if it was deleted
+   * since); a message created before `since` and changed after it appears as its last change.
+   */
+  async changesSince(
+    channelIds: readonly string[],
+    since: string,
+    cap: number,
+  ): Promise<{ events: ChangeEvent[]; truncated: boolean }> {
+    if (channelIds.length === 0) return { events: [], truncated: false };
+    const sinceLong = toLong(since);
+    const channels = { $in: [...channelIds] };
+    const [created, changed] = await Promise.all([
+      this.#col
+        .find({ channel_id: channels, bucket: { $gte: bucketOf(since) }, _id: { $gt: sinceLong }, deleted: false })
+        .sort({ _id: 1 })
+        .limit(cap + 1)
+        .toArray(),
+      this.#col
+        .find({ channel_id: channels, updated_id: { $gt: sinceLong }, _id: { $lte: sinceLong } })
+        .sort({ updated_id: 1 })
+        .limit(cap + 1)
+        .toArray(),
+    ]);
+    const events: ChangeEvent[] = [];
+    for (const doc of created) {
+      events.push({
+        event: 'MESSAGE_CREATE',
+        event_id: idString(doc._id),
+        channel_id: doc.channel_id,
+        data: toMessage(doc),
+      });
+    }
+    for (const doc of changed) {
+      const id = idString(doc._id);
+      events.push(
+        doc.deleted
+          ? {
+              event: 'MESSAGE_DELETE',
+              event_id: idString(doc.updated_id),
+              channel_id: doc.channel_id,
+              data: { id, channel_id: doc.channel_id },
+            }
+          : {
+              event: 'MESSAGE_UPDATE',
+              event_id: idString(doc.updated_id),
+              channel_id: doc.channel_id,
+              data: toMessage(doc),
+            },
+      );
+    }
+    events.sort((a, b) =>
+      BigInt(a.event_id) < BigInt(b.event_id) ? -1 : BigInt(a.event_id) > BigInt(b.event_id) ? 1 : 0,
+    );
+    const truncated = events.length > cap;
+    return { events: events.slice(0, cap), truncated };
+  }
+}

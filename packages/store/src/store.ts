@@ -1,0 +1,81 @@
+// createStore(): the one place that knows MongoDB. Collections, indexes and queries shared by the
+// persister and the gateways; membership reads go through the Redis cache when one is given.
+
+import type { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
+import { Accounts } from './accounts.js';
+import { Channels } from './channels.js';
+import { MembershipCache } from './membership-cache.js';
+import { Messages } from './messages.js';
+import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface StoreOptions {
+  /** A connected MongoDB database (the caller owns the client). */
+  db: Db;
+  /** An ioredis client for the membership cache (the caller owns it). Without it, membership is read from MongoDB. */
+  redis?: Redis | undefined;
+  /** Key prefix in Redis. Default `chat:`. */
+  redisPrefix?: string;
+  /** Seconds a cached member set lives. Default 300. */
+  cacheTtlSeconds?: number;
+  /** S, for the slot sets. Default 1024. */
+  slots?: number;
+  logger?: Logger;
+}
+
+export interface Store {
+  readonly messages: Messages;
+  readonly accounts: Accounts;
+  readonly channels: Channels;
+  /** Creates every index, idempotently. Call once at start. */
+  init(): Promise<void>;
+  /** A cheap round trip to MongoDB (readiness checks). */
+  ping(): Promise<void>;
+}
+
+export function createStore(options: StoreOptions): Store {
+  const { db } = options;
+  const logger = options.logger;
+  let lastCacheWarn = 0;
+  const cache = options.redis
+    ? new MembershipCache({
+        redis: options.redis,
+        prefix: options.redisPrefix ?? 'chat:',
+        ttlSeconds: options.cacheTtlSeconds ?? 300,
+        onError: (err) => {
+          // Redis trouble is survivable; say so at most every 10 s rather than per request.
+          const now = Date.now();
+          if (now - lastCacheWarn > 10_000) {
+            lastCacheWarn = now;
+            logger?.warn({ err: (err as Error).message }, 'membership cache unavailable; reading MongoDB');
+          }
+        },
+      })
+    : undefined;
+  const messages = new Messages(db.collection<MessageDoc>('messages'));
+  const accounts = new Accounts(db.collection<UserDoc>('users'));
+  const channels = new Channels(
+    db.collection<ChannelDoc>('channels'),
+    db.collection<MemberDoc>('members'),
+    cache,
+    options.slots ?? 1024,
+  );
+  return {
+    messages,
+    accounts,
+    channels,
+    async init() {
+      await Promise.all([messages.createIndexes(), accounts.createIndexes(), channels.createIndexes()]);
+    },
+    async ping() {
+      await db.command({ ping: 1 });
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// Documents as stored in MongoDB and the objects the store returns (PROTOCOL.md §4 shapes).
+import type { Long } from 'mongodb';
+
+export interface Author {
+  id: string;
+  username: string;
+}
+
+/** A message as PROTOCOL.md §4 defines it (ids as decimal strings, times as ISO 8601). */
+export interface Message {
+  id: string;
+  channel_id: string;
+  author: Author;
+  content: string;
+  timestamp: string;
+  edited_timestamp: string | null;
+  nonce: string | null;
+  type: 0;
+}
+
+export interface MessageDoc {
+  _id: Long;
+  channel_id: string;
+  bucket: number;
+  author: Author;
+  content: string;
+  timestamp: Date;
+  edited_timestamp: Date | null;
+  nonce: string | null;
+  deleted: boolean;
+  /** Event id of the last change applied (the message's own id at creation). */
+  updated_id: Long;
+}
+
+/** A message to append: the fields a `message.create` write carries. */
+export interface NewMessage {
+  id: string;
+  channel_id: string;
+  author: Author;
+  content: string;
+  nonce?: string | null | undefined;
+  /** ISO 8601; default: the time in the id. */
+  timestamp?: string | undefined;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  created_at: string;
+}
+
+export interface UserDoc {
+  _id: string;
+  username: string;
+  /** Lower-cased username: the unique key, so "Alice" and "alice" cannot both exist. */
+  username_key: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+export type ChannelKind = 'dm' | 'group';
+
+export interface Channel {
+  id: string;
+  kind: ChannelKind;
+  name: string | null;
+  owner_id: string | null;
+  created_at: string;
+}
+
+export interface ChannelDoc {
+  _id: string;
+  kind: ChannelKind;
+  name: string | null;
+  owner_id: string | null;
+  /** For DMs: the two user ids sorted and joined, unique, so a pair has one DM channel. */
+  dm_key?: string;
+  created_at: Date;
+}
+
+export interface MemberDoc {
+  channel_id: string;
+  user_id: string;
+  joined_at: Date;
+}
+
+/** One change for RESUME, in event-id order. */
+export interface ChangeEvent {
+  event: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE' | 'MESSAGE_DELETE';
+  /** Event id: the message id for a create, the edit/delete event id otherwise. */
+  event_id: string;
+  channel_id: string;
+  /** The message as stored now (for MESSAGE_DELETE: `{ id, channel_id }` only). */
+  data: Message | { id: string; channel_id: string };
+}
+
+export type ApplyResult = 'applied' | 'ignored';

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { slotOf } from '@chat/router';
+import { ConflictError, NotFoundError, ValidationError } from '@chat/store';
+import { openStore, type StoreFixture } from './fixture.js';
+
+let next = 1000;
+const id = () => String(next++);
+
+describe('users', () => {
+  let fx: StoreFixture;
+  before(async () => {
+    fx = await openStore({ redis: false });
+  });
+  after(async () => fx.close());
+
+  it('registers a user, refuses the same name in another case, and authenticates only the right password', async () => {
+    const alice = await fx.store.accounts.create(id(), 'Alice', 'correct horse');
+    assert.equal(alice.username, 'Alice');
+    await assert.rejects(fx.store.accounts.create(id(), 'alice', 'another password'), ConflictError);
+    assert.deepEqual(await fx.store.accounts.authenticate('ALICE', 'correct horse'), alice);
+    assert.equal(await fx.store.accounts.authenticate('alice', 'wrong horse'), null);
+    assert.equal(await fx.store.accounts.authenticate('nobody', 'correct horse'), null);
+    const doc = await fx.db.collection('users').findOne({ _id: alice.id as never });
+    assert.match(String(doc?.password_hash), /^scrypt\$16384\$8\$1\$/);
+    assert.ok(!String(doc?.password_hash).includes('correct horse'));
+  });
+
+  it('rejects invalid usernames and passwords with a validation error', async () => {
+    for (const [u, p] of [
+      ['a', 'long enough'],
+      ['x'.repeat(33), 'long enough'],
+      ['has space', 'long enough'],
+      ['<script>', 'long enough'],
+      ['bob', 'short'],
+      [42, 'long enough'],
+    ] as const) {
+      await assert.rejects(fx.store.accounts.create(id(), u, p), ValidationError, `${u}/${p}`);
+    }
+  });
+});
+
+describe('channels and membership', () => {
+  let fx: StoreFixture;
+  before(async () => {
+    fx = await openStore();
+  });
+  after(async () => fx.close());
+
+  it('a group has its creator and recipients as members, listed per user, and members can join and leave', async () => {
+    const { channel, created, members } = await fx.store.channels.create({
+      id: id(),
+      kind: 'group',
+      name: ' team ',
+      creatorId: 'u1',
+      recipients: ['u2', 'u3', 'u2'],
+    });
+    assert.equal(created, true);
+    assert.equal(channel.name, 'team');
+    assert.equal(channel.owner_id, 'u1');
+    assert.deepEqual(members.sort(), ['u1', 'u2', 'u3']);
+    assert.deepEqual((await fx.store.channels.members(channel.id)).sort(), ['u1', 'u2', 'u3']);
+    assert.equal(await fx.store.channels.addMember(channel.id, 'u4'), true);
+    assert.equal(await fx.store.channels.addMember(channel.id, 'u4'), false, 'joining twice is a no-op');
+    assert.equal(await fx.store.channels.removeMember(channel.id, 'u2'), true);
+    assert.equal(await fx.store.channels.removeMember(channel.id, 'u2'), false);
+    assert.deepEqual((await fx.store.channels.members(channel.id)).sort(), ['u1', 'u3', 'u4']);
+    assert.ok(await fx.store.channels.isMember(channel.id, 'u4'));
+    assert.ok(!(await fx.store.channels.isMember(channel.id, 'u2')));
+    assert.deepEqual(
+      (await fx.store.channels.listForUser('u4')).map((c) => c.id),
+      [channel.id],
+    );
+    await assert.rejects(fx.store.channels.addMember('no-such-channel', 'u1'), NotFoundError);
+  });
+
+  it('a DM between two users exists once, whoever creates it', async () => {
+    const first = await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'd1', recipients: ['d2'] });
+    const again = await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'd2', recipients: ['d1'] });
+    assert.equal(again.created, false);
+    assert.equal(again.channel.id, first.channel.id);
+    await assert.rejects(
+      fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'd1', recipients: [] }),
+      ValidationError,
+    );
+    await assert.rejects(
+      fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'd1', recipients: ['d2', 'd3'] }),
+      ValidationError,
+    );
+  });
+
+  it('membership is served from Redis after the first read and is invalidated by every change', async () => {
+    const { channel } = await fx.store.channels.create({
+      id: id(),
+      kind: 'group',
+      name: 'cached',
+      creatorId: 'm1',
+      recipients: ['m2'],
+    });
+    const key = `${fx.redisPrefix}ch:{${channel.id}}:members`;
+    await fx.store.channels.membership(channel.id);
+    assert.deepEqual((await fx.redis!.smembers(key)).filter(Boolean).sort(), ['m1', 'm2'], 'filled on the miss');
+    const slots = (await fx.store.channels.membership(channel.id)).slots.sort((a, b) => a - b);
+    assert.deepEqual(
+      slots,
+      [...new Set(['m1', 'm2'].map((u) => slotOf(u)))].sort((a, b) => a - b),
+    );
+    await fx.store.channels.addMember(channel.id, 'm3');
+    assert.equal(await fx.redis!.exists(key), 0, 'invalidated on join');
+    assert.deepEqual((await fx.store.channels.members(channel.id)).sort(), ['m1', 'm2', 'm3']);
+    await fx.store.channels.removeMember(channel.id, 'm1');
+    assert.deepEqual((await fx.store.channels.members(channel.id)).sort(), ['m2', 'm3']);
+    assert.ok(!(await fx.store.channels.isMember(channel.id, 'm1')));
+  });
+
+  it('a cache fill that read MongoDB before a membership change does not put the old members back', async () => {
+    const { channel } = await fx.store.channels.create({ id: id(), kind: 'group', name: 'race', creatorId: 'r1' });
+    // A slow reader: its MongoDB load finishes only after a member was added and the cache invalidated.
+    const { MembershipCache } = await import('@chat/store');
+    const cache = new MembershipCache({ redis: fx.redis!, prefix: fx.redisPrefix });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slowRead = cache.get(channel.id, async () => {
+      const stale = { members: ['r1'], slots: [slotOf('r1')] };
+      await gate;
+      return stale;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    await fx.store.channels.addMember(channel.id, 'r2');
+    release();
+    assert.deepEqual((await slowRead).members, ['r1'], 'the slow reader sees what it loaded');
+    assert.deepEqual(
+      (await fx.store.channels.members(channel.id)).sort(),
+      ['r1', 'r2'],
+      'but the cache does not keep it',
+    );
+  });
+});

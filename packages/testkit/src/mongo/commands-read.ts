@@ -1,0 +1,104 @@
+// Read commands: find, getMore, killCursors, count, distinct and aggregate. Results are computed
+// in full when the command runs and then served in batches, so a cursor sees a snapshot (the
+// server does not promise that; nothing in our code may rely on either behaviour).
+
+import { canonicalKey, compareValues, type Doc, parseSort, pathValues, sortDocs } from './bson-values.js';
+import { boolArg, type CommandHandler, collectionArg, docArg, intArg, rejectCollation } from './command-context.js';
+import { CommandError } from './errors.js';
+import { compileFilter, projectDocs, runPipeline } from './query.js';
+
+function nonNegative(cmd: Doc, field: string): number | undefined {
+  const v = intArg(cmd, field);
+  if (v !== undefined && v < 0)
+    throw new CommandError('BadValue', `${field} value must be non-negative, but received: ${v}`);
+  return v;
+}
+
+export const find: CommandHandler = (cmd, ctx) => {
+  const name = collectionArg(cmd, 'find');
+  if (boolArg(cmd, 'tailable')) throw new CommandError('BadValue', 'stand-in does not implement tailable cursors');
+  rejectCollation(cmd);
+  const coll = ctx.store.get(ctx.db, name);
+  const match = compileFilter(cmd.filter, { variables: docArg(cmd, 'let') });
+  const skip = nonNegative(cmd, 'skip') ?? 0;
+  const limit = nonNegative(cmd, 'limit') ?? 0;
+  const sorted = sortDocs(coll ? coll.all().filter(match) : [], parseSort(cmd.sort));
+  const page = sorted.slice(skip, limit > 0 ? skip + limit : undefined);
+  const cursor = ctx.cursors.open(`${ctx.db}.${name}`, projectDocs(page, cmd.projection), {
+    batchSize: nonNegative(cmd, 'batchSize'),
+    singleBatch: boolArg(cmd, 'singleBatch'),
+  });
+  return { cursor };
+};
+
+export const getMore: CommandHandler = (cmd, ctx) => {
+  const raw = cmd.getMore;
+  if (typeof raw !== 'bigint' && typeof raw !== 'number') {
+    throw new CommandError('TypeMismatch', "Field 'getMore' must be of type long in: getMore");
+  }
+  collectionArg(cmd, 'collection');
+  return { cursor: ctx.cursors.getMore(BigInt(raw), nonNegative(cmd, 'batchSize')) };
+};
+
+export const killCursors: CommandHandler = (cmd, ctx) => {
+  collectionArg(cmd, 'killCursors');
+  const ids = cmd.cursors;
+  if (!Array.isArray(ids))
+    throw new CommandError('TypeMismatch', "BSON field 'killCursors.cursors' is missing or not an array");
+  const { killed, notFound } = ctx.cursors.kill(ids.map((id) => BigInt(id as bigint | number)));
+  return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [] };
+};
+
+export const count: CommandHandler = (cmd, ctx) => {
+  const coll = ctx.store.get(ctx.db, collectionArg(cmd, 'count'));
+  rejectCollation(cmd);
+  const match = compileFilter(cmd.query);
+  const total = coll ? coll.all().filter(match).length : 0;
+  const skip = nonNegative(cmd, 'skip') ?? 0;
+  // A negative limit counts like its absolute value, as on the server.
+  const limit = Math.abs(intArg(cmd, 'limit') ?? 0);
+  const afterSkip = Math.max(0, total - skip);
+  return { n: limit > 0 ? Math.min(limit, afterSkip) : afterSkip };
+};
+
+export const distinct: CommandHandler = (cmd, ctx) => {
+  const name = collectionArg(cmd, 'distinct');
+  const key = cmd.key;
+  if (typeof key !== 'string')
+    throw new CommandError('TypeMismatch', "BSON field 'distinct.key' is missing or not a string");
+  rejectCollation(cmd);
+  const coll = ctx.store.get(ctx.db, name);
+  const match = compileFilter(cmd.query);
+  const seen = new Map<string, unknown>();
+  for (const doc of coll ? coll.all().filter(match) : []) {
+    for (const v of pathValues(doc, key, 'elements')) {
+      if (v === undefined) continue;
+      const k = canonicalKey(v);
+      if (!seen.has(k)) seen.set(k, v);
+    }
+  }
+  return { values: [...seen.values()].sort(compareValues) };
+};
+
+export const aggregate: CommandHandler = (cmd, ctx) => {
+  const target = cmd.aggregate;
+  if (typeof target !== 'string') {
+    throw new CommandError('IllegalOperation', 'stand-in does not implement database-level aggregate ({aggregate: 1})');
+  }
+  if (cmd.explain !== undefined) throw new CommandError('IllegalOperation', 'stand-in does not implement explain');
+  rejectCollation(cmd);
+  const cursorOpts = docArg(cmd, 'cursor');
+  if (!cursorOpts) {
+    throw new CommandError(
+      'FailedToParse',
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
+  }
+  const coll = ctx.store.get(ctx.db, target);
+  const out = runPipeline(coll ? coll.all() : [], cmd.pipeline, {
+    variables: docArg(cmd, 'let'),
+    collectionResolver: (other) => ctx.store.get(ctx.db, other)?.all() ?? [],
+  });
+  const batchSize = intArg(cursorOpts, 'batchSize');
+  return { cursor: ctx.cursors.open(`${ctx.db}.${target}`, out, { batchSize }) };
+};

@@ -1,0 +1,302 @@
+// The stand-in's data: databases of collections held in memory, each with its documents in
+// insertion order and its indexes. Indexes are not used to answer queries (every query scans);
+// they exist to be listed and to enforce uniqueness exactly where the server would.
+
+import { randomUUID } from 'node:crypto';
+import { Binary } from 'bson';
+import { canonicalKey, type Doc, formatValue, getPath, isDoc } from './bson-values.js';
+import { CommandError } from './errors.js';
+import { compileFilter } from './query.js';
+
+/** An index as `listIndexes` reports it. */
+export interface IndexSpec extends Doc {
+  v: number;
+  key: Doc;
+  name: string;
+}
+
+interface Index {
+  spec: IndexSpec;
+  fields: string[];
+  unique: boolean;
+  sparse: boolean;
+  partial: ((doc: Doc) => boolean) | undefined;
+  /** Unique indexes only: index key → canonical `_id` of the document holding it. */
+  entries: Map<string, string>;
+}
+
+const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+/** The name the server (and driver) give an index that has none: `a_1_b_-1`. */
+export function defaultIndexName(key: Doc): string {
+  return Object.entries(key)
+    .map(([f, d]) => `${f}_${String(d)}`)
+    .join('_');
+}
+
+function validateName(kind: 'database' | 'collection', name: unknown): string {
+  const bad = kind === 'database' ? /[/\\. "$*<>:|?\0]/ : /[$\0]/;
+  if (typeof name !== 'string' || name.length === 0 || bad.test(name)) {
+    throw new CommandError('InvalidNamespace', `Invalid ${kind} name: '${String(name)}'`);
+  }
+  return name;
+}
+
+export class Collection {
+  readonly db: string;
+  readonly name: string;
+  readonly uuid: Binary;
+  /** canonical `_id` → document, in insertion order (the server's natural order for a fresh collection). */
+  readonly #docs = new Map<string, Doc>();
+  readonly #indexes: Index[] = [];
+
+  constructor(db: string, name: string) {
+    this.db = db;
+    this.name = name;
+    this.uuid = new Binary(Buffer.from(randomUUID().replaceAll('-', ''), 'hex'), Binary.SUBTYPE_UUID);
+    this.#indexes.push(this.#makeIndex(ID_INDEX));
+  }
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  get size(): number {
+    return this.#docs.size;
+  }
+
+  /** A snapshot of the documents. Stored documents are never mutated, only replaced. */
+  all(): Doc[] {
+    return [...this.#docs.values()];
+  }
+
+  indexSpecs(): IndexSpec[] {
+    return this.#indexes.map((i) => i.spec);
+  }
+
+  /** Adds a document; throws the server's E11000 error when `_id` or a unique index key is taken. */
+  insert(doc: Doc): void {
+    const id = this.#idKey(doc);
+    if (this.#docs.has(id)) throw this.#duplicate(this.#indexes[0]!, doc);
+    const keys = this.#uniqueKeys(doc, id);
+    this.#docs.set(id, doc);
+    for (const [index, key] of keys) index.entries.set(key, id);
+  }
+
+  /** Swaps a stored document for its updated version (same `_id`), enforcing unique indexes. */
+  replace(current: Doc, next: Doc): void {
+    const id = this.#idKey(current);
+    const oldKeys = new Map(this.#indexKeys(current));
+    const newKeys = this.#uniqueKeys(next, id);
+    for (const [index, key] of oldKeys) index.entries.delete(key);
+    for (const [index, key] of newKeys) index.entries.set(key, id);
+    this.#docs.set(id, next);
+  }
+
+  remove(doc: Doc): void {
+    const id = this.#idKey(doc);
+    for (const [index, key] of this.#indexKeys(doc)) index.entries.delete(key);
+    this.#docs.delete(id);
+  }
+
+  /**
+   * Creates an index; returns false when an identical one exists (the server's "all indexes
+   * already exist" no-op). A unique index over duplicate existing data fails with E11000.
+   */
+  createIndex(raw: Doc): boolean {
+    const spec = this.#normalizeSpec(raw);
+    const sameName = this.#indexes.find((i) => i.spec.name === spec.name);
+    const sameKey = this.#indexes.find((i) => canonicalKey(i.spec.key) === canonicalKey(spec.key));
+    if (sameName && canonicalKey(sameName.spec) === canonicalKey(spec)) return false;
+    if (sameName && canonicalKey(sameName.spec.key) !== canonicalKey(spec.key)) {
+      throw new CommandError(
+        'IndexKeySpecsConflict',
+        `An existing index has the same name as the requested index. Requested index: ${formatValue(spec)}, existing index: ${formatValue(sameName.spec)}`,
+      );
+    }
+    if (sameName || sameKey) {
+      const existing = (sameName ?? sameKey)!;
+      throw new CommandError(
+        'IndexOptionsConflict',
+        sameName
+          ? `An equivalent index already exists with the same name but different options. Requested index: ${formatValue(spec)}, existing index: ${formatValue(existing.spec)}`
+          : `Index already exists with a different name: ${existing.spec.name}`,
+      );
+    }
+    const index = this.#makeIndex(spec);
+    if (index.unique) {
+      for (const [id, doc] of this.#docs) {
+        const key = this.#indexKey(index, doc);
+        if (key === undefined) continue;
+        if (index.entries.has(key)) {
+          const dup = this.#duplicate(index, doc);
+          throw new CommandError(
+            'DuplicateKey',
+            `Index build failed: collection ${this.ns} :: caused by :: ${dup.message}`,
+            dup.details,
+          );
+        }
+        index.entries.set(key, id);
+      }
+    }
+    this.#indexes.push(index);
+    return true;
+  }
+
+  /** Drops indexes by name, key pattern, list of names or `'*'` (all but `_id_`); returns how many existed before. */
+  dropIndexes(which: unknown): number {
+    const before = this.#indexes.length;
+    const targets: Index[] = [];
+    if (which === '*') {
+      targets.push(...this.#indexes.slice(1));
+    } else {
+      const names = Array.isArray(which) ? which : [which];
+      for (const n of names) {
+        const found = isDoc(n)
+          ? this.#indexes.find((i) => canonicalKey(i.spec.key) === canonicalKey(n))
+          : this.#indexes.find((i) => i.spec.name === n);
+        if (!found) {
+          throw new CommandError(
+            'IndexNotFound',
+            isDoc(n) ? `can't find index with key: ${formatValue(n)}` : `index not found with name [${String(n)}]`,
+          );
+        }
+        if (found.spec.name === '_id_') throw new CommandError('InvalidOptions', 'cannot drop _id index');
+        targets.push(found);
+      }
+    }
+    for (const t of targets) this.#indexes.splice(this.#indexes.indexOf(t), 1);
+    return before;
+  }
+
+  #normalizeSpec(raw: Doc): IndexSpec {
+    const key = raw.key;
+    if (!isDoc(key) || Object.keys(key).length === 0)
+      throw new CommandError('BadValue', 'index key pattern must be a non-empty object');
+    for (const [field, dir] of Object.entries(key)) {
+      const ok = typeof dir === 'string' || ((typeof dir === 'number' || typeof dir === 'bigint') && Number(dir) !== 0);
+      if (!ok)
+        throw new CommandError('BadValue', `Values in the index key pattern can't be 0 or non-numbers: ${field}`);
+    }
+    const name = raw.name === undefined ? defaultIndexName(key) : raw.name;
+    if (typeof name !== 'string' || name.length === 0)
+      throw new CommandError('BadValue', 'index name must be a non-empty string');
+    const { v: _v, key: _k, name: _n, ...options } = raw;
+    // Options that are off are dropped, as the server does (`unique: false` lists like no option);
+    // sorted so that re-creating an index with its options in another order is still a no-op.
+    const kept = Object.keys(options)
+      .filter((k) => options[k] !== false)
+      .sort()
+      .map((k) => [k, options[k]] as const);
+    return { v: 2, key, name, ...Object.fromEntries(kept) };
+  }
+
+  #makeIndex(spec: IndexSpec): Index {
+    const partial = spec.partialFilterExpression;
+    return {
+      spec,
+      fields: Object.keys(spec.key),
+      unique: spec.name === '_id_' || spec.unique === true,
+      sparse: spec.sparse === true,
+      partial: partial === undefined ? undefined : compileFilter(partial),
+      entries: new Map(),
+    };
+  }
+
+  #idKey(doc: Doc): string {
+    const id = doc._id;
+    if (Array.isArray(id)) throw new CommandError('BadValue', `can't use an array for _id`);
+    if (id instanceof RegExp) throw new CommandError('BadValue', `can't use a regex for _id`);
+    return canonicalKey(id);
+  }
+
+  /** The key a document has in a unique index, or undefined when the index leaves it out. */
+  #indexKey(index: Index, doc: Doc): string | undefined {
+    const values = index.fields.map((f) => getPath(doc, f));
+    if (index.sparse && values.every((v) => v === undefined)) return undefined;
+    if (index.partial && !index.partial(doc)) return undefined;
+    return canonicalKey(values.map((v) => (v === undefined ? null : v)));
+  }
+
+  #indexKeys(doc: Doc): Array<[Index, string]> {
+    const out: Array<[Index, string]> = [];
+    for (const index of this.#indexes.slice(1)) {
+      if (!index.unique) continue;
+      const key = this.#indexKey(index, doc);
+      if (key !== undefined) out.push([index, key]);
+    }
+    return out;
+  }
+
+  /** Unique index keys of `doc`, checked against every other document (`selfId` is allowed to hold them). */
+  #uniqueKeys(doc: Doc, selfId: string): Array<[Index, string]> {
+    const keys = this.#indexKeys(doc);
+    for (const [index, key] of keys) {
+      const holder = index.entries.get(key);
+      if (holder !== undefined && holder !== selfId) throw this.#duplicate(index, doc);
+    }
+    return keys;
+  }
+
+  #duplicate(index: Index, doc: Doc): CommandError {
+    const keyValue: Doc = {};
+    for (const f of index.fields) keyValue[f] = getPath(doc, f) ?? null;
+    return new CommandError(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${this.ns} index: ${index.spec.name} dup key: ${formatValue(keyValue)}`,
+      { keyPattern: index.spec.key, keyValue },
+    );
+  }
+}
+
+/** Every database of one stand-in instance. A database exists while it holds a collection. */
+export class Store {
+  readonly #dbs = new Map<string, Map<string, Collection>>();
+
+  get(db: string, name: string): Collection | undefined {
+    return this.#dbs.get(db)?.get(name);
+  }
+
+  /** The collection, created on first write as the server does implicitly. */
+  getOrCreate(db: string, name: string): { coll: Collection; created: boolean } {
+    const existing = this.get(db, name);
+    if (existing) return { coll: existing, created: false };
+    return { coll: this.create(db, name), created: true };
+  }
+
+  create(db: string, name: string): Collection {
+    validateName('database', db);
+    validateName('collection', name);
+    let colls = this.#dbs.get(db);
+    if (!colls) {
+      colls = new Map();
+      this.#dbs.set(db, colls);
+    }
+    if (colls.has(name)) throw new CommandError('NamespaceExists', `Collection ${db}.${name} already exists.`);
+    const coll = new Collection(db, name);
+    colls.set(name, coll);
+    return coll;
+  }
+
+  /** Drops a collection and returns it; undefined when there was none. */
+  drop(db: string, name: string): Collection | undefined {
+    const colls = this.#dbs.get(db);
+    const coll = colls?.get(name);
+    if (!colls || !coll) return undefined;
+    colls.delete(name);
+    if (colls.size === 0) this.#dbs.delete(db);
+    return coll;
+  }
+
+  dropDatabase(db: string): void {
+    this.#dbs.delete(db);
+  }
+
+  collections(db: string): Collection[] {
+    return [...(this.#dbs.get(db)?.values() ?? [])];
+  }
+
+  databases(): string[] {
+    return [...this.#dbs.keys()];
+  }
+}
