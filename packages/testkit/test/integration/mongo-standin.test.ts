@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type CommandStartedEvent, type Db, Long, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import { type MongoHandle, startMongo, startMongoStandIn } from '@chat/testkit';
+import { type CommandStartedEvent, type Db, Long, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 
 const CLIENT_OPTIONS = { serverSelectionTimeoutMS: 5_000 } as const;
 

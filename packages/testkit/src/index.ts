@@ -1,0 +1,44 @@
+export { AmqpLeakError, RabbitCommandError, RabbitNodeError, TestkitError } from './errors.js';
+export type { Logger } from './internal/logger.js';
+export {
+  type AmqpLeaks,
+  type AssertNoAmqpLeaksOptions,
+  amqpLeaks,
+  assertNoAmqpLeaks,
+  installAmqpLeakCheck,
+  registerAmqpPort,
+  useAmqpLeakCheck,
+} from './leak-check.js';
+export {
+  type MongoHandle,
+  type MongoStandIn,
+  type MongoStandInOptions,
+  type StandInLogger,
+  type StartMongoOptions,
+  startMongo,
+  startMongoStandIn,
+} from './mongo/index.js';
+export {
+  amqpUrl,
+  type CloseConnectionsOptions,
+  type CtlTarget,
+  closeClientConnections,
+  type DeletedNames,
+  type DeleteNames,
+  deleteByPrefix,
+  type ListOptions,
+  listExchanges,
+  listQueues,
+  uniquePrefix,
+} from './rabbit.js';
+export {
+  type QuorumLeader,
+  type RabbitCluster,
+  type RabbitClusterOptions,
+  type RabbitNode,
+  type RabbitNodeOptions,
+  startRabbitCluster,
+  startRabbitNode,
+} from './rabbit-nodes.js';
+export { type RedisServer, startRedisServer } from './redis-server.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
