@@ -222,8 +222,8 @@ export class Router extends EventEmitter {
   readonly #transport: AmqpTransport;
   readonly #bindings: BindingTable;
   readonly #consumers: ConsumerSpec[] = [];
-  /** Channels of the consumers running on the current connection. */
-  #consumerChannels: Channel[] = [];
+  /** Consumers running on the current connection: their channel and consumer tag. */
+  #running: Array<{ ch: Channel; tag: string }> = [];
   readonly #warnedDrops = new Set<string>();
   #ready = false;
   #closed = false;
@@ -515,6 +515,24 @@ export class Router extends EventEmitter {
   }
 
   /**
+   * Stops every consumer of this router (no new deliveries; they are not restarted after a reconnect)
+   * while keeping the channels open, so deliveries already handed out can still be acked. For a
+   * graceful shutdown: stop consuming, finish in-flight work, then close.
+   */
+  async stopConsuming(): Promise<void> {
+    this.#consumers.length = 0;
+    // The channels stay in #running: close() closes them, which flushes the acks still to come.
+    await Promise.all(this.#running.map(({ ch, tag }) => ch.cancel(tag).catch(() => {})));
+  }
+
+  /** Messages ready in `<prefix>.persist` (the durable path's lag), as the broker reports it now. */
+  async persistQueueDepth(): Promise<number> {
+    const session = await this.#session(this.options.outageWaitMs);
+    const reply = await session.control.checkQueue(this.names.persistQueue);
+    return reply.messageCount;
+  }
+
+  /**
    * Graceful end of a gateway: stops consuming, unbinds every key, then deletes the gateway queue
    * (unbinding first avoids RabbitMQ #12926, where deleting a queue with thousands of bindings can
    * stall confirms), then closes. Envelopes still in the queue are dropped with it.
@@ -527,7 +545,7 @@ export class Router extends EventEmitter {
       this.#bindings.releaseAll();
       try {
         // Stop consuming first so that deleting the queue is not mistaken for a broker-side cancel.
-        if (session) await Promise.all(this.#consumerChannels.splice(0).map((ch) => session.closeChannel(ch)));
+        if (session) await Promise.all(this.#running.splice(0).map(({ ch }) => session.closeChannel(ch)));
         await this.#bindings.settled();
         if (session && !session.closed) await session.control.deleteQueue(this.gatewayQueue);
       } catch (err) {
@@ -537,13 +555,22 @@ export class Router extends EventEmitter {
     await this.close();
   }
 
-  /** Closes the connection. Pending attaches and ready() waits reject with `ClosedError`. */
+  /**
+   * Closes the connection, after the consumer channels (so acks already given reach the broker).
+   * Pending attaches and ready() waits reject with `ClosedError`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#setReady(false);
     this.#bindings.close();
     for (const w of this.#readyWaiters.splice(0)) w.reject(new ClosedError('router closed'));
+    // Close consumer channels one by one first: a channel's close-ok comes after the broker has
+    // processed every ack sent on it, whereas closing the connection may drop acks still buffered.
+    const session = this.#transport.session;
+    if (session && !session.closed) {
+      await Promise.all(this.#running.splice(0).map(({ ch }) => session.closeChannel(ch)));
+    }
     await this.#transport.close();
   }
 
@@ -551,7 +578,7 @@ export class Router extends EventEmitter {
 
   async #setup(session: Session): Promise<void> {
     const o = this.options;
-    this.#consumerChannels = [];
+    this.#running = [];
     await declareTopology(session.control, {
       prefix: o.prefix,
       partitions: o.partitions,
@@ -608,8 +635,7 @@ export class Router extends EventEmitter {
 
   async #startConsumer(session: Session, spec: ConsumerSpec): Promise<void> {
     const ch = await session.openConsumerChannel(spec.prefetch);
-    this.#consumerChannels.push(ch);
-    await ch.consume(spec.queue, (msg) => {
+    const { consumerTag } = await ch.consume(spec.queue, (msg) => {
       if (msg === null) {
         // The broker cancelled us (queue deleted or node gone): rebuild everything.
         this.#logger.warn({ queue: spec.queue }, 'consumer cancelled by the broker; recycling the connection');
@@ -618,6 +644,7 @@ export class Router extends EventEmitter {
       }
       spec.onMessage(msg, ch);
     });
+    this.#running.push({ ch, tag: consumerTag });
   }
 
   #problemOf(

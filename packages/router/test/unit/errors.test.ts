@@ -8,7 +8,8 @@ function documentedCodes(): Map<string, boolean> {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const section = readme.split(/^## Errors$/m)[1]?.split(/^## /m)[0] ?? '';
   const rows = new Map<string, boolean>();
-  for (const m of section.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*`(\w+)`\s*\|\s*(yes|no)\s*\|/gm)) rows.set(m[1]!, m[3] === 'yes');
+  for (const m of section.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*`(\w+)`\s*\|\s*(yes|no)\s*\|/gm))
+    rows.set(m[1]!, m[3] === 'yes');
   return rows;
 }
 
