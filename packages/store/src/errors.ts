@@ -31,19 +31,25 @@ export class NotFoundError extends StoreError {
 export const ERROR_CLASSES = [ValidationError, ConflictError, NotFoundError] as const;
 
 /**
- * Whether a MongoDB failure is worth retrying (network, server selection, failover, timeouts) as
- * opposed to a permanent one (a document the server will never accept).
+ * Server error codes that mean "this document will never be accepted": retrying cannot help.
+ * BadValue, FailedToParse, TypeMismatch, InvalidLength, DocumentValidationFailure, BSONObjectTooLarge,
+ * KeyTooLong, InvalidBSON, DollarPrefixedFieldName-like errors (52), Location codes for oversize.
  */
-export function isTransientError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const e = err as Error & { hasErrorLabel?: (l: string) => boolean; code?: unknown };
-  if (
-    /^Mongo(Network|NetworkTimeout|ServerSelection|NotConnected|TopologyClosed|PoolCleared|OperationTimeout)Error$/.test(
-      e.name,
-    )
-  )
-    return true;
-  if (e.hasErrorLabel?.('RetryableWriteError') || e.hasErrorLabel?.('ResetPool')) return true;
-  // NotWritablePrimary, NotPrimaryNoSecondaryOk, PrimarySteppedDown, InterruptedDueToReplStateChange, ShutdownInProgress, …
-  return [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].includes(e.code as number);
+const PERMANENT_CODES = new Set([2, 9, 14, 16, 52, 121, 10334, 17280, 22, 17419]);
+
+function codesOf(err: unknown): number[] {
+  const e = err as { code?: unknown; writeErrors?: unknown; name?: string };
+  if (e && Array.isArray(e.writeErrors)) return (e.writeErrors as Array<{ code?: number }>).map((w) => Number(w.code));
+  if (e?.writeErrors && typeof e.writeErrors === 'object') return [Number((e.writeErrors as { code?: number }).code)];
+  return typeof e?.code === 'number' ? [e.code] : [];
+}
+
+/**
+ * Whether a MongoDB failure is permanent: the server answered and refused the document for a reason
+ * that retrying cannot change. Everything else (network, server selection, failover, timeouts,
+ * unknown errors) is worth retrying, so that no write is ever given up on by mistake.
+ */
+export function isPermanentError(err: unknown): boolean {
+  const codes = codesOf(err);
+  return codes.length > 0 && codes.every((c) => PERMANENT_CODES.has(c));
 }

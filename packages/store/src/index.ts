@@ -5,7 +5,7 @@ export { Channels, type NewChannel } from './channels.js';
 export {
   ConflictError,
   ERROR_CLASSES,
-  isTransientError,
+  isPermanentError,
   NotFoundError,
   StoreError,
   ValidationError,

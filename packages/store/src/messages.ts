@@ -84,10 +84,13 @@ export class Messages {
       return { inserted: res.insertedCount, duplicates: 0 };
     } catch (err) {
       if (err instanceof MongoBulkWriteError) {
+        // Success only when every document is accounted for: inserted now, or refused as a duplicate.
+        // A network failure mid-batch is also a MongoBulkWriteError, with no write errors at all.
         const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        const other = writeErrors.filter((e) => e.code !== DUPLICATE_KEY);
-        if (other.length === 0) {
-          return { inserted: err.result.insertedCount, duplicates: writeErrors.length };
+        const duplicates = writeErrors.filter((e) => e?.code === DUPLICATE_KEY).length;
+        const inserted = err.result?.insertedCount ?? 0;
+        if (duplicates > 0 && duplicates === writeErrors.length && inserted + duplicates === docs.length) {
+          return { inserted, duplicates };
         }
       } else if ((err as MongoServerError).code === DUPLICATE_KEY && docs.length === 1) {
         return { inserted: 0, duplicates: 1 };
