@@ -1,0 +1,303 @@
+// The durable path's consumer: batches deliveries of the persist queue, stores them, then
+// dispatches them to the members' gateways, then acks — so nothing is delivered that is not
+// stored, and nothing is acked that is not delivered. Throughput comes from concurrency: many
+// deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds.
+import type { DispatchEnvelope, DurableDelivery, Router } from '@chat/router';
+import { isPermanentError, type Message, type Store } from '@chat/store';
+import type { Registry } from 'prom-client';
+import { createMetrics, type PersisterMetrics } from './metrics.js';
+import { type ValidWrite, validateWrite } from './validate.js';
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface PersisterOptions {
+  router: Router;
+  store: Store;
+  registry: Registry;
+  logger: Logger;
+  /** Deliveries in flight (AMQP prefetch). Default 2000. */
+  prefetch?: number;
+  /** Flush a batch at this many writes. Default 500. */
+  batchSize?: number;
+  /** …or this long after its first write. Default 5 ms. */
+  batchMs?: number;
+  /** Content limit in code points. Default 4000. */
+  maxContentLength?: number;
+  /** Backoff after a transient failure: first and longest pause. Defaults 100 ms and 5 s. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+interface Item {
+  delivery: DurableDelivery;
+  receivedAt: number;
+  write?: ValidWrite;
+}
+
+export interface Persister {
+  readonly metrics: PersisterMetrics;
+  /** Starts consuming. */
+  start(): Promise<void>;
+  /**
+   * Stops consuming, finishes and acks what is in flight, within `timeoutMs`; what is still unfinished
+   * then is left unacked (RabbitMQ redelivers it to another persister). Resolves true when it drained.
+   */
+  stop(timeoutMs: number): Promise<boolean>;
+  /** Writes received and not yet acked. */
+  inFlight(): number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createPersister(options: PersisterOptions): Persister {
+  const { router, store, logger } = options;
+  const batchSize = options.batchSize ?? 500;
+  const batchMs = options.batchMs ?? 5;
+  const maxContent = options.maxContentLength ?? 4000;
+  const retryMin = options.retryMinMs ?? 100;
+  const retryMax = options.retryMaxMs ?? 5000;
+  const metrics = createMetrics(options.registry, () => router.persistQueueDepth());
+
+  let pending: Item[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight = 0;
+  let stopping = false;
+  const batches = new Set<Promise<void>>();
+
+  /** Runs `op` until it succeeds, pausing with exponential backoff after transient failures. */
+  async function withRetry<T>(
+    stage: 'store' | 'dispatch',
+    op: () => Promise<T>,
+    transient: (e: unknown) => boolean,
+  ): Promise<T> {
+    let delay = retryMin;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (!transient(err)) throw err;
+        metrics.retries.inc({ stage });
+        if (attempt === 1 || attempt % 10 === 0) {
+          logger.warn({ err: (err as Error).message, stage, attempt }, `${stage} failed; retrying with backoff`);
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, retryMax);
+      }
+    }
+  }
+
+  const routerTransient = (e: unknown) => (e as { retryable?: boolean }).retryable === true;
+  // Only a refusal the server will repeat forever is given up on; anything else is retried.
+  const storeTransient = (e: unknown) => !isPermanentError(e);
+
+  async function deadLetter(item: Item, reason: string): Promise<void> {
+    metrics.deadLetters.inc({ reason: reason.split(':')[0]! });
+    logger.warn({ reason, id: item.delivery.envelope.id }, 'write dead-lettered');
+    await withRetry('dispatch', () => item.delivery.deadLetter(reason), routerTransient);
+  }
+
+  /** Stores the creates; a batch the server rejects for good is split to find the poison. */
+  async function storeCreates(items: Item[]): Promise<Item[]> {
+    if (items.length === 0) return [];
+    const toNew = (i: Item) => {
+      const w = i.write as Extract<ValidWrite, { kind: 'create' }>;
+      return {
+        id: w.id,
+        channel_id: w.channel_id,
+        author: w.author,
+        content: w.content,
+        nonce: w.nonce,
+        timestamp: w.timestamp,
+      };
+    };
+    try {
+      const res = await withRetry('store', () => store.messages.append(items.map(toNew)), storeTransient);
+      metrics.duplicates.inc(res.duplicates);
+      return items;
+    } catch (err) {
+      if (items.length === 1) {
+        await deadLetter(items[0]!, `store_rejected: ${(err as Error).message}`.slice(0, 200));
+        return [];
+      }
+      const ok: Item[] = [];
+      for (const item of items) ok.push(...(await storeCreates([item])));
+      return ok;
+    }
+  }
+
+  async function storeChange(item: Item): Promise<Item | null> {
+    const w = item.write!;
+    try {
+      await withRetry(
+        'store',
+        () =>
+          w.kind === 'update'
+            ? store.messages.applyEdit({
+                message_id: w.message_id,
+                channel_id: w.channel_id,
+                author_id: w.author_id,
+                event_id: w.id,
+                content: w.content,
+              })
+            : store.messages.applyDelete({
+                message_id: (w as { message_id: string }).message_id,
+                channel_id: w.channel_id,
+                author_id: (w as { author_id: string }).author_id,
+                event_id: w.id,
+              }),
+        storeTransient,
+      );
+      return item;
+    } catch (err) {
+      await deadLetter(item, `store_rejected: ${(err as Error).message}`.slice(0, 200));
+      return null;
+    }
+  }
+
+  /** The delivery envelope for a stored write, or null when there is nothing to deliver. */
+  async function envelopeFor(w: ValidWrite): Promise<DispatchEnvelope | null> {
+    if (w.kind === 'create') {
+      const data: Message = {
+        id: w.id,
+        channel_id: w.channel_id,
+        author: w.author,
+        content: w.content,
+        timestamp: w.timestamp,
+        edited_timestamp: null,
+        nonce: w.nonce,
+        type: 0,
+      };
+      return { v: 1, type: 'dispatch', event: 'MESSAGE_CREATE', channel_id: w.channel_id, data };
+    }
+    if (w.kind === 'update') {
+      // Deliver the stored state: an edit that lost to a newer one or to a delete delivers nothing
+      // stale, and a redelivered edit delivers the same state again (clients replace by id).
+      const current = await withRetry('store', () => store.messages.get(w.channel_id, w.message_id), storeTransient);
+      return current
+        ? { v: 1, type: 'dispatch', event: 'MESSAGE_UPDATE', channel_id: w.channel_id, data: current }
+        : null;
+    }
+    return {
+      v: 1,
+      type: 'dispatch',
+      event: 'MESSAGE_DELETE',
+      channel_id: w.channel_id,
+      data: { id: w.message_id, channel_id: w.channel_id },
+    };
+  }
+
+  async function dispatchAll(items: Item[]): Promise<void> {
+    const channels = [...new Set(items.map((i) => i.write!.channel_id))];
+    const audience = new Map<string, { slots: number[]; members: string[] }>();
+    await Promise.all(
+      channels.map(async (c) => {
+        audience.set(c, await withRetry('store', () => store.channels.membership(c), storeTransient));
+      }),
+    );
+    const envelopes = await Promise.all(items.map((i) => envelopeFor(i.write!)));
+    const bySlot = router.options.granularity === 'slot';
+    // Published in batch order without awaiting in between: one channel, so the broker keeps the order.
+    await Promise.all(
+      envelopes.map((env) => {
+        if (!env) return undefined;
+        const a = audience.get(env.channel_id!)!;
+        const target = bySlot ? { slots: a.slots } : { users: a.members };
+        return withRetry('dispatch', () => router.dispatch(env, target, { confirm: true }), routerTransient);
+      }),
+    );
+  }
+
+  async function processBatch(batch: Item[]): Promise<void> {
+    const started = performance.now();
+    metrics.batchSize.observe(batch.length);
+    try {
+      const valid: Item[] = [];
+      const invalid: Array<Promise<void>> = [];
+      for (const item of batch) {
+        if (item.delivery.redelivered) metrics.redeliveries.inc();
+        const v = validateWrite(item.delivery.envelope, maxContent);
+        if ('reason' in v) invalid.push(deadLetter(item, v.reason));
+        else {
+          item.write = v;
+          valid.push(item);
+        }
+      }
+      const insertStart = performance.now();
+      const creates = await storeCreates(valid.filter((i) => i.write!.kind === 'create'));
+      const changes = (await Promise.all(valid.filter((i) => i.write!.kind !== 'create').map(storeChange))).filter(
+        (i): i is Item => i !== null,
+      );
+      metrics.insertSeconds.observe((performance.now() - insertStart) / 1000);
+      // Keep the batch's order for delivery.
+      const stored = new Set([...creates, ...changes]);
+      const ordered = valid.filter((i) => stored.has(i));
+      const dispatchStart = performance.now();
+      await dispatchAll(ordered);
+      metrics.dispatchSeconds.observe((performance.now() - dispatchStart) / 1000);
+      await Promise.all(invalid);
+      const now = performance.now();
+      for (const item of ordered) {
+        item.delivery.ack();
+        metrics.stored.inc({ type: item.delivery.envelope.type });
+        metrics.loopSeconds.observe((now - item.receivedAt) / 1000);
+      }
+    } catch (err) {
+      // Not transient and not a single bad write (e.g. the router was closed): leave the batch
+      // unacked; the broker redelivers it.
+      logger.error({ err: (err as Error).message }, 'batch failed; its writes will be redelivered');
+      for (const item of batch) item.delivery.requeue();
+    } finally {
+      inFlight -= batch.length;
+      metrics.inFlight.set(inFlight);
+      metrics.busySeconds.inc((performance.now() - started) / 1000);
+    }
+  }
+
+  function flush(): void {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const p = processBatch(batch);
+    batches.add(p);
+    void p.finally(() => batches.delete(p));
+  }
+
+  function onDelivery(delivery: DurableDelivery): void {
+    inFlight++;
+    metrics.inFlight.set(inFlight);
+    pending.push({ delivery, receivedAt: performance.now() });
+    if (pending.length >= batchSize) flush();
+    else if (!timer) timer = setTimeout(flush, batchMs);
+  }
+
+  return {
+    metrics,
+    inFlight: () => inFlight,
+    async start() {
+      await router.consumeDurable(onDelivery, { prefetch: options.prefetch ?? 2000 });
+    },
+    async stop(timeoutMs: number) {
+      if (stopping) return inFlight === 0;
+      stopping = true;
+      await router.stopConsuming();
+      // Deliveries already on their way when the cancel reached the broker still arrive: keep
+      // flushing until nothing is pending or running, or the time is up.
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        flush();
+        if (batches.size === 0 && inFlight === 0) return true;
+        if (Date.now() >= deadline) return false;
+        await Promise.race([Promise.all(batches), sleep(Math.min(50, Math.max(0, deadline - Date.now())))]);
+      }
+    },
+  };
+}
