@@ -1,0 +1,237 @@
+// The chat operations behind both the HTTP API and WebSocket requests: membership checks,
+// validation, durable writes through the router (answered only after the broker's confirm),
+// membership changes announced to the affected gateways. Transport-agnostic: errors are ApiErrors.
+import { type DispatchEnvelope, parseSnowflake, type Router, type SnowflakeGenerator } from '@chat/router';
+import { type Channel, ConflictError, type Message, NotFoundError, type Store, ValidationError } from '@chat/store';
+import { ApiError } from './errors.js';
+import type { NonceGuard } from './guards.js';
+import type { Logger } from './logger.js';
+import { checkContent, checkNonce } from './validation.js';
+
+export interface Author {
+  id: string;
+  username: string;
+}
+
+export interface ChatServiceOptions {
+  router: Router;
+  store: Store;
+  ids: SnowflakeGenerator;
+  nonces: NonceGuard;
+  logger: Logger;
+  maxContentLength: number;
+  defaultGroup: string;
+  /** Called with the send → broker-confirm time of every durable write. */
+  onConfirm?: (seconds: number) => void;
+}
+
+/** The default group's id: fixed, so every gateway agrees on it without coordination. */
+export const DEFAULT_GROUP_ID = '1';
+/** Above this many members a membership change is announced to the user concerned only. */
+const ANNOUNCE_LIMIT = 1000;
+
+function mapStoreError(err: unknown): never {
+  if (err instanceof ApiError) throw err;
+  if (err instanceof ValidationError) throw new ApiError('invalid_request', err.message);
+  if (err instanceof ConflictError) throw new ApiError('username_taken', err.message);
+  if (err instanceof NotFoundError) throw new ApiError('not_found', err.message);
+  const e = err as { retryable?: boolean; code?: string; message?: string };
+  if (e?.retryable) throw new ApiError('unavailable', 'the message broker is unavailable; retry', { cause: err });
+  throw new ApiError('unavailable', 'a dependency failed; retry', { cause: err });
+}
+
+export class ChatService {
+  readonly #o: ChatServiceOptions;
+
+  constructor(options: ChatServiceOptions) {
+    this.#o = options;
+  }
+
+  /** Creates the default group if it does not exist yet (idempotent, safe on every gateway). */
+  async ensureDefaultGroup(): Promise<void> {
+    if (!this.#o.defaultGroup) return;
+    if (await this.#o.store.channels.get(DEFAULT_GROUP_ID)) return;
+    try {
+      await this.#o.store.channels.create({ id: DEFAULT_GROUP_ID, kind: 'group', name: this.#o.defaultGroup, creatorId: 'system' });
+      await this.#o.store.channels.removeMember(DEFAULT_GROUP_ID, 'system');
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err; // another gateway created it first
+    }
+  }
+
+  async register(username: string, password: string): Promise<{ id: string; username: string }> {
+    try {
+      const user = await this.#o.store.accounts.create(await this.#o.ids.next(), username, password);
+      if (this.#o.defaultGroup) await this.#join(DEFAULT_GROUP_ID, user.id);
+      return { id: user.id, username: user.username };
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  async requireMember(channelId: string, userId: string): Promise<void> {
+    let member: boolean;
+    try {
+      member = await this.#o.store.channels.isMember(channelId, userId);
+    } catch (err) {
+      mapStoreError(err);
+    }
+    if (!member) throw new ApiError('not_a_member', 'you are not a member of this channel');
+  }
+
+  async channelsOf(userId: string): Promise<Channel[]> {
+    try {
+      return await this.#o.store.channels.listForUser(userId);
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  /** message.create: answered with the message only after the broker confirmed the durable write. */
+  async sendMessage(author: Author, channelId: string, rawContent: string, rawNonce?: string | null): Promise<Message> {
+    await this.requireMember(channelId, author.id);
+    const content = checkContent(rawContent, this.#o.maxContentLength);
+    const nonce = checkNonce(rawNonce);
+    const publish = async (): Promise<Message> => {
+      const id = await this.#o.ids.next();
+      const timestamp = new Date().toISOString();
+      const started = performance.now();
+      try {
+        await this.#o.router.durableWrite({ v: 1, type: 'message.create', id, channel_id: channelId, author, content, nonce, timestamp });
+      } catch (err) {
+        mapStoreError(err);
+      }
+      this.#o.onConfirm?.((performance.now() - started) / 1000);
+      return { id, channel_id: channelId, author, content, timestamp, edited_timestamp: null, nonce: nonce ?? null, type: 0 };
+    };
+    if (!nonce) return publish();
+    try {
+      return await this.#o.nonces.once(author.id, nonce, publish);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('unavailable', (err as Error).message);
+    }
+  }
+
+  async #requireAuthor(channelId: string, messageId: string, userId: string): Promise<Message> {
+    await this.requireMember(channelId, userId);
+    let message: Message | null;
+    try {
+      message = await this.#o.store.messages.get(channelId, messageId);
+    } catch (err) {
+      mapStoreError(err);
+    }
+    if (!message) throw new ApiError('not_found', 'unknown message');
+    if (message.author.id !== userId) throw new ApiError('not_author', 'only the author can change a message');
+    return message;
+  }
+
+  /** message.update: confirmed durable write; resolves with the message as it will read once applied. */
+  async editMessage(userId: string, channelId: string, messageId: string, rawContent: string): Promise<Message> {
+    const message = await this.#requireAuthor(channelId, messageId, userId);
+    const content = checkContent(rawContent, this.#o.maxContentLength);
+    const id = await this.#o.ids.next();
+    try {
+      await this.#o.router.durableWrite({ v: 1, type: 'message.update', id, message_id: messageId, channel_id: channelId, author_id: userId, content });
+    } catch (err) {
+      mapStoreError(err);
+    }
+    return { ...message, content, edited_timestamp: new Date(parseSnowflake(id).timestampMs).toISOString() };
+  }
+
+  async deleteMessage(userId: string, channelId: string, messageId: string): Promise<void> {
+    await this.#requireAuthor(channelId, messageId, userId);
+    const id = await this.#o.ids.next();
+    try {
+      await this.#o.router.durableWrite({ v: 1, type: 'message.delete', id, message_id: messageId, channel_id: channelId, author_id: userId });
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  /** typing.start: ephemeral, at most once, to the channel's members. */
+  async typing(author: Author, channelId: string): Promise<void> {
+    await this.requireMember(channelId, author.id);
+    const { slots, members } = await this.#o.store.channels.membership(channelId);
+    const env: DispatchEnvelope = {
+      v: 1,
+      type: 'dispatch',
+      event: 'TYPING_START',
+      channel_id: channelId,
+      data: { channel_id: channelId, user_id: author.id, username: author.username, timestamp: Math.floor(Date.now() / 1000) },
+    };
+    await this.#o.router
+      .dispatch(env, this.#o.router.options.granularity === 'slot' ? { slots } : { users: members }, { waitMs: 0 })
+      .catch((err: unknown) => this.#o.logger.debug({ err: (err as Error).message }, 'typing event dropped'));
+  }
+
+  async history(userId: string, channelId: string, q: { before?: string; after?: string; limit?: number }): Promise<Message[]> {
+    await this.requireMember(channelId, userId);
+    const limit = q.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError('invalid_request', 'limit must be 1-100');
+    try {
+      return await this.#o.store.messages.history(channelId, { before: q.before, after: q.after, limit });
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  async createChannel(creator: Author, kind: unknown, name: string | undefined, recipients: string[]): Promise<Channel> {
+    if (kind !== 'dm' && kind !== 'group') throw new ApiError('invalid_request', 'kind must be "dm" or "group"');
+    if (recipients.length > 100) throw new ApiError('invalid_request', 'at most 100 recipients');
+    const unique = [...new Set(recipients)].filter((r) => r !== creator.id);
+    const known = await this.#o.store.accounts.getMany(unique);
+    if (known.length !== unique.length) throw new ApiError('not_found', 'unknown user in recipients');
+    let result: Awaited<ReturnType<Store['channels']['create']>>;
+    try {
+      result = await this.#o.store.channels.create({ id: await this.#o.ids.next(), kind, name, creatorId: creator.id, recipients: unique });
+    } catch (err) {
+      mapStoreError(err);
+    }
+    await this.#announce('CHANNEL_CREATE', result.members, { ...result.channel, member_ids: result.members });
+    return result.channel;
+  }
+
+  async addMember(actorId: string, channelId: string, userId: string): Promise<void> {
+    await this.requireMember(channelId, actorId);
+    const channel = await this.#o.store.channels.get(channelId);
+    if (!channel) throw new ApiError('not_found', 'unknown channel');
+    if (channel.kind === 'dm') throw new ApiError('invalid_request', 'members of a DM cannot change');
+    if (!(await this.#o.store.accounts.get(userId))) throw new ApiError('not_found', 'unknown user');
+    await this.#join(channelId, userId, channel);
+  }
+
+  async removeMember(actorId: string, channelId: string, userId: string): Promise<void> {
+    await this.requireMember(channelId, actorId);
+    const channel = await this.#o.store.channels.get(channelId);
+    if (!channel) throw new ApiError('not_found', 'unknown channel');
+    if (channel.kind === 'dm') throw new ApiError('invalid_request', 'members of a DM cannot change');
+    if (actorId !== userId && channel.owner_id !== actorId) {
+      throw new ApiError('forbidden', 'only the owner can remove other members');
+    }
+    const before = await this.#o.store.channels.members(channelId);
+    if (!before.includes(userId)) throw new ApiError('not_found', 'not a member');
+    await this.#o.store.channels.removeMember(channelId, userId);
+    const audience = before.length <= ANNOUNCE_LIMIT ? before : [userId];
+    await this.#announce('CHANNEL_MEMBER_REMOVE', audience, { channel_id: channelId, user_id: userId });
+  }
+
+  async #join(channelId: string, userId: string, known?: Channel): Promise<void> {
+    const added = await this.#o.store.channels.addMember(channelId, userId);
+    if (!added) return;
+    const channel = known ?? (await this.#o.store.channels.get(channelId));
+    const members = await this.#o.store.channels.members(channelId);
+    const audience = members.length <= ANNOUNCE_LIMIT ? members : [userId];
+    await this.#announce('CHANNEL_MEMBER_ADD', audience, { channel_id: channelId, user_id: userId, channel });
+  }
+
+  /** Membership events go to users (`to`): their gateways subscribe or unsubscribe the sockets. */
+  async #announce(event: 'CHANNEL_CREATE' | 'CHANNEL_MEMBER_ADD' | 'CHANNEL_MEMBER_REMOVE', to: string[], data: unknown) {
+    try {
+      await this.#o.router.dispatch({ v: 1, type: 'dispatch', event, to, data }, { users: to }, { confirm: true });
+    } catch (err) {
+      // The change is stored; sockets pick it up on their next IDENTIFY. Say so.
+      this.#o.logger.warn({ err: (err as Error).message, event }, 'membership change stored but not announced');
+    }
+  }
+}

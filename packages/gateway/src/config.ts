@@ -1,0 +1,124 @@
+// The gateway's configuration: read from the environment once, validated, frozen. A bad value
+// stops the process at start with the variable's name (exit code 2).
+import { hostname } from 'node:os';
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly serverId: string;
+  readonly amqpUrls: readonly string[];
+  readonly mongoUrl: string;
+  readonly mongoDb: string;
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly slots: number;
+  readonly granularity: 'slot' | 'user';
+  readonly attachLingerMs: number;
+  readonly jwtSecret: string;
+  readonly jwtTtlSeconds: number;
+  readonly defaultGroup: string;
+  readonly heartbeatIntervalMs: number;
+  readonly identifyTimeoutMs: number;
+  readonly maxFrameBytes: number;
+  readonly rateFrames: number;
+  readonly rateWindowMs: number;
+  readonly rateBurst: number;
+  readonly userRateRequests: number;
+  readonly httpRateRequests: number;
+  readonly maxContentLength: number;
+  readonly maxBackpressureBytes: number;
+  readonly slowConsumerGraceMs: number;
+  readonly resumeMax: number;
+  readonly httpBodyMaxBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  return n;
+}
+
+function url(name: string, value: string, schemes: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${value}"`);
+  }
+  if (!schemes.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${schemes.join(' or ')}`);
+  return value;
+}
+
+/** Every variable is documented in packages/gateway/README.md. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const jwtSecret = env.JWT_SECRET ?? '';
+  if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
+  const serverId = str(env, 'SERVER_ID', `gw-${hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const granularity = str(env, 'CHAT_GRANULARITY', 'slot');
+  if (granularity !== 'slot' && granularity !== 'user') throw new ConfigError('CHAT_GRANULARITY must be slot or user');
+  const partitions = int(env, 'CHAT_PARTITIONS', 16, 1, 1024);
+  const slots = int(env, 'CHAT_SLOTS', 1024, 1, 1 << 20);
+  if (slots % partitions !== 0) throw new ConfigError('CHAT_SLOTS must be a multiple of CHAT_PARTITIONS');
+  const prefix = str(env, 'CHAT_PREFIX', 'chat');
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new ConfigError('CHAT_PREFIX has invalid characters');
+  const mongoDb = str(env, 'MONGO_DB', 'chat');
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongoDb)) throw new ConfigError('MONGO_DB has invalid characters');
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent');
+  }
+  const defaultGroup = env.DEFAULT_GROUP ?? 'official';
+  if (defaultGroup.length > 100) throw new ConfigError('DEFAULT_GROUP must be at most 100 characters');
+  return Object.freeze({
+    host: str(env, 'HOST', '0.0.0.0'),
+    port: int(env, 'PORT', 8080, 0, 65535),
+    serverId,
+    amqpUrls: Object.freeze(
+      str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
+        .split(',')
+        .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:'])),
+    ),
+    mongoUrl: url('MONGO_URL', str(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017'), ['mongodb:', 'mongodb+srv:']),
+    mongoDb,
+    redisUrl: url('REDIS_URL', str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
+    prefix,
+    partitions,
+    slots,
+    granularity,
+    attachLingerMs: int(env, 'ATTACH_LINGER_MS', 2000, 0, 600_000),
+    jwtSecret,
+    jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 365 * 86_400),
+    defaultGroup,
+    heartbeatIntervalMs: int(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 100, 600_000),
+    identifyTimeoutMs: int(env, 'IDENTIFY_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 16_384, 256, 1 << 20),
+    rateFrames: int(env, 'RATE_FRAMES', 120, 1, 1_000_000),
+    rateWindowMs: int(env, 'RATE_WINDOW_MS', 60_000, 100, 3_600_000),
+    rateBurst: int(env, 'RATE_BURST', 20, 1, 1_000_000),
+    userRateRequests: int(env, 'USER_RATE_REQUESTS', 240, 1, 1_000_000),
+    httpRateRequests: int(env, 'HTTP_RATE_REQUESTS', 300, 1, 1_000_000),
+    maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
+    maxBackpressureBytes: int(env, 'MAX_BACKPRESSURE_BYTES', 1 << 20, 1024, 1 << 30),
+    slowConsumerGraceMs: int(env, 'SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000),
+    resumeMax: int(env, 'RESUME_MAX', 1000, 1, 100_000),
+    httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+    logLevel,
+  });
+}

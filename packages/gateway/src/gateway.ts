@@ -1,0 +1,273 @@
+// createGateway(): one gateway process — uWS server (WebSocket + HTTP API), one AMQP consumer for
+// its own queue feeding the local index, periodic session checks, and the SIGTERM drain.
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { DispatchEnvelope, Router, SnowflakeGenerator } from '@chat/router';
+import type { Store } from '@chat/store';
+import { createTokenService, type TokenService } from './auth.js';
+import { ChatService } from './chat-service.js';
+import type { GatewayConfig } from './config.js';
+import { NonceGuard, SharedRateLimiter } from './guards.js';
+import { mountHttpApi } from './http-api.js';
+import { LocalIndex } from './local-index.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { Close, frame, Op } from './protocol.js';
+import { dedupeKey, Session, type SessionHost } from './session.js';
+import { loadNativeUws } from './uws.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  router: Router;
+  store: Store;
+  redis: Redis;
+  ids: SnowflakeGenerator;
+  registry: Registry;
+  logger: Logger;
+}
+
+export interface Gateway {
+  readonly port: number;
+  readonly tokens: TokenService;
+  readonly chat: ChatService;
+  readonly metrics: GatewayMetrics;
+  connections(): number;
+  /** Drain: stop accepting, RECONNECT every client, unbind and delete the queue, close. Bounded by drainTimeoutMs. */
+  drain(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface UserData {
+  session?: Session;
+}
+
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, router, store, redis, logger, registry } = deps;
+  const uws = loadNativeUws();
+  const sessions = new Set<Session>();
+  const metrics = createMetrics(registry, () => sessions.size);
+  const index = new LocalIndex();
+  const tokens = createTokenService(config.jwtSecret, config.jwtTtlSeconds);
+  const keyPrefix = `${config.prefix}:`;
+  let nonceWarned = 0;
+  const nonces = new NonceGuard(redis, keyPrefix, {
+    onError: (err) => {
+      if (Date.now() - nonceWarned > 10_000) {
+        nonceWarned = Date.now();
+        logger.warn({ err: (err as Error).message }, 'nonce de-duplication unavailable (Redis); sending without it');
+      }
+    },
+  });
+  const chat = new ChatService({
+    router,
+    store,
+    ids: deps.ids,
+    nonces,
+    logger,
+    maxContentLength: config.maxContentLength,
+    defaultGroup: config.defaultGroup,
+    onConfirm: (s) => metrics.sendConfirmSeconds.observe(s),
+  });
+  await chat.ensureDefaultGroup();
+  const userRate = new SharedRateLimiter(redis, keyPrefix, config.userRateRequests, config.rateWindowMs);
+  const ipRate = new SharedRateLimiter(redis, `${keyPrefix}http:`, config.httpRateRequests, config.rateWindowMs);
+  let accepting = true;
+
+  const host: SessionHost = {
+    serverId: config.serverId,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    identifyTimeoutMs: config.identifyTimeoutMs,
+    maxFrameBytes: config.maxFrameBytes,
+    rateFrames: config.rateFrames,
+    rateWindowMs: config.rateWindowMs,
+    rateBurst: config.rateBurst,
+    maxBackpressureBytes: config.maxBackpressureBytes,
+    slowConsumerGraceMs: config.slowConsumerGraceMs,
+    resumeMax: config.resumeMax,
+    attachTimeoutMs: 15_000,
+    verifyToken: (t) => tokens.verify(t),
+    attach: (u) => router.attach(u),
+    detach: (u) => router.detach(u),
+    channelsOf: (u) => store.channels.listForUser(u),
+    changesSince: (c, since, cap) => store.messages.changesSince(c, since, cap),
+    userRate: (u) => userRate.hit(u),
+    chat,
+    index,
+    metrics,
+    logger,
+  };
+
+  // One consumer per process: every envelope for this gateway, fanned out to local sockets.
+  await router.consume((env: DispatchEnvelope) => {
+    const payloadJson = JSON.stringify(env.data);
+    const key = dedupeKey(env.event, env.data);
+    applyMembership(env);
+    let delivered = 0;
+    if (env.to) {
+      for (const user of env.to) {
+        for (const m of index.membersOfUser(user)) {
+          m.deliver(env.event, payloadJson, key);
+          delivered++;
+        }
+      }
+    } else if (env.channel_id !== undefined) {
+      for (const m of index.membersOfChannel(env.channel_id)) {
+        m.deliver(env.event, payloadJson, key);
+        delivered++;
+      }
+    }
+    metrics.envelopes.inc({ audience: delivered > 0 ? 'local' : 'none' });
+  });
+
+  /** Membership events change which channels local sockets hear, on whichever gateway holds them. */
+  function applyMembership(env: DispatchEnvelope): void {
+    const d = env.data as { channel_id?: string; user_id?: string; id?: string; member_ids?: string[] } | null;
+    if (!d) return;
+    if (env.event === 'CHANNEL_MEMBER_ADD' && d.channel_id && d.user_id) {
+      for (const m of index.membersOfUser(d.user_id)) index.subscribe(m, d.channel_id);
+    } else if (env.event === 'CHANNEL_MEMBER_REMOVE' && d.channel_id && d.user_id) {
+      for (const m of index.membersOfUser(d.user_id)) index.unsubscribe(m, d.channel_id);
+    } else if (env.event === 'CHANNEL_CREATE' && d.id && Array.isArray(d.member_ids)) {
+      for (const u of d.member_ids) for (const m of index.membersOfUser(u)) index.subscribe(m, d.id);
+    }
+  }
+
+  const app = uws.App();
+  app.ws<UserData>('/ws', {
+    compression: uws.DISABLED,
+    // Larger than our frame limit so that an oversize frame gets our 4010, not uWS's own close.
+    maxPayloadLength: Math.max(config.maxFrameBytes * 4, 64 * 1024),
+    // Our own limit decides (DESIGN.md §6); uWS must not drop frames silently before that.
+    maxBackpressure: 256 * 1024 * 1024,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
+    upgrade: (res, req, context) => {
+      if (!accepting) {
+        res.writeStatus('503 Service Unavailable').end('draining');
+        return;
+      }
+      res.upgrade<UserData>(
+        {},
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+    open: (ws: WebSocket<UserData>) => {
+      const session = new Session(
+        {
+          send: (text) => {
+            try {
+              ws.send(text, false);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          end: (code, reason) => {
+            try {
+              ws.end(code, reason);
+            } catch {
+              // already closed
+            }
+          },
+          bufferedAmount: () => {
+            try {
+              return ws.getBufferedAmount();
+            } catch {
+              return 0;
+            }
+          },
+          cork: (fn) => {
+            try {
+              ws.cork(fn);
+            } catch {
+              fn();
+            }
+          },
+        },
+        host,
+      );
+      ws.getUserData().session = session;
+      sessions.add(session);
+      session.open();
+    },
+    message: (ws, message, isBinary) => {
+      ws.getUserData().session?.message(message, isBinary);
+    },
+    drain: (ws) => {
+      ws.getUserData().session?.drained();
+    },
+    close: (ws) => {
+      const session = ws.getUserData().session;
+      if (!session) return;
+      sessions.delete(session);
+      session.closed();
+    },
+  });
+
+  mountHttpApi(app, {
+    chat,
+    store,
+    tokens,
+    userRate,
+    ipRate,
+    registry,
+    metrics,
+    logger,
+    bodyMaxBytes: config.httpBodyMaxBytes,
+    accepting: () => accepting,
+    ready: async () => {
+      const checks = { broker: router.isReady, redis: redis.status === 'ready', mongodb: false };
+      try {
+        await store.ping();
+        checks.mongodb = true;
+      } catch {
+        checks.mongodb = false;
+      }
+      return { ok: checks.broker && checks.redis && checks.mongodb, checks };
+    },
+  });
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (sock) => (sock ? resolve(sock) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+
+  // One timer for all sessions, not one per socket.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const s of sessions) s.tick(now);
+  }, Math.min(1000, Math.max(50, Math.floor(config.heartbeatIntervalMs / 4))));
+  sweep.unref();
+
+  let draining: Promise<void> | undefined;
+  return {
+    port,
+    tokens,
+    chat,
+    metrics,
+    connections: () => sessions.size,
+    drain() {
+      draining ??= (async () => {
+        accepting = false;
+        uws.us_listen_socket_close(listenSocket);
+        const deadline = Date.now() + config.drainTimeoutMs;
+        const reconnect = frame(Op.RECONNECT, null);
+        for (const session of sessions) session.sendRaw(reconnect);
+        // Clients that read RECONNECT leave by themselves; close whoever is left after a moment.
+        await sleep(Math.min(1000, config.drainTimeoutMs / 4));
+        for (const session of [...sessions]) session.close(Close.GOING_AWAY, 'server draining');
+        while (sessions.size > 0 && Date.now() < deadline) await sleep(20);
+        clearInterval(sweep);
+        await Promise.race([router.drain(), sleep(Math.max(0, deadline - Date.now()))]);
+        await router.close();
+      })();
+      return draining;
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// Rate limits and nonce de-duplication. Per connection: a local token bucket. Per user across
+// connections and gateways: a fixed window counter in Redis. Nonces: a Redis record per
+// (author, nonce) for 24 h holding the message it produced. When Redis is unreachable, limits
+// fall back to local counting and de-duplication is skipped (logged): nothing accepted is lost.
+import type { Redis } from 'ioredis';
+
+/** A token bucket: `burst` tokens, refilled at `rate` tokens per `windowMs`. */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+  readonly #burst: number;
+  readonly #perMs: number;
+
+  constructor(burst: number, rate: number, windowMs: number, now = Date.now()) {
+    this.#burst = burst;
+    this.#tokens = burst;
+    this.#perMs = rate / windowMs;
+    this.#last = now;
+  }
+
+  /** Takes a token; false when the bucket is empty. */
+  take(now = Date.now()): boolean {
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#perMs);
+    this.#last = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is available. */
+  retryAfterMs(): number {
+    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#perMs);
+  }
+}
+
+export interface RateDecision {
+  ok: boolean;
+  retryAfterMs: number;
+}
+
+/** Fixed-window counters in Redis, keyed by an arbitrary scope (user id, IP). */
+export class SharedRateLimiter {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #local = new Map<string, { window: number; count: number }>();
+
+  constructor(redis: Redis, prefix: string, limit: number, windowMs: number) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#limit = limit;
+    this.#windowMs = windowMs;
+  }
+
+  async hit(scope: string, now = Date.now()): Promise<RateDecision> {
+    const window = Math.floor(now / this.#windowMs);
+    const retryAfterMs = (window + 1) * this.#windowMs - now;
+    let count: number;
+    if (this.#redis.status === 'ready') {
+      try {
+        const key = `${this.#prefix}rate:${scope}:${window}`;
+        const res = await this.#redis.multi().incr(key).pexpire(key, this.#windowMs * 2).exec();
+        count = Number(res?.[0]?.[1] ?? 0);
+        return { ok: count <= this.#limit, retryAfterMs };
+      } catch {
+        // fall through to local counting
+      }
+    }
+    const entry = this.#local.get(scope);
+    if (!entry || entry.window !== window) {
+      if (this.#local.size > 100_000) this.#local.clear();
+      this.#local.set(scope, { window, count: 1 });
+      count = 1;
+    } else {
+      count = ++entry.count;
+    }
+    return { ok: count <= this.#limit, retryAfterMs };
+  }
+}
+
+type NonceRecord<T> = { state: 'pending' | 'done'; value?: T };
+
+/**
+ * De-duplicates message.create by (author, nonce) for 24 h. `run` is called at most once per key
+ * while a record exists; a concurrent or later call with the same key gets the first call's value.
+ */
+export class NonceGuard {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+  readonly #waitMs: number;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(redis: Redis, prefix: string, options: { ttlMs?: number; waitMs?: number; onError?: (err: unknown) => void } = {}) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#ttlMs = options.ttlMs ?? 86_400_000;
+    this.#waitMs = options.waitMs ?? 15_000;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  async once<T>(author: string, nonce: string, run: () => Promise<T>): Promise<T> {
+    const key = `${this.#prefix}nonce:${author}:${nonce}`;
+    const deadline = Date.now() + this.#waitMs;
+    for (;;) {
+      let claimed: string | null;
+      try {
+        claimed = await this.#redis.set(key, JSON.stringify({ state: 'pending' }), 'PX', this.#ttlMs, 'NX');
+      } catch (err) {
+        this.#onError(err);
+        return run();
+      }
+      if (claimed === 'OK') {
+        let value: T;
+        try {
+          value = await run();
+        } catch (err) {
+          await this.#redis.del(key).catch(() => {});
+          throw err;
+        }
+        await this.#redis
+          .set(key, JSON.stringify({ state: 'done', value } satisfies NonceRecord<T>), 'PX', this.#ttlMs)
+          .catch((err: unknown) => this.#onError(err));
+        return value;
+      }
+      let record: NonceRecord<T> | null = null;
+      try {
+        const raw = await this.#redis.get(key);
+        record = raw ? (JSON.parse(raw) as NonceRecord<T>) : null;
+      } catch (err) {
+        this.#onError(err);
+        return run();
+      }
+      if (record?.state === 'done') return record.value as T;
+      if (Date.now() > deadline) throw new Error('a request with the same nonce is still in progress');
+      // Pending (another request is publishing it) or just removed (it failed): look again shortly.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

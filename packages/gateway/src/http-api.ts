@@ -1,0 +1,266 @@
+// The HTTP API of PROTOCOL.md §6 on uWebSockets.js: routing, body reading, auth, errors.
+// uWS rules followed here: everything read from `req` is copied before the first await, onAborted
+// is registered before any async work, and writes are corked.
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Registry } from 'prom-client';
+import type { TokenClaims, TokenService } from './auth.js';
+import type { ChatService } from './chat-service.js';
+import { ApiError } from './errors.js';
+import type { SharedRateLimiter } from './guards.js';
+import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { Store } from '@chat/store';
+import { checkId, checkShape } from './validation.js';
+
+export interface HttpDeps {
+  chat: ChatService;
+  store: Store;
+  tokens: TokenService;
+  userRate: SharedRateLimiter;
+  ipRate: SharedRateLimiter;
+  registry: Registry;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  bodyMaxBytes: number;
+  ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  /** False while draining: new work is refused with 503. */
+  accepting: () => boolean;
+}
+
+interface Call {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  auth: string;
+  ip: string;
+  body: Buffer | null;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 201: '201 Created', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
+  403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict',
+  413: '413 Payload Too Large', 429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+type Handler = (call: Call, params: string[], user: TokenClaims | null) => Promise<Reply>;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  name: string;
+  auth: boolean;
+  handler: Handler;
+}
+
+function json(call: Call): unknown {
+  if (!call.body || call.body.length === 0) throw new ApiError('invalid_request', 'a JSON body is required');
+  try {
+    return JSON.parse(call.body.toString('utf8'));
+  } catch {
+    throw new ApiError('invalid_json', 'the body is not valid JSON');
+  }
+}
+
+function snowflakeParam(q: URLSearchParams, name: string): string | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (!/^(0|[1-9][0-9]{0,19})$/.test(v)) throw new ApiError('invalid_request', `${name} must be an id`);
+  return v;
+}
+
+export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
+  const { chat, store, tokens } = deps;
+  const routes: Route[] = [
+    {
+      method: 'post', pattern: /^\/api\/users$/, name: 'register', auth: false,
+      handler: async (call) => {
+        const b = checkShape<{ username: string; password: string }>(json(call), { username: 'string', password: 'string' });
+        return { status: 201, body: await chat.register(b.username, b.password) };
+      },
+    },
+    {
+      method: 'post', pattern: /^\/api\/sessions$/, name: 'login', auth: false,
+      handler: async (call) => {
+        const b = checkShape<{ username: string; password: string }>(json(call), { username: 'string', password: 'string' });
+        const user = await store.accounts.authenticate(b.username, b.password);
+        if (!user) throw new ApiError('unauthorized', 'wrong username or password');
+        const token = await tokens.sign({ userId: user.id, username: user.username });
+        return { status: 200, body: { token, user: { id: user.id, username: user.username } } };
+      },
+    },
+    {
+      method: 'get', pattern: /^\/api\/users\/@me$/, name: 'me', auth: true,
+      handler: async (_c, _p, user) => {
+        const u = await store.accounts.get(user!.userId);
+        if (!u) throw new ApiError('unauthorized', 'the user of this token no longer exists');
+        return { status: 200, body: u };
+      },
+    },
+    {
+      method: 'get', pattern: /^\/api\/users\/@me\/channels$/, name: 'my_channels', auth: true,
+      handler: async (_c, _p, user) => ({ status: 200, body: await chat.channelsOf(user!.userId) }),
+    },
+    {
+      method: 'post', pattern: /^\/api\/channels$/, name: 'create_channel', auth: true,
+      handler: async (call, _p, user) => {
+        const b = checkShape<{ kind: string; name?: string; recipients?: string[] }>(json(call), { kind: 'string', name: 'string?', recipients: 'string[]?' });
+        const channel = await chat.createChannel({ id: user!.userId, username: user!.username }, b.kind, b.name, b.recipients ?? []);
+        return { status: 201, body: channel };
+      },
+    },
+    {
+      method: 'post', pattern: /^\/api\/channels\/([^/]+)\/members$/, name: 'add_member', auth: true,
+      handler: async (call, [channelId], user) => {
+        const b = checkShape<{ user_id: string }>(json(call), { user_id: 'string' });
+        await chat.addMember(user!.userId, checkId(channelId, 'channel'), checkId(b.user_id, 'user'));
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'delete', pattern: /^\/api\/channels\/([^/]+)\/members\/([^/]+)$/, name: 'remove_member', auth: true,
+      handler: async (_c, [channelId, userId], user) => {
+        await chat.removeMember(user!.userId, checkId(channelId, 'channel'), checkId(userId, 'user'));
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'get', pattern: /^\/api\/channels\/([^/]+)\/messages$/, name: 'history', auth: true,
+      handler: async (call, [channelId], user) => {
+        for (const key of call.query.keys()) {
+          if (!['before', 'after', 'limit'].includes(key)) throw new ApiError('unknown_field', `unknown query parameter "${key}"`);
+        }
+        const limitRaw = call.query.get('limit');
+        const limit = limitRaw === null ? undefined : /^[0-9]{1,3}$/.test(limitRaw) ? Number(limitRaw) : Number.NaN;
+        const messages = await chat.history(user!.userId, checkId(channelId, 'channel'), {
+          before: snowflakeParam(call.query, 'before'),
+          after: snowflakeParam(call.query, 'after'),
+          limit,
+        });
+        return { status: 200, body: messages };
+      },
+    },
+    {
+      method: 'post', pattern: /^\/api\/channels\/([^/]+)\/messages$/, name: 'send', auth: true,
+      handler: async (call, [channelId], user) => {
+        const b = checkShape<{ content: string; nonce?: string }>(json(call), { content: 'string', nonce: 'string?' });
+        const message = await chat.sendMessage({ id: user!.userId, username: user!.username }, checkId(channelId, 'channel'), b.content, b.nonce);
+        return { status: 201, body: message };
+      },
+    },
+    {
+      method: 'patch', pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/, name: 'edit', auth: true,
+      handler: async (call, [channelId, messageId], user) => {
+        const b = checkShape<{ content: string }>(json(call), { content: 'string' });
+        return { status: 200, body: await chat.editMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message'), b.content) };
+      },
+    },
+    {
+      method: 'delete', pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/, name: 'delete', auth: true,
+      handler: async (_c, [channelId, messageId], user) => {
+        await chat.deleteMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message'));
+        return { status: 204 };
+      },
+    },
+  ];
+
+  async function handle(call: Call): Promise<{ route: string; reply: Reply }> {
+    if (call.path === '/healthz' && call.method === 'get') return { route: 'healthz', reply: { status: 200, body: { status: 'ok' } } };
+    if (call.path === '/readyz' && call.method === 'get') {
+      const r = await deps.ready();
+      return { route: 'readyz', reply: { status: r.ok ? 200 : 503, body: { status: r.ok ? 'ready' : 'unavailable', checks: r.checks } } };
+    }
+    if (call.path === '/metrics' && call.method === 'get') {
+      return { route: 'metrics', reply: { status: 200, body: await deps.registry.metrics(), headers: { 'content-type': deps.registry.contentType } } };
+    }
+    let matchedPath = false;
+    for (const route of routes) {
+      const m = route.pattern.exec(call.path);
+      if (!m) continue;
+      matchedPath = true;
+      if (route.method !== call.method) continue;
+      if (!deps.accepting()) throw Object.assign(new ApiError('unavailable', 'this gateway is draining; retry'), { route: route.name });
+      let user: TokenClaims | null = null;
+      if (route.auth) {
+        const token = /^Bearer (.+)$/i.exec(call.auth)?.[1];
+        user = await tokens.verify(token);
+        if (!user) throw Object.assign(new ApiError('unauthorized', 'a valid bearer token is required'), { route: route.name });
+      }
+      const limited = user ? await deps.userRate.hit(user.userId) : await deps.ipRate.hit(`ip:${call.ip}`);
+      if (!limited.ok) {
+        deps.metrics.rateLimited.inc({ scope: 'http' });
+        throw Object.assign(new ApiError('rate_limited', 'too many requests', { retryAfterMs: limited.retryAfterMs }), { route: route.name });
+      }
+      try {
+        return { route: route.name, reply: await route.handler(call, m.slice(1).map((s) => decodeURIComponent(s)), user) };
+      } catch (err) {
+        throw Object.assign(err as object, { route: route.name });
+      }
+    }
+    throw matchedPath ? new ApiError('method_not_allowed', 'method not allowed') : new ApiError('not_found', 'no such route');
+  }
+
+  app.any('/*', (res: HttpResponse, req: HttpRequest) => {
+    // Copy everything from req now: it is invalid after this function returns.
+    const method = req.getMethod().toLowerCase();
+    const url = req.getUrl();
+    const call: Call = {
+      method,
+      path: url,
+      query: new URLSearchParams(req.getQuery() ?? ''),
+      auth: req.getHeader('authorization'),
+      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      body: null,
+    };
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const send = (route: string, reply: Reply) => {
+      deps.metrics.httpRequests.inc({ route, status: String(reply.status) });
+      if (aborted) return;
+      const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      res.cork(() => {
+        res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
+        res.writeHeader('content-type', reply.headers?.['content-type'] ?? 'application/json');
+        for (const [k, v] of Object.entries(reply.headers ?? {})) if (k !== 'content-type') res.writeHeader(k, v);
+        res.end(body);
+      });
+    };
+    const fail = (err: unknown) => {
+      const route = (err as { route?: string }).route ?? 'unknown';
+      const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
+      if (!(err instanceof ApiError)) deps.logger.error({ err, path: call.path }, 'http request failed');
+      else if (e.status >= 500) deps.logger.warn({ code: e.code, err: e.message, path: call.path }, 'http request failed on a dependency');
+      const headers: Record<string, string> = {};
+      if (e.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+      send(route, { status: e.status, body: { code: e.code, message: e.message }, headers });
+    };
+    const run = () => handle(call).then(({ route, reply }) => send(route, reply), fail);
+    if (method === 'get' || method === 'delete' || method === 'head') {
+      run();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    res.onData((chunk, isLast) => {
+      if (tooLarge) return;
+      size += chunk.byteLength;
+      if (size > deps.bodyMaxBytes) {
+        tooLarge = true;
+        fail(new ApiError('payload_too_large', `the body is larger than ${deps.bodyMaxBytes} bytes`));
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) {
+        call.body = Buffer.concat(chunks);
+        run();
+      }
+    });
+  });
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// The gateway process: configuration from the environment, connections, worker-id lease, signals.
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import pino from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createRouter, SnowflakeGenerator } from '@chat/router';
+import { createStore } from '@chat/store';
+import { ConfigError, loadConfig } from './config.js';
+import { createGateway } from './gateway.js';
+import { NativeUwsMissingError, loadNativeUws } from './uws.js';
+import { leaseWorkerId } from './worker-lease.js';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+  loadNativeUws();
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof NativeUwsMissingError) {
+    process.stderr.write(`gateway: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const logger = pino({ level: config.logLevel, base: { service: 'gateway', server_id: config.serverId } });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const redis = new Redis(config.redisUrl, {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  retryStrategy: (n) => Math.min(n * 100, 2000),
+});
+let lastRedisWarn = 0;
+redis.on('error', (err) => {
+  if (Date.now() - lastRedisWarn > 10_000) {
+    lastRedisWarn = Date.now();
+    logger.warn({ err: err.message }, 'redis unavailable');
+  }
+});
+await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+
+// A worker id unique among live producers, for this process's snowflakes.
+const lease = await leaseWorkerId({
+  redis,
+  owner: config.serverId,
+  prefix: `${config.prefix}:`,
+  onLost: (reason) => {
+    logger.fatal({ reason }, 'snowflake worker id lease lost; exiting to keep ids unique');
+    process.exit(1);
+  },
+  onRenewError: (err) => logger.warn({ err: (err as Error).message }, 'worker id lease renewal failed'),
+});
+const ids = new SnowflakeGenerator({ workerId: lease.workerId });
+
+const mongo = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5000, appName: config.serverId });
+const store = createStore({ db: mongo.db(config.mongoDb), redis, slots: config.slots, logger });
+for (let attempt = 1; ; attempt++) {
+  try {
+    await mongo.connect();
+    await store.init();
+    break;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message, attempt }, 'MongoDB not ready; retrying');
+    await new Promise((r) => setTimeout(r, Math.min(attempt * 500, 5000)));
+  }
+}
+
+const router = createRouter({
+  url: config.amqpUrls,
+  serverId: config.serverId,
+  prefix: config.prefix,
+  partitions: config.partitions,
+  slots: config.slots,
+  granularity: config.granularity,
+  lingerMs: config.attachLingerMs,
+  registry,
+  logger,
+});
+await router.ready();
+
+const gateway = await createGateway({ config, router, store, redis, ids, registry, logger });
+logger.info({ port: gateway.port, workerId: lease.workerId }, 'gateway listening');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal, connections: gateway.connections() }, 'draining');
+  const hard = setTimeout(() => {
+    logger.error('drain timed out; exiting');
+    process.exit(1);
+  }, config.drainTimeoutMs + 5000);
+  hard.unref();
+  await gateway.drain();
+  await lease.release();
+  await mongo.close().catch(() => {});
+  redis.disconnect();
+  logger.info('drained');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

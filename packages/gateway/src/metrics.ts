@@ -1,0 +1,95 @@
+// The gateway's Prometheus metrics.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+const LATENCY = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(registry: Registry, connections: () => number) {
+  const registers = [registry];
+  return {
+    connections: new Gauge({
+      name: 'chat_gateway_connections',
+      help: 'Open WebSocket connections',
+      registers,
+      collect() {
+        this.set(connections());
+      },
+    }),
+    identifies: new Counter({
+      name: 'chat_gateway_identifies_total',
+      help: 'IDENTIFY and RESUME attempts, by kind and outcome',
+      labelNames: ['kind', 'outcome'] as const,
+      registers,
+    }),
+    requests: new Counter({
+      name: 'chat_gateway_requests_total',
+      help: 'WebSocket requests, by method and outcome (ok or the error code)',
+      labelNames: ['method', 'outcome'] as const,
+      registers,
+    }),
+    requestSeconds: new Histogram({
+      name: 'chat_gateway_request_seconds',
+      help: 'WebSocket request handling time, by method',
+      labelNames: ['method'] as const,
+      buckets: LATENCY,
+      registers,
+    }),
+    sendConfirmSeconds: new Histogram({
+      name: 'chat_gateway_send_confirm_seconds',
+      help: 'message.create: durable write published → broker confirm',
+      buckets: LATENCY,
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: 'chat_gateway_http_requests_total',
+      help: 'HTTP API requests, by route and status',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'chat_gateway_deliveries_total',
+      help: 'DISPATCH frames sent to sockets',
+      registers,
+    }),
+    envelopes: new Counter({
+      name: 'chat_gateway_envelopes_total',
+      help: 'Envelopes consumed from this gateway queue, by whether any local socket wanted them',
+      labelNames: ['audience'] as const,
+      registers,
+    }),
+    replayed: new Counter({
+      name: 'chat_gateway_replayed_total',
+      help: 'Events replayed by RESUME',
+      registers,
+    }),
+    skippedEphemeral: new Counter({
+      name: 'chat_gateway_skipped_ephemeral_total',
+      help: 'Ephemeral events skipped for sockets over their backpressure limit',
+      registers,
+    }),
+    slowConsumerCloses: new Counter({
+      name: 'chat_gateway_slow_consumer_closes_total',
+      help: 'Sockets closed with 4008 for staying over the backpressure limit',
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'chat_gateway_rate_limited_total',
+      help: 'Rate-limit hits, by scope (connection, user, http)',
+      labelNames: ['scope'] as const,
+      registers,
+    }),
+    rejectedFrames: new Counter({
+      name: 'chat_gateway_rejected_frames_total',
+      help: 'Connections closed for bad input, by close code',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    closes: new Counter({
+      name: 'chat_gateway_closes_total',
+      help: 'Connections closed by the server, by close code',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,343 @@
+// One WebSocket connection's protocol state machine (PROTOCOL.md §5), independent of uWS:
+// HELLO → IDENTIFY | RESUME → READY | RESUMED, heartbeats, requests, and delivery of dispatches
+// with a per-connection sequence. The socket and everything else come in through ports.
+import { randomUUID } from 'node:crypto';
+import { isSnowflake } from '@chat/router';
+import type { Channel, ChangeEvent, Message } from '@chat/store';
+import type { TokenClaims } from './auth.js';
+import { ApiError } from './errors.js';
+import { TokenBucket } from './guards.js';
+import type { LocalIndex, Member } from './local-index.js';
+import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
+import type { ChatService } from './chat-service.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { Logger } from './logger.js';
+import { checkShape } from './validation.js';
+
+/** The transport under a session (a uWS WebSocket in production). */
+export interface SocketPort {
+  /** Sends a text frame; false if the socket is gone. */
+  send(text: string): boolean;
+  end(code: number, reason: string): void;
+  bufferedAmount(): number;
+  cork(fn: () => void): void;
+}
+
+export interface SessionHost {
+  serverId: string;
+  heartbeatIntervalMs: number;
+  identifyTimeoutMs: number;
+  maxFrameBytes: number;
+  rateFrames: number;
+  rateWindowMs: number;
+  rateBurst: number;
+  maxBackpressureBytes: number;
+  slowConsumerGraceMs: number;
+  resumeMax: number;
+  attachTimeoutMs: number;
+  verifyToken(token: unknown): Promise<TokenClaims | null>;
+  attach(userId: string): Promise<void>;
+  detach(userId: string): void;
+  channelsOf(userId: string): Promise<Channel[]>;
+  changesSince(channelIds: string[], since: string, cap: number): Promise<{ events: ChangeEvent[]; truncated: boolean }>;
+  userRate(userId: string): Promise<{ ok: boolean; retryAfterMs: number }>;
+  chat: ChatService;
+  index: LocalIndex;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+type State = 'hello' | 'authenticating' | 'buffering' | 'ready' | 'closed';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The key under which a delivery is recognised again (RESUME replay vs live event). */
+export function dedupeKey(event: string, data: unknown): string | undefined {
+  const d = data as { id?: unknown; edited_timestamp?: unknown } | null;
+  if (!d || typeof d.id !== 'string') return undefined;
+  if (event === 'MESSAGE_CREATE') return `c:${d.id}`;
+  if (event === 'MESSAGE_UPDATE') return `u:${d.id}:${String(d.edited_timestamp)}`;
+  if (event === 'MESSAGE_DELETE') return `d:${d.id}`;
+  return undefined;
+}
+
+export class Session implements Member {
+  readonly sessionId = randomUUID();
+  readonly channels = new Set<string>();
+  userId = '';
+  #username = '';
+  #state: State = 'hello';
+  #seq = 0;
+  readonly #openedAt = Date.now();
+  #lastHeartbeat = Date.now();
+  #overSince = 0;
+  #attached = false;
+  #buffer: Array<{ event: string; payloadJson: string; key: string | undefined }> = [];
+  readonly #bucket: TokenBucket;
+  readonly #sock: SocketPort;
+  readonly #host: SessionHost;
+
+  constructor(sock: SocketPort, host: SessionHost) {
+    this.#sock = sock;
+    this.#host = host;
+    this.#bucket = new TokenBucket(host.rateBurst, host.rateFrames, host.rateWindowMs);
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Whether the socket closed meanwhile (re-checked after every await). */
+  #gone(): boolean {
+    return this.#state === 'closed';
+  }
+
+  open(): void {
+    this.#sock.send(frame(Op.HELLO, { heartbeat_interval: this.#host.heartbeatIntervalMs, server_id: this.#host.serverId }));
+  }
+
+  /** Sends a frame as is (RECONNECT on drain). */
+  sendRaw(text: string): void {
+    if (this.#state !== 'closed') this.#sock.send(text);
+  }
+
+  /** Ends the session with a close code; the socket's close event then calls closed(). */
+  close(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#host.metrics.closes.inc({ code: String(code) });
+    this.#state = 'closed';
+    this.#sock.end(code, reason);
+  }
+
+  /** The socket is gone (whoever closed it): leave the index, drop the attachment. */
+  closed(): void {
+    this.#state = 'closed';
+    this.#host.index.remove(this);
+    if (this.#attached) {
+      this.#attached = false;
+      this.#host.detach(this.userId);
+    }
+    this.#buffer = [];
+  }
+
+  /** Periodic check (the gateway sweeps all sessions): identify and heartbeat timeouts. */
+  tick(now: number): void {
+    if (this.#state === 'hello' && now - this.#openedAt > this.#host.identifyTimeoutMs) {
+      this.close(Close.SESSION_TIMED_OUT, 'no IDENTIFY in time');
+    } else if (this.#state !== 'closed' && now - this.#lastHeartbeat > 2 * this.#host.heartbeatIntervalMs) {
+      this.close(Close.SESSION_TIMED_OUT, 'missed heartbeats');
+    }
+  }
+
+  /** The socket drained below its backpressure limit. */
+  drained(): void {
+    if (this.#sock.bufferedAmount() < this.#host.maxBackpressureBytes) this.#overSince = 0;
+  }
+
+  message(data: ArrayBuffer, isBinary: boolean): void {
+    if (this.#state === 'closed') return;
+    if (data.byteLength > this.#host.maxFrameBytes) return this.#reject(Close.PAYLOAD_TOO_LARGE, 'frame too large');
+    if (!this.#bucket.take()) {
+      this.#host.metrics.rateLimited.inc({ scope: 'connection' });
+      return this.#reject(Close.RATE_LIMITED, 'rate limited');
+    }
+    if (isBinary) return this.#reject(Close.DECODE_ERROR, 'binary frames are not accepted');
+    let text: string;
+    try {
+      text = utf8.decode(data);
+    } catch {
+      return this.#reject(Close.DECODE_ERROR, 'invalid UTF-8');
+    }
+    const f = parseFrame(text);
+    if ('error' in f) return this.#reject(Close.DECODE_ERROR, f.error);
+    switch (f.op) {
+      case Op.HEARTBEAT:
+        if (f.d !== null && f.d !== undefined && !Number.isInteger(f.d)) return this.#reject(Close.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
+        this.#lastHeartbeat = Date.now();
+        this.#sock.send(frame(Op.HEARTBEAT_ACK, null));
+        return;
+      case Op.IDENTIFY:
+      case Op.RESUME:
+        if (this.#state !== 'hello') return this.#reject(Close.ALREADY_AUTHENTICATED, 'already authenticated');
+        void this.#authenticate(f.op === Op.RESUME, f.d);
+        return;
+      case Op.REQUEST:
+        if (this.#state === 'hello' || this.#state === 'authenticating') return this.#reject(Close.NOT_AUTHENTICATED, 'not authenticated');
+        void this.#request(f.d);
+        return;
+      default:
+        return this.#reject(Close.UNKNOWN_OPCODE, `unknown opcode ${f.op}`);
+    }
+  }
+
+  #reject(code: number, reason: string): void {
+    this.#host.metrics.rejectedFrames.inc({ code: String(code) });
+    this.#host.logger.debug({ session: this.sessionId, code, reason }, 'closing connection on bad input');
+    this.close(code, reason);
+  }
+
+  async #authenticate(resume: boolean, d: unknown): Promise<void> {
+    const payload = d as { token?: unknown; since?: unknown } | null;
+    if (typeof payload !== 'object' || payload === null || typeof payload.token !== 'string') {
+      return this.#reject(Close.DECODE_ERROR, `${resume ? 'RESUME' : 'IDENTIFY'} needs d.token`);
+    }
+    if (resume && !isSnowflake(payload.since)) return this.#reject(Close.DECODE_ERROR, 'RESUME needs d.since (an id)');
+    this.#state = 'authenticating';
+    const claims = await this.#host.verifyToken(payload.token);
+    if (this.#gone()) return;
+    if (!claims) {
+      this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'auth_failed' });
+      return this.#reject(Close.AUTHENTICATION_FAILED, 'authentication failed');
+    }
+    this.userId = claims.userId;
+    this.#username = claims.username;
+    try {
+      // Attach first: from here on everything dispatched to this user reaches this gateway, so a
+      // replay read after this point cannot miss what happens meanwhile (PROTOCOL.md §5, RESUME).
+      this.#attached = true;
+      await withTimeout(this.#host.attach(claims.userId), this.#host.attachTimeoutMs, 'attach');
+      if (this.#gone()) return;
+      const channels = await this.#host.channelsOf(claims.userId);
+      if (this.#gone()) return;
+      this.#state = 'buffering';
+      this.#host.index.add(
+        this,
+        channels.map((c) => c.id),
+      );
+      if (!resume) {
+        const ready = { user: { id: claims.userId, username: claims.username }, channels, session_id: this.sessionId };
+        this.#sock.send(dispatchFrame('READY', ++this.#seq, JSON.stringify(ready)));
+        this.#host.metrics.identifies.inc({ kind: 'identify', outcome: 'ok' });
+        this.#flush(new Set());
+        return;
+      }
+      const { events, truncated } = await this.#host.changesSince([...this.channels], payload.since as string, this.#host.resumeMax);
+      if (this.#gone()) return;
+      const replayed = new Set<string>();
+      this.#sock.cork(() => {
+        for (const e of events) {
+          const key = dedupeKey(e.event, e.data);
+          if (key) replayed.add(key);
+          this.#sock.send(dispatchFrame(e.event, ++this.#seq, JSON.stringify(e.data)));
+        }
+        this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify({ replayed: events.length, truncated })));
+      });
+      this.#host.metrics.identifies.inc({ kind: 'resume', outcome: 'ok' });
+      this.#host.metrics.replayed.inc(events.length);
+      this.#flush(replayed);
+    } catch (err) {
+      if (this.#gone()) return;
+      this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
+      this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
+      this.close(Close.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
+    }
+  }
+
+  /** Sends what arrived while READY/RESUMED was being prepared, without what the replay already sent. */
+  #flush(replayed: Set<string>): void {
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    this.#state = 'ready';
+    this.#sock.cork(() => {
+      for (const b of buffered) {
+        if (b.key && replayed.has(b.key)) continue;
+        this.deliver(b.event, b.payloadJson, b.key);
+      }
+    });
+  }
+
+  deliver(event: string, payloadJson: string, key: string | undefined): void {
+    if (this.#state === 'buffering') {
+      this.#buffer.push({ event, payloadJson, key });
+      return;
+    }
+    if (this.#state !== 'ready') return;
+    const buffered = this.#sock.bufferedAmount();
+    if (buffered > this.#host.maxBackpressureBytes) {
+      if (EPHEMERAL_EVENTS.has(event)) {
+        this.#host.metrics.skippedEphemeral.inc();
+        return;
+      }
+      const now = Date.now();
+      if (this.#overSince === 0) this.#overSince = now;
+      else if (now - this.#overSince > this.#host.slowConsumerGraceMs) {
+        this.#host.metrics.slowConsumerCloses.inc();
+        this.close(Close.RATE_LIMITED, 'slow consumer: reconnect and RESUME');
+        return;
+      }
+    }
+    this.#sock.send(dispatchFrame(event, ++this.#seq, payloadJson));
+    this.#host.metrics.deliveries.inc();
+  }
+
+  async #request(d: unknown): Promise<void> {
+    const req = d as { id?: unknown; method?: unknown; params?: unknown } | null;
+    if (typeof req !== 'object' || req === null || typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 64) {
+      return this.#reject(Close.DECODE_ERROR, 'REQUEST needs d.id (1-64 characters)');
+    }
+    const id = req.id;
+    const method = typeof req.method === 'string' ? req.method : '';
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      const rate = await this.#host.userRate(this.userId);
+      if (!rate.ok) {
+        this.#host.metrics.rateLimited.inc({ scope: 'user' });
+        throw new ApiError('rate_limited', `too many requests; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
+      }
+      const result = await this.#dispatchRequest(method, req.params ?? {});
+      if (this.#state !== 'closed') this.#sock.send(response(id, result));
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
+      if (!(err instanceof ApiError)) this.#host.logger.error({ err, method }, 'request failed');
+      outcome = e.code;
+      if (this.#state !== 'closed') this.#sock.send(errorResponse(id, e.code, e.message));
+    } finally {
+      this.#host.metrics.requests.inc({ method: METHODS.has(method) ? method : 'unknown', outcome });
+      this.#host.metrics.requestSeconds.observe({ method: METHODS.has(method) ? method : 'unknown' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #dispatchRequest(method: string, params: unknown): Promise<Message | Message[] | null> {
+    const chat = this.#host.chat;
+    const author = { id: this.userId, username: this.#username };
+    switch (method) {
+      case 'message.create': {
+        const p = checkShape<{ channel_id: string; content: string; nonce?: string }>(params, { channel_id: 'snowflake', content: 'string', nonce: 'string?' }, 'params');
+        return chat.sendMessage(author, p.channel_id, p.content, p.nonce);
+      }
+      case 'message.update': {
+        const p = checkShape<{ channel_id: string; message_id: string; content: string }>(params, { channel_id: 'snowflake', message_id: 'snowflake', content: 'string' }, 'params');
+        return chat.editMessage(this.userId, p.channel_id, p.message_id, p.content);
+      }
+      case 'message.delete': {
+        const p = checkShape<{ channel_id: string; message_id: string }>(params, { channel_id: 'snowflake', message_id: 'snowflake' }, 'params');
+        await chat.deleteMessage(this.userId, p.channel_id, p.message_id);
+        return null;
+      }
+      case 'typing.start': {
+        const p = checkShape<{ channel_id: string }>(params, { channel_id: 'snowflake' }, 'params');
+        await chat.typing(author, p.channel_id);
+        return null;
+      }
+      case 'history.get': {
+        const p = checkShape<{ channel_id: string; before?: string; after?: string; limit?: number }>(params, { channel_id: 'snowflake', before: 'snowflake?', after: 'snowflake?', limit: 'int?' }, 'params');
+        return chat.history(this.userId, p.channel_id, p);
+      }
+      default:
+        throw new ApiError('invalid_request', `unknown method "${method.slice(0, 64)}"`);
+    }
+  }
+}
+
+const METHODS = new Set(['message.create', 'message.update', 'message.delete', 'typing.start', 'history.get']);
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
