@@ -52,7 +52,12 @@ export class ChatService {
     if (!this.#o.defaultGroup) return;
     if (await this.#o.store.channels.get(DEFAULT_GROUP_ID)) return;
     try {
-      await this.#o.store.channels.create({ id: DEFAULT_GROUP_ID, kind: 'group', name: this.#o.defaultGroup, creatorId: 'system' });
+      await this.#o.store.channels.create({
+        id: DEFAULT_GROUP_ID,
+        kind: 'group',
+        name: this.#o.defaultGroup,
+        creatorId: 'system',
+      });
       await this.#o.store.channels.removeMember(DEFAULT_GROUP_ID, 'system');
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err; // another gateway created it first
@@ -97,12 +102,30 @@ export class ChatService {
       const timestamp = new Date().toISOString();
       const started = performance.now();
       try {
-        await this.#o.router.durableWrite({ v: 1, type: 'message.create', id, channel_id: channelId, author, content, nonce, timestamp });
+        await this.#o.router.durableWrite({
+          v: 1,
+          type: 'message.create',
+          id,
+          channel_id: channelId,
+          author,
+          content,
+          nonce,
+          timestamp,
+        });
       } catch (err) {
         mapStoreError(err);
       }
       this.#o.onConfirm?.((performance.now() - started) / 1000);
-      return { id, channel_id: channelId, author, content, timestamp, edited_timestamp: null, nonce: nonce ?? null, type: 0 };
+      return {
+        id,
+        channel_id: channelId,
+        author,
+        content,
+        timestamp,
+        edited_timestamp: null,
+        nonce: nonce ?? null,
+        type: 0,
+      };
     };
     if (!nonce) return publish();
     try {
@@ -132,7 +155,15 @@ export class ChatService {
     const content = checkContent(rawContent, this.#o.maxContentLength);
     const id = await this.#o.ids.next();
     try {
-      await this.#o.router.durableWrite({ v: 1, type: 'message.update', id, message_id: messageId, channel_id: channelId, author_id: userId, content });
+      await this.#o.router.durableWrite({
+        v: 1,
+        type: 'message.update',
+        id,
+        message_id: messageId,
+        channel_id: channelId,
+        author_id: userId,
+        content,
+      });
     } catch (err) {
       mapStoreError(err);
     }
@@ -143,7 +174,14 @@ export class ChatService {
     await this.#requireAuthor(channelId, messageId, userId);
     const id = await this.#o.ids.next();
     try {
-      await this.#o.router.durableWrite({ v: 1, type: 'message.delete', id, message_id: messageId, channel_id: channelId, author_id: userId });
+      await this.#o.router.durableWrite({
+        v: 1,
+        type: 'message.delete',
+        id,
+        message_id: messageId,
+        channel_id: channelId,
+        author_id: userId,
+      });
     } catch (err) {
       mapStoreError(err);
     }
@@ -158,17 +196,27 @@ export class ChatService {
       type: 'dispatch',
       event: 'TYPING_START',
       channel_id: channelId,
-      data: { channel_id: channelId, user_id: author.id, username: author.username, timestamp: Math.floor(Date.now() / 1000) },
+      data: {
+        channel_id: channelId,
+        user_id: author.id,
+        username: author.username,
+        timestamp: Math.floor(Date.now() / 1000),
+      },
     };
     await this.#o.router
       .dispatch(env, this.#o.router.options.granularity === 'slot' ? { slots } : { users: members }, { waitMs: 0 })
       .catch((err: unknown) => this.#o.logger.debug({ err: (err as Error).message }, 'typing event dropped'));
   }
 
-  async history(userId: string, channelId: string, q: { before?: string; after?: string; limit?: number }): Promise<Message[]> {
+  async history(
+    userId: string,
+    channelId: string,
+    q: { before?: string; after?: string; limit?: number },
+  ): Promise<Message[]> {
     await this.requireMember(channelId, userId);
     const limit = q.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError('invalid_request', 'limit must be 1-100');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw new ApiError('invalid_request', 'limit must be 1-100');
     try {
       return await this.#o.store.messages.history(channelId, { before: q.before, after: q.after, limit });
     } catch (err) {
@@ -176,7 +224,12 @@ export class ChatService {
     }
   }
 
-  async createChannel(creator: Author, kind: unknown, name: string | undefined, recipients: string[]): Promise<Channel> {
+  async createChannel(
+    creator: Author,
+    kind: unknown,
+    name: string | undefined,
+    recipients: string[],
+  ): Promise<Channel> {
     if (kind !== 'dm' && kind !== 'group') throw new ApiError('invalid_request', 'kind must be "dm" or "group"');
     if (recipients.length > 100) throw new ApiError('invalid_request', 'at most 100 recipients');
     const unique = [...new Set(recipients)].filter((r) => r !== creator.id);
@@ -184,7 +237,13 @@ export class ChatService {
     if (known.length !== unique.length) throw new ApiError('not_found', 'unknown user in recipients');
     let result: Awaited<ReturnType<Store['channels']['create']>>;
     try {
-      result = await this.#o.store.channels.create({ id: await this.#o.ids.next(), kind, name, creatorId: creator.id, recipients: unique });
+      result = await this.#o.store.channels.create({
+        id: await this.#o.ids.next(),
+        kind,
+        name,
+        creatorId: creator.id,
+        recipients: unique,
+      });
     } catch (err) {
       mapStoreError(err);
     }
@@ -226,7 +285,11 @@ export class ChatService {
   }
 
   /** Membership events go to users (`to`): their gateways subscribe or unsubscribe the sockets. */
-  async #announce(event: 'CHANNEL_CREATE' | 'CHANNEL_MEMBER_ADD' | 'CHANNEL_MEMBER_REMOVE', to: string[], data: unknown) {
+  async #announce(
+    event: 'CHANNEL_CREATE' | 'CHANNEL_MEMBER_ADD' | 'CHANNEL_MEMBER_REMOVE',
+    to: string[],
+    data: unknown,
+  ) {
     try {
       await this.#o.router.dispatch({ v: 1, type: 'dispatch', event, to, data }, { users: to }, { confirm: true });
     } catch (err) {

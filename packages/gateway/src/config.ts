@@ -50,7 +50,8 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
   return n;
 }
 
@@ -69,7 +70,9 @@ function url(name: string, value: string, schemes: readonly string[]): string {
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
-  const serverId = str(env, 'SERVER_ID', `gw-${hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  const serverId = str(env, 'SERVER_ID', `gw-${hostname()}-${process.pid}`)
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 64);
   const granularity = str(env, 'CHAT_GRANULARITY', 'slot');
   if (granularity !== 'slot' && granularity !== 'user') throw new ConfigError('CHAT_GRANULARITY must be slot or user');
   const partitions = int(env, 'CHAT_PARTITIONS', 16, 1, 1024);

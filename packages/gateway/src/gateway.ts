@@ -1,10 +1,11 @@
 // createGateway(): one gateway process — uWS server (WebSocket + HTTP API), one AMQP consumer for
 // its own queue feeding the local index, periodic session checks, and the SIGTERM drain.
-import type { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
+
 import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
 import type { DispatchEnvelope, Router, SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { createTokenService, type TokenService } from './auth.js';
 import { ChatService } from './chat-service.js';
 import type { GatewayConfig } from './config.js';
@@ -234,15 +235,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (sock) => (sock ? resolve(sock) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+    app.listen(config.host, config.port, (sock) =>
+      sock ? resolve(sock) : reject(new Error(`cannot listen on ${config.host}:${config.port}`)),
+    );
   });
   const port = uws.us_socket_local_port(listenSocket);
 
   // One timer for all sessions, not one per socket.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const s of sessions) s.tick(now);
-  }, Math.min(1000, Math.max(50, Math.floor(config.heartbeatIntervalMs / 4))));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const s of sessions) s.tick(now);
+    },
+    Math.min(1000, Math.max(50, Math.floor(config.heartbeatIntervalMs / 4))),
+  );
   sweep.unref();
 
   let draining: Promise<void> | undefined;

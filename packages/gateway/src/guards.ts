@@ -60,7 +60,11 @@ export class SharedRateLimiter {
     if (this.#redis.status === 'ready') {
       try {
         const key = `${this.#prefix}rate:${scope}:${window}`;
-        const res = await this.#redis.multi().incr(key).pexpire(key, this.#windowMs * 2).exec();
+        const res = await this.#redis
+          .multi()
+          .incr(key)
+          .pexpire(key, this.#windowMs * 2)
+          .exec();
         count = Number(res?.[0]?.[1] ?? 0);
         return { ok: count <= this.#limit, retryAfterMs };
       } catch {
@@ -92,7 +96,11 @@ export class NonceGuard {
   readonly #waitMs: number;
   readonly #onError: (err: unknown) => void;
 
-  constructor(redis: Redis, prefix: string, options: { ttlMs?: number; waitMs?: number; onError?: (err: unknown) => void } = {}) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    options: { ttlMs?: number; waitMs?: number; onError?: (err: unknown) => void } = {},
+  ) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#ttlMs = options.ttlMs ?? 86_400_000;

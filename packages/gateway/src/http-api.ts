@@ -2,6 +2,7 @@
 // uWS rules followed here: everything read from `req` is copied before the first await, onAborted
 // is registered before any async work, and writes are corked.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Store } from '@chat/store';
 import type { Registry } from 'prom-client';
 import type { TokenClaims, TokenService } from './auth.js';
 import type { ChatService } from './chat-service.js';
@@ -9,7 +10,6 @@ import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { Store } from '@chat/store';
 import { checkId, checkShape } from './validation.js';
 
 export interface HttpDeps {
@@ -43,9 +43,19 @@ interface Reply {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 201: '201 Created', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
-  403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict',
-  413: '413 Payload Too Large', 429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+  200: '200 OK',
+  201: '201 Created',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
 };
 
 type Handler = (call: Call, params: string[], user: TokenClaims | null) => Promise<Reply>;
@@ -77,16 +87,28 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
   const { chat, store, tokens } = deps;
   const routes: Route[] = [
     {
-      method: 'post', pattern: /^\/api\/users$/, name: 'register', auth: false,
+      method: 'post',
+      pattern: /^\/api\/users$/,
+      name: 'register',
+      auth: false,
       handler: async (call) => {
-        const b = checkShape<{ username: string; password: string }>(json(call), { username: 'string', password: 'string' });
+        const b = checkShape<{ username: string; password: string }>(json(call), {
+          username: 'string',
+          password: 'string',
+        });
         return { status: 201, body: await chat.register(b.username, b.password) };
       },
     },
     {
-      method: 'post', pattern: /^\/api\/sessions$/, name: 'login', auth: false,
+      method: 'post',
+      pattern: /^\/api\/sessions$/,
+      name: 'login',
+      auth: false,
       handler: async (call) => {
-        const b = checkShape<{ username: string; password: string }>(json(call), { username: 'string', password: 'string' });
+        const b = checkShape<{ username: string; password: string }>(json(call), {
+          username: 'string',
+          password: 'string',
+        });
         const user = await store.accounts.authenticate(b.username, b.password);
         if (!user) throw new ApiError('unauthorized', 'wrong username or password');
         const token = await tokens.sign({ userId: user.id, username: user.username });
@@ -94,7 +116,10 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       },
     },
     {
-      method: 'get', pattern: /^\/api\/users\/@me$/, name: 'me', auth: true,
+      method: 'get',
+      pattern: /^\/api\/users\/@me$/,
+      name: 'me',
+      auth: true,
       handler: async (_c, _p, user) => {
         const u = await store.accounts.get(user!.userId);
         if (!u) throw new ApiError('unauthorized', 'the user of this token no longer exists');
@@ -102,19 +127,37 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       },
     },
     {
-      method: 'get', pattern: /^\/api\/users\/@me\/channels$/, name: 'my_channels', auth: true,
+      method: 'get',
+      pattern: /^\/api\/users\/@me\/channels$/,
+      name: 'my_channels',
+      auth: true,
       handler: async (_c, _p, user) => ({ status: 200, body: await chat.channelsOf(user!.userId) }),
     },
     {
-      method: 'post', pattern: /^\/api\/channels$/, name: 'create_channel', auth: true,
+      method: 'post',
+      pattern: /^\/api\/channels$/,
+      name: 'create_channel',
+      auth: true,
       handler: async (call, _p, user) => {
-        const b = checkShape<{ kind: string; name?: string; recipients?: string[] }>(json(call), { kind: 'string', name: 'string?', recipients: 'string[]?' });
-        const channel = await chat.createChannel({ id: user!.userId, username: user!.username }, b.kind, b.name, b.recipients ?? []);
+        const b = checkShape<{ kind: string; name?: string; recipients?: string[] }>(json(call), {
+          kind: 'string',
+          name: 'string?',
+          recipients: 'string[]?',
+        });
+        const channel = await chat.createChannel(
+          { id: user!.userId, username: user!.username },
+          b.kind,
+          b.name,
+          b.recipients ?? [],
+        );
         return { status: 201, body: channel };
       },
     },
     {
-      method: 'post', pattern: /^\/api\/channels\/([^/]+)\/members$/, name: 'add_member', auth: true,
+      method: 'post',
+      pattern: /^\/api\/channels\/([^/]+)\/members$/,
+      name: 'add_member',
+      auth: true,
       handler: async (call, [channelId], user) => {
         const b = checkShape<{ user_id: string }>(json(call), { user_id: 'string' });
         await chat.addMember(user!.userId, checkId(channelId, 'channel'), checkId(b.user_id, 'user'));
@@ -122,17 +165,24 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       },
     },
     {
-      method: 'delete', pattern: /^\/api\/channels\/([^/]+)\/members\/([^/]+)$/, name: 'remove_member', auth: true,
+      method: 'delete',
+      pattern: /^\/api\/channels\/([^/]+)\/members\/([^/]+)$/,
+      name: 'remove_member',
+      auth: true,
       handler: async (_c, [channelId, userId], user) => {
         await chat.removeMember(user!.userId, checkId(channelId, 'channel'), checkId(userId, 'user'));
         return { status: 204 };
       },
     },
     {
-      method: 'get', pattern: /^\/api\/channels\/([^/]+)\/messages$/, name: 'history', auth: true,
+      method: 'get',
+      pattern: /^\/api\/channels\/([^/]+)\/messages$/,
+      name: 'history',
+      auth: true,
       handler: async (call, [channelId], user) => {
         for (const key of call.query.keys()) {
-          if (!['before', 'after', 'limit'].includes(key)) throw new ApiError('unknown_field', `unknown query parameter "${key}"`);
+          if (!['before', 'after', 'limit'].includes(key))
+            throw new ApiError('unknown_field', `unknown query parameter "${key}"`);
         }
         const limitRaw = call.query.get('limit');
         const limit = limitRaw === null ? undefined : /^[0-9]{1,3}$/.test(limitRaw) ? Number(limitRaw) : Number.NaN;
@@ -145,22 +195,44 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       },
     },
     {
-      method: 'post', pattern: /^\/api\/channels\/([^/]+)\/messages$/, name: 'send', auth: true,
+      method: 'post',
+      pattern: /^\/api\/channels\/([^/]+)\/messages$/,
+      name: 'send',
+      auth: true,
       handler: async (call, [channelId], user) => {
         const b = checkShape<{ content: string; nonce?: string }>(json(call), { content: 'string', nonce: 'string?' });
-        const message = await chat.sendMessage({ id: user!.userId, username: user!.username }, checkId(channelId, 'channel'), b.content, b.nonce);
+        const message = await chat.sendMessage(
+          { id: user!.userId, username: user!.username },
+          checkId(channelId, 'channel'),
+          b.content,
+          b.nonce,
+        );
         return { status: 201, body: message };
       },
     },
     {
-      method: 'patch', pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/, name: 'edit', auth: true,
+      method: 'patch',
+      pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/,
+      name: 'edit',
+      auth: true,
       handler: async (call, [channelId, messageId], user) => {
         const b = checkShape<{ content: string }>(json(call), { content: 'string' });
-        return { status: 200, body: await chat.editMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message'), b.content) };
+        return {
+          status: 200,
+          body: await chat.editMessage(
+            user!.userId,
+            checkId(channelId, 'channel'),
+            checkId(messageId, 'message'),
+            b.content,
+          ),
+        };
       },
     },
     {
-      method: 'delete', pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/, name: 'delete', auth: true,
+      method: 'delete',
+      pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/,
+      name: 'delete',
+      auth: true,
       handler: async (_c, [channelId, messageId], user) => {
         await chat.deleteMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message'));
         return { status: 204 };
@@ -169,13 +241,24 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
   ];
 
   async function handle(call: Call): Promise<{ route: string; reply: Reply }> {
-    if (call.path === '/healthz' && call.method === 'get') return { route: 'healthz', reply: { status: 200, body: { status: 'ok' } } };
+    if (call.path === '/healthz' && call.method === 'get')
+      return { route: 'healthz', reply: { status: 200, body: { status: 'ok' } } };
     if (call.path === '/readyz' && call.method === 'get') {
       const r = await deps.ready();
-      return { route: 'readyz', reply: { status: r.ok ? 200 : 503, body: { status: r.ok ? 'ready' : 'unavailable', checks: r.checks } } };
+      return {
+        route: 'readyz',
+        reply: { status: r.ok ? 200 : 503, body: { status: r.ok ? 'ready' : 'unavailable', checks: r.checks } },
+      };
     }
     if (call.path === '/metrics' && call.method === 'get') {
-      return { route: 'metrics', reply: { status: 200, body: await deps.registry.metrics(), headers: { 'content-type': deps.registry.contentType } } };
+      return {
+        route: 'metrics',
+        reply: {
+          status: 200,
+          body: await deps.registry.metrics(),
+          headers: { 'content-type': deps.registry.contentType },
+        },
+      };
     }
     let matchedPath = false;
     for (const route of routes) {
@@ -183,25 +266,38 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       if (!m) continue;
       matchedPath = true;
       if (route.method !== call.method) continue;
-      if (!deps.accepting()) throw Object.assign(new ApiError('unavailable', 'this gateway is draining; retry'), { route: route.name });
+      if (!deps.accepting())
+        throw Object.assign(new ApiError('unavailable', 'this gateway is draining; retry'), { route: route.name });
       let user: TokenClaims | null = null;
       if (route.auth) {
         const token = /^Bearer (.+)$/i.exec(call.auth)?.[1];
         user = await tokens.verify(token);
-        if (!user) throw Object.assign(new ApiError('unauthorized', 'a valid bearer token is required'), { route: route.name });
+        if (!user)
+          throw Object.assign(new ApiError('unauthorized', 'a valid bearer token is required'), { route: route.name });
       }
       const limited = user ? await deps.userRate.hit(user.userId) : await deps.ipRate.hit(`ip:${call.ip}`);
       if (!limited.ok) {
         deps.metrics.rateLimited.inc({ scope: 'http' });
-        throw Object.assign(new ApiError('rate_limited', 'too many requests', { retryAfterMs: limited.retryAfterMs }), { route: route.name });
+        throw Object.assign(new ApiError('rate_limited', 'too many requests', { retryAfterMs: limited.retryAfterMs }), {
+          route: route.name,
+        });
       }
       try {
-        return { route: route.name, reply: await route.handler(call, m.slice(1).map((s) => decodeURIComponent(s)), user) };
+        return {
+          route: route.name,
+          reply: await route.handler(
+            call,
+            m.slice(1).map((s) => decodeURIComponent(s)),
+            user,
+          ),
+        };
       } catch (err) {
         throw Object.assign(err as object, { route: route.name });
       }
     }
-    throw matchedPath ? new ApiError('method_not_allowed', 'method not allowed') : new ApiError('not_found', 'no such route');
+    throw matchedPath
+      ? new ApiError('method_not_allowed', 'method not allowed')
+      : new ApiError('not_found', 'no such route');
   }
 
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
@@ -223,7 +319,8 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
     const send = (route: string, reply: Reply) => {
       deps.metrics.httpRequests.inc({ route, status: String(reply.status) });
       if (aborted) return;
-      const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      const body =
+        reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       res.cork(() => {
         res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
         res.writeHeader('content-type', reply.headers?.['content-type'] ?? 'application/json');
@@ -235,7 +332,8 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       const route = (err as { route?: string }).route ?? 'unknown';
       const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
       if (!(err instanceof ApiError)) deps.logger.error({ err, path: call.path }, 'http request failed');
-      else if (e.status >= 500) deps.logger.warn({ code: e.code, err: e.message, path: call.path }, 'http request failed on a dependency');
+      else if (e.status >= 500)
+        deps.logger.warn({ code: e.code, err: e.message, path: call.path }, 'http request failed on a dependency');
       const headers: Record<string, string> = {};
       if (e.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
       send(route, { status: e.status, body: { code: e.code, message: e.message }, headers });

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
+import { createRouter, SnowflakeGenerator } from '@chat/router';
+import { createStore } from '@chat/store';
 // The gateway process: configuration from the environment, connections, worker-id lease, signals.
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createRouter, SnowflakeGenerator } from '@chat/router';
-import { createStore } from '@chat/store';
 import { ConfigError, loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
-import { NativeUwsMissingError, loadNativeUws } from './uws.js';
+import { loadNativeUws, NativeUwsMissingError } from './uws.js';
 import { leaseWorkerId } from './worker-lease.js';
 
 let config: ReturnType<typeof loadConfig>;

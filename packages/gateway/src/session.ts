@@ -3,15 +3,15 @@
 // with a per-connection sequence. The socket and everything else come in through ports.
 import { randomUUID } from 'node:crypto';
 import { isSnowflake } from '@chat/router';
-import type { Channel, ChangeEvent, Message } from '@chat/store';
+import type { ChangeEvent, Channel, Message } from '@chat/store';
 import type { TokenClaims } from './auth.js';
+import type { ChatService } from './chat-service.js';
 import { ApiError } from './errors.js';
 import { TokenBucket } from './guards.js';
 import type { LocalIndex, Member } from './local-index.js';
-import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
-import type { ChatService } from './chat-service.js';
-import type { GatewayMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
+import type { GatewayMetrics } from './metrics.js';
+import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
 import { checkShape } from './validation.js';
 
 /** The transport under a session (a uWS WebSocket in production). */
@@ -39,7 +39,11 @@ export interface SessionHost {
   attach(userId: string): Promise<void>;
   detach(userId: string): void;
   channelsOf(userId: string): Promise<Channel[]>;
-  changesSince(channelIds: string[], since: string, cap: number): Promise<{ events: ChangeEvent[]; truncated: boolean }>;
+  changesSince(
+    channelIds: string[],
+    since: string,
+    cap: number,
+  ): Promise<{ events: ChangeEvent[]; truncated: boolean }>;
   userRate(userId: string): Promise<{ ok: boolean; retryAfterMs: number }>;
   chat: ChatService;
   index: LocalIndex;
@@ -93,7 +97,9 @@ export class Session implements Member {
   }
 
   open(): void {
-    this.#sock.send(frame(Op.HELLO, { heartbeat_interval: this.#host.heartbeatIntervalMs, server_id: this.#host.serverId }));
+    this.#sock.send(
+      frame(Op.HELLO, { heartbeat_interval: this.#host.heartbeatIntervalMs, server_id: this.#host.serverId }),
+    );
   }
 
   /** Sends a frame as is (RECONNECT on drain). */
@@ -152,7 +158,8 @@ export class Session implements Member {
     if ('error' in f) return this.#reject(Close.DECODE_ERROR, f.error);
     switch (f.op) {
       case Op.HEARTBEAT:
-        if (f.d !== null && f.d !== undefined && !Number.isInteger(f.d)) return this.#reject(Close.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
+        if (f.d !== null && f.d !== undefined && !Number.isInteger(f.d))
+          return this.#reject(Close.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
         this.#lastHeartbeat = Date.now();
         this.#sock.send(frame(Op.HEARTBEAT_ACK, null));
         return;
@@ -162,7 +169,8 @@ export class Session implements Member {
         void this.#authenticate(f.op === Op.RESUME, f.d);
         return;
       case Op.REQUEST:
-        if (this.#state === 'hello' || this.#state === 'authenticating') return this.#reject(Close.NOT_AUTHENTICATED, 'not authenticated');
+        if (this.#state === 'hello' || this.#state === 'authenticating')
+          return this.#reject(Close.NOT_AUTHENTICATED, 'not authenticated');
         void this.#request(f.d);
         return;
       default:
@@ -211,7 +219,11 @@ export class Session implements Member {
         this.#flush(new Set());
         return;
       }
-      const { events, truncated } = await this.#host.changesSince([...this.channels], payload.since as string, this.#host.resumeMax);
+      const { events, truncated } = await this.#host.changesSince(
+        [...this.channels],
+        payload.since as string,
+        this.#host.resumeMax,
+      );
       if (this.#gone()) return;
       const replayed = new Set<string>();
       this.#sock.cork(() => {
@@ -272,7 +284,13 @@ export class Session implements Member {
 
   async #request(d: unknown): Promise<void> {
     const req = d as { id?: unknown; method?: unknown; params?: unknown } | null;
-    if (typeof req !== 'object' || req === null || typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 64) {
+    if (
+      typeof req !== 'object' ||
+      req === null ||
+      typeof req.id !== 'string' ||
+      req.id.length === 0 ||
+      req.id.length > 64
+    ) {
       return this.#reject(Close.DECODE_ERROR, 'REQUEST needs d.id (1-64 characters)');
     }
     const id = req.id;
@@ -294,7 +312,10 @@ export class Session implements Member {
       if (this.#state !== 'closed') this.#sock.send(errorResponse(id, e.code, e.message));
     } finally {
       this.#host.metrics.requests.inc({ method: METHODS.has(method) ? method : 'unknown', outcome });
-      this.#host.metrics.requestSeconds.observe({ method: METHODS.has(method) ? method : 'unknown' }, (performance.now() - started) / 1000);
+      this.#host.metrics.requestSeconds.observe(
+        { method: METHODS.has(method) ? method : 'unknown' },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 
@@ -303,15 +324,27 @@ export class Session implements Member {
     const author = { id: this.userId, username: this.#username };
     switch (method) {
       case 'message.create': {
-        const p = checkShape<{ channel_id: string; content: string; nonce?: string }>(params, { channel_id: 'snowflake', content: 'string', nonce: 'string?' }, 'params');
+        const p = checkShape<{ channel_id: string; content: string; nonce?: string }>(
+          params,
+          { channel_id: 'snowflake', content: 'string', nonce: 'string?' },
+          'params',
+        );
         return chat.sendMessage(author, p.channel_id, p.content, p.nonce);
       }
       case 'message.update': {
-        const p = checkShape<{ channel_id: string; message_id: string; content: string }>(params, { channel_id: 'snowflake', message_id: 'snowflake', content: 'string' }, 'params');
+        const p = checkShape<{ channel_id: string; message_id: string; content: string }>(
+          params,
+          { channel_id: 'snowflake', message_id: 'snowflake', content: 'string' },
+          'params',
+        );
         return chat.editMessage(this.userId, p.channel_id, p.message_id, p.content);
       }
       case 'message.delete': {
-        const p = checkShape<{ channel_id: string; message_id: string }>(params, { channel_id: 'snowflake', message_id: 'snowflake' }, 'params');
+        const p = checkShape<{ channel_id: string; message_id: string }>(
+          params,
+          { channel_id: 'snowflake', message_id: 'snowflake' },
+          'params',
+        );
         await chat.deleteMessage(this.userId, p.channel_id, p.message_id);
         return null;
       }
@@ -321,7 +354,11 @@ export class Session implements Member {
         return null;
       }
       case 'history.get': {
-        const p = checkShape<{ channel_id: string; before?: string; after?: string; limit?: number }>(params, { channel_id: 'snowflake', before: 'snowflake?', after: 'snowflake?', limit: 'int?' }, 'params');
+        const p = checkShape<{ channel_id: string; before?: string; after?: string; limit?: number }>(
+          params,
+          { channel_id: 'snowflake', before: 'snowflake?', after: 'snowflake?', limit: 'int?' },
+          'params',
+        );
         return chat.history(this.userId, p.channel_id, p);
       }
       default:

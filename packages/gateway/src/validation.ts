@@ -29,7 +29,11 @@ export function checkShape<T>(value: unknown, shape: Shape, where = 'body'): T {
           : base === 'int'
             ? Number.isInteger(x)
             : Array.isArray(x) && x.every((e) => typeof e === 'string');
-    if (!ok) throw new ApiError('invalid_request', `"${key}" must be ${base === 'snowflake' ? 'an id (decimal string)' : `a ${base}`}`);
+    if (!ok)
+      throw new ApiError(
+        'invalid_request',
+        `"${key}" must be ${base === 'snowflake' ? 'an id (decimal string)' : `a ${base}`}`,
+      );
   }
   return value as T;
 }
@@ -38,7 +42,8 @@ export function checkShape<T>(value: unknown, shape: Shape, where = 'body'): T {
 export function checkContent(content: string, max: number): string {
   const trimmed = content.trim();
   let n = 0;
-  for (const _ of trimmed) if (++n > max) throw new ApiError('payload_too_large', `content is longer than ${max} characters`);
+  for (const _ of trimmed)
+    if (++n > max) throw new ApiError('payload_too_large', `content is longer than ${max} characters`);
   if (n === 0) throw new ApiError('invalid_request', 'content must not be empty');
   return trimmed;
 }

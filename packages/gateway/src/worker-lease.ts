@@ -30,15 +30,18 @@ export async function leaseWorkerId(o: LeaseOptions): Promise<WorkerLease> {
     const key = `${prefix}worker:${id}`;
     if ((await o.redis.set(key, o.owner, 'PX', ttl, 'NX')) !== 'OK') continue;
     let released = false;
-    const timer = setInterval(async () => {
-      try {
-        const r = await o.redis.eval(RENEW, 1, key, o.owner, String(ttl));
-        if (r === -1 && !released) o.onLost(`worker id ${id} is now held by another process`);
-      } catch (err) {
-        // Redis unreachable: the lease runs out after ttl unless Redis is back before then.
-        if (!released) o.onRenewError?.(err);
-      }
-    }, Math.floor(ttl / 3));
+    const timer = setInterval(
+      async () => {
+        try {
+          const r = await o.redis.eval(RENEW, 1, key, o.owner, String(ttl));
+          if (r === -1 && !released) o.onLost(`worker id ${id} is now held by another process`);
+        } catch (err) {
+          // Redis unreachable: the lease runs out after ttl unless Redis is back before then.
+          if (!released) o.onRenewError?.(err);
+        }
+      },
+      Math.floor(ttl / 3),
+    );
     timer.unref();
     return {
       workerId: id,
