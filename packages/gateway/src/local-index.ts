@@ -24,8 +24,8 @@ export class LocalIndex {
   }
 
   add(member: Member, channelIds: Iterable<string>): void {
-    let set = this.#byUser.get(member.userId);
-    if (!set) this.#byUser.set(member.userId, (set = new Set()));
+    const set = this.#byUser.get(member.userId) ?? new Set<Member>();
+    this.#byUser.set(member.userId, set);
     set.add(member);
     for (const c of channelIds) this.subscribe(member, c);
   }
@@ -38,8 +38,8 @@ export class LocalIndex {
 
   subscribe(member: Member, channelId: string): void {
     member.channels.add(channelId);
-    let set = this.#byChannel.get(channelId);
-    if (!set) this.#byChannel.set(channelId, (set = new Set()));
+    const set = this.#byChannel.get(channelId) ?? new Set<Member>();
+    this.#byChannel.set(channelId, set);
     set.add(member);
   }
 

@@ -142,39 +142,59 @@ export class Session implements Member {
 
   message(data: ArrayBuffer, isBinary: boolean): void {
     if (this.#state === 'closed') return;
-    if (data.byteLength > this.#host.maxFrameBytes) return this.#reject(Close.PAYLOAD_TOO_LARGE, 'frame too large');
+    if (data.byteLength > this.#host.maxFrameBytes) {
+      this.#reject(Close.PAYLOAD_TOO_LARGE, 'frame too large');
+      return;
+    }
     if (!this.#bucket.take()) {
       this.#host.metrics.rateLimited.inc({ scope: 'connection' });
-      return this.#reject(Close.RATE_LIMITED, 'rate limited');
+      this.#reject(Close.RATE_LIMITED, 'rate limited');
+      return;
     }
-    if (isBinary) return this.#reject(Close.DECODE_ERROR, 'binary frames are not accepted');
+    if (isBinary) {
+      this.#reject(Close.DECODE_ERROR, 'binary frames are not accepted');
+      return;
+    }
     let text: string;
     try {
       text = utf8.decode(data);
     } catch {
-      return this.#reject(Close.DECODE_ERROR, 'invalid UTF-8');
+      this.#reject(Close.DECODE_ERROR, 'invalid UTF-8');
+      return;
     }
     const f = parseFrame(text);
-    if ('error' in f) return this.#reject(Close.DECODE_ERROR, f.error);
+    if ('error' in f) {
+      this.#reject(Close.DECODE_ERROR, f.error);
+      return;
+    }
     switch (f.op) {
       case Op.HEARTBEAT:
-        if (f.d !== null && f.d !== undefined && !Number.isInteger(f.d))
-          return this.#reject(Close.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
+        if (f.d !== null && f.d !== undefined && !Number.isInteger(f.d)) {
+          this.#reject(Close.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
+          return;
+        }
         this.#lastHeartbeat = Date.now();
         this.#sock.send(frame(Op.HEARTBEAT_ACK, null));
         return;
       case Op.IDENTIFY:
       case Op.RESUME:
-        if (this.#state !== 'hello') return this.#reject(Close.ALREADY_AUTHENTICATED, 'already authenticated');
+        if (this.#state !== 'hello') {
+          this.#reject(Close.ALREADY_AUTHENTICATED, 'already authenticated');
+          return;
+        }
         void this.#authenticate(f.op === Op.RESUME, f.d);
         return;
       case Op.REQUEST:
-        if (this.#state === 'hello' || this.#state === 'authenticating')
-          return this.#reject(Close.NOT_AUTHENTICATED, 'not authenticated');
+        if (this.#state === 'hello' || this.#state === 'authenticating') {
+          this.#reject(Close.NOT_AUTHENTICATED, 'not authenticated');
+          return;
+        }
         void this.#request(f.d);
         return;
-      default:
-        return this.#reject(Close.UNKNOWN_OPCODE, `unknown opcode ${f.op}`);
+      default: {
+        this.#reject(Close.UNKNOWN_OPCODE, `unknown opcode ${f.op}`);
+        return;
+      }
     }
   }
 
@@ -187,15 +207,20 @@ export class Session implements Member {
   async #authenticate(resume: boolean, d: unknown): Promise<void> {
     const payload = d as { token?: unknown; since?: unknown } | null;
     if (typeof payload !== 'object' || payload === null || typeof payload.token !== 'string') {
-      return this.#reject(Close.DECODE_ERROR, `${resume ? 'RESUME' : 'IDENTIFY'} needs d.token`);
+      this.#reject(Close.DECODE_ERROR, `${resume ? 'RESUME' : 'IDENTIFY'} needs d.token`);
+      return;
     }
-    if (resume && !isSnowflake(payload.since)) return this.#reject(Close.DECODE_ERROR, 'RESUME needs d.since (an id)');
+    if (resume && !isSnowflake(payload.since)) {
+      this.#reject(Close.DECODE_ERROR, 'RESUME needs d.since (an id)');
+      return;
+    }
     this.#state = 'authenticating';
     const claims = await this.#host.verifyToken(payload.token);
     if (this.#gone()) return;
     if (!claims) {
       this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'auth_failed' });
-      return this.#reject(Close.AUTHENTICATION_FAILED, 'authentication failed');
+      this.#reject(Close.AUTHENTICATION_FAILED, 'authentication failed');
+      return;
     }
     this.userId = claims.userId;
     this.#username = claims.username;
@@ -291,7 +316,8 @@ export class Session implements Member {
       req.id.length === 0 ||
       req.id.length > 64
     ) {
-      return this.#reject(Close.DECODE_ERROR, 'REQUEST needs d.id (1-64 characters)');
+      this.#reject(Close.DECODE_ERROR, 'REQUEST needs d.id (1-64 characters)');
+      return;
     }
     const id = req.id;
     const method = typeof req.method === 'string' ? req.method : '';
