@@ -5,7 +5,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createRouter, gatewayQueueName, type MessageCreateWrite, type Router, slotOf, topologyNames } from '@chat/router';
+import {
+  createRouter,
+  gatewayQueueName,
+  type MessageCreateWrite,
+  type Router,
+  slotOf,
+  topologyNames,
+} from '@chat/router';
 import { createStore, type Store } from '@chat/store';
 import { amqpUrl, deleteByPrefix, startMongo, uniquePrefix } from '@chat/testkit';
 import { Redis } from 'ioredis';
