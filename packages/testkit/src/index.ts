@@ -41,4 +41,4 @@ export {
   startRabbitNode,
 } from './rabbit-nodes.js';
 export { type RedisServer, startRedisServer } from './redis-server.js';
-export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { startTcpBalancer, startTcpProxy, type TcpBalancer, type TcpProxy } from './tcp-proxy.js';

@@ -66,3 +66,68 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     },
   };
 }
+
+export interface TcpBalancer {
+  readonly port: number;
+  readonly url: string;
+  /** Connections accepted per target index so far. */
+  readonly accepted: number[];
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP balancer in front of several servers, like nginx in front of gateways: each new
+ * connection goes to the next target in turn; a target that refuses the connection is skipped
+ * (the next one is tried), so clients of a dead server land on the live ones.
+ */
+export async function startTcpBalancer(targets: ReadonlyArray<{ host?: string; port: number }>): Promise<TcpBalancer> {
+  const sockets = new Set<Socket>();
+  const accepted = targets.map(() => 0);
+  let next = 0;
+  const server = createServer((client) => {
+    client.pause();
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    const tryTarget = (attempt: number) => {
+      if (attempt >= targets.length) {
+        client.destroy();
+        return;
+      }
+      const index = next++ % targets.length;
+      const t = targets[index]!;
+      const upstream = connect(t.port, t.host ?? '127.0.0.1');
+      let connected = false;
+      upstream.once('connect', () => {
+        connected = true;
+        accepted[index]! += 1;
+        sockets.add(upstream);
+        upstream.on('close', () => {
+          sockets.delete(upstream);
+          client.destroy();
+        });
+        upstream.on('error', () => upstream.destroy());
+        client.on('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+      upstream.once('error', () => {
+        if (!connected) tryTarget(attempt + 1);
+      });
+    };
+    tryTarget(0);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    accepted,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
