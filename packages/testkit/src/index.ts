@@ -18,6 +18,7 @@ export {
   startMongo,
   startMongoStandIn,
 } from './mongo/index.js';
+export { NGINX_TEMPLATE, type Nginx, type NginxOptions, renderChatConf, renderNginxConf, startNginx } from './nginx.js';
 export {
   amqpUrl,
   type CloseConnectionsOptions,

@@ -1,0 +1,55 @@
+// @chat/client — the public door. Everything else lives under src/internal/.
+
+export {
+  ChatClient,
+  type ClientEvents,
+  type ClientOptions,
+  createClient,
+  type RequestOptions,
+  type ResolvedClientOptions,
+} from './client.js';
+export {
+  AuthenticationFailedError,
+  ChatApiError,
+  ChatClientError,
+  ChatRequestError,
+  ClientClosedError,
+  ConnectionLostError,
+  ConnectTimeoutError,
+  ERROR_CLASSES,
+  type FailedRequest,
+  InvalidArgumentError,
+  NetworkError,
+  NotAuthenticatedError,
+  ProtocolError,
+  RequestTimeoutError,
+} from './errors.js';
+export type { BackoffOptions } from './internal/backoff.js';
+export { CloseCode, Op } from './internal/frames.js';
+export type { FetchLike } from './internal/http-api.js';
+export type { Logger } from './internal/logger.js';
+export { createNonce } from './internal/nonce.js';
+export { CHAT_EPOCH_MS, compareIds, isSnowflake, resumeSince, timestampOfId } from './internal/snowflake.js';
+export type { WebSocketConstructor, WebSocketLike } from './internal/websocket.js';
+export type {
+  Author,
+  Channel,
+  ChannelCreatePayload,
+  ChannelKind,
+  ChannelMemberPayload,
+  ConnectionState,
+  CreateChannelInput,
+  HelloPayload,
+  HistoryQuery,
+  LoginResult,
+  Message,
+  MessageDeletePayload,
+  PresenceUpdatePayload,
+  ReadyPayload,
+  RequestMethod,
+  RequestMethods,
+  ResumedPayload,
+  Snowflake,
+  TypingStartPayload,
+  User,
+} from './types.js';

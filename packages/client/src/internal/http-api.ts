@@ -1,0 +1,88 @@
+// The HTTP API of PROTOCOL.md §6 over `fetch`: JSON in and out, `Authorization: Bearer <JWT>`,
+// error statuses mapped to ChatApiError. Every call is one attempt: nothing here retries.
+import { ChatApiError, NetworkError, ProtocolError, RequestTimeoutError } from '../errors.js';
+
+/** The part of `fetch` the client uses; the global `fetch` fits. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<Response>;
+
+export interface HttpApiOptions {
+  /** `http(s)://host:port[/prefix]`, without a trailing slash. */
+  baseUrl: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+  token: () => string | null;
+}
+
+/** Seconds from a `Retry-After` header: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+export class HttpApi {
+  readonly #o: HttpApiOptions;
+
+  constructor(options: HttpApiOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * One HTTP call. Resolves with the decoded JSON body (undefined for an empty body such as 204);
+   * rejects with ChatApiError (error status), RequestTimeoutError or NetworkError.
+   */
+  async call<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = auth ? this.#o.token() : null;
+    if (token) headers.authorization = `Bearer ${token}`;
+    const init: Parameters<FetchLike>[1] = { method, headers };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    if (controller) init.signal = controller.signal;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller?.abort();
+    }, this.#o.timeoutMs);
+    const what = `${method} ${path}`;
+    try {
+      let res: Response;
+      let text: string;
+      try {
+        res = await this.#o.fetch(this.#o.baseUrl + path, init);
+        text = await res.text();
+      } catch (err) {
+        if (timedOut) throw new RequestTimeoutError(`${what}: no answer within ${this.#o.timeoutMs} ms`);
+        throw new NetworkError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      }
+      if (!res.ok) {
+        let code = `http_${res.status}`;
+        let message = res.statusText || `HTTP ${res.status}`;
+        try {
+          const e = JSON.parse(text) as { code?: unknown; message?: unknown };
+          if (typeof e.code === 'string') code = e.code;
+          if (typeof e.message === 'string') message = e.message;
+        } catch {
+          // not JSON (a proxy's error page): keep the status line
+        }
+        throw new ChatApiError(res.status, code, message, parseRetryAfter(res.headers.get('retry-after')));
+      }
+      if (text.length === 0) return undefined as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch (cause) {
+        throw new ProtocolError(`${what}: the ${res.status} response body is not JSON`, undefined, { cause });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

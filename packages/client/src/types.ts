@@ -1,0 +1,139 @@
+// The objects of PROTOCOL.md §4–6 as the client sees them. Ids are decimal strings (snowflakes
+// exceed 2^53): compare them with `compareIds`, never with Number.
+
+/** A snowflake or other id, written as a decimal string. */
+export type Snowflake = string;
+
+export interface User {
+  id: Snowflake;
+  username: string;
+  created_at?: string;
+}
+
+/** The author of a message, as embedded in it. */
+export interface Author {
+  id: Snowflake;
+  username: string;
+}
+
+/** PROTOCOL.md §4. Deleted messages are never returned. */
+export interface Message {
+  id: Snowflake;
+  channel_id: Snowflake;
+  author: Author;
+  /** 1..4000 code points after trimming. */
+  content: string;
+  /** ISO 8601. */
+  timestamp: string;
+  /** ISO 8601 time of the last edit, or null. */
+  edited_timestamp: string | null;
+  /** The client-chosen nonce of `message.create` (≤ 64 chars), when one was given. */
+  nonce?: string | null;
+  type: 0;
+}
+
+export type ChannelKind = 'dm' | 'group';
+
+export interface Channel {
+  id: Snowflake;
+  kind: ChannelKind;
+  name: string | null;
+  owner_id?: Snowflake | null;
+  created_at?: string;
+}
+
+/** Payload of the READY event: the answer to IDENTIFY. */
+export interface ReadyPayload {
+  user: User;
+  channels: Channel[];
+  session_id: string;
+}
+
+/** Payload of the RESUMED event: the end of a RESUME replay. */
+export interface ResumedPayload {
+  /** How many events were replayed. */
+  replayed: number;
+  /** True when more than the server's cap (1000) had happened: page history to fill the gap. */
+  truncated: boolean;
+}
+
+/** Payload of HELLO (op 10). */
+export interface HelloPayload {
+  heartbeat_interval: number;
+  server_id: string;
+}
+
+/** Payload of MESSAGE_DELETE. */
+export interface MessageDeletePayload {
+  id: Snowflake;
+  channel_id: Snowflake;
+}
+
+// PROTOCOL.md §5 names the events below but not their payloads. These are the fields the gateway
+// sends today; anything else it adds is passed through.
+
+/** Payload of TYPING_START. */
+export interface TypingStartPayload {
+  channel_id: Snowflake;
+  user_id: Snowflake;
+  username?: string;
+  /** Unix seconds. */
+  timestamp?: number;
+  [field: string]: unknown;
+}
+
+/** Payload of CHANNEL_CREATE: the channel and its initial members. */
+export interface ChannelCreatePayload extends Channel {
+  member_ids?: Snowflake[];
+  [field: string]: unknown;
+}
+
+/** Payload of CHANNEL_MEMBER_ADD (with the channel) and CHANNEL_MEMBER_REMOVE. */
+export interface ChannelMemberPayload {
+  channel_id: Snowflake;
+  user_id: Snowflake;
+  channel?: Channel;
+  [field: string]: unknown;
+}
+
+/** Payload of PRESENCE_UPDATE. */
+export interface PresenceUpdatePayload {
+  user_id: Snowflake;
+  status: string;
+  [field: string]: unknown;
+}
+
+/** Result of `POST /api/sessions`. */
+export interface LoginResult {
+  token: string;
+  user: User;
+}
+
+/** Body of `POST /api/channels`. */
+export interface CreateChannelInput {
+  kind: ChannelKind;
+  name?: string;
+  recipients?: Snowflake[];
+}
+
+/** History paging (PROTOCOL.md §6): newest first, `limit` ≤ 100 (default 50). */
+export interface HistoryQuery {
+  /** Messages older than this id. */
+  before?: Snowflake;
+  /** Messages newer than this id. */
+  after?: Snowflake;
+  limit?: number;
+}
+
+/** The REQUEST (op 20) methods of PROTOCOL.md §5 with their params and results. */
+export interface RequestMethods {
+  'message.create': { params: { channel_id: Snowflake; content: string; nonce?: string }; result: Message };
+  'message.update': { params: { channel_id: Snowflake; message_id: Snowflake; content: string }; result: Message };
+  'message.delete': { params: { channel_id: Snowflake; message_id: Snowflake }; result: unknown };
+  'typing.start': { params: { channel_id: Snowflake }; result: unknown };
+  'history.get': { params: { channel_id: Snowflake } & HistoryQuery; result: Message[] };
+}
+export type RequestMethod = keyof RequestMethods;
+
+/** Where the WebSocket session is. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
