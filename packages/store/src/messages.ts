@@ -234,7 +234,7 @@ export class Messages {
   /**
    * Every MESSAGE_CREATE / UPDATE / DELETE in these channels with an event id above `since`, in
    * event-id order, at most `cap`; `truncated` when there were more. A message created after
-   * `since` appears once, as a create carrying its current content (or not at all if it was deleted
+   * `since` appears once, as a create carrying its current content (or as its delete if it was deleted
    * since); a message created before `since` and changed after it appears as its last change.
    */
   async changesSince(
@@ -247,7 +247,7 @@ export class Messages {
     const channels = { $in: [...channelIds] };
     const [created, changed] = await Promise.all([
       this.#col
-        .find({ channel_id: channels, bucket: { $gte: bucketOf(since) }, _id: { $gt: sinceLong }, deleted: false })
+        .find({ channel_id: channels, bucket: { $gte: bucketOf(since) }, _id: { $gt: sinceLong } })
         .sort({ _id: 1 })
         .limit(cap + 1)
         .toArray(),
@@ -259,12 +259,18 @@ export class Messages {
     ]);
     const events: ChangeEvent[] = [];
     for (const doc of created) {
-      events.push({
-        event: 'MESSAGE_CREATE',
-        event_id: idString(doc._id),
-        channel_id: doc.channel_id,
-        data: toMessage(doc),
-      });
+      // Created after `since` and deleted since: a client resuming from a little earlier than what
+      // it saw (clients resume with a margin) may have seen the create live, so it needs the delete.
+      events.push(
+        doc.deleted
+          ? {
+              event: 'MESSAGE_DELETE',
+              event_id: idString(doc.updated_id),
+              channel_id: doc.channel_id,
+              data: { id: idString(doc._id), channel_id: doc.channel_id },
+            }
+          : { event: 'MESSAGE_CREATE', event_id: idString(doc._id), channel_id: doc.channel_id, data: toMessage(doc) },
+      );
     }
     for (const doc of changed) {
       const id = idString(doc._id);

@@ -238,7 +238,7 @@ describe('messages', () => {
     });
     const delId = makeSnowflake(T0 + 41_000, 3, 0).toString();
     await fx.store.messages.applyDelete({ message_id: old2.id, channel_id: 'chg2', author_id: 'u1', event_id: delId });
-    // A message created after `since` and deleted is not replayed at all.
+    // A message created after `since` and deleted since is replayed as its delete only.
     await fx.store.messages.applyDelete({
       message_id: fresh[4]!.id,
       channel_id: fresh[4]!.channel_id,
@@ -254,6 +254,7 @@ describe('messages', () => {
         ...fresh.slice(0, 4).map((m) => ['MESSAGE_CREATE', m.id]),
         ['MESSAGE_UPDATE', editId],
         ['MESSAGE_DELETE', delId],
+        ['MESSAGE_DELETE', makeSnowflake(T0 + 42_000, 3, 0).toString()],
       ],
     );
     assert.equal((events[4]!.data as Message).content, 'edited');
@@ -262,7 +263,7 @@ describe('messages', () => {
     assert.equal(capped.events.length, 3);
     assert.deepEqual(
       (await fx.store.messages.changesSince(['chg1'], since, 10)).events.map((e) => e.channel_id),
-      ['chg1', 'chg1', 'chg1'],
+      ['chg1', 'chg1', 'chg1', 'chg1'],
     );
   });
 });
