@@ -746,6 +746,9 @@ export class ChatClient {
         this.#user = ready.user;
         this.#sessionId = ready.session_id;
         this.#forceIdentify = false;
+        // READY means "up to date as of now": a later RESUME starts here (minus the margin) even if
+        // no message arrived meanwhile, so nothing sent during a first outage is missed.
+        this.#lastSeenId = maxId(this.#lastSeenId, firstIdAt(Date.now()));
         this.#established(conn);
         this.#events.emit('ready', ready);
         return;
