@@ -584,8 +584,10 @@ export class ChatClient {
     u.pathname = `${u.pathname.replace(/\/+$/, '')}/ws`;
     u.search = '';
     u.hash = '';
-    // Placement hint for nginx's consistent hash; the gateway computes the slot itself.
-    if (this.#user) u.searchParams.set('slot', String(slotOf(this.#user.id, this.options.slots)));
+    // Placement hint for nginx's consistent hash; the gateway computes the slot itself. Before the
+    // first READY the user id comes from the token's subject (read, not verified: only a hint).
+    const userId = this.#user?.id ?? subjectOf(this.#token);
+    if (userId) u.searchParams.set('slot', String(slotOf(userId, this.options.slots)));
     return u.href;
   }
 
@@ -988,4 +990,22 @@ function enc(segment: string): string {
 /** Creates a client. Validates the options (throws InvalidArgumentError); opens nothing yet. */
 export function createClient(options: ClientOptions): ChatClient {
   return new ChatClient(options);
+}
+
+/** The `sub` claim of a JWT, without verifying it (the server does that); undefined if unreadable. */
+function subjectOf(token: string | null): string | undefined {
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const json = atob(
+      payload
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(payload.length / 4) * 4, '='),
+    );
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }

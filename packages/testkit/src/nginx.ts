@@ -35,6 +35,9 @@ export function renderChatConf(o: Pick<NginxOptions, 'port' | 'gateways' | 'demo
 /** A whole nginx.conf around the rendered server block, writing only under `prefix`. */
 export function renderNginxConf(o: NginxOptions, prefix: string): string {
   return [
+    // As root, workers would drop to `nobody` and could not read a private temp dir or write the
+    // prefix's temp paths; this nginx is a local, loopback-only process, so keep the current user.
+    ...(process.getuid?.() === 0 ? ['user root root;'] : []),
     'worker_processes 1;',
     'daemon off;',
     `pid ${join(prefix, 'nginx.pid')};`,
