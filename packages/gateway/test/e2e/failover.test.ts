@@ -113,7 +113,8 @@ describe('gateway failure', () => {
   });
 
   it('a gateway SIGKILLed under 200 chatting clients: every client reconnects to the other, RESUMEs, and every acked message reaches every member', async () => {
-    stack = await startStack({ gateways: 2 });
+    // 200 sign-ups from one address: above the default per-IP budget for unauthenticated calls.
+    stack = await startStack({ gateways: 2, gatewayEnv: { HTTP_RATE_REQUESTS: '10000' } });
     lb = await startTcpBalancer(stack.gateways.map((g) => ({ port: g.port })));
     members = await population(stack, lb, 200, 20, 'k');
     assert.ok(lb.accepted[0]! > 0 && lb.accepted[1]! > 0, 'clients are spread over both gateways');
