@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// `npm start`: the whole system on one machine, without Docker. After scripts/setup.sh (run by
+// `prestart`) has installed and started RabbitMQ and Redis and built everything, this starts
+// MongoDB (MONGO_URL, or the in-memory stand-in with a loud warning), the persister, N gateways and
+// nginx in front of them serving the demo page, prints the URLs, and stops everything on Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMongo, startNginx } from '@chat/testkit';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+
+function int(name, fallback, min, max) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`start: ${name} must be an integer in ${min}..${max}, got "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const gatewayCount = int('GATEWAYS', 2, 1, 32);
+const httpPort = int('HTTP_PORT', 8080, 1, 65535);
+const gatewayBasePort = int('GATEWAY_BASE_PORT', 9001, 1, 65000);
+const persisterPort = int('PERSISTER_HTTP_PORT', 9101, 1, 65535);
+const amqpUrl = env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
+const jwtSecret = env.JWT_SECRET || randomBytes(32).toString('hex');
+
+const children = [];
+let stopping = false;
+
+function log(name, line) {
+  let text = line;
+  try {
+    const j = JSON.parse(line);
+    const level = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }[j.level] ?? j.level;
+    const { level: _l, time: _t, pid: _p, hostname: _h, service: _s, server_id: _i, msg, ...rest } = j;
+    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    text = `${level} ${msg}${extra}`;
+  } catch {
+    // not JSON: print as is
+  }
+  process.stdout.write(`[${name}] ${text}\n`);
+}
+
+// CHAT_FROM_SOURCE=1 runs the services from their TypeScript sources (tests do, so that they never
+// exercise a stale build); by default the built dist/ of each package runs, as in production.
+const fromSource = env.CHAT_FROM_SOURCE === '1';
+
+function run(name, script, extraEnv) {
+  const args = fromSource
+    ? [
+        '--conditions=@chat/source',
+        '--import',
+        'tsx',
+        join(root, script.replace('/dist/', '/src/').replace(/\.js$/, '.ts')),
+      ]
+    : [join(root, script)];
+  const child = spawn(process.execPath, args, {
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onData = (chunk) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) log(name, line);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  exited.then((how) => {
+    if (!stopping) log('start', `${name} exited (${how}); the rest keeps running — Ctrl-C stops everything`);
+  });
+  children.push({ name, child, exited });
+  return exited;
+}
+
+function waitForLine(name, pattern, timeoutMs) {
+  const entry = children.find((c) => c.name === name);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk) => {
+      if (chunk.toString().includes(pattern)) {
+        clearTimeout(timer);
+        entry.child.stdout.off('data', onData);
+        resolve();
+      }
+    };
+    entry.child.stdout.on('data', onData);
+    entry.exited.then(() => reject(new Error(`${name} exited while starting`)));
+  });
+}
+
+function demoRoot() {
+  const dist = join(root, 'packages/demo/dist');
+  if (!existsSync(join(dist, 'index.html')) && existsSync(join(root, 'packages/demo/package.json'))) {
+    spawnSync('npm', ['run', 'build', '-w', '@chat/demo'], { cwd: root, stdio: 'inherit' });
+  }
+  if (existsSync(join(dist, 'index.html'))) return dist;
+  const placeholder = join(root, '.tmp/demo-placeholder');
+  mkdirSync(placeholder, { recursive: true });
+  writeFileSync(
+    join(placeholder, 'index.html'),
+    '<!doctype html><title>chat</title><p>The demo page is not built: npm run build -w @chat/demo</p>',
+  );
+  return placeholder;
+}
+
+let mongo;
+let nginx;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  log('start', 'stopping: gateways drain, the persister finishes what it holds');
+  for (const c of children) c.child.kill('SIGTERM');
+  const all = Promise.all(children.map((c) => c.exited));
+  const timeout = new Promise((r) => setTimeout(r, 20_000).unref());
+  await Promise.race([all, timeout]);
+  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  await nginx?.stop();
+  await mongo?.close();
+  log('start', 'stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  mongo = await startMongo({
+    logger: {
+      warn: (message) => {
+        const bar = '!'.repeat(78);
+        process.stdout.write(
+          `${bar}\n!! MONGO_URL is not set: using the in-memory MongoDB stand-in.\n!! It KEEPS NOTHING: every user and message is gone when this stops.\n!! ${message.slice(0, 70)}…\n!! For real storage: MONGO_URL=mongodb://host:27017 npm start\n${bar}\n`,
+        );
+      },
+    },
+  });
+  const common = {
+    AMQP_URL: amqpUrl,
+    REDIS_URL: redisUrl,
+    MONGO_URL: mongo.url,
+    MONGO_DB: env.MONGO_DB || 'chat',
+    JWT_SECRET: jwtSecret,
+    LOG_LEVEL: env.LOG_LEVEL || 'info',
+  };
+  run('persister', 'packages/persister/dist/main.js', {
+    ...common,
+    PERSISTER_HTTP_HOST: '127.0.0.1',
+    PERSISTER_HTTP_PORT: String(persisterPort),
+  });
+  await waitForLine('persister', 'persister consuming', 60_000);
+  const gateways = [];
+  for (let i = 0; i < gatewayCount; i++) {
+    const port = gatewayBasePort + i;
+    const name = `gw${i}`;
+    run(name, 'packages/gateway/dist/main.js', {
+      ...common,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      SERVER_ID: `local-${name}`,
+    });
+    gateways.push({ port });
+  }
+  for (let i = 0; i < gatewayCount; i++) await waitForLine(`gw${i}`, 'gateway listening', 60_000);
+  nginx = await startNginx({ port: httpPort, gateways, demoRoot: demoRoot() });
+  const lines = [
+    '',
+    `  Chat is up: open http://127.0.0.1:${httpPort} (the demo page)`,
+    `    WebSocket   ws://127.0.0.1:${httpPort}/ws     HTTP API  http://127.0.0.1:${httpPort}/api/`,
+    ...gateways.map((g, i) => `    gateway ${i}   http://127.0.0.1:${g.port}/metrics  /readyz`),
+    `    persister   http://127.0.0.1:${persisterPort}/metrics  /readyz`,
+    `    RabbitMQ    ${amqpUrl.replace(/\/\/[^@]*@/, '//')}    Redis ${redisUrl}`,
+    env.JWT_SECRET ? '' : '    (JWT_SECRET was generated for this run: tokens do not survive a restart)',
+    '  Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} catch (err) {
+  log('start', `failed: ${err.message}`);
+  await shutdown(1);
+}
