@@ -52,7 +52,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   log "npm dependencies are up to date"
 else
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: the registry these machines reach lacks some of biome's optional
+  # per-platform binaries (android, darwin, win32, musl), so the lockfile cannot list them and
+  # `npm ci` refuses it as out of sync. `npm install` still installs the locked versions.
+  npm install --no-audit --no-fund
   echo "$want" > "$stamp"
 fi
 log "building"
