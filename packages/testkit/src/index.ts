@@ -19,6 +19,18 @@ export {
   startMongoStandIn,
 } from './mongo/index.js';
 export { NGINX_TEMPLATE, type Nginx, type NginxOptions, renderChatConf, renderNginxConf, startNginx } from './nginx.js';
+export { freePort, type ServiceProcess, spawnService, waitFor } from './processes.js';
+export {
+  PROMETHEUS_CONFIG,
+  type Prometheus,
+  type PrometheusSample,
+  type PrometheusTarget,
+  prometheusJobs,
+  type RenderPrometheusOptions,
+  renderPrometheusConfig,
+  type StartPrometheusOptions,
+  startPrometheus,
+} from './prometheus.js';
 export {
   amqpUrl,
   type CloseConnectionsOptions,

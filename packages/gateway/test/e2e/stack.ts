@@ -1,73 +1,30 @@
 // The whole system as real processes for end-to-end tests and benchmarks: N gateways and a
 // persister (spawned exactly as in production, from their main.ts), the local RabbitMQ and Redis,
 // MongoDB from MONGO_URL or the in-process stand-in, and a unique prefix so runs never collide.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gatewayQueueName, topologyNames } from '@chat/router';
-import { amqpUrl, deleteByPrefix, type MongoHandle, startMongo, uniquePrefix } from '@chat/testkit';
+import {
+  amqpUrl,
+  deleteByPrefix,
+  freePort,
+  type MongoHandle,
+  type ServiceProcess,
+  spawnService as spawnServiceProcess,
+  startMongo,
+  uniquePrefix,
+} from '@chat/testkit';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 
 const GATEWAY_MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const PERSISTER_MAIN = fileURLToPath(new URL('../../../persister/src/main.ts', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
+export { freePort, waitFor } from '@chat/testkit';
 
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export type Proc = ServiceProcess;
 
-export interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly logs: string[];
-  readonly exited: Promise<number | string>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-async function spawnService(name: string, main: string, env: Record<string, string>, readyLine: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--conditions=@chat/source', '--import', 'tsx', main], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  let ready = false;
-  let gone = false;
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      gone = true;
-      resolve(code ?? signal ?? -1);
-    }),
-  );
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      if (logs.length < 20_000) logs.push(line);
-      if (line.includes(readyLine)) ready = true;
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  await waitFor(() => ready || gone, `${name} to start`, 60_000);
-  if (!ready) throw new Error(`${name} exited at start:\n${logs.slice(-30).join('\n')}`);
-  return { name, child, logs, exited, kill: (s) => child.kill(s) };
+function spawnService(name: string, main: string, env: Record<string, string>, readyLine: string): Promise<Proc> {
+  return spawnServiceProcess({ name, main, env, readyLine });
 }
 
 export interface Stack {

@@ -1,9 +1,7 @@
 // The world of a persister test: MongoDB (MONGO_URL or the stand-in), the local RabbitMQ and Redis,
 // a unique prefix, channels with members, two gateway routers recording what they receive, a
 // service router for durable writes, and the persister as a real child process.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   createRouter,
@@ -14,76 +12,36 @@ import {
   topologyNames,
 } from '@chat/router';
 import { createStore, type Store } from '@chat/store';
-import { amqpUrl, deleteByPrefix, startMongo, uniquePrefix } from '@chat/testkit';
+import {
+  amqpUrl,
+  deleteByPrefix,
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  startMongo,
+  uniquePrefix,
+  waitFor,
+} from '@chat/testkit';
 import { Redis } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
+export { freePort, waitFor };
 
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export interface PersisterProcess {
-  readonly child: ChildProcess;
-  readonly httpPort: number;
-  readonly logs: string[];
-  kill(signal: NodeJS.Signals): void;
-  /** Resolves with the exit code (or signal name). */
-  exited: Promise<number | string>;
-}
+export type PersisterProcess = ServiceProcess & { readonly httpPort: number };
 
 /** Starts `packages/persister/src/main.ts` as a child process; resolves once it consumes. */
 export async function startPersister(env: Record<string, string>): Promise<PersisterProcess> {
   const httpPort = await freePort();
-  const child = spawn(process.execPath, ['--conditions=@chat/source', '--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      PERSISTER_HTTP_HOST: '127.0.0.1',
-      PERSISTER_HTTP_PORT: String(httpPort),
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = await spawnService({
+    name: 'persister',
+    main: MAIN,
+    env: { PERSISTER_HTTP_HOST: '127.0.0.1', PERSISTER_HTTP_PORT: String(httpPort), ...env },
+    readyLine: '"msg":"persister consuming"',
+    timeoutMs: 30_000,
   });
-  const logs: string[] = [];
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-  let consuming = false;
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      logs.push(line);
-      if (line.includes('"msg":"persister consuming"')) consuming = true;
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  let exitedEarly = false;
-  void exited.then(() => {
-    exitedEarly = true;
-  });
-  await waitFor(() => consuming || exitedEarly, 'the persister to start consuming', 30_000);
-  if (!consuming) throw new Error(`persister exited at start:\n${logs.join('\n')}`);
-  return { child, httpPort, logs, kill: (s) => child.kill(s), exited };
+  return Object.assign(proc, { httpPort });
 }
 
 export interface World {
