@@ -11,7 +11,7 @@ import { ChatService } from './chat-service.js';
 import type { GatewayConfig } from './config.js';
 import { NonceGuard, SharedRateLimiter } from './guards.js';
 import { mountHttpApi } from './http-api.js';
-import { LocalIndex } from './local-index.js';
+import { LocalIndex, type Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { Close, frame, Op } from './protocol.js';
@@ -102,24 +102,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
   await router.consume((env: DispatchEnvelope) => {
+    applyMembership(env);
+    const audience: Member[] = [];
+    if (env.to) {
+      for (const user of env.to) for (const m of index.membersOfUser(user)) audience.push(m);
+    } else if (env.channel_id !== undefined) {
+      for (const m of index.membersOfChannel(env.channel_id)) audience.push(m);
+    }
+    metrics.envelopes.inc({ audience: audience.length > 0 ? 'local' : 'none' });
+    if (audience.length === 0) return;
+    // Serialised once per envelope, framed per socket (each frame has that socket's sequence).
     const payloadJson = JSON.stringify(env.data);
     const key = dedupeKey(env.event, env.data);
-    applyMembership(env);
-    let delivered = 0;
-    if (env.to) {
-      for (const user of env.to) {
-        for (const m of index.membersOfUser(user)) {
-          m.deliver(env.event, payloadJson, key);
-          delivered++;
-        }
-      }
-    } else if (env.channel_id !== undefined) {
-      for (const m of index.membersOfChannel(env.channel_id)) {
-        m.deliver(env.event, payloadJson, key);
-        delivered++;
-      }
-    }
-    metrics.envelopes.inc({ audience: delivered > 0 ? 'local' : 'none' });
+    for (const m of audience) m.deliver(env.event, payloadJson, key);
   });
 
   /** Membership events change which channels local sockets hear, on whichever gateway holds them. */
