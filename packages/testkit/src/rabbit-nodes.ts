@@ -24,6 +24,12 @@ export interface RabbitNodeOptions {
   startTimeoutMs?: number;
   /** Receives progress (debug) and cleanup problems (warn). Default: silent. */
   logger?: Logger;
+  /**
+   * Plugins written to each node's enabled_plugins file, e.g. ['rabbitmq_prometheus']. Default:
+   * none. rabbitmq_prometheus and rabbitmq_management listen on a free loopback port per node
+   * (`prometheusPorts`, `managementPorts`), never on 15692/15672 where the system node may be.
+   */
+  enabledPlugins?: readonly string[];
 }
 
 /** Options of startRabbitCluster. */
@@ -51,6 +57,10 @@ export interface RabbitCluster extends AsyncDisposable {
   readonly nodeNames: readonly string[];
   /** AMQP port per node. */
   readonly ports: readonly number[];
+  /** Port of the rabbitmq_prometheus listener (GET /metrics) per node; empty unless that plugin is enabled. */
+  readonly prometheusPorts: readonly number[];
+  /** Port of the management listener per node; empty unless rabbitmq_management is enabled. */
+  readonly managementPorts: readonly number[];
   /** Environment (HOME with the shared cookie) for running RabbitMQ CLI tools against these nodes yourself. */
   readonly cliEnv: Readonly<NodeJS.ProcessEnv>;
   /** Whether node i's OS process is up (it may still be booting). */
@@ -96,6 +106,8 @@ interface NodeState {
   readonly name: string;
   readonly amqpPort: number;
   readonly distPort: number;
+  readonly prometheusPort: number | undefined;
+  readonly managementPort: number | undefined;
   readonly dir: string;
   readonly url: string;
   child: ChildProcess | undefined;
@@ -153,6 +165,8 @@ class RabbitNodeSet implements RabbitCluster {
   readonly urls: readonly string[];
   readonly nodeNames: readonly string[];
   readonly ports: readonly number[];
+  readonly prometheusPorts: readonly number[];
+  readonly managementPorts: readonly number[];
   readonly cliEnv: Readonly<NodeJS.ProcessEnv>;
   readonly #root: string;
   readonly #nodes: readonly NodeState[];
@@ -166,6 +180,12 @@ class RabbitNodeSet implements RabbitCluster {
     this.urls = Object.freeze(nodes.map((n) => n.url));
     this.nodeNames = Object.freeze(nodes.map((n) => n.name));
     this.ports = Object.freeze(nodes.map((n) => n.amqpPort));
+    this.prometheusPorts = Object.freeze(
+      nodes.flatMap((n) => (n.prometheusPort === undefined ? [] : [n.prometheusPort])),
+    );
+    this.managementPorts = Object.freeze(
+      nodes.flatMap((n) => (n.managementPort === undefined ? [] : [n.managementPort])),
+    );
     this.cliEnv = Object.freeze({
       ...unsetInherited(),
       HOME: root,
@@ -182,7 +202,11 @@ class RabbitNodeSet implements RabbitCluster {
       tmpDir: options.tmpDir ?? tmpdir(),
       startTimeoutMs: options.startTimeoutMs ?? 90_000,
       logger: options.logger ?? silentLogger,
+      enabledPlugins: options.enabledPlugins ?? [],
     };
+    for (const plugin of resolved.enabledPlugins) {
+      if (!/^[a-z][a-z0-9_]*$/.test(plugin)) throw new RangeError(`not a plugin name: '${plugin}'`);
+    }
     // The owner pid in the directory name lets a later run reap nodes a SIGKILLed run left behind.
     const root = mkdtempSync(join(resolved.tmpDir, `${TMP_PREFIX}${process.pid}-`));
     const base = `tk${process.pid}${randomBytes(3).toString('hex')}`;
@@ -193,17 +217,29 @@ class RabbitNodeSet implements RabbitCluster {
       for (let index = 0; index < size; index += 1) {
         const amqpPort = await allocatePort();
         const distPort = await allocatePort();
+        const prometheusPort = resolved.enabledPlugins.includes('rabbitmq_prometheus')
+          ? await allocatePort()
+          : undefined;
+        const managementPort = resolved.enabledPlugins.includes('rabbitmq_management')
+          ? await allocatePort()
+          : undefined;
         registerAmqpPort(amqpPort);
         const name = `${base}n${index + 1}@localhost`;
         const dir = join(root, `n${index + 1}`);
         mkdirSync(join(dir, 'log'), { recursive: true });
         mkdirSync(join(dir, 'mnesia'), { recursive: true });
-        writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+        writeFileSync(join(dir, 'enabled_plugins'), `[${resolved.enabledPlugins.join(',')}].\n`);
         writeFileSync(
           join(dir, 'rabbitmq.conf'),
           [
             `listeners.tcp.1 = 127.0.0.1:${amqpPort}`,
-            // No plugins are enabled, so there is no management (15672) or prometheus (15692) listener.
+            // Plugins only when asked for, each listener on its own port: never 15672/15692.
+            ...(prometheusPort === undefined
+              ? []
+              : ['prometheus.tcp.ip = 127.0.0.1', `prometheus.tcp.port = ${prometheusPort}`]),
+            ...(managementPort === undefined
+              ? []
+              : ['management.tcp.ip = 127.0.0.1', `management.tcp.port = ${managementPort}`]),
             'log.console = false',
             'log.file.level = info',
             resolved.extraConfig,
@@ -215,6 +251,8 @@ class RabbitNodeSet implements RabbitCluster {
           name,
           amqpPort,
           distPort,
+          prometheusPort,
+          managementPort,
           dir,
           url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
           child: undefined,
@@ -622,8 +660,9 @@ async function allocatePort(): Promise<number> {
 }
 
 function releasePorts(n: NodeState): void {
-  allocatedPorts.delete(n.amqpPort);
-  allocatedPorts.delete(n.distPort);
+  for (const port of [n.amqpPort, n.distPort, n.prometheusPort, n.managementPort]) {
+    if (port !== undefined) allocatedPorts.delete(port);
+  }
 }
 
 function canListen(port: number): Promise<boolean> {

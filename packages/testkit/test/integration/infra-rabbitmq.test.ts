@@ -1,0 +1,202 @@
+// The RabbitMQ configuration that docker-compose.yml ships (infra/rabbitmq: rabbitmq.conf,
+// enabled_plugins, definitions.json, init.sh) on real nodes: a 3-node cluster of the Debian
+// RabbitMQ 3.10 booted with those very files, then the cluster set-up script, then the router's own
+// idempotent declaration against the imported topology. Docker itself is not needed.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createRouter, SnowflakeGenerator, topologyNames } from '@chat/router';
+import { type RabbitCluster, startRabbitCluster, useAmqpLeakCheck } from '@chat/testkit';
+import amqp from 'amqplib';
+
+useAmqpLeakCheck();
+
+const INFRA = fileURLToPath(new URL('../../../../infra/rabbitmq/', import.meta.url));
+const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
+const run = promisify(execFile);
+
+/**
+ * The shipped rabbitmq.conf for testkit nodes: the lines testkit sets per node (listeners, log
+ * files) and the docker host names of the peer list go; load_definitions points at the repository.
+ */
+function shippedRabbitConfig(): string {
+  return readFileSync(`${INFRA}rabbitmq.conf`, 'utf8')
+    .split('\n')
+    .filter(
+      (line) =>
+        !/^(listeners\.|management\.tcp\.|prometheus\.tcp\.|log\.|cluster_formation\.classic_config\.nodes\.)/.test(
+          line,
+        ),
+    )
+    .map((line) => line.replace(/^load_definitions\s*=.*$/, `load_definitions = ${INFRA}definitions.json`))
+    .join('\n');
+}
+
+function shippedPlugins(): string[] {
+  const text = readFileSync(`${INFRA}enabled_plugins`, 'utf8').trim();
+  const match = /^\[([a-z0-9_,\s]*)\]\.$/.exec(text);
+  assert.ok(match, `enabled_plugins is not an Erlang list of plugin names: ${text}`);
+  return match[1]!
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+function definitions(): {
+  users: Array<{ name: string }>;
+  policies: Array<{ name: string; pattern: string }>;
+  queues: Array<{ name: string; arguments: Record<string, unknown> }>;
+  exchanges: Array<{ name: string; type: string }>;
+} {
+  return JSON.parse(readFileSync(`${INFRA}definitions.json`, 'utf8'));
+}
+
+function asChatUser(url: string): string {
+  return url.replace('guest:guest@', 'chat:chat@');
+}
+
+async function quorumMembers(cluster: RabbitCluster, queue: string): Promise<string[]> {
+  const out = await cluster.rabbitmqQueues(0, '-q', 'quorum_status', queue, '--formatter', 'json');
+  return (JSON.parse(out) as Array<Record<string, string>>).map((row) => row['Node Name']!).sort();
+}
+
+describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
+  let cluster: RabbitCluster;
+
+  before(
+    async () => {
+      cluster = await startRabbitCluster({
+        size: 3,
+        extraConfig: shippedRabbitConfig(),
+        enabledPlugins: shippedPlugins(),
+      });
+    },
+    { timeout: 240_000 },
+  );
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test('boots with rabbitmq.conf and definitions.json: only the defined users exist and the topology and policy are in place', async () => {
+    const users = JSON.parse(await cluster.rabbitmqctl(0, '-q', 'list_users', '--formatter', 'json')) as Array<{
+      user: string;
+    }>;
+    assert.deepEqual(
+      users.map((u) => u.user).sort(),
+      definitions()
+        .users.map((u) => u.name)
+        .sort(),
+      'a node importing definitions at boot creates no guest user',
+    );
+    const names = topologyNames('chat', 16);
+    assert.deepEqual(await cluster.listQueues('chat.'), [names.persistQueue, names.deadQueue].sort());
+    assert.deepEqual(await cluster.listExchanges('chat.'), [...names.routeExchanges, names.deadExchange].sort());
+    const policies = JSON.parse(await cluster.rabbitmqctl(0, '-q', 'list_policies', '--formatter', 'json')) as Array<{
+      name: string;
+    }>;
+    assert.deepEqual(
+      policies.map((p) => p.name).sort(),
+      definitions()
+        .policies.map((p) => p.name)
+        .sort(),
+    );
+  });
+
+  test('init.sh gives every quorum queue a replica on every node, and running it again is harmless', async () => {
+    const before = await quorumMembers(cluster, 'chat.persist');
+    // The node that imported the definitions was alone when it declared the queue.
+    assert.ok(before.length < 3, `expected fewer than 3 replicas before init.sh, got ${before.join(', ')}`);
+    const env = {
+      ...process.env,
+      ...cluster.cliEnv,
+      PATH: `${RABBITMQ_BIN}:${process.env.PATH}`,
+      RABBITMQ_NODES: cluster.nodeNames.join(' '),
+    } as NodeJS.ProcessEnv;
+    for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+    for (let round = 1; round <= 2; round++) {
+      const { stdout } = await run('sh', [`${INFRA}init.sh`], { env, timeout: 180_000 });
+      assert.match(stdout, /rabbitmq-init: done/, `round ${round}`);
+    }
+    const everyNode = [...cluster.nodeNames].sort();
+    assert.deepEqual(await quorumMembers(cluster, 'chat.persist'), everyNode);
+    assert.deepEqual(await quorumMembers(cluster, 'chat.persist.dead'), everyNode);
+  });
+
+  test("the router's idempotent declaration matches the imported topology: no PRECONDITION_FAILED, durable writes confirmed", async () => {
+    const problems: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (obj: unknown, msg?: string) => problems.push(`${msg} ${JSON.stringify(obj)}`),
+      error: (obj: unknown, msg?: string) => problems.push(`${msg} ${JSON.stringify(obj)}`),
+    };
+    const router = createRouter({
+      url: cluster.urls.map(asChatUser),
+      prefix: 'chat',
+      partitions: 16,
+      persistDeliveryLimit: definitions().queues.find((q) => q.name === 'chat.persist')!.arguments[
+        'x-delivery-limit'
+      ] as number,
+      serverId: 'infra-test',
+      logger,
+    });
+    try {
+      await router.ready(30_000);
+      const id = await new SnowflakeGenerator({ workerId: 1 }).next();
+      await router.durableWrite({
+        v: 1,
+        type: 'message.create',
+        id,
+        channel_id: '1',
+        author: { id: '1', username: 'infra' },
+        content: 'declared twice, stored once',
+        nonce: `infra-${id}`,
+        timestamp: new Date().toISOString(),
+      });
+      assert.deepEqual(
+        problems.filter((p) => /PRECONDITION|406/.test(p)),
+        [],
+      );
+    } finally {
+      await router.close();
+    }
+
+    // The check has teeth: the same queue with another delivery limit is refused.
+    const connection = await amqp.connect(asChatUser(cluster.urls[0]!));
+    connection.on('error', () => {});
+    try {
+      const channel = await connection.createChannel();
+      const closed = new Promise((resolve) => channel.once('error', resolve));
+      await assert.rejects(
+        channel.assertQueue('chat.persist', {
+          durable: true,
+          arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 11 },
+        }),
+        /PRECONDITION_FAILED/,
+      );
+      await closed;
+    } finally {
+      await connection.close();
+    }
+  });
+
+  test('every node serves rabbitmq_prometheus metrics, node-wide and per queue', async () => {
+    assert.equal(cluster.prometheusPorts.length, 3);
+    const perQueue: string[] = [];
+    for (const port of cluster.prometheusPorts) {
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^rabbitmq_identity_info\{/m);
+      assert.match(metrics, /^rabbitmq_queue_messages_ready /m);
+      const detailed = await (
+        await fetch(`http://127.0.0.1:${port}/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count`)
+      ).text();
+      perQueue.push(...detailed.split('\n').filter((l) => l.startsWith('rabbitmq_detailed_queue_messages_ready{')));
+    }
+    // Each queue is reported once across the cluster (by its leader's node), so sums do not double count.
+    const persist = perQueue.filter((l) => l.includes('queue="chat.persist"'));
+    assert.equal(persist.length, 1, perQueue.join('\n'));
+  });
+});
