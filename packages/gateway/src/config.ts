@@ -32,6 +32,8 @@ export interface GatewayConfig {
   readonly resumeMax: number;
   readonly httpBodyMaxBytes: number;
   readonly drainTimeoutMs: number;
+  readonly trustProxy: boolean;
+  readonly persistDeliveryLimit: number;
   readonly logLevel: string;
 }
 
@@ -53,6 +55,14 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   if (!Number.isInteger(n) || n < min || n > max)
     throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
   return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function url(name: string, value: string, schemes: readonly string[]): string {
@@ -122,6 +132,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     resumeMax: int(env, 'RESUME_MAX', 1000, 1, 100_000),
     httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     logLevel,
   });
 }

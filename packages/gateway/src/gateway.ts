@@ -217,6 +217,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     bodyMaxBytes: config.httpBodyMaxBytes,
     accepting: () => accepting,
+    trustProxy: config.trustProxy,
     ready: async () => {
       const checks = { broker: router.isReady, redis: redis.status === 'ready', mongodb: false };
       try {

@@ -25,6 +25,8 @@ export interface HttpDeps {
   ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
   /** False while draining: new work is refused with 503. */
   accepting: () => boolean;
+  /** Take the client address from nginx's X-Real-IP (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }
 
 interface Call {
@@ -309,7 +311,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       path: url,
       query: new URLSearchParams(req.getQuery() ?? ''),
       auth: req.getHeader('authorization'),
-      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      ip: (deps.trustProxy && req.getHeader('x-real-ip')) || Buffer.from(res.getRemoteAddressAsText()).toString(),
       body: null,
     };
     let aborted = false;

@@ -75,6 +75,7 @@ const router = createRouter({
   slots: config.slots,
   granularity: config.granularity,
   lingerMs: config.attachLingerMs,
+  persistDeliveryLimit: config.persistDeliveryLimit,
   registry,
   logger,
 });

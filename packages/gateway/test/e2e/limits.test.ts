@@ -47,6 +47,24 @@ describe('limits', () => {
     c2.close();
   });
 
+  it('behind a proxy (TRUST_PROXY) the per-address budget is per X-Real-IP, not per proxy', async () => {
+    const gw = await stack.addGateway({ HTTP_RATE_REQUESTS: '5', TRUST_PROXY: 'true' });
+    const login = (ip: string) =>
+      fetch(`${gw.url}/api/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-real-ip': ip },
+        body: JSON.stringify({ username: 'nobody', password: 'wrong password' }),
+      }).then((r) => r.status);
+    const first: number[] = [];
+    for (let i = 0; i < 8; i++) first.push(await login('203.0.113.7'));
+    assert.deepEqual(first.slice(0, 5), [401, 401, 401, 401, 401]);
+    assert.ok(
+      first.slice(5).every((s) => s === 429),
+      `one address over its budget: ${first.join(',')}`,
+    );
+    assert.equal(await login('203.0.113.8'), 401, 'another client behind the same proxy is not limited');
+  });
+
   it('a slow reader is closed with 4008 and RESUMEs without losing a message', async () => {
     const gw = await stack.addGateway({
       MAX_BACKPRESSURE_BYTES: '65536',
