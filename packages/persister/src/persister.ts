@@ -203,11 +203,14 @@ export function createPersister(options: PersisterOptions): Persister {
     const bySlot = router.options.granularity === 'slot';
     // Published in batch order without awaiting in between: one channel, so the broker keeps the order.
     await Promise.all(
-      envelopes.map((env) => {
+      envelopes.map((env, i) => {
         if (!env) return undefined;
         const a = audience.get(env.channel_id!)!;
         const target = bySlot ? { slots: a.slots } : { users: a.members };
-        return withRetry('dispatch', () => router.dispatch(env, target, { confirm: true }), routerTransient);
+        // The write's event id is the dispatch id: its copies, and a re-dispatch after a redelivery,
+        // are recognised by the gateways as one delivery.
+        const id = items[i]!.write!.id;
+        return withRetry('dispatch', () => router.dispatch(env, target, { confirm: true, id }), routerTransient);
       }),
     );
   }

@@ -1,6 +1,7 @@
 // createRouter(): the routing fabric seen by a gateway process or any other Node service.
 // Hashing and topology decide where things go; the binding table decides when the broker is
 // asked to bind; the transport is the only layer that talks AMQP.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { BindingTable } from './internal/bindings.js';
@@ -108,10 +109,16 @@ export interface DispatchOptions {
   confirm?: boolean;
   /** Wait this long for a connection during an outage. Default `outageWaitMs`. */
   waitMs?: number;
+  /**
+   * The dispatch's id (AMQP `message_id`), shared by its per-partition publishes so that consumers
+   * keep one copy. Give the event id when there is one (a re-dispatch of the same event is then
+   * recognised too); default: a fresh random id.
+   */
+  id?: string;
 }
 
 export interface DeliveryInfo {
-  /** `message_id` property: the event id, when the publisher set one. */
+  /** `message_id` property: the dispatch id (the event id when the publisher gave one). */
   messageId: string | undefined;
   redelivered: boolean;
 }
@@ -225,6 +232,8 @@ export class Router extends EventEmitter {
   /** Consumers running on the current connection: their channel and consumer tag. */
   #running: Array<{ ch: Channel; tag: string }> = [];
   readonly #warnedDrops = new Set<string>();
+  /** Dispatch ids seen lately: the per-partition copies of one dispatch reach the handler once. */
+  readonly #recentDispatches = new RecentIds(16_384);
   #ready = false;
   #closed = false;
   #connectedOnce = false;
@@ -346,7 +355,9 @@ export class Router extends EventEmitter {
    * Consumes this gateway's queue. Delivery is at-most-once per gateway queue in practice: envelopes
    * are acked after the handler returns (or its promise settles), a handler that throws is counted and
    * logged and its envelope dropped; after a connection loss unacked envelopes may come again, so
-   * handlers dedupe by id. Handlers are called in queue order, one call per envelope; malformed
+   * handlers dedupe by id. A dispatch that reached this queue through several partitions (one copy
+   * per partition) is handed over once: copies with a dispatch id seen among the last 16,384 are
+   * dropped. Handlers are called in queue order, one call per envelope; malformed
    * envelopes (bad JSON, unknown type/event, no audience) are counted, logged once per reason and
    * dropped without reaching the handler. The consumer is restored after every reconnect.
    */
@@ -360,11 +371,14 @@ export class Router extends EventEmitter {
         const settle = () => safeAck(ch, msg);
         const envelope = this.#parse(msg, dispatchProblem);
         if (envelope === undefined) return settle();
+        const messageId = msg.properties.messageId as string | undefined;
+        // A queue bound in k partitions gets one copy per partition of a dispatch; keep the first.
+        if (messageId !== undefined && !this.#recentDispatches.add(messageId)) {
+          this.#metrics.duplicates.inc();
+          return settle();
+        }
         this.#metrics.deliveries.inc({ queue: 'gateway' });
-        const info: DeliveryInfo = {
-          messageId: msg.properties.messageId as string | undefined,
-          redelivered: msg.fields.redelivered,
-        };
+        const info: DeliveryInfo = { messageId, redelivered: msg.fields.redelivered };
         let result: void | Promise<void>;
         try {
           result = handler(envelope as DispatchEnvelope, info);
@@ -476,8 +490,9 @@ export class Router extends EventEmitter {
 
   /**
    * Dispatch: delivers an envelope to every gateway queue bound to one of the target keys.
-   * Costs one publish per partition touched (extra keys ride in `CC`); a gateway queue matched by
-   * several keys receives one copy. At-most-once (ephemeral): not persisted by the broker; with
+   * Costs one publish per partition touched (extra keys ride in `CC`): a gateway queue matched by
+   * several keys of one partition receives one copy, and a queue bound in several partitions receives
+   * one copy per partition, which its consumer collapses to one by the shared dispatch id. At-most-once (ephemeral): not persisted by the broker; with
    * `confirm: true` it resolves once the broker has routed it. Ordered per partition from one
    * publisher. Resolves with the number of publishes issued (0 when the target is empty).
    */
@@ -487,8 +502,7 @@ export class Router extends EventEmitter {
     const groups = this.#groupByPartition(target);
     if (groups.size === 0) return 0;
     const body = Buffer.from(JSON.stringify(envelope));
-    const data = envelope.data as { id?: unknown } | null;
-    const id = data && typeof data === 'object' && typeof data.id === 'string' ? data.id : undefined;
+    const id = options.id ?? randomUUID();
     const session = await this.#session(options.waitMs ?? this.options.outageWaitMs);
     const kind = 'dispatch';
     const started = performance.now();
@@ -774,5 +788,23 @@ function safeNack(ch: Channel, msg: ConsumeMessage, requeue: boolean): void {
     ch.nack(msg, false, requeue);
   } catch {
     // As above: the broker requeues unacked messages of a closed channel.
+  }
+}
+
+/** A bounded set of recent ids, oldest evicted first. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** Adds an id; false when it was already there. */
+  add(id: string): boolean {
+    if (this.#ids.has(id)) return false;
+    this.#ids.add(id);
+    if (this.#ids.size > this.#capacity) this.#ids.delete(this.#ids.values().next().value as string);
+    return true;
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { partitionOf, slotOf } from '@chat/router';
 import { RawClient } from './raw-client.js';
 import { http, type Stack, signUp, startStack, waitFor } from './stack.js';
 
@@ -78,6 +79,46 @@ describe('chatting across two gateways', () => {
     }
     a.close();
     b.close();
+  });
+
+  it('a group whose members’ slots span several partitions delivers each message to each socket exactly once', async () => {
+    const gw = stack.gateways[0]!;
+    const users = [];
+    for (let i = 0; i < 12; i++) users.push(await signUp(gw.url, `span${i}`));
+    const group = (
+      await http(
+        gw.url,
+        'POST',
+        '/api/channels',
+        { kind: 'group', name: 'span', recipients: users.slice(1).map((u) => u.id) },
+        users[0]!.token,
+      )
+    ).body;
+    const sockets = await Promise.all(
+      users.map(async (u) => {
+        const c = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
+        await c.identify(u.token);
+        return c;
+      }),
+    );
+    const partitions = new Set(users.map((u) => partitionOf(slotOf(u.id))));
+    assert.ok(partitions.size > 1, 'the members hash into several partitions');
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++)
+      sent.push(
+        (await http(gw.url, 'POST', `/api/channels/${group.id}/messages`, { content: `span ${i}` }, users[i]!.token))
+          .body.id,
+      );
+    await waitFor(
+      () => sockets.every((c) => sent.every((id) => c.frames.some((f) => f.t === 'MESSAGE_CREATE' && f.d.id === id))),
+      'every socket to get every message',
+    );
+    await sleep(500);
+    for (const c of sockets) {
+      const ids = c.frames.filter((f) => f.t === 'MESSAGE_CREATE' && f.d.channel_id === group.id).map((f) => f.d.id);
+      assert.deepEqual(ids, sent, 'each message once, in order');
+      c.close();
+    }
   });
 
   it('history over HTTP and over history.get agree with what was sent, page by page', async () => {

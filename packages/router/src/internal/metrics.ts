@@ -82,6 +82,16 @@ export function createMetrics(registry: Registry, prefix: string) {
           registers,
         }),
     ),
+    duplicates: getOrCreate(
+      registry,
+      `${prefix}duplicate_deliveries_total`,
+      () =>
+        new Counter({
+          name: `${prefix}duplicate_deliveries_total`,
+          help: 'Extra per-partition copies of a dispatch (same dispatch id) dropped before the handler',
+          registers,
+        }),
+    ),
     dropped: getOrCreate(
       registry,
       `${prefix}dropped_total`,
