@@ -66,33 +66,35 @@ function run(name, script, extraEnv) {
     env: { ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const entry = { name, child, exited: null, output: '' };
   const onData = (chunk) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) log(name, line);
+    const text = chunk.toString();
+    // Kept until the service is up, so that a ready line is never missed by a late waiter.
+    if (entry.output.length < 1_000_000) entry.output += text;
+    for (const line of text.split('\n')) if (line.trim()) log(name, line);
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  exited.then((how) => {
+  entry.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  entry.exited.then((how) => {
     if (!stopping) log('start', `${name} exited (${how}); the rest keeps running — Ctrl-C stops everything`);
   });
-  children.push({ name, child, exited });
-  return exited;
+  children.push(entry);
+  return entry.exited;
 }
 
-function waitForLine(name, pattern, timeoutMs) {
+async function waitForLine(name, pattern, timeoutMs) {
   const entry = children.find((c) => c.name === name);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk) => {
-      if (chunk.toString().includes(pattern)) {
-        clearTimeout(timer);
-        entry.child.stdout.off('data', onData);
-        resolve();
-      }
-    };
-    entry.child.stdout.on('data', onData);
-    entry.exited.then(() => reject(new Error(`${name} exited while starting`)));
+  const deadline = Date.now() + timeoutMs;
+  let gone = false;
+  entry.exited.then(() => {
+    gone = true;
   });
+  while (!entry.output.includes(pattern)) {
+    if (gone) throw new Error(`${name} exited while starting`);
+    if (Date.now() > deadline) throw new Error(`${name} did not start within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function demoRoot() {
