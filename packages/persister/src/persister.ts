@@ -275,6 +275,10 @@ export function createPersister(options: PersisterOptions): Persister {
   }
 
   function onDelivery(delivery: DurableDelivery): void {
+    if (stopping) {
+      // Not taken: left unacked, the broker gives it to another persister when our channel closes.
+      return;
+    }
     inFlight++;
     metrics.inFlight.set(inFlight);
     pending.push({ delivery, receivedAt: performance.now() });
@@ -291,16 +295,21 @@ export function createPersister(options: PersisterOptions): Persister {
     async stop(timeoutMs: number) {
       if (stopping) return inFlight === 0;
       stopping = true;
-      await router.stopConsuming();
-      // Deliveries already on their way when the cancel reached the broker still arrive: keep
-      // flushing until nothing is pending or running, or the time is up.
+      // Finish and ack what was taken, THEN cancel the consumer: RabbitMQ (3.10) quorum queues
+      // return messages acked after basic.cancel to the queue, so acks must come first.
       const deadline = Date.now() + timeoutMs;
+      let drained = false;
       for (;;) {
         flush();
-        if (batches.size === 0 && inFlight === 0) return true;
-        if (Date.now() >= deadline) return false;
+        if (batches.size === 0 && inFlight === 0) {
+          drained = true;
+          break;
+        }
+        if (Date.now() >= deadline) break;
         await Promise.race([Promise.all(batches), sleep(Math.min(50, Math.max(0, deadline - Date.now())))]);
       }
+      await router.stopConsuming();
+      return drained;
     },
   };
 }

@@ -530,8 +530,9 @@ export class Router extends EventEmitter {
 
   /**
    * Stops every consumer of this router (no new deliveries; they are not restarted after a reconnect)
-   * while keeping the channels open, so deliveries already handed out can still be acked. For a
-   * graceful shutdown: stop consuming, finish in-flight work, then close.
+   * and keeps the channels open until close(). Settle what you took BEFORE calling it: on RabbitMQ
+   * 3.10 quorum queues, messages acked after basic.cancel go back to the queue. So a graceful
+   * shutdown is: stop taking new work, finish and ack in-flight work, stopConsuming(), close().
    */
   async stopConsuming(): Promise<void> {
     this.#consumers.length = 0;

@@ -190,9 +190,17 @@ export function createWrite(world: World, n: number): MessageCreateWrite {
   };
 }
 
-/** Publishes `total` creates, `concurrency` at a time; resolves with the confirmed ids. */
-export async function writeCreates(world: World, from: number, total: number, concurrency = 50): Promise<Set<string>> {
-  const confirmed = new Set<string>();
+/**
+ * Publishes `total` creates, `concurrency` at a time; resolves with the confirmed ids and how many
+ * publishes were retries (a retried write may be in the queue twice: same id, stored once).
+ */
+export async function writeCreates(
+  world: World,
+  from: number,
+  total: number,
+  concurrency = 50,
+): Promise<Set<string> & { retries: number }> {
+  const confirmed = Object.assign(new Set<string>(), { retries: 0 });
   let next = from;
   const end = from + total;
   await Promise.all(
@@ -206,6 +214,7 @@ export async function writeCreates(world: World, from: number, total: number, co
             break;
           } catch (err) {
             if (!(err as { retryable?: boolean }).retryable) throw err;
+            confirmed.retries++;
           }
         }
       }

@@ -252,8 +252,13 @@ describe('persister', () => {
     procs.push(second);
     await assertStoredAndDispatched(world, confirmed);
     // A write the first persister stored but whose ack was lost would come back to the second one
-    // as a duplicate. (The broker may still return prefetched writes the first one never received.)
+    // as a duplicate. (The broker may still return prefetched writes the first one never received,
+    // and a write the test had to retry can legitimately be in the queue twice.)
     const metrics = await fetch(`http://127.0.0.1:${second.httpPort}/metrics`).then((r) => r.text());
-    assert.match(metrics, /^chat_persister_duplicates_total 0$/m, 'every write the stopped persister stored was acked');
+    const duplicates = Number(/^chat_persister_duplicates_total (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(
+      duplicates <= confirmed.retries,
+      `every write the stopped persister stored was acked (${duplicates} duplicates, ${confirmed.retries} retried publishes)`,
+    );
   });
 });

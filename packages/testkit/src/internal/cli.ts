@@ -16,8 +16,8 @@ export interface CtlTarget {
   /** Erlang node name. Default: 'rabbit@localhost', the system node. */
   node?: string;
   /**
-   * Environment of the CLI process, merged over process.env. Default: for a HOME without an
-   * .erlang.cookie, HOME=/var/lib/rabbitmq (the system node's cookie; readable by root).
+   * Environment of the CLI process, merged over process.env. Default: HOME=/var/lib/rabbitmq (the
+   * system node's cookie, readable by root) for the system node, or when HOME has no .erlang.cookie.
    */
   env?: NodeJS.ProcessEnv;
   /** Kill the CLI process after this long. Default: 60_000 ms. */
@@ -26,7 +26,11 @@ export interface CtlTarget {
 
 export type CliTool = 'rabbitmqctl' | 'rabbitmq-queues' | 'rabbitmq-diagnostics';
 
-function defaultEnv(): NodeJS.ProcessEnv {
+function defaultEnv(node: string): NodeJS.ProcessEnv {
+  // The system node's cookie is the one in its own home. A root HOME may hold another cookie
+  // (Erlang writes a random one there the first time a CLI tool runs without HOME set otherwise),
+  // which the system node would refuse: for the system node, always use its home.
+  if (node === SYSTEM_NODE && readable(join(SYSTEM_HOME, '.erlang.cookie'))) return { HOME: SYSTEM_HOME };
   const home = process.env.HOME;
   if (home && readable(join(home, '.erlang.cookie'))) return {};
   return readable(join(SYSTEM_HOME, '.erlang.cookie')) ? { HOME: SYSTEM_HOME } : {};
@@ -45,7 +49,7 @@ function readable(path: string): boolean {
 export function runCli(tool: CliTool, args: readonly string[], target: CtlTarget = {}): Promise<string> {
   const node = target.node ?? SYSTEM_NODE;
   const fullArgs = ['-n', node, ...args];
-  const env = { ...process.env, ...(target.env ?? defaultEnv()) };
+  const env = { ...process.env, ...(target.env ?? defaultEnv(node)) };
   const command = `${tool} ${fullArgs.join(' ')}`;
   return new Promise((resolve, reject) => {
     execFile(
