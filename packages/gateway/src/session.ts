@@ -77,6 +77,12 @@ export class Session implements Member {
   #overSince = 0;
   #attached = false;
   #buffer: Array<{ event: string; payloadJson: string; key: string | undefined }> = [];
+  /**
+   * What the RESUME replay sent, kept for a while after RESUMED: a change stored before the replay
+   * read it may have its live dispatch still on the way (the persister stores, then dispatches).
+   */
+  #replayed: Set<string> | null = null;
+  #replayedUntil = 0;
   readonly #bucket: TokenBucket;
   readonly #sock: SocketPort;
   readonly #host: SessionHost;
@@ -128,6 +134,7 @@ export class Session implements Member {
 
   /** Periodic check (the gateway sweeps all sessions): identify and heartbeat timeouts. */
   tick(now: number): void {
+    if (this.#replayed !== null && now > this.#replayedUntil) this.#replayed = null;
     if (this.#state === 'hello' && now - this.#openedAt > this.#host.identifyTimeoutMs) {
       this.close(Close.SESSION_TIMED_OUT, 'no IDENTIFY in time');
     } else if (this.#state !== 'closed' && now - this.#lastHeartbeat > 2 * this.#host.heartbeatIntervalMs) {
@@ -275,11 +282,12 @@ export class Session implements Member {
     const buffered = this.#buffer;
     this.#buffer = [];
     this.#state = 'ready';
+    if (replayed.size > 0) {
+      this.#replayed = replayed;
+      this.#replayedUntil = Date.now() + REPLAY_MEMORY_MS;
+    }
     this.#sock.cork(() => {
-      for (const b of buffered) {
-        if (b.key && replayed.has(b.key)) continue;
-        this.deliver(b.event, b.payloadJson, b.key);
-      }
+      for (const b of buffered) this.deliver(b.event, b.payloadJson, b.key);
     });
   }
 
@@ -289,6 +297,7 @@ export class Session implements Member {
       return;
     }
     if (this.#state !== 'ready') return;
+    if (this.#replayed !== null && key !== undefined && this.#replayed.has(key)) return;
     const buffered = this.#sock.bufferedAmount();
     if (buffered > this.#host.maxBackpressureBytes) {
       if (EPHEMERAL_EVENTS.has(event)) {
@@ -392,6 +401,9 @@ export class Session implements Member {
     }
   }
 }
+
+/** How long the keys of a RESUME replay are remembered against late live copies. */
+const REPLAY_MEMORY_MS = 60_000;
 
 const METHODS = new Set(['message.create', 'message.update', 'message.delete', 'typing.start', 'history.get']);
 
