@@ -187,6 +187,25 @@ function sumHist(list: Metrics[], name: string, labels: Record<string, string> =
   };
 }
 
+function emptyBreakdown(): Breakdown {
+  const n = Number.NaN;
+  return {
+    requestMeanMs: n,
+    requestP99Ms: n,
+    confirmMeanMs: n,
+    confirmP99Ms: n,
+    loopMeanMs: n,
+    loopP99Ms: n,
+    insertMeanMs: n,
+    dispatchMeanMs: n,
+    meanBatch: n,
+    busyPerSec: n,
+    deliveriesPerMessage: n,
+    envelopesPerMessage: n,
+    droppedCopiesPerMessage: n,
+  };
+}
+
 function breakdownOf(
   gw0: Metrics[],
   gw1: Metrics[],
@@ -492,9 +511,16 @@ async function main(): Promise<number> {
       const quiet = await waitForQuiet(procs, 60_000);
       const t0 = epochMs();
       await Promise.all(loadgens.map((lg) => lg.call('track', { tag, t0 })));
+      // An overloaded gateway may not answer /metrics in time: the step goes on without its breakdown.
       const scrapeAll = () =>
-        Promise.all([Promise.all(gateways.map((g) => scrape(`${g.url}/metrics`))), scrape(persister!.metricsUrl)]);
-      const [gwBefore, pBefore] = await scrapeAll();
+        Promise.all([
+          Promise.all(gateways.map((g) => scrape(`${g.url}/metrics`))),
+          scrape(persister!.metricsUrl),
+        ]).catch((err: unknown) => {
+          console.warn(`  metrics unavailable: ${(err as Error).message}`);
+          return undefined;
+        });
+      const before = await scrapeAll();
       const samples: StepResult['samples'] = [];
       let sampling = true;
       const sampler = (async () => {
@@ -548,10 +574,13 @@ async function main(): Promise<number> {
       await sleep(GRACE_MS);
       sampling = false;
       await sampler.catch((err: unknown) => console.warn(`  sampler: ${(err as Error).message}`));
-      const [gwAfter, pAfter] = await scrapeAll();
+      const after = await scrapeAll();
       const reports = await Promise.all(loadgens.map((lg) => lg.call<LoadgenReport>('report', {}, 60_000)));
       const m = merge(reports, durationS);
-      const breakdown = breakdownOf(gwBefore, gwAfter, pBefore, pAfter, m.sent, durationS + GRACE_MS / 1000);
+      const breakdown =
+        before && after
+          ? breakdownOf(before[0], after[0], before[1], after[1], m.sent, durationS + GRACE_MS / 1000)
+          : emptyBreakdown();
       const sendMs = Math.max(...runs.map((r) => r.ms));
       const { drainedS, purged, pending } = await waitDrained();
       return {
@@ -577,7 +606,11 @@ async function main(): Promise<number> {
         closedSockets: m.closedSockets,
         breakdown,
         samples,
-        storedPerSec: storedRate(samples, durationS, pBefore.value('chat_persister_stored_total')),
+        storedPerSec: storedRate(
+          samples,
+          durationS,
+          before?.[1].value('chat_persister_stored_total') ?? samples[0]?.stored ?? 0,
+        ),
         maxPersistDepth: Math.max(0, ...samples.map((x) => x.persistDepth)),
         maxGatewayDepth: Math.max(0, ...samples.map((x) => x.gatewayDepth)),
         quietStart: quiet.quiet,
