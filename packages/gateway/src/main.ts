@@ -55,7 +55,13 @@ const lease = await leaseWorkerId({
 const ids = new SnowflakeGenerator({ workerId: lease.workerId });
 
 const mongo = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5000, appName: config.serverId });
-const store = createStore({ db: mongo.db(config.mongoDb), redis, slots: config.slots, logger });
+const store = createStore({
+  db: mongo.db(config.mongoDb),
+  redis,
+  redisPrefix: `${config.prefix}:`,
+  slots: config.slots,
+  logger,
+});
 for (let attempt = 1; ; attempt++) {
   try {
     await mongo.connect();

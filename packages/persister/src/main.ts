@@ -51,7 +51,13 @@ const router = createRouter({
   registry,
   logger,
 });
-const store = createStore({ db: mongo.db(config.mongoDb), redis, slots: config.slots, logger });
+const store = createStore({
+  db: mongo.db(config.mongoDb),
+  redis,
+  redisPrefix: `${config.prefix}:`,
+  slots: config.slots,
+  logger,
+});
 const persister = createPersister({
   router,
   store,
