@@ -7,6 +7,7 @@ import { gatewayQueueName, topologyNames } from '@chat/router';
 import { deleteByPrefix, freePort, spawnService, uniquePrefix } from '@chat/testkit';
 import { Redis } from 'ioredis';
 import { ChildHandle } from './child.js';
+import { profileArgs } from './profile.js';
 
 export const GATEWAY_MAIN = fileURLToPath(new URL('../../packages/gateway/src/main.ts', import.meta.url));
 export const PERSISTER_MAIN = fileURLToPath(new URL('../../packages/persister/src/main.ts', import.meta.url));
@@ -33,7 +34,7 @@ async function startService(
   env: Record<string, string>,
   readyLine: string,
 ): Promise<Service> {
-  const proc = await spawnService({ name, main, env, readyLine, timeoutMs: 60_000 });
+  const proc = await spawnService({ name, main, env, readyLine, timeoutMs: 60_000, nodeArgs: profileArgs(name) });
   let code: number | string | undefined;
   void proc.exited.then((c) => {
     code = c;
@@ -189,7 +190,7 @@ export async function cleanupRun(
       ...serverIds.map((id) => gatewayQueueName(prefix, id)),
       ...extraQueues,
     ],
-    exchanges: [...names.routeExchanges, names.deadExchange],
+    exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
   });
   await deleteRedisKeys([`${prefix}:*`]);
   if (channelIds.length > 0) {

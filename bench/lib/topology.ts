@@ -18,6 +18,6 @@ export async function deleteRouterObjects(
       ...serverIds.map((id) => gatewayQueueName(prefix, id)),
       ...extraQueues,
     ],
-    exchanges: [...names.routeExchanges, names.deadExchange],
+    exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
   });
 }

@@ -76,6 +76,6 @@ try {
   const names = service.names;
   await deleteByPrefix(url, prefix, {
     queues: [names.persistQueue, names.deadQueue],
-    exchanges: [...names.routeExchanges, names.deadExchange],
+    exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
   });
 }

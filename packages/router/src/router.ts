@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
+import { AckBatcher } from './internal/ack-batcher.js';
 import { BindingTable } from './internal/bindings.js';
+import { BUNDLE_TYPE, bundlesOf, decodeBundle, encodeRecord } from './internal/dispatch-bundle.js';
 import {
   type DispatchEnvelope,
   type DurableWrite,
@@ -151,7 +153,7 @@ export interface RouterStats {
 interface ConsumerSpec {
   queue: string;
   prefetch: number;
-  onMessage: (msg: ConsumeMessage, ch: Channel) => void;
+  onMessage: (msg: ConsumeMessage, acks: AckBatcher) => void;
 }
 
 const SERVER_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -230,7 +232,7 @@ export class Router extends EventEmitter {
   readonly #bindings: BindingTable;
   readonly #consumers: ConsumerSpec[] = [];
   /** Consumers running on the current connection: their channel and consumer tag. */
-  #running: Array<{ ch: Channel; tag: string }> = [];
+  #running: Array<{ ch: Channel; tag: string; acks: AckBatcher }> = [];
   readonly #warnedDrops = new Set<string>();
   /** Dispatch ids seen lately: the per-partition copies of one dispatch reach the handler once. */
   readonly #recentDispatches = new RecentIds(16_384);
@@ -367,8 +369,9 @@ export class Router extends EventEmitter {
     await this.#addConsumer({
       queue,
       prefetch: this.options.prefetch,
-      onMessage: (msg, ch) => {
-        const settle = () => safeAck(ch, msg);
+      onMessage: (msg, acks) => {
+        const settle = () => acks.ack(msg);
+        if (msg.properties.type === BUNDLE_TYPE) return this.#consumeBundle(msg, handler, settle);
         const envelope = this.#parse(msg, dispatchProblem);
         if (envelope === undefined) return settle();
         const messageId = msg.properties.messageId as string | undefined;
@@ -398,6 +401,50 @@ export class Router extends EventEmitter {
     });
   }
 
+  /** Hands a bundle's records for keys this gateway binds to the handler, in order; acks it after the last. */
+  #consumeBundle(msg: ConsumeMessage, handler: DispatchHandler, settle: () => void): void {
+    const records = decodeBundle(msg.content.toString('utf8'), (reason) => this.#drop(reason));
+    const pending: Promise<void>[] = [];
+    for (const record of records) {
+      // Not addressed to a key of ours: the bundle reached this queue through another record's key.
+      if (!record.keys.some((k) => this.#bindings.refCount(k) > 0)) {
+        this.#metrics.bundleRecords.inc({ outcome: 'foreign' });
+        continue;
+      }
+      if (!this.#recentDispatches.add(record.id)) {
+        this.#metrics.duplicates.inc();
+        continue;
+      }
+      let envelope: unknown;
+      try {
+        envelope = JSON.parse(record.envelopeJson);
+      } catch {
+        this.#drop('invalid_json');
+        continue;
+      }
+      const problem = dispatchProblem(envelope);
+      if (problem !== undefined) {
+        this.#drop(problem);
+        continue;
+      }
+      this.#metrics.bundleRecords.inc({ outcome: 'delivered' });
+      this.#metrics.deliveries.inc({ queue: 'gateway' });
+      try {
+        const result = handler(envelope as DispatchEnvelope, {
+          messageId: record.id,
+          redelivered: msg.fields.redelivered,
+        });
+        if (result && typeof (result as Promise<void>).then === 'function') {
+          pending.push((result as Promise<void>).catch((err: unknown) => this.#drop('handler_error', err)));
+        }
+      } catch (err) {
+        this.#drop('handler_error', err);
+      }
+    }
+    if (pending.length === 0) settle();
+    else void Promise.all(pending).then(settle);
+  }
+
   /**
    * Consumes the persist queue (for persisters). At-least-once: a delivery not acked before a
    * connection loss, or requeued, comes again (with a higher `deliveryCount`) until
@@ -410,7 +457,7 @@ export class Router extends EventEmitter {
     await this.#addConsumer({
       queue: this.names.persistQueue,
       prefetch,
-      onMessage: (msg, ch) => {
+      onMessage: (msg, acks) => {
         let settled = false;
         const once = (fn: () => void) => {
           if (settled) return;
@@ -420,14 +467,14 @@ export class Router extends EventEmitter {
         const deadLetter = async (reason: string) => {
           if (settled) return;
           await this.#publishDead(msg, reason);
-          once(() => safeAck(ch, msg));
+          once(() => acks.ack(msg));
         };
         const problem = this.#problemOf(msg, durableWriteProblem);
         if (problem.reason !== undefined) {
           this.#drop(problem.reason);
           deadLetter(problem.reason).catch((err: unknown) => {
             this.#logger.warn({ err: (err as Error).message }, 'dead-lettering failed; requeueing');
-            once(() => safeNack(ch, msg, true));
+            once(() => acks.nack(msg, true));
           });
           return;
         }
@@ -437,8 +484,8 @@ export class Router extends EventEmitter {
           envelope: problem.value as DurableWrite,
           deliveryCount,
           redelivered: msg.fields.redelivered,
-          ack: () => once(() => safeAck(ch, msg)),
-          requeue: () => once(() => safeNack(ch, msg, true)),
+          ack: () => once(() => acks.ack(msg)),
+          requeue: () => once(() => acks.nack(msg, true)),
           deadLetter,
         };
         try {
@@ -499,19 +546,75 @@ export class Router extends EventEmitter {
   async dispatch(envelope: DispatchEnvelope, target: DispatchTarget, options: DispatchOptions = {}): Promise<number> {
     const problem = dispatchProblem(envelope);
     if (problem) throw new InvalidEnvelopeError(`invalid dispatch: ${problem}`);
-    const groups = this.#groupByPartition(target);
-    if (groups.size === 0) return 0;
+    const keys = this.#keysOf(target);
+    if (keys.size === 0) return 0;
     const body = Buffer.from(JSON.stringify(envelope));
-    const id = options.id ?? randomUUID();
+    return this.#publishRouted(this.#routes([...keys]), 'dispatch', body, options.id ?? randomUUID(), options);
+  }
+
+  /**
+   * Many dispatches at once, as few broker messages as possible: each call publishes bundles
+   * (`dispatch.bundle`, up to 256 records or 256 KiB each) routed to the union of their targets'
+   * keys. A gateway queue receives each bundle once and its router's consumer hands over only the
+   * records addressed to keys it binds, once per dispatch id, in bundle order. Same guarantees as
+   * dispatch(): at-most-once, with `confirm: true` resolved once the broker routed every bundle;
+   * rejects with `InvalidEnvelopeError` (nothing published) if any envelope is invalid. Records
+   * with an empty target are skipped. Resolves with the number of broker messages published.
+   */
+  async dispatchMany(
+    items: ReadonlyArray<{ envelope: DispatchEnvelope; target: DispatchTarget; id?: string }>,
+    options: Omit<DispatchOptions, 'id'> = {},
+  ): Promise<number> {
+    const records: Array<{ line: string; keys: string[] }> = [];
+    for (const item of items) {
+      const problem = dispatchProblem(item.envelope);
+      if (problem) throw new InvalidEnvelopeError(`invalid dispatch: ${problem}`);
+      const keys = [...this.#keysOf(item.target)];
+      if (keys.length === 0) continue;
+      records.push({ line: encodeRecord(item.id ?? randomUUID(), keys, item.envelope), keys });
+    }
+    if (records.length === 0) return 0;
+    const sends: Array<Promise<number>> = [];
+    for (const bundle of bundlesOf(records)) {
+      const keys = new Set<string>();
+      for (const r of bundle) for (const k of r.keys) keys.add(k);
+      const body = Buffer.from(bundle.map((r) => r.line).join(''));
+      // In user granularity a bundle goes to each partition it touches; a queue bound in several
+      // gets several copies, and its consumer keeps one per record id.
+      sends.push(this.#publishRouted(this.#routes([...keys]), BUNDLE_TYPE, body, randomUUID(), options));
+    }
+    const counts = await Promise.all(sends);
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Where a key set is published: one front-exchange message (slot granularity) or one per partition. */
+  #routes(keys: string[]): Array<{ exchange: string; keys: string[] }> {
+    if (this.options.granularity === 'slot') return [{ exchange: this.names.frontExchange, keys }];
+    const groups = new Map<number, string[]>();
+    for (const key of keys) {
+      const p = this.#partitionOfKey(key);
+      const list = groups.get(p);
+      if (list) list.push(key);
+      else groups.set(p, [key]);
+    }
+    return [...groups].map(([p, k]) => ({ exchange: this.names.routeExchanges[p]!, keys: k }));
+  }
+
+  async #publishRouted(
+    routes: Array<{ exchange: string; keys: string[] }>,
+    type: string,
+    body: Buffer,
+    id: string,
+    options: Omit<DispatchOptions, 'id'>,
+  ): Promise<number> {
     const session = await this.#session(options.waitMs ?? this.options.outageWaitMs);
     const kind = 'dispatch';
     const started = performance.now();
     try {
       const sends: Promise<void>[] = [];
-      for (const [partition, keys] of groups) {
-        const props = this.#props('dispatch', id, false);
+      for (const { exchange, keys } of routes) {
+        const props = this.#props(type, id, false);
         if (keys.length > 1) props.CC = keys.slice(1);
-        const exchange = this.names.routeExchanges[partition]!;
         sends.push(
           options.confirm
             ? session.publishConfirmed(exchange, keys[0]!, body, props, this.options.confirmTimeoutMs)
@@ -520,8 +623,8 @@ export class Router extends EventEmitter {
       }
       await Promise.all(sends);
       if (options.confirm) this.#metrics.confirmSeconds.observe({ kind }, (performance.now() - started) / 1000);
-      this.#metrics.publishes.inc({ kind, outcome: 'ok' }, groups.size);
-      return groups.size;
+      this.#metrics.publishes.inc({ kind, outcome: 'ok' }, routes.length);
+      return routes.length;
     } catch (err) {
       this.#metrics.publishes.inc({ kind, outcome: (err as { code?: string }).code ?? 'error' });
       throw err;
@@ -536,6 +639,8 @@ export class Router extends EventEmitter {
    */
   async stopConsuming(): Promise<void> {
     this.#consumers.length = 0;
+    // Acks given so far go out before the cancel (see above).
+    for (const { acks } of this.#running) acks.flush();
     // The channels stay in #running: close() closes them, which flushes the acks still to come.
     await Promise.all(this.#running.map(({ ch, tag }) => ch.cancel(tag).catch(() => {})));
   }
@@ -560,7 +665,7 @@ export class Router extends EventEmitter {
       this.#bindings.releaseAll();
       try {
         // Stop consuming first so that deleting the queue is not mistaken for a broker-side cancel.
-        if (session) await Promise.all(this.#running.splice(0).map(({ ch }) => session.closeChannel(ch)));
+        if (session) await Promise.all(this.#running.splice(0).map((r) => this.#closeConsumer(session, r)));
         await this.#bindings.settled();
         if (session && !session.closed) await session.control.deleteQueue(this.gatewayQueue);
       } catch (err) {
@@ -584,7 +689,7 @@ export class Router extends EventEmitter {
     // processed every ack sent on it, whereas closing the connection may drop acks still buffered.
     const session = this.#transport.session;
     if (session && !session.closed) {
-      await Promise.all(this.#running.splice(0).map(({ ch }) => session.closeChannel(ch)));
+      await Promise.all(this.#running.splice(0).map((r) => this.#closeConsumer(session, r)));
     }
     await this.#transport.close();
   }
@@ -594,11 +699,11 @@ export class Router extends EventEmitter {
   async #setup(session: Session): Promise<void> {
     const o = this.options;
     this.#running = [];
-    await declareTopology(session.control, {
-      prefix: o.prefix,
-      partitions: o.partitions,
-      persistDeliveryLimit: o.persistDeliveryLimit,
-    });
+    await declareTopology(
+      session.control,
+      { prefix: o.prefix, partitions: o.partitions, slots: o.slots, persistDeliveryLimit: o.persistDeliveryLimit },
+      session.lanes,
+    );
     if (this.gatewayQueue !== undefined) {
       await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
       const queue = this.gatewayQueue;
@@ -648,8 +753,17 @@ export class Router extends EventEmitter {
     if (this.#ready && session && !session.closed) await this.#startConsumer(session, spec);
   }
 
+  /** Sends the consumer's pending acks, then closes its channel (close-ok follows the acks). */
+  async #closeConsumer(session: Session, consumer: { ch: Channel; acks: AckBatcher }): Promise<void> {
+    consumer.acks.flush();
+    consumer.acks.close();
+    await session.closeChannel(consumer.ch);
+  }
+
   async #startConsumer(session: Session, spec: ConsumerSpec): Promise<void> {
     const ch = await session.openConsumerChannel(spec.prefetch);
+    const acks = new AckBatcher(ch);
+    ch.once('close', () => acks.close());
     const { consumerTag } = await ch.consume(spec.queue, (msg) => {
       if (msg === null) {
         // The broker cancelled us (queue deleted or node gone): rebuild everything.
@@ -657,9 +771,10 @@ export class Router extends EventEmitter {
         session.recycle();
         return;
       }
-      spec.onMessage(msg, ch);
+      acks.track(msg);
+      spec.onMessage(msg, acks);
     });
-    this.#running.push({ ch, tag: consumerTag });
+    this.#running.push({ ch, tag: consumerTag, acks });
   }
 
   #problemOf(
@@ -726,7 +841,7 @@ export class Router extends EventEmitter {
     };
   }
 
-  #groupByPartition(target: DispatchTarget): Map<number, string[]> {
+  #keysOf(target: DispatchTarget): Set<string> {
     const { slots: S, granularity } = this.options;
     const keys = new Set<string>();
     for (const user of target.users ?? []) {
@@ -738,14 +853,7 @@ export class Router extends EventEmitter {
         throw new InvalidArgumentError(`slot out of range: ${slot}`);
       keys.add(`s.${slot}`);
     }
-    const groups = new Map<number, string[]>();
-    for (const key of keys) {
-      const p = this.#partitionOfKey(key);
-      const list = groups.get(p);
-      if (list) list.push(key);
-      else groups.set(p, [key]);
-    }
-    return groups;
+    return keys;
   }
 
   #partitionOfKey(key: string): number {
@@ -773,22 +881,6 @@ export class Router extends EventEmitter {
   #requireGateway(op: string): void {
     if (this.gatewayQueue === undefined) throw new InvalidArgumentError(`${op}() needs the serverId option`);
     if (this.#closed) throw new ClosedError('router closed');
-  }
-}
-
-function safeAck(ch: Channel, msg: ConsumeMessage): void {
-  try {
-    ch.ack(msg);
-  } catch {
-    // The channel is gone with its connection; the broker requeues the message itself.
-  }
-}
-
-function safeNack(ch: Channel, msg: ConsumeMessage, requeue: boolean): void {
-  try {
-    ch.nack(msg, false, requeue);
-  } catch {
-    // As above: the broker requeues unacked messages of a closed channel.
   }
 }
 

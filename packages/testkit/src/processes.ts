@@ -47,8 +47,11 @@ export async function spawnService(o: {
   env: Record<string, string>;
   readyLine: string;
   timeoutMs?: number;
+  /** Extra Node flags, e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: readonly string[];
 }): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--conditions=@chat/source', '--import', 'tsx', o.main], {
+  const args = [...(o.nodeArgs ?? []), '--conditions=@chat/source', '--import', 'tsx', o.main];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, LOG_LEVEL: 'info', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

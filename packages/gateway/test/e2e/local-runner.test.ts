@@ -64,7 +64,7 @@ describe('npm start (scripts/start.mjs)', () => {
     const names = topologyNames(`runner${process.pid}`, 16);
     await deleteByPrefix(amqpUrl(), `runner${process.pid}`, {
       queues: [names.persistQueue, names.deadQueue],
-      exchanges: [...names.routeExchanges, names.deadExchange],
+      exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
     });
   });
 });

@@ -121,7 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const names = topologyNames(prefix, 16);
       await deleteByPrefix(amqpUrl(), prefix, {
         queues: [names.persistQueue, names.deadQueue, ...serverIds.map((id) => gatewayQueueName(prefix, id))],
-        exchanges: [...names.routeExchanges, names.deadExchange],
+        exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
       }).catch(() => {});
       const client = await new MongoClient(mongo.url).connect();
       await client

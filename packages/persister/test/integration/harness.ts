@@ -162,7 +162,7 @@ export async function createWorld(options: { channels?: number; users?: number }
       const names = topologyNames(prefix, 16);
       await deleteByPrefix(url, prefix, {
         queues: [names.persistQueue, names.deadQueue, ...gateways.map((_, i) => gatewayQueueName(prefix, `gw${i}`))],
-        exchanges: [...names.routeExchanges, names.deadExchange],
+        exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
       });
       await db.dropDatabase().catch(() => {});
       await client.close();

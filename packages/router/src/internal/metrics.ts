@@ -92,6 +92,17 @@ export function createMetrics(registry: Registry, prefix: string) {
           registers,
         }),
     ),
+    bundleRecords: getOrCreate(
+      registry,
+      `${prefix}bundle_records_total`,
+      () =>
+        new Counter({
+          name: `${prefix}bundle_records_total`,
+          help: 'Records of consumed dispatch bundles: delivered to the handler, or foreign (for keys this queue does not bind)',
+          labelNames: ['outcome'] as const,
+          registers,
+        }),
+    ),
     dropped: getOrCreate(
       registry,
       `${prefix}dropped_total`,

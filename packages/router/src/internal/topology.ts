@@ -2,15 +2,23 @@
 // the same options declare the same objects; different arguments on an existing queue are a
 // broker error (PRECONDITION_FAILED), which surfaces instead of silently diverging.
 import type { Channel } from 'amqplib';
+import { partitionOf } from './hashing.js';
 
 export interface TopologySpec {
   prefix: string;
   partitions: number;
+  /** S: the front exchange gets one binding per slot. */
+  slots: number;
   /** `x-delivery-limit` of the persist queue. */
   persistDeliveryLimit: number;
 }
 
 export interface TopologyNames {
+  /**
+   * `<prefix>.route`, the front exchange (direct): bound to each route exchange by that partition's
+   * slot keys, so one publish with many slot keys reaches every gateway queue once.
+   */
+  frontExchange: string;
   routeExchanges: readonly string[];
   persistQueue: string;
   deadExchange: string;
@@ -20,6 +28,7 @@ export interface TopologyNames {
 /** Names of the shared objects for a prefix and partition count. */
 export function topologyNames(prefix: string, partitions: number): TopologyNames {
   return {
+    frontExchange: `${prefix}.route`,
     routeExchanges: Array.from({ length: partitions }, (_, p) => `${prefix}.route.${p}`),
     persistQueue: `${prefix}.persist`,
     deadExchange: `${prefix}.dlx`,
@@ -32,10 +41,29 @@ export function gatewayQueueName(prefix: string, serverId: string): string {
   return `${prefix}.gw.${serverId}`;
 }
 
-/** Declares the route exchanges, the persist quorum queue and its dead-letter pair. */
-export async function declareTopology(ch: Channel, spec: TopologySpec): Promise<void> {
+/**
+ * Declares the route exchanges, the front exchange with its S slot bindings (spread over `lanes`:
+ * one RPC at a time per channel), the persist quorum queue and its dead-letter pair.
+ */
+export async function declareTopology(
+  ch: Channel,
+  spec: TopologySpec,
+  lanes: readonly Channel[] = [ch],
+): Promise<void> {
   const names = topologyNames(spec.prefix, spec.partitions);
   await Promise.all(names.routeExchanges.map((ex) => ch.assertExchange(ex, 'topic', { durable: true })));
+  await ch.assertExchange(names.frontExchange, 'direct', { durable: true });
+  await Promise.all(
+    lanes.map(async (lane, i) => {
+      for (let slot = i; slot < spec.slots; slot += lanes.length) {
+        await lane.bindExchange(
+          names.routeExchanges[partitionOf(slot, spec.partitions)]!,
+          names.frontExchange,
+          `s.${slot}`,
+        );
+      }
+    }),
+  );
   await ch.assertExchange(names.deadExchange, 'fanout', { durable: true });
   await ch.assertQueue(names.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(names.deadQueue, names.deadExchange, '');

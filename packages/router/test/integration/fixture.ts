@@ -44,7 +44,7 @@ export function routerFixture(defaults: RouterOptions & { label?: string } = {})
       const names = topologyNames(prefix, first.options.partitions);
       await deleteByPrefix(cleanupUrl ?? (Array.isArray(url) ? url[0]! : url), prefix, {
         queues: [names.persistQueue, names.deadQueue, ...[...serverIds].map((id) => gatewayQueueName(prefix, id))],
-        exchanges: [...names.routeExchanges, names.deadExchange],
+        exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
       });
     },
   };

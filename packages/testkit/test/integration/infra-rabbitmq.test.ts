@@ -93,7 +93,10 @@ describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
     );
     const names = topologyNames('chat', 16);
     assert.deepEqual(await cluster.listQueues('chat.'), [names.persistQueue, names.deadQueue].sort());
-    assert.deepEqual(await cluster.listExchanges('chat.'), [...names.routeExchanges, names.deadExchange].sort());
+    assert.deepEqual(
+      await cluster.listExchanges('chat.'),
+      [names.frontExchange, ...names.routeExchanges, names.deadExchange].sort(),
+    );
     const policies = JSON.parse(await cluster.rabbitmqctl(0, '-q', 'list_policies', '--formatter', 'json')) as Array<{
       name: string;
     }>;
