@@ -38,6 +38,13 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
+// One command per hit (a MULTI cannot be auto-pipelined): count, and set the expiry on the first.
+const HIT_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
 /** Fixed-window counters in Redis, keyed by an arbitrary scope (user id, IP). */
 export class SharedRateLimiter {
   readonly #redis: Redis;
@@ -60,12 +67,7 @@ export class SharedRateLimiter {
     if (this.#redis.status === 'ready') {
       try {
         const key = `${this.#prefix}rate:${scope}:${window}`;
-        const res = await this.#redis
-          .multi()
-          .incr(key)
-          .pexpire(key, this.#windowMs * 2)
-          .exec();
-        count = Number(res?.[0]?.[1] ?? 0);
+        count = Number(await this.#redis.eval(HIT_SCRIPT, 1, key, this.#windowMs * 2));
         return { ok: count <= this.#limit, retryAfterMs };
       } catch {
         // fall through to local counting

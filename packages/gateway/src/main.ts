@@ -29,6 +29,8 @@ collectDefaultMetrics({ register: registry });
 
 const redis = new Redis(config.redisUrl, {
   enableOfflineQueue: false,
+  // Commands issued in one event-loop turn (many requests at once under load) share one write.
+  enableAutoPipelining: true,
   maxRetriesPerRequest: 1,
   retryStrategy: (n) => Math.min(n * 100, 2000),
 });

@@ -29,6 +29,8 @@ const mongo = new MongoClient(config.mongoUrl, { serverSelectionTimeoutMS: 5000,
 const redis = config.redisUrl
   ? new Redis(config.redisUrl, {
       enableOfflineQueue: false,
+      // Commands issued in one event-loop turn (many requests at once under load) share one write.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       retryStrategy: (n) => Math.min(n * 100, 2000),
     })

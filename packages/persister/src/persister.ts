@@ -68,6 +68,10 @@ export function createPersister(options: PersisterOptions): Persister {
   let inFlight = 0;
   let stopping = false;
   const batches = new Set<Promise<void>>();
+  /** Resolves when the last batch started has handed its events to the router (see dispatchAll). */
+  let dispatchTurn: Promise<void> = Promise.resolve();
+  /** Resolves when the last batch started has applied its edits and deletes. */
+  let lastChanges: Promise<void> = Promise.resolve();
 
   /** Runs `op` until it succeeds, pausing with exponential backoff after transient failures. */
   async function withRetry<T>(
@@ -191,7 +195,12 @@ export function createPersister(options: PersisterOptions): Persister {
     };
   }
 
-  async function dispatchAll(items: Item[]): Promise<void> {
+  /**
+   * Publishes the stored writes' events. `turn` resolves when the previous batch has handed its
+   * events to the router: batches are stored concurrently, but their events are published in batch
+   * order, so a channel's events reach the gateways in queue order.
+   */
+  async function dispatchAll(items: Item[], turn: Promise<void>, passTurn: () => void): Promise<void> {
     const channels = [...new Set(items.map((i) => i.write!.channel_id))];
     const audience = new Map<string, { slots: number[]; members: string[] }>();
     await Promise.all(
@@ -216,12 +225,25 @@ export function createPersister(options: PersisterOptions): Persister {
     // The whole batch as bundles (one broker message per 256 events, in batch order): a broker
     // message costs far more than its bytes. A retry re-publishes the batch; gateways drop the
     // records they already handed over by id.
-    await withRetry('dispatch', () => router.dispatchMany(dispatches, { confirm: true }), routerTransient);
+    await turn;
+    const published = withRetry('dispatch', () => router.dispatchMany(dispatches, { confirm: true }), routerTransient);
+    passTurn();
+    await published;
   }
 
   async function processBatch(batch: Item[]): Promise<void> {
     const started = performance.now();
     metrics.batchSize.observe(batch.length);
+    const changeTurn = lastChanges;
+    let passChangeTurn!: () => void;
+    lastChanges = new Promise<void>((resolve) => {
+      passChangeTurn = resolve;
+    });
+    const turn = dispatchTurn;
+    let passTurn!: () => void;
+    dispatchTurn = new Promise<void>((resolve) => {
+      passTurn = resolve;
+    });
     try {
       const valid: Item[] = [];
       const invalid: Array<Promise<void>> = [];
@@ -236,15 +258,25 @@ export function createPersister(options: PersisterOptions): Persister {
       }
       const insertStart = performance.now();
       const creates = await storeCreates(valid.filter((i) => i.write!.kind === 'create'));
-      const changes = (await Promise.all(valid.filter((i) => i.write!.kind !== 'create').map(storeChange))).filter(
-        (i): i is Item => i !== null,
-      );
+      // Edits and deletes apply one at a time, after the previous batch's: an edit's event then
+      // carries the state after every change queued before it (never an edit of a deleted message).
+      const changes: Item[] = [];
+      const changeItems = valid.filter((i) => i.write!.kind !== 'create');
+      await changeTurn;
+      try {
+        for (const item of changeItems) {
+          const done = await storeChange(item);
+          if (done) changes.push(done);
+        }
+      } finally {
+        passChangeTurn();
+      }
       metrics.insertSeconds.observe((performance.now() - insertStart) / 1000);
       // Keep the batch's order for delivery.
       const stored = new Set([...creates, ...changes]);
       const ordered = valid.filter((i) => stored.has(i));
       const dispatchStart = performance.now();
-      await dispatchAll(ordered);
+      await dispatchAll(ordered, turn, passTurn);
       metrics.dispatchSeconds.observe((performance.now() - dispatchStart) / 1000);
       await Promise.all(invalid);
       const now = performance.now();
@@ -259,6 +291,9 @@ export function createPersister(options: PersisterOptions): Persister {
       logger.error({ err: (err as Error).message }, 'batch failed; its writes will be redelivered');
       for (const item of batch) item.delivery.requeue();
     } finally {
+      // Whatever happened, the next batch may go on (once this one's turns have come).
+      void turn.then(passTurn);
+      void changeTurn.then(passChangeTurn);
       inFlight -= batch.length;
       metrics.inFlight.set(inFlight);
       metrics.busySeconds.inc((performance.now() - started) / 1000);

@@ -26,6 +26,13 @@ import {
   topologyNames,
 } from './internal/topology.js';
 import { AmqpTransport, type Channel, type ConsumeMessage, type Session } from './internal/transport-amqp.js';
+import {
+  BundleSettlement,
+  type PendingWrite,
+  WRITE_BUNDLE_TYPE,
+  WriteCoalescer,
+  writeBundleLines,
+} from './internal/write-bundle.js';
 
 export type Granularity = 'slot' | 'user';
 
@@ -57,6 +64,12 @@ export interface RouterOptions {
   prefetch?: number;
   /** How long a confirmed publish waits for the broker's ack. Default 10,000 ms. */
   confirmTimeoutMs?: number;
+  /**
+   * Durable writes issued in one event-loop turn share one broker message (a write bundle, up to 64
+   * writes). Default true. Consumers need a router that reads bundles (this version or later): during a
+   * rolling upgrade, upgrade the persisters first or set false until they are.
+   */
+  coalesceWrites?: boolean;
   /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
   outageWaitMs?: number;
   /** AMQP heartbeat. Default 10 s. */
@@ -90,6 +103,7 @@ export interface ResolvedRouterOptions {
   readonly bindingLanes: number;
   readonly prefetch: number;
   readonly confirmTimeoutMs: number;
+  readonly coalesceWrites: boolean;
   readonly outageWaitMs: number;
   readonly heartbeatSeconds: number;
   readonly connectTimeoutMs: number;
@@ -201,6 +215,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     bindingLanes: positiveInt('bindingLanes', options.bindingLanes ?? 4),
     prefetch: positiveInt('prefetch', options.prefetch ?? 256),
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
+    coalesceWrites: options.coalesceWrites ?? true,
     outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),
     heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 0),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),
@@ -236,6 +251,7 @@ export class Router extends EventEmitter {
   readonly #warnedDrops = new Set<string>();
   /** Dispatch ids seen lately: the per-partition copies of one dispatch reach the handler once. */
   readonly #recentDispatches = new RecentIds(16_384);
+  readonly #writes = new WriteCoalescer((group) => void this.#publishWrites(group));
   #ready = false;
   #closed = false;
   #connectedOnce = false;
@@ -458,55 +474,86 @@ export class Router extends EventEmitter {
       queue: this.names.persistQueue,
       prefetch,
       onMessage: (msg, acks) => {
-        let settled = false;
-        const once = (fn: () => void) => {
-          if (settled) return;
-          settled = true;
-          fn();
-        };
-        const deadLetter = async (reason: string) => {
-          if (settled) return;
-          await this.#publishDead(msg, reason);
-          once(() => acks.ack(msg));
-        };
-        const problem = this.#problemOf(msg, durableWriteProblem);
-        if (problem.reason !== undefined) {
-          this.#drop(problem.reason);
-          deadLetter(problem.reason).catch((err: unknown) => {
-            this.#logger.warn({ err: (err as Error).message }, 'dead-lettering failed; requeueing');
-            once(() => acks.nack(msg, true));
-          });
+        if (msg.properties.type === WRITE_BUNDLE_TYPE) {
+          const lines = writeBundleLines(msg.content.toString('utf8'));
+          const bundle = new BundleSettlement(
+            lines.length,
+            () => acks.ack(msg),
+            () => acks.nack(msg, true),
+          );
+          for (const line of lines) {
+            this.#deliverDurable(handler, msg, line, (requeue) => bundle.settle(requeue));
+          }
           return;
         }
-        this.#metrics.deliveries.inc({ queue: 'persist' });
-        const deliveryCount = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
-        const delivery: DurableDelivery = {
-          envelope: problem.value as DurableWrite,
-          deliveryCount,
-          redelivered: msg.fields.redelivered,
-          ack: () => once(() => acks.ack(msg)),
-          requeue: () => once(() => acks.nack(msg, true)),
-          deadLetter,
-        };
-        try {
-          const r = handler(delivery);
-          if (r && typeof (r as Promise<void>).then === 'function') {
-            (r as Promise<void>).catch((err: unknown) => {
-              this.#logger.error({ err }, 'durable handler failed; requeueing');
-              delivery.requeue();
-            });
-          }
-        } catch (err) {
-          this.#logger.error({ err }, 'durable handler threw; requeueing');
-          delivery.requeue();
-        }
+        this.#deliverDurable(handler, msg, msg.content.toString('utf8'), (requeue) =>
+          requeue ? acks.nack(msg, true) : acks.ack(msg),
+        );
       },
     });
   }
 
+  /** Hands one durable write (a whole message, or one record of a write bundle) to the handler. */
+  #deliverDurable(
+    handler: DurableHandler,
+    msg: ConsumeMessage,
+    json: string,
+    settle: (requeue: boolean) => void,
+  ): void {
+    let settled = false;
+    const once = (requeue: boolean) => {
+      if (settled) return;
+      settled = true;
+      settle(requeue);
+    };
+    let value: unknown;
+    let reason: string | undefined;
+    try {
+      value = JSON.parse(json);
+      reason = durableWriteProblem(value);
+    } catch {
+      reason = 'invalid_json';
+    }
+    const deadLetter = async (why: string) => {
+      if (settled) return;
+      await this.#publishDead(msg, json, value, why);
+      once(false);
+    };
+    if (reason !== undefined) {
+      this.#drop(reason);
+      deadLetter(reason).catch((err: unknown) => {
+        this.#logger.warn({ err: (err as Error).message }, 'dead-lettering failed; requeueing');
+        once(true);
+      });
+      return;
+    }
+    this.#metrics.deliveries.inc({ queue: 'persist' });
+    const delivery: DurableDelivery = {
+      envelope: value as DurableWrite,
+      deliveryCount: Number(msg.properties.headers?.['x-delivery-count'] ?? 0),
+      redelivered: msg.fields.redelivered,
+      ack: () => once(false),
+      requeue: () => once(true),
+      deadLetter,
+    };
+    try {
+      const r = handler(delivery);
+      if (r && typeof (r as Promise<void>).then === 'function') {
+        (r as Promise<void>).catch((err: unknown) => {
+          this.#logger.error({ err }, 'durable handler failed; requeueing');
+          delivery.requeue();
+        });
+      }
+    } catch (err) {
+      this.#logger.error({ err }, 'durable handler threw; requeueing');
+      delivery.requeue();
+    }
+  }
+
   /**
    * Durable write: publishes to `<prefix>.persist` (persistent, publisher confirms). Resolves only
-   * when the broker confirmed it, i.e. a quorum of the queue's replicas has it. At-least-once: on
+   * when the broker confirmed it, i.e. a quorum of the queue's replicas has it. Writes issued in the
+   * same event-loop turn travel as one broker message (`coalesceWrites`), confirmed together. At-least-once: on
    * `ConfirmTimeoutError` or `ConnectionLostError` it may or may not be stored, so retry with the
    * same envelope (same `id`): the persister stores by id, so a repeat is harmless. During an outage
    * it waits up to `outageWaitMs` for the reconnect, then rejects with `UnavailableError` (retryable).
@@ -516,32 +563,44 @@ export class Router extends EventEmitter {
   async durableWrite(envelope: DurableWrite): Promise<void> {
     const problem = durableWriteProblem(envelope);
     if (problem) throw new InvalidEnvelopeError(`invalid durable write: ${problem}`);
-    const body = Buffer.from(JSON.stringify(envelope));
-    const session = await this.#session(this.options.outageWaitMs);
+    const json = JSON.stringify(envelope);
+    if (!this.#ready) await this.#session(this.options.outageWaitMs);
+    return new Promise<void>((resolve, reject) => {
+      const write = { json, type: envelope.type, id: envelope.id, resolve, reject };
+      if (this.options.coalesceWrites) this.#writes.add(write);
+      else void this.#publishWrites([write]);
+    });
+  }
+
+  /** Publishes writes as one message (a write bundle when there are several); settles each on the confirm. */
+  async #publishWrites(group: PendingWrite[]): Promise<void> {
     const started = performance.now();
     try {
-      await session.publishConfirmed(
-        '',
-        this.names.persistQueue,
-        body,
-        this.#props(envelope.type, envelope.id, true),
-        this.options.confirmTimeoutMs,
-      );
+      const session = await this.#session(this.options.outageWaitMs);
+      const single = group.length === 1 ? group[0]! : undefined;
+      const body = Buffer.from(single ? single.json : group.map((w) => w.json).join('\n'));
+      const props = single
+        ? this.#props(single.type, single.id, true)
+        : this.#props(WRITE_BUNDLE_TYPE, randomUUID(), true);
+      await session.publishConfirmed('', this.names.persistQueue, body, props, this.options.confirmTimeoutMs);
       this.#metrics.confirmSeconds.observe({ kind: 'durable' }, (performance.now() - started) / 1000);
       this.#metrics.publishes.inc({ kind: 'durable', outcome: 'ok' });
+      this.#metrics.durableWrites.observe(group.length);
+      for (const w of group) w.resolve();
     } catch (err) {
       this.#metrics.publishes.inc({ kind: 'durable', outcome: (err as { code?: string }).code ?? 'error' });
-      throw err;
+      for (const w of group) w.reject(err);
     }
   }
 
   /**
-   * Dispatch: delivers an envelope to every gateway queue bound to one of the target keys.
-   * Costs one publish per partition touched (extra keys ride in `CC`): a gateway queue matched by
-   * several keys of one partition receives one copy, and a queue bound in several partitions receives
-   * one copy per partition, which its consumer collapses to one by the shared dispatch id. At-most-once (ephemeral): not persisted by the broker; with
-   * `confirm: true` it resolves once the broker has routed it. Ordered per partition from one
-   * publisher. Resolves with the number of publishes issued (0 when the target is empty).
+   * Dispatch: delivers an envelope to every gateway queue bound to one of the target keys, once per
+   * queue. Slot granularity: one publish to the front exchange, the extra keys in `CC`. User
+   * granularity: one publish per partition touched; a queue bound in several partitions gets one copy
+   * per partition, which its consumer collapses to one by the shared dispatch id. At-most-once
+   * (ephemeral): not persisted by the broker; with `confirm: true` it resolves once the broker has
+   * routed it. Ordered from one publisher. Resolves with the number of publishes issued (0 when the
+   * target is empty).
    */
   async dispatch(envelope: DispatchEnvelope, target: DispatchTarget, options: DispatchOptions = {}): Promise<number> {
     const problem = dispatchProblem(envelope);
@@ -810,14 +869,23 @@ export class Router extends EventEmitter {
     }
   }
 
-  async #publishDead(msg: ConsumeMessage, reason: string): Promise<void> {
+  /** Publishes one write (`json`, from `msg` or one record of it) to the dead-letter exchange with the reason, confirmed. */
+  async #publishDead(msg: ConsumeMessage, json: string, value: unknown, reason: string): Promise<void> {
     const session = await this.#session(this.options.outageWaitMs);
     const headers = { ...(msg.properties.headers ?? {}), [DEAD_REASON_HEADER]: reason };
+    const properties = { ...msg.properties, headers, persistent: true };
+    if (msg.properties.type === WRITE_BUNDLE_TYPE) {
+      // A record of a bundle goes alone, with the type and id a single write would have.
+      const v = value as { type?: unknown; id?: unknown } | undefined;
+      properties.type = typeof v?.type === 'string' ? v.type : undefined;
+      properties.messageId = typeof v?.id === 'string' ? v.id : undefined;
+    }
+    const content = msg.properties.type === WRITE_BUNDLE_TYPE ? Buffer.from(json) : msg.content;
     await session.publishConfirmed(
       this.names.deadExchange,
       '',
-      msg.content,
-      { ...msg.properties, headers, persistent: true } as never,
+      content,
+      properties as never,
       this.options.confirmTimeoutMs,
     );
   }

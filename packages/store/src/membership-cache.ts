@@ -32,6 +32,11 @@ redis.call('EXPIRE', KEYS[3], ARGV[3])
 return 1
 `;
 
+// One round trip for a read: the generation and both sets (a MULTI cannot be auto-pipelined).
+const READ_SCRIPT = `
+return {redis.call('GET', KEYS[1]) or '', redis.call('SMEMBERS', KEYS[2]), redis.call('SMEMBERS', KEYS[3])}
+`;
+
 class TimeoutError extends Error {}
 
 export class MembershipCache {
@@ -90,11 +95,11 @@ export class MembershipCache {
   ): Promise<{ members: string[]; slots: number[]; cached: boolean }> {
     const k = this.#keys(channelId);
     const hit = await this.#guard(async () => {
-      const res = await this.#redis.multi().get(k.gen).smembers(k.members).smembers(k.slots).exec();
-      if (!res) return undefined;
-      const gen = (res[0]?.[1] as string | null) ?? '';
-      const members = res[1]?.[1] as string[];
-      const slots = res[2]?.[1] as string[];
+      const [gen, members, slots] = (await this.#redis.eval(READ_SCRIPT, 3, k.gen, k.members, k.slots)) as [
+        string,
+        string[],
+        string[],
+      ];
       return { gen, members, slots };
     });
     if (hit && hit.members.length > 0) {
@@ -125,8 +130,9 @@ export class MembershipCache {
    */
   async has(channelId: string, userId: string, load: () => Promise<boolean>): Promise<boolean> {
     const k = this.#keys(channelId);
-    const res = await this.#guard(() => this.#redis.multi().exists(k.members).sismember(k.members, userId).exec());
-    if (res && res[0]?.[1] === 1) return res[1]?.[1] === 1;
+    // The empty-string sentinel is in every filled set: one command says "filled" and "member".
+    const res = await this.#guard(() => this.#redis.smismember(k.members, '', userId));
+    if (res && res[0] === 1) return res[1] === 1;
     return load();
   }
 

@@ -92,6 +92,17 @@ export function createMetrics(registry: Registry, prefix: string) {
           registers,
         }),
     ),
+    durableWrites: getOrCreate(
+      registry,
+      `${prefix}durable_writes_per_message`,
+      () =>
+        new Histogram({
+          name: `${prefix}durable_writes_per_message`,
+          help: 'Durable writes carried by one persist-queue message (several when published in one event-loop turn)',
+          buckets: [1, 2, 4, 8, 16, 32, 64],
+          registers,
+        }),
+    ),
     bundleRecords: getOrCreate(
       registry,
       `${prefix}bundle_records_total`,

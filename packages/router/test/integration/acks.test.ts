@@ -24,8 +24,9 @@ async function queueCounts(queue: string): Promise<{ ready: number; consumers: n
   }
 }
 
+/** `n` writes, one broker message each (these tests are about per-message acks, not write bundles). */
 async function fill(fx: RouterFixture, n: number): Promise<Router> {
-  const svc = fx.make();
+  const svc = fx.make({ coalesceWrites: false });
   await svc.ready();
   await Promise.all(Array.from({ length: n }, (_, i) => svc.durableWrite(createWrite(i))));
   return svc;
