@@ -9,7 +9,9 @@ import { compareValues, type Doc } from './bson-values.js';
 import { type Interval, intervalSide } from './index-bounds.js';
 import { HIGH, type IndexKey, type KeyField, keyComparator, keyValue, LOW, MULTIKEY, valueTag } from './index-keys.js';
 
-const BTree = sortedBtree.default;
+// sorted-btree is CommonJS with `exports.default`: an ESM import yields module.exports, while a
+// CommonJS transpile of this file (tsx on a CJS caller) yields the class itself.
+const BTree = ('default' in sortedBtree ? sortedBtree.default : sortedBtree) as typeof sortedBtree.default;
 type Tree<R> = InstanceType<typeof BTree<IndexKey, R>>;
 
 export class OrderedIndex<R> {
