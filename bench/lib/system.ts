@@ -26,6 +26,12 @@ export async function systemInfo(brokerUrl: string): Promise<SystemInfo> {
   return { cpuModel, cores, memoryGiB, node, rabbitmq, line };
 }
 
+/** The System line without a broker, for scenarios that use none: `System: <cpu> × <cores> cores, <mem> GiB RAM, Node <v>`. */
+export function machineLine(): string {
+  const memoryGiB = Math.round((totalmem() / 2 ** 30) * 10) / 10;
+  return `System: ${cpuModelName()} × ${cpus().length} cores, ${memoryGiB} GiB RAM, Node ${process.versions.node}`;
+}
+
 /** Prints the System line and returns it. */
 export async function printSystem(brokerUrl: string): Promise<SystemInfo> {
   const info = await systemInfo(brokerUrl);

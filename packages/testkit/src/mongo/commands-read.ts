@@ -2,10 +2,11 @@
 // in full when the command runs and then served in batches, so a cursor sees a snapshot (the
 // server does not promise that; nothing in our code may rely on either behaviour).
 
-import { canonicalKey, compareValues, type Doc, parseSort, pathValues, sortDocs } from './bson-values.js';
+import { canonicalKey, compareValues, type Doc, parseSort, pathValues } from './bson-values.js';
 import { boolArg, type CommandHandler, collectionArg, docArg, intArg, rejectCollation } from './command-context.js';
 import { CommandError } from './errors.js';
-import { compileFilter, projectDocs, runPipeline } from './query.js';
+import { projectDocs, runPipeline } from './query.js';
+import { findIn } from './store.js';
 
 function nonNegative(cmd: Doc, field: string): number | undefined {
   const v = intArg(cmd, field);
@@ -19,11 +20,15 @@ export const find: CommandHandler = (cmd, ctx) => {
   if (boolArg(cmd, 'tailable')) throw new CommandError('BadValue', 'stand-in does not implement tailable cursors');
   rejectCollation(cmd);
   const coll = ctx.store.get(ctx.db, name);
-  const match = compileFilter(cmd.filter, { variables: docArg(cmd, 'let') });
-  const skip = nonNegative(cmd, 'skip') ?? 0;
-  const limit = nonNegative(cmd, 'limit') ?? 0;
-  const sorted = sortDocs(coll ? coll.all().filter(match) : [], parseSort(cmd.sort));
-  const page = sorted.slice(skip, limit > 0 ? skip + limit : undefined);
+  const query = {
+    filter: cmd.filter,
+    variables: docArg(cmd, 'let'),
+    sort: parseSort(cmd.sort),
+    skip: nonNegative(cmd, 'skip'),
+    limit: nonNegative(cmd, 'limit'),
+    projection: cmd.projection,
+  };
+  const page = findIn(coll, query);
   const cursor = ctx.cursors.open(`${ctx.db}.${name}`, projectDocs(page, cmd.projection), {
     batchSize: nonNegative(cmd, 'batchSize'),
     singleBatch: boolArg(cmd, 'singleBatch'),
@@ -52,8 +57,7 @@ export const killCursors: CommandHandler = (cmd, ctx) => {
 export const count: CommandHandler = (cmd, ctx) => {
   const coll = ctx.store.get(ctx.db, collectionArg(cmd, 'count'));
   rejectCollation(cmd);
-  const match = compileFilter(cmd.query);
-  const total = coll ? coll.all().filter(match).length : 0;
+  const total = findIn(coll, { filter: cmd.query }).length;
   const skip = nonNegative(cmd, 'skip') ?? 0;
   // A negative limit counts like its absolute value, as on the server.
   const limit = Math.abs(intArg(cmd, 'limit') ?? 0);
@@ -68,9 +72,9 @@ export const distinct: CommandHandler = (cmd, ctx) => {
     throw new CommandError('TypeMismatch', "BSON field 'distinct.key' is missing or not a string");
   rejectCollation(cmd);
   const coll = ctx.store.get(ctx.db, name);
-  const match = compileFilter(cmd.query);
+  const matched = findIn(coll, { filter: cmd.query });
   const seen = new Map<string, unknown>();
-  for (const doc of coll ? coll.all().filter(match) : []) {
+  for (const doc of matched) {
     for (const v of pathValues(doc, key, 'elements')) {
       if (v === undefined) continue;
       const k = canonicalKey(v);

@@ -3,7 +3,7 @@
 // runs to completion before the next message is read, so every write is atomic here.
 
 import type { Doc } from './bson-values.js';
-import { isDoc, parseSort, sortDocs } from './bson-values.js';
+import { isDoc, parseSort } from './bson-values.js';
 import {
   boolArg,
   type CommandHandler,
@@ -14,8 +14,8 @@ import {
   rejectCollation,
 } from './command-context.js';
 import { CommandError, toCommandError } from './errors.js';
-import { compileFilter, projectDocs } from './query.js';
-import type { Collection } from './store.js';
+import { projectDocs } from './query.js';
+import { findIn } from './store.js';
 import { applyUpdate, isOperatorUpdate, sameDocument, upsertSeed, withIdFirst } from './update.js';
 
 interface WriteError extends Doc {
@@ -59,12 +59,6 @@ function upsertDocument(filter: unknown, u: unknown, arrayFilters: Doc[] | undef
   return applyUpdate(base, u, { isInsert: true, arrayFilters, variables });
 }
 
-function matching(coll: Collection | undefined, filter: unknown, variables: Doc | undefined): Doc[] {
-  if (!coll) return [];
-  const match = compileFilter(filter, { variables });
-  return coll.all().filter(match);
-}
-
 export const insert: CommandHandler = (cmd, ctx) => {
   const docs = docsArg(cmd, 'documents');
   const { coll } = ctx.store.getOrCreate(ctx.db, collectionArg(cmd, 'insert'));
@@ -93,7 +87,9 @@ export const update: CommandHandler = (cmd, ctx) => {
     }
     const coll = ctx.store.get(ctx.db, name);
     // `sort` picks which document a single-document update changes (server 8.0 accepts it).
-    const targets = sortDocs(matching(coll, stmt.q, variables), multi ? undefined : parseSort(stmt.sort));
+    const targets = multi
+      ? findIn(coll, { filter: stmt.q, variables })
+      : findIn(coll, { filter: stmt.q, variables, sort: parseSort(stmt.sort), limit: 1 });
     if (targets.length === 0) {
       if (!boolArg(stmt, 'upsert')) return;
       const doc = upsertDocument(stmt.q, u, arrayFilters, variables);
@@ -127,8 +123,8 @@ export const remove: CommandHandler = (cmd, ctx) => {
       throw new CommandError('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${limit}`);
     }
     const coll = ctx.store.get(ctx.db, name);
-    const targets = matching(coll, stmt.q, variables);
-    for (const doc of limit === 1 ? targets.slice(0, 1) : targets) {
+    const targets = findIn(coll, { filter: stmt.q, variables, limit });
+    for (const doc of targets) {
       coll!.remove(doc);
       n++;
     }
@@ -159,7 +155,7 @@ export const findAndModify: CommandHandler = (cmd, ctx) => {
   rejectCollation(cmd);
 
   const coll = ctx.store.get(ctx.db, name);
-  const target = sortDocs(matching(coll, query, variables), parseSort(cmd.sort))[0];
+  const target = findIn(coll, { filter: query, variables, sort: parseSort(cmd.sort), limit: 1 })[0];
   if (isRemove) {
     if (!target) return { lastErrorObject: { n: 0 }, value: null };
     coll!.remove(target);

@@ -1,12 +1,17 @@
 // The stand-in's data: databases of collections held in memory, each with its documents in
-// insertion order and its indexes. Indexes are not used to answer queries (every query scans);
-// they exist to be listed and to enforce uniqueness exactly where the server would.
+// insertion order and its indexes. Every index with a plain key pattern (1/-1 per field, no
+// partial filter) keeps an ordered structure that the query planner walks; unique indexes also
+// keep a key map that enforces uniqueness exactly where the server would.
 
 import { randomUUID } from 'node:crypto';
 import { Binary } from 'bson';
 import { canonicalKey, type Doc, formatValue, getPath, isDoc } from './bson-values.js';
 import { CommandError } from './errors.js';
-import { compileFilter } from './query.js';
+import type { KeyField } from './index-keys.js';
+import { type FindWindow, indexedFind, pageOf, type StoredDoc } from './indexed-find.js';
+import { OrderedIndex } from './ordered-index.js';
+import { compileFilter, type EvalOptions } from './query.js';
+import { type PlannableIndex, planQuery, type QueryPlan } from './query-plan.js';
 
 /** An index as `listIndexes` reports it. */
 export interface IndexSpec extends Doc {
@@ -23,6 +28,28 @@ interface Index {
   partial: ((doc: Doc) => boolean) | undefined;
   /** Unique indexes only: index key → canonical `_id` of the document holding it. */
   entries: Map<string, string>;
+  /** The structure queries walk; absent for special (text, hashed, geo) and partial indexes. */
+  ordered: OrderedIndex<StoredDoc> | undefined;
+}
+
+/** A query as the read and write commands pass it to a collection. */
+export interface FindQuery extends FindWindow {
+  filter?: unknown;
+  /** Only consulted by the planner (a projection can make tied documents indistinguishable). */
+  projection?: unknown;
+  variables?: EvalOptions['variables'];
+  /** Scan even when an index applies (tests compare both paths). */
+  scan?: boolean;
+}
+
+function orderedFields(key: Doc): KeyField[] | undefined {
+  const fields: KeyField[] = [];
+  for (const [path, dir] of Object.entries(key)) {
+    const n = typeof dir === 'bigint' ? Number(dir) : dir;
+    if (n !== 1 && n !== -1) return undefined;
+    fields.push({ path, dir: n });
+  }
+  return fields;
 }
 
 const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
@@ -47,8 +74,9 @@ export class Collection {
   readonly name: string;
   readonly uuid: Binary;
   /** canonical `_id` → document, in insertion order (the server's natural order for a fresh collection). */
-  readonly #docs = new Map<string, Doc>();
+  readonly #docs = new Map<string, StoredDoc>();
   readonly #indexes: Index[] = [];
+  #nextSeq = 0;
 
   constructor(db: string, name: string) {
     this.db = db;
@@ -67,7 +95,49 @@ export class Collection {
 
   /** A snapshot of the documents. Stored documents are never mutated, only replaced. */
   all(): Doc[] {
-    return [...this.#docs.values()];
+    return Array.from(this.#docs.values(), (s) => s.doc);
+  }
+
+  /**
+   * The documents a query matches, sorted and paged: through an index when the planner finds one,
+   * else by a scan; both give the same documents in the same order.
+   */
+  find(query: FindQuery = {}): Doc[] {
+    const match = compileFilter(query.filter, { variables: query.variables });
+    const plan = query.scan ? undefined : this.plan(query);
+    if (!plan) return pageOf(this.all().filter(match), query);
+    const ordered = this.#plannable()[plan.index]!.ordered;
+    return indexedFind(ordered.walk(plan.bounds, plan.forward), plan, match, query);
+  }
+
+  /** The plan `find` would use (undefined: a scan); `indexName` names its index. */
+  plan(query: FindQuery): (QueryPlan & { indexName: string }) | undefined {
+    const indexes = this.#plannable();
+    const plan = planQuery(indexes, {
+      filter: query.filter,
+      sort: query.sort,
+      projection: query.projection,
+      limited: (query.limit ?? 0) > 0,
+    });
+    return plan && { ...plan, indexName: indexes[plan.index]!.name };
+  }
+
+  #plannable(): Array<PlannableIndex & { ordered: OrderedIndex<StoredDoc> }> {
+    const out: Array<PlannableIndex & { ordered: OrderedIndex<StoredDoc> }> = [];
+    for (const index of this.#indexes) {
+      const ordered = index.ordered;
+      if (!ordered) continue;
+      out.push({
+        name: index.spec.name,
+        fields: ordered.fields,
+        unique: index.unique,
+        sparse: index.sparse,
+        usable: ordered.usable,
+        singleType: (i) => ordered.singleType(i),
+        ordered,
+      });
+    }
+    return out;
   }
 
   indexSpecs(): IndexSpec[] {
@@ -79,8 +149,10 @@ export class Collection {
     const id = this.#idKey(doc);
     if (this.#docs.has(id)) throw this.#duplicate(this.#indexes[0]!, doc);
     const keys = this.#uniqueKeys(doc, id);
-    this.#docs.set(id, doc);
+    const stored: StoredDoc = { doc, seq: this.#nextSeq++ };
+    this.#docs.set(id, stored);
     for (const [index, key] of keys) index.entries.set(key, id);
+    for (const index of this.#indexes) index.ordered?.add(doc, stored.seq, stored);
   }
 
   /** Swaps a stored document for its updated version (same `_id`), enforcing unique indexes. */
@@ -90,12 +162,19 @@ export class Collection {
     const newKeys = this.#uniqueKeys(next, id);
     for (const [index, key] of oldKeys) index.entries.delete(key);
     for (const [index, key] of newKeys) index.entries.set(key, id);
-    this.#docs.set(id, next);
+    const stored = this.#docs.get(id)!;
+    for (const index of this.#indexes) {
+      index.ordered?.delete(stored.doc, stored.seq);
+      index.ordered?.add(next, stored.seq, stored);
+    }
+    stored.doc = next;
   }
 
   remove(doc: Doc): void {
     const id = this.#idKey(doc);
     for (const [index, key] of this.#indexKeys(doc)) index.entries.delete(key);
+    const stored = this.#docs.get(id);
+    if (stored) for (const index of this.#indexes) index.ordered?.delete(stored.doc, stored.seq);
     this.#docs.delete(id);
   }
 
@@ -125,7 +204,7 @@ export class Collection {
     }
     const index = this.#makeIndex(spec);
     if (index.unique) {
-      for (const [id, doc] of this.#docs) {
+      for (const [id, { doc }] of this.#docs) {
         const key = this.#indexKey(index, doc);
         if (key === undefined) continue;
         if (index.entries.has(key)) {
@@ -139,6 +218,7 @@ export class Collection {
         index.entries.set(key, id);
       }
     }
+    for (const stored of this.#docs.values()) index.ordered?.add(stored.doc, stored.seq, stored);
     this.#indexes.push(index);
     return true;
   }
@@ -193,13 +273,16 @@ export class Collection {
 
   #makeIndex(spec: IndexSpec): Index {
     const partial = spec.partialFilterExpression;
+    const fields = partial === undefined ? orderedFields(spec.key) : undefined;
+    const sparse = spec.sparse === true;
     return {
       spec,
       fields: Object.keys(spec.key),
       unique: spec.name === '_id_' || spec.unique === true,
-      sparse: spec.sparse === true,
+      sparse,
       partial: partial === undefined ? undefined : compileFilter(partial),
       entries: new Map(),
+      ordered: fields && new OrderedIndex<StoredDoc>(fields, sparse),
     };
   }
 
@@ -247,6 +330,13 @@ export class Collection {
       { keyPattern: index.spec.key, keyValue },
     );
   }
+}
+
+/** `coll.find(query)`, or no documents for a missing collection (whose filter must still be valid). */
+export function findIn(coll: Collection | undefined, query: FindQuery): Doc[] {
+  if (coll) return coll.find(query);
+  compileFilter(query.filter, { variables: query.variables });
+  return [];
 }
 
 /** Every database of one stand-in instance. A database exists while it holds a collection. */
