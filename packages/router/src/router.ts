@@ -255,6 +255,8 @@ export class Router extends EventEmitter {
   #ready = false;
   #closed = false;
   #connectedOnce = false;
+  /** The front exchange's slot bindings were declared by this process (on an earlier connection). */
+  #frontDeclared = false;
   #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
   constructor(options: RouterOptions = {}) {
@@ -762,7 +764,11 @@ export class Router extends EventEmitter {
       session.control,
       { prefix: o.prefix, partitions: o.partitions, slots: o.slots, persistDeliveryLimit: o.persistDeliveryLimit },
       session.lanes,
+      // After this process declared the front bindings once, a reconnect checks only that the front
+      // exchange still exists (a deleted exchange takes its bindings with it).
+      this.#frontDeclared ? () => session.exchangeExists(this.names.frontExchange) : undefined,
     );
+    this.#frontDeclared = true;
     if (this.gatewayQueue !== undefined) {
       await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
       const queue = this.gatewayQueue;

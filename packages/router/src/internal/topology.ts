@@ -44,26 +44,35 @@ export function gatewayQueueName(prefix: string, serverId: string): string {
 /**
  * Declares the route exchanges, the front exchange with its S slot bindings (spread over `lanes`:
  * one RPC at a time per channel), the persist quorum queue and its dead-letter pair.
+ *
+ * `frontExists`, when given, is asked first whether the front exchange already exists; if it does,
+ * its bindings are taken as in place and not declared again (S binding RPCs on every reconnect would
+ * slow recovery). Give it only after this process has declared the bindings once: a process that
+ * crashed half-way through declaring them is followed by one that declares them all.
  */
 export async function declareTopology(
   ch: Channel,
   spec: TopologySpec,
   lanes: readonly Channel[] = [ch],
+  frontExists?: () => Promise<boolean>,
 ): Promise<void> {
   const names = topologyNames(spec.prefix, spec.partitions);
   await Promise.all(names.routeExchanges.map((ex) => ch.assertExchange(ex, 'topic', { durable: true })));
+  const bound = frontExists ? await frontExists() : false;
   await ch.assertExchange(names.frontExchange, 'direct', { durable: true });
-  await Promise.all(
-    lanes.map(async (lane, i) => {
-      for (let slot = i; slot < spec.slots; slot += lanes.length) {
-        await lane.bindExchange(
-          names.routeExchanges[partitionOf(slot, spec.partitions)]!,
-          names.frontExchange,
-          `s.${slot}`,
-        );
-      }
-    }),
-  );
+  if (!bound) {
+    await Promise.all(
+      lanes.map(async (lane, i) => {
+        for (let slot = i; slot < spec.slots; slot += lanes.length) {
+          await lane.bindExchange(
+            names.routeExchanges[partitionOf(slot, spec.partitions)]!,
+            names.frontExchange,
+            `s.${slot}`,
+          );
+        }
+      }),
+    );
+  }
   await ch.assertExchange(names.deadExchange, 'fanout', { durable: true });
   await ch.assertQueue(names.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(names.deadQueue, names.deadExchange, '');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { createRouter } from '@chat/router';
-import { closeClientConnections, useAmqpLeakCheck } from '@chat/testkit';
+import { amqpUrl, closeClientConnections, useAmqpLeakCheck } from '@chat/testkit';
+import amqp from 'amqplib';
 import { createWrite, type RouterFixture, readAll, routerFixture, waitFor, writeStream } from './fixture.js';
 
 useAmqpLeakCheck();
@@ -70,5 +71,52 @@ describe('recovery after the broker closes the connections', () => {
     await assert.rejects(svc.durableWrite(createWrite(1)), { code: 'ROUTER_UNAVAILABLE', retryable: true });
     await svc.close();
     await assert.rejects(svc.durableWrite(createWrite(2)), { code: 'ROUTER_CLOSED', retryable: false });
+  });
+});
+
+describe('front exchange recovery', () => {
+  let fx: RouterFixture;
+  afterEach(async () => fx.cleanup());
+
+  it('a reconnect re-declares the front exchange and its slot bindings when they were deleted meanwhile', async () => {
+    fx = routerFixture({ label: 'front', outageWaitMs: 10_000 });
+    const gw = fx.make({ serverId: 'gw1' });
+    const svc = fx.make();
+    await Promise.all([gw.ready(), svc.ready()]);
+    const got: number[] = [];
+    await gw.consume((env) => {
+      got.push((env.data as { n: number }).n);
+    });
+    const users = Array.from({ length: 30 }, (_, i) => `f${i}`);
+    await Promise.all(users.map((u) => gw.attach(u)));
+    const probe = (n: number) => ({
+      v: 1 as const,
+      type: 'dispatch' as const,
+      event: 'TYPING_START' as const,
+      to: users,
+      data: { n },
+    });
+    await svc.dispatch(probe(1), { users }, { confirm: true });
+    await waitFor(() => got.includes(1), 'the first probe');
+
+    // Someone deletes the front exchange (and with it its bindings); the routers reconnect.
+    const conn = await amqp.connect(amqpUrl());
+    try {
+      const ch = await conn.createChannel();
+      await ch.deleteExchange(svc.names.frontExchange);
+      await ch.close();
+    } finally {
+      await conn.close();
+    }
+    assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
+    await waitFor(() => gw.isReady && svc.isReady, 'reconnect', 20_000);
+    await svc.dispatch(probe(2), { users }, { confirm: true });
+    await waitFor(() => got.includes(2), 'the probe after the reconnect: every slot binding is back');
+
+    // A reconnect with the exchange in place keeps its bindings (and does not declare them again).
+    assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
+    await waitFor(() => gw.isReady && svc.isReady, 'second reconnect', 20_000);
+    await svc.dispatch(probe(3), { users }, { confirm: true });
+    await waitFor(() => got.includes(3), 'the probe after the second reconnect');
   });
 });
