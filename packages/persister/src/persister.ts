@@ -260,16 +260,21 @@ export function createPersister(options: PersisterOptions): Persister {
       const creates = await storeCreates(valid.filter((i) => i.write!.kind === 'create'));
       // Edits and deletes apply one at a time, after the previous batch's: an edit's event then
       // carries the state after every change queued before it (never an edit of a deleted message).
+      // A batch without any waits for nobody (its turn passes on once the previous batch's has).
       const changes: Item[] = [];
       const changeItems = valid.filter((i) => i.write!.kind !== 'create');
-      await changeTurn;
-      try {
-        for (const item of changeItems) {
-          const done = await storeChange(item);
-          if (done) changes.push(done);
+      if (changeItems.length > 0) {
+        await changeTurn;
+        try {
+          for (const item of changeItems) {
+            const done = await storeChange(item);
+            if (done) changes.push(done);
+          }
+        } finally {
+          passChangeTurn();
         }
-      } finally {
-        passChangeTurn();
+      } else {
+        void changeTurn.then(passChangeTurn);
       }
       metrics.insertSeconds.observe((performance.now() - insertStart) / 1000);
       // Keep the batch's order for delivery.

@@ -837,6 +837,7 @@ export class Router extends EventEmitter {
         return;
       }
       acks.track(msg);
+      this.#metrics.consumedMessages.inc({ queue: spec.queue === this.names.persistQueue ? 'persist' : 'gateway' });
       spec.onMessage(msg, acks);
     });
     this.#running.push({ ch, tag: consumerTag, acks });

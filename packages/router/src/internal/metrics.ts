@@ -92,6 +92,17 @@ export function createMetrics(registry: Registry, prefix: string) {
           registers,
         }),
     ),
+    consumedMessages: getOrCreate(
+      registry,
+      `${prefix}consumed_messages_total`,
+      () =>
+        new Counter({
+          name: `${prefix}consumed_messages_total`,
+          help: 'Broker messages consumed, by queue kind (gateway, persist); a bundle counts once',
+          labelNames: ['queue'] as const,
+          registers,
+        }),
+    ),
     durableWrites: getOrCreate(
       registry,
       `${prefix}durable_writes_per_message`,
