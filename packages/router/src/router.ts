@@ -12,7 +12,14 @@ import {
   durableWriteProblem,
   PROTOCOL_VERSION,
 } from './internal/envelope.js';
-import { ClosedError, InvalidArgumentError, InvalidEnvelopeError, UnavailableError } from './internal/errors.js';
+import {
+  ClosedError,
+  InvalidArgumentError,
+  InvalidEnvelopeError,
+  NackError,
+  QueueFullError,
+  UnavailableError,
+} from './internal/errors.js';
 import { partitionOf, slotOf } from './internal/hashing.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
@@ -47,6 +54,8 @@ export interface RouterOptions {
   gatewayQueueExpiresMs?: number;
   /** `x-delivery-limit` of the persist queue before a message is dead-lettered. Default 10. */
   persistDeliveryLimit?: number;
+  /** `x-max-length` of the persist queue: past it durable writes fail with `QueueFullError`. Default 100,000; 0 = none. */
+  persistMaxLength?: number;
   /** Keep a key bound this long after its last detach. Default 0 (unbind at once). */
   lingerMs?: number;
   /** Channels used for bind/unbind (one RPC in flight per channel). Default 4. */
@@ -84,6 +93,7 @@ export interface ResolvedRouterOptions {
   readonly granularity: Granularity;
   readonly gatewayQueueExpiresMs: number;
   readonly persistDeliveryLimit: number;
+  readonly persistMaxLength: number;
   readonly lingerMs: number;
   readonly bindingLanes: number;
   readonly prefetch: number;
@@ -195,6 +205,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     granularity,
     gatewayQueueExpiresMs: positiveInt('gatewayQueueExpiresMs', options.gatewayQueueExpiresMs ?? 60_000),
     persistDeliveryLimit: positiveInt('persistDeliveryLimit', options.persistDeliveryLimit ?? 10),
+    persistMaxLength: positiveInt('persistMaxLength', options.persistMaxLength ?? 100_000, 0),
     lingerMs: positiveInt('lingerMs', options.lingerMs ?? 0, 0),
     bindingLanes: positiveInt('bindingLanes', options.bindingLanes ?? 4),
     prefetch: positiveInt('prefetch', options.prefetch ?? 256),
@@ -463,7 +474,8 @@ export class Router extends EventEmitter {
    * `ConfirmTimeoutError` or `ConnectionLostError` it may or may not be stored, so retry with the
    * same envelope (same `id`): the persister stores by id, so a repeat is harmless. During an outage
    * it waits up to `outageWaitMs` for the reconnect, then rejects with `UnavailableError` (retryable).
-   * `NackError` means the broker refused it. Writes from one caller are confirmed in publish order
+   * `QueueFullError` means the persist queue is at its max length and refused it (not stored;
+   * overload: retry later with backoff). Writes from one caller are confirmed in publish order
    * but the persister does not promise order across writes.
    */
   async durableWrite(envelope: DurableWrite): Promise<void> {
@@ -483,8 +495,11 @@ export class Router extends EventEmitter {
       this.#metrics.confirmSeconds.observe({ kind: 'durable' }, (performance.now() - started) / 1000);
       this.#metrics.publishes.inc({ kind: 'durable', outcome: 'ok' });
     } catch (err) {
-      this.#metrics.publishes.inc({ kind: 'durable', outcome: (err as { code?: string }).code ?? 'error' });
-      throw err;
+      // A nack on the persist queue is its `x-overflow: reject-publish` at `x-max-length`.
+      const e =
+        err instanceof NackError ? new QueueFullError(`${this.names.persistQueue} is full`, { cause: err }) : err;
+      this.#metrics.publishes.inc({ kind: 'durable', outcome: (e as { code?: string }).code ?? 'error' });
+      throw e;
     }
   }
 
@@ -598,6 +613,9 @@ export class Router extends EventEmitter {
       prefix: o.prefix,
       partitions: o.partitions,
       persistDeliveryLimit: o.persistDeliveryLimit,
+      persistMaxLength: o.persistMaxLength,
+      openChannel: () => session.model.createChannel(),
+      logger: this.#logger,
     });
     if (this.gatewayQueue !== undefined) {
       await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
