@@ -82,6 +82,7 @@ const router = createRouter({
   granularity: config.granularity,
   lingerMs: config.attachLingerMs,
   persistDeliveryLimit: config.persistDeliveryLimit,
+  persistMaxLength: config.persistMaxLength,
   registry,
   logger,
 });
