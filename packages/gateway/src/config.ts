@@ -38,6 +38,7 @@ export interface GatewayConfig {
   readonly maxInflightWrites: number;
   readonly maxInflightWritesPerConnection: number;
   readonly overloadRetryAfterMs: number;
+  readonly overloadConfirmTargetMs: number;
   readonly logLevel: string;
 }
 
@@ -142,6 +143,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),
     maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
     overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
+    overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
     logLevel,
   });
 }

@@ -75,7 +75,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     maxContentLength: config.maxContentLength,
     defaultGroup: config.defaultGroup,
-    onConfirm: (s) => metrics.sendConfirmSeconds.observe(s),
+    onConfirm: (s) => {
+      metrics.sendConfirmSeconds.observe(s);
+      admission?.observeConfirm(s * 1000);
+    },
     overloadRetryAfterMs: config.overloadRetryAfterMs,
     onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),
   });
@@ -83,6 +86,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     maxInFlight: config.maxInflightWrites,
     maxPerConnection: config.maxInflightWritesPerConnection,
     retryAfterMs: config.overloadRetryAfterMs,
+    confirmTargetMs: config.overloadConfirmTargetMs,
     onRefused: (reason) => metrics.overloaded.inc({ reason }),
   });
   await chat.ensureDefaultGroup();

@@ -87,7 +87,7 @@ export function createMetrics(registry: Registry, connections: () => number, inf
     }),
     overloaded: new Counter({
       name: 'chat_gateway_overloaded_total',
-      help: 'Durable writes refused with overloaded, by reason (gateway, connection, queue_full)',
+      help: 'Durable writes refused with overloaded, by reason (gateway, latency, connection, queue_full)',
       labelNames: ['reason'] as const,
       registers,
     }),

@@ -52,6 +52,35 @@ describe('write admission', () => {
     a.enter(c1);
   });
 
+  it('slow confirms shrink the process bound (never below 1/16), and fast ones restore it', () => {
+    const refused: string[] = [];
+    const a = new WriteAdmission({
+      maxInFlight: 64,
+      maxPerConnection: 64,
+      retryAfterMs: 1,
+      confirmTargetMs: 100,
+      onRefused: (r) => refused.push(r),
+    });
+    assert.equal(a.limit, 64, 'no sample yet');
+    a.observeConfirm(50);
+    assert.equal(a.limit, 64, 'under the target');
+    a.observeConfirm(400); // average 50 + 0.1 × 350 = 85: still under
+    assert.equal(a.limit, 64);
+    for (let i = 0; i < 50; i++) a.observeConfirm(400);
+    assert.ok(a.limit >= 16 && a.limit <= 17, String(a.limit)); // 64 × 100 / ~400
+    for (let i = 0; i < 16; i++) a.enter();
+    while (a.inFlight < a.limit) a.enter();
+    assert.equal(refusal(() => a.enter()).code, 'overloaded');
+    assert.deepEqual(refused, ['latency']);
+    for (let i = 0; i < 100; i++) a.observeConfirm(10_000);
+    assert.equal(a.limit, 4, 'the floor: 1/16 of the bound');
+    for (let i = 0; i < 200; i++) a.observeConfirm(5);
+    assert.equal(a.limit, 64, 'fast confirms restore it');
+    const off = new WriteAdmission({ maxInFlight: 8, maxPerConnection: 8, retryAfterMs: 1, confirmTargetMs: 0 });
+    off.observeConfirm(60_000);
+    assert.equal(off.limit, 8, '0 disables it');
+  });
+
   it('run releases on success and on failure', async () => {
     const a = new WriteAdmission({ maxInFlight: 1, maxPerConnection: 1, retryAfterMs: 1 });
     assert.equal(await a.run(async () => 7), 7);
