@@ -6,6 +6,8 @@
 // W5 in the same run as the reference: raw quorum-queue confirms (the broker ceiling) and the whole
 // path flat out (closed loop: each client's next message waits for the previous one's echo through
 // the whole path, so 1,000 are outstanding end to end — the same window as the raw run).
+// Then the overload steps (2× and 4× the knee): what the gateways refuse (`overloaded`), goodput,
+// and that nothing acked is lost — accounting in lib/overload.ts.
 import { randomBytes } from 'node:crypto';
 import { gatewayQueueName, SnowflakeGenerator, slotOf } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
@@ -14,6 +16,14 @@ import hdr from 'hdr-histogram-js';
 import { flags, intFlag } from './lib/args.js';
 import { ChildHandle } from './lib/child.js';
 import { commandLine } from './lib/command.js';
+import {
+  cpuPerDeliveredTable,
+  kneeOf,
+  overloadTable,
+  type Shedding,
+  type SheddingReport,
+  sheddingOf,
+} from './lib/overload.js';
 import { type Histogram, histogramDelta, histogramQuantile, type Metrics, scrape } from './lib/prom.js';
 import { type RawConfirmResult, rawQuorumConfirm } from './lib/raw-confirm.js';
 import { saveResults } from './lib/results.js';
@@ -38,7 +48,7 @@ import { type BenchUser, createDm, pool, registerUsers } from './lib/users.js';
 
 const USAGE =
   'npm run -w @chat/bench w1 -- [--rates 1000,2000,4000,8000,16000] [--duration-s S] [--clients N] [--partners K] ' +
-  '[--closed-s S] [--raw-messages N] [--quick] [--save|--no-save]';
+  '[--closed-s S] [--raw-messages N] [--knee R] [--no-overload] [--quick] [--save|--no-save]';
 const values = flags(
   {
     rates: { type: 'string' },
@@ -47,6 +57,8 @@ const values = flags(
     partners: { type: 'string' },
     'closed-s': { type: 'string' },
     'raw-messages': { type: 'string' },
+    knee: { type: 'string' },
+    'no-overload': { type: 'boolean' },
     quick: { type: 'boolean' },
     save: { type: 'boolean' },
     'no-save': { type: 'boolean' },
@@ -71,6 +83,9 @@ const CLIENTS = intFlag(values, 'clients', quick ? 200 : 1000, 4, 10_000);
 const PARTNERS = intFlag(values, 'partners', 4, 1, 32);
 const CLOSED_S = intFlag(values, 'closed-s', quick ? 5 : 15, 3, 120);
 const RAW_MESSAGES = intFlag(values, 'raw-messages', quick ? 10_000 : 50_000, 1000, 1_000_000);
+/** The rate the overload steps multiply (2×, 4×); default: the highest R of the sweep that met the target. */
+const KNEE = values.knee === undefined ? undefined : intFlag(values, 'knee', 1000, 10, 100_000);
+const OVERLOAD = values['no-overload'] !== true;
 const SAVE = values.save === true || (!quick && values['no-save'] !== true);
 const BROKER = amqpUrl();
 const GRACE_MS = 5000;
@@ -78,7 +93,7 @@ const DRAIN_LIMIT_MS = 120_000;
 const HARD_LIMIT_MS = 40 * 60_000;
 const TARGET_P99_MS = 100;
 
-interface LoadgenReport {
+interface LoadgenReport extends SheddingReport {
   tag: string;
   sent: number;
   respOk: number;
@@ -104,7 +119,10 @@ interface StepResult {
   received: number;
   /** Unique receipts during the send window, per second. */
   deliveredPerSec: number;
+  /** Sent, not refused (`overloaded`), and never received. */
   lost: number;
+  /** Acked / refused (`overloaded`) / other errors, and acked-but-lost (must be 0). */
+  shedding: Shedding;
   /** Recipients that got a message more than once (extra copies). */
   duplicateCopies: number;
   messagesWithDuplicates: number;
@@ -335,6 +353,7 @@ function merge(reports: LoadgenReport[], durationS: number) {
   const respErr: Record<string, number> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.respErr)) respErr[k] = (respErr[k] ?? 0) + v;
   return {
+    shedding: sheddingOf(reports, byOrigin),
     sent: reports.reduce((n, r) => n + r.sent, 0),
     responsesOk: reports.reduce((n, r) => n + r.respOk, 0),
     respErr,
@@ -583,6 +602,17 @@ async function main(): Promise<number> {
           : emptyBreakdown();
       const sendMs = Math.max(...runs.map((r) => r.ms));
       const { drainedS, purged, pending } = await waitDrained();
+      // Acked-lost is judged once the queues are empty (late is not lost): the receipts again, after the drain.
+      const drained = merge(
+        await Promise.all(loadgens.map((lg) => lg.call<LoadgenReport>('report', {}, 60_000))),
+        durationS,
+      );
+      const shedding = {
+        ...m.shedding,
+        acked: drained.shedding.acked,
+        ackedLost: drained.shedding.ackedLost,
+        lateDelivered: drained.shedding.ackedDelivered - m.shedding.ackedDelivered,
+      };
       return {
         tag,
         mode,
@@ -595,7 +625,8 @@ async function main(): Promise<number> {
         responseErrors: m.respErr,
         received: m.unique,
         deliveredPerSec: m.inWindow / durationS,
-        lost: m.sent - m.unique,
+        lost: m.sent - m.shedding.refused - m.unique,
+        shedding,
         duplicateCopies: m.extra,
         messagesWithDuplicates: m.withDup,
         latency: m.latency,
@@ -673,6 +704,36 @@ async function main(): Promise<number> {
       );
     }
 
+    // ---- overload: 2× and 4× the knee ---------------------------------------------------------
+    const meets = (s: StepResult) =>
+      s.lost === 0 && s.shedding.refused === 0 && s.shedding.otherErrors === 0 && s.latency.p99Ms < TARGET_P99_MS;
+    const sweepSteps = steps.filter((s) => s.mode === 'open');
+    const { knee, from: kneeFrom } = kneeOf(
+      KNEE,
+      sweepSteps.map((s) => ({ rate: s.rate, ok: meets(s) })),
+    );
+    const overloadSteps: StepResult[] = [];
+    if (OVERLOAD && knee !== undefined) {
+      console.log(`Overload: 2× and 4× the knee (${fmt(knee)} msg/s, from ${kneeFrom}), ${DURATION_S} s each`);
+      for (const factor of [2, 4]) {
+        const r = await step('open', `o${factor}x`, knee * factor, DURATION_S);
+        overloadSteps.push(r);
+        const sh = r.shedding;
+        console.log(
+          `  ${factor}× (${fmt(r.rate)} msg/s): acked ${fmt(sh.acked / DURATION_S)}/s refused ${fmt(sh.refused / DURATION_S)}/s ` +
+            `goodput ${fmt(sh.ackedDelivered / DURATION_S)}/s acked-lost ${sh.ackedLost} other errors ${sh.otherErrors} ` +
+            `p99 ${fmt(r.latency.p99Ms)} ms dup ${r.messagesWithDuplicates}`,
+        );
+      }
+    } else if (OVERLOAD) console.log(`Overload steps skipped: ${kneeFrom}`);
+    steps.push(...overloadSteps);
+    const label = (s: StepResult) =>
+      s.mode === 'closed'
+        ? 'closed loop (W5)'
+        : s.tag.startsWith('o')
+          ? `${s.tag.slice(1)} knee (${fmt(s.rate)})`
+          : s.rate;
+
     // ---- report -------------------------------------------------------------------------------
     const logged = Object.fromEntries([...gateways, persister].map((svc) => [svc.name, warnings(svc.logs)] as const));
     const loggedNote = Object.entries(logged)
@@ -684,8 +745,8 @@ async function main(): Promise<number> {
             .join(', ')}`,
       )
       .join('; ');
-    const open = steps.filter((s) => s.mode === 'open');
-    const ok = open.filter((s) => s.lost === 0 && s.latency.p99Ms < TARGET_P99_MS);
+    const open = sweepSteps;
+    const ok = open.filter(meets);
     const best = ok.length > 0 ? Math.max(...ok.map((s) => s.rate)) : undefined;
     const sweepTable = formatTable(
       [
@@ -697,16 +758,17 @@ async function main(): Promise<number> {
         'max ms',
         'sent',
         'lost',
-        'rejected',
+        'refused',
+        'other errors',
         'dup msgs',
         'confirm p99 ms',
         'persister stored/s',
         'max persist lag',
-        'p99<100 & no loss',
+        'p99<100, no loss, none refused',
         'drain s',
       ],
       steps.map((s) => [
-        s.mode === 'open' ? s.rate : 'closed loop (W5)',
+        label(s),
         s.sentPerSec,
         s.deliveredPerSec,
         s.latency.p50Ms,
@@ -714,12 +776,13 @@ async function main(): Promise<number> {
         s.latency.maxMs,
         s.sent,
         s.lost,
-        Object.values(s.responseErrors).reduce((a, b) => a + b, 0),
+        s.shedding.refused,
+        s.shedding.otherErrors,
         s.messagesWithDuplicates,
         s.confirmLatency.p99Ms,
         s.storedPerSec,
         s.maxPersistDepth,
-        s.mode === 'open' ? s.lost === 0 && s.latency.p99Ms < TARGET_P99_MS : '—',
+        s.mode === 'open' && !s.tag.startsWith('o') ? meets(s) : '—',
         s.purged ? 'purged' : s.drainedS,
       ]),
     );
@@ -742,7 +805,7 @@ async function main(): Promise<number> {
         const p = s.cpu.percent;
         const sum = Object.values(p).reduce<number>((a, b) => a + (b ?? 0), 0);
         return [
-          s.mode === 'open' ? s.rate : 'closed loop (W5)',
+          label(s),
           pct(p.gw0),
           pct(p.gw1),
           pct(p.persister),
@@ -777,7 +840,7 @@ async function main(): Promise<number> {
       steps.map((s) => {
         const b = s.breakdown;
         return [
-          s.mode === 'open' ? s.rate : 'closed loop (W5)',
+          label(s),
           b.requestMeanMs,
           b.requestP99Ms,
           b.confirmMeanMs,
@@ -799,7 +862,7 @@ async function main(): Promise<number> {
       steps.map((s) => {
         const q = s.runQueue;
         return [
-          s.mode === 'open' ? s.rate : 'closed loop (W5)',
+          label(s),
           pct(q.gw0),
           pct(q.gw1),
           pct(q.persister),
@@ -848,14 +911,29 @@ async function main(): Promise<number> {
         ],
       ],
     );
-    console.log(`\n${sweepTable}\n\n${timeTable}\n\n${cpuTable}\n\n${rqTable}\n\n${w5Table}\n`);
+    const kneeStep = sweepSteps.find((s) => s.rate === knee);
+    const shedTable =
+      knee !== undefined && overloadSteps.length > 0
+        ? overloadTable([...(kneeStep ? [kneeStep] : []), ...overloadSteps], knee)
+        : undefined;
+    const cpuPerMsgTable = cpuPerDeliveredTable(
+      steps.map((s) => ({ label: String(label(s)), deliveredPerSec: s.deliveredPerSec, cpu: s.cpu })),
+    );
+    console.log(
+      `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${timeTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${w5Table}\n`,
+    );
     notes.push(
       best !== undefined
-        ? `Highest R with p99 < ${TARGET_P99_MS} ms and zero loss: **${fmt(best)} msg/s**.`
-        : `No R met p99 < ${TARGET_P99_MS} ms with zero loss.`,
+        ? `Highest R with p99 < ${TARGET_P99_MS} ms, zero loss and nothing refused: **${fmt(best)} msg/s**.`
+        : `No R met p99 < ${TARGET_P99_MS} ms with zero loss and nothing refused.`,
+      knee !== undefined && overloadSteps.length > 0
+        ? `Overload steps at 2× and 4× the knee ${fmt(knee)} msg/s (from ${kneeFrom}): refused = RESPONSE error \`overloaded\` (the gateway shed the write, nothing stored; the loaders never retry: the benchmark measures shedding); ` +
+            'acked-lost = acked and never received, judged after the drain (queues empty; must be 0 unless the step says purged); acked, late = delivered only after the grace period; goodput = messages acked AND delivered (by the end of the grace period) / send window; p99 is over delivered messages only. ' +
+            'µs CPU per delivered message = CPU % of one core of the process / 100 × 10⁶ / delivered per second, over the send window.'
+        : `Overload steps not run (${OVERLOAD ? kneeFrom : '--no-overload'}).`,
       `W5: whole path (closed loop) / broker ceiling = ${ratio(closed.deliveredPerSec, rawMean)} (ceiling = mean of the two raw runs, ${fmt(rawMean)} msg/s); best delivered/s of the whole run ${fmt(bestDelivered)}.`,
       `Latency = send (loader clock) → MESSAGE_CREATE frame at the recipient's socket (other loader process; same machine clock), every message, HDR. ` +
-        `lost = sent and not received by the recipient ${GRACE_MS / 1000} s after the run; rejected = RESPONSE errors (${
+        `lost = sent, not refused, and not received by the recipient ${GRACE_MS / 1000} s after the run; refused = \`overloaded\` answers; other errors = the other RESPONSE errors (codes seen: ${
           [...new Set(steps.flatMap((s) => Object.keys(s.responseErrors)))].join(', ') || 'none'
         }). delivered/s = unique receipts during the send window / its length.`,
       `dup msgs = messages a recipient received more than once. A DM is published once per partition of its members' slots (here ${fmt(crossGateway * 100, 0)}% of the ${pairs.length} DM pairs span the two gateways, ` +

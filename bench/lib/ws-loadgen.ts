@@ -2,6 +2,9 @@
 // the gateway protocol (PROTOCOL.md §5) from one source address, driven by the parent over IPC.
 // It identifies them, keeps them alive with heartbeats, sends paced (open loop) or closed-loop
 // message.create requests, and records send → receive latency of every DM its clients receive.
+// Requests are never retried: a RESPONSE error `overloaded` is counted as refused (the gateway shed
+// it, nothing was stored), which is what the overload steps measure; which requests were acked is
+// kept per sequence number so that the parent can tell acked-and-lost from refused.
 // Frames are matched with string operations, not JSON.parse: at 10k+ frames/s the generator must
 // stay cheaper than the system it measures.
 import hdr from 'hdr-histogram-js';
@@ -36,6 +39,10 @@ interface Tracking {
   echoes: number;
   perSecond: number[];
   sentAt: Float64Array;
+  /** 1 when the request of that sequence number was acked (RESPONSE ok). */
+  acked: Uint8Array;
+  /** This loader's index as a sender (the `lg` of run / closedLoop), -1 before it sent. */
+  origin: number;
 }
 
 const clients: Client[] = [];
@@ -64,6 +71,8 @@ function newTracking(tag: string, t0: number): Tracking {
     echoes: 0,
     perSecond: [],
     sentAt: new Float64Array(1 << 16),
+    acked: new Uint8Array(1 << 16),
+    origin: -1,
   };
 }
 
@@ -77,7 +86,11 @@ function sendCreate(c: Client, t: Tracking, lg: number): number {
     const grown = new Float64Array(t.sentAt.length * 2);
     grown.set(t.sentAt);
     t.sentAt = grown;
+    const acked = new Uint8Array(grown.length);
+    acked.set(t.acked);
+    t.acked = acked;
   }
+  t.origin = lg;
   const now = epochMs();
   t.sentAt[seq] = now;
   const channel = c.channels[Math.floor(Math.random() * c.channels.length)]!;
@@ -105,7 +118,10 @@ function onResponse(c: Client, text: string): void {
   const ok = text.includes('"ok":true');
   if (ok) {
     t.respOk++;
-    if (seq >= 0 && seq < t.sent) recordMs(t.respHist, epochMs() - t.sentAt[seq]!);
+    if (seq >= 0 && seq < t.sent) {
+      recordMs(t.respHist, epochMs() - t.sentAt[seq]!);
+      t.acked[seq] = 1;
+    }
   } else {
     const m = /"code":"([^"]+)"/.exec(text);
     bump(t.respErr, m?.[1] ?? 'unknown');
@@ -342,6 +358,8 @@ serveRequests(
           respHist: hdr.encodeIntoCompressedBase64(t.respHist),
           recvHist: hdr.encodeIntoCompressedBase64(t.recvHist),
           received: [...t.received.entries()],
+          origin: t.origin,
+          acked: t.acked.slice(0, t.sent),
           echoes: t.echoes,
           perSecond: t.perSecond,
           status: status(),

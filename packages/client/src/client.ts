@@ -20,6 +20,7 @@ import { type FetchLike, HttpApi } from './internal/http-api.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { MessageDedup } from './internal/message-dedup.js';
 import { createNonce } from './internal/nonce.js';
+import { type OverloadRetryOptions, retryOverloaded } from './internal/overload-retry.js';
 import { firstIdAt, isSnowflake, maxId, resumeSince } from './internal/snowflake.js';
 import { CLOSED, OPEN, resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from './internal/websocket.js';
 import type {
@@ -57,6 +58,11 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect backoff. Defaults: `initialDelayMs` 250, `maxDelayMs` 10 000, `jitter` 0.2. */
   reconnect?: Partial<BackoffOptions>;
+  /**
+   * Retrying requests the server shed with `overloaded` (not done: safe to repeat, same nonce).
+   * Defaults: `maxRetries` 4, `initialDelayMs` 250, `maxDelayMs` 5 000; the server's hint is a floor.
+   */
+  overloadRetry?: Partial<OverloadRetryOptions>;
   /** How far before the highest id seen a RESUME starts, in ms of snowflake time. Default 10 000. */
   resumeMarginMs?: number;
   /** How many message ids the de-duplication remembers (LRU). Default 10 000. */
@@ -73,6 +79,7 @@ export interface ResolvedClientOptions {
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly reconnect: Readonly<BackoffOptions>;
+  readonly overloadRetry: Readonly<OverloadRetryOptions>;
   readonly resumeMarginMs: number;
   readonly dedupCapacity: number;
   readonly slots: number;
@@ -191,6 +198,15 @@ function resolveOptions(o: ClientOptions): ResolvedClientOptions {
   });
   if (reconnect.maxDelayMs < reconnect.initialDelayMs)
     throw new InvalidArgumentError('reconnect.maxDelayMs must be ≥ reconnect.initialDelayMs');
+  const or = o.overloadRetry ?? {};
+  const maxRetries = or.maxRetries ?? 4;
+  if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0)
+    throw new InvalidArgumentError(`overloadRetry.maxRetries must be an integer ≥ 0, got ${String(maxRetries)}`);
+  const overloadRetry = Object.freeze({
+    maxRetries,
+    initialDelayMs: positive('overloadRetry.initialDelayMs', or.initialDelayMs, 250),
+    maxDelayMs: positive('overloadRetry.maxDelayMs', or.maxDelayMs, 5_000),
+  });
   const resumeMarginMs = o.resumeMarginMs ?? 10_000;
   if (typeof resumeMarginMs !== 'number' || !Number.isInteger(resumeMarginMs) || resumeMarginMs < 0)
     throw new InvalidArgumentError(`resumeMarginMs must be an integer ≥ 0, got ${String(resumeMarginMs)}`);
@@ -204,6 +220,7 @@ function resolveOptions(o: ClientOptions): ResolvedClientOptions {
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 10_000),
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 10_000),
     reconnect,
+    overloadRetry,
     resumeMarginMs,
     dedupCapacity,
     slots,
@@ -291,6 +308,7 @@ export class ChatClient {
     this.#http = new HttpApi({
       baseUrl: this.options.baseUrl,
       timeoutMs: this.options.requestTimeoutMs,
+      overloadRetry: this.options.overloadRetry,
       token: () => this.#token,
       fetch: (url, init) => {
         const f = injectedFetch ?? (globalThis.fetch as FetchLike | undefined);
@@ -485,7 +503,9 @@ export class ChatClient {
    * A REQUEST (op 20). Resolves with the RESPONSE result; rejects with ChatRequestError (the server
    * said no), RequestTimeoutError (no answer in time, the operation may have happened),
    * ConnectionLostError (dropped after sending: may have happened) or ClientClosedError. Issued while
-   * (re)connecting, it waits for the session within the same timeout. At most once: never resent.
+   * (re)connecting, it waits for the session within the same timeout. At most once: never resent —
+   * except after an `overloaded` answer, which means the server did nothing: then the same request
+   * is sent again after the server's hint plus jitter (`overloadRetry`), within the same timeout.
    */
   request<M extends RequestMethod>(
     method: M,
@@ -497,6 +517,19 @@ export class ChatClient {
     if (!this.#wantOpen)
       return Promise.reject(new ClientClosedError(`${method}: the client is not connected (call connect())`));
     const timeoutMs = positive('timeoutMs', options.timeoutMs, this.options.requestTimeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    return retryOverloaded(
+      () => this.#requestOnce(method, params, Math.max(1, deadline - Date.now())),
+      this.options.overloadRetry,
+      deadline,
+      () => this.#wantOpen,
+      (retry, delayMs) => this.#log.debug({ method, retry, delayMs }, 'overloaded: sending the same request again'),
+    );
+  }
+
+  #requestOnce(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    if (!this.#wantOpen)
+      return Promise.reject(new ClientClosedError(`${method}: the client is not connected (call connect())`));
     const id = `r${++this.#nextRequestId}`;
     return new Promise((resolve, reject) => {
       const p: PendingRequest = {
@@ -836,7 +869,7 @@ export class ChatClient {
     this.#pending.delete(r.id);
     clearTimeout(p.timer);
     if (r.ok) p.resolve(r.result ?? null);
-    else p.reject(new ChatRequestError(p.method, r.error.code, r.error.message));
+    else p.reject(new ChatRequestError(p.method, r.error.code, r.error.message, r.error.retryAfterMs));
   }
 
   /** Sends a request now if a session is open, else queues it for the next session. */

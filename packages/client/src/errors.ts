@@ -33,13 +33,18 @@ export class ChatApiError extends ChatClientError {
 /** A REQUEST (op 20) answered with `ok: false`; `code` is the server's. */
 export class ChatRequestError extends ChatClientError {
   readonly code: string;
-  readonly retryable = false;
+  /** True for `overloaded`: the server shed the request without doing anything; send it again later. */
+  readonly retryable: boolean;
   readonly method: string;
+  /** The server's retry hint (`retry_after_ms`), in ms. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(method: string, code: string, message: string) {
+  constructor(method: string, code: string, message: string, retryAfterMs?: number) {
     super(message);
     this.method = method;
     this.code = code;
+    this.retryable = code === 'overloaded';
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -23,6 +23,10 @@ export interface ChatServiceOptions {
   defaultGroup: string;
   /** Called with the send → broker-confirm time of every durable write. */
   onConfirm?: (seconds: number) => void;
+  /** The retry hint of `overloaded` when the persist queue is full. Default 1000 ms. */
+  overloadRetryAfterMs?: number;
+  /** Called when the broker refused a durable write because the persist queue is full. */
+  onQueueFull?: () => void;
 }
 
 /** The default group's id: fixed, so every gateway agrees on it without coordination. */
@@ -113,7 +117,7 @@ export class ChatService {
           timestamp,
         });
       } catch (err) {
-        mapStoreError(err);
+        this.#mapWriteError(err);
       }
       this.#o.onConfirm?.((performance.now() - started) / 1000);
       return {
@@ -134,6 +138,18 @@ export class ChatService {
       if (err instanceof ApiError) throw err;
       throw new ApiError('unavailable', (err as Error).message);
     }
+  }
+
+  /** A durable write's failure: a full persist queue is `overloaded` (not stored: retry later). */
+  #mapWriteError(err: unknown): never {
+    if ((err as { code?: string }).code === 'ROUTER_QUEUE_FULL') {
+      this.#o.onQueueFull?.();
+      throw new ApiError('overloaded', 'the system is overloaded: the message was not stored; retry later', {
+        retryAfterMs: this.#o.overloadRetryAfterMs ?? 1000,
+        cause: err,
+      });
+    }
+    mapStoreError(err);
   }
 
   async #requireAuthor(channelId: string, messageId: string, userId: string): Promise<Message> {
@@ -165,7 +181,7 @@ export class ChatService {
         content,
       });
     } catch (err) {
-      mapStoreError(err);
+      this.#mapWriteError(err);
     }
     return { ...message, content, edited_timestamp: new Date(parseSnowflake(id).timestampMs).toISOString() };
   }
@@ -183,7 +199,7 @@ export class ChatService {
         author_id: userId,
       });
     } catch (err) {
-      mapStoreError(err);
+      this.#mapWriteError(err);
     }
   }
 

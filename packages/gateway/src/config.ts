@@ -34,6 +34,11 @@ export interface GatewayConfig {
   readonly drainTimeoutMs: number;
   readonly trustProxy: boolean;
   readonly persistDeliveryLimit: number;
+  readonly persistMaxLength: number;
+  readonly maxInflightWrites: number;
+  readonly maxInflightWritesPerConnection: number;
+  readonly overloadRetryAfterMs: number;
+  readonly overloadConfirmTargetMs: number;
   readonly logLevel: string;
 }
 
@@ -134,6 +139,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
+    persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
+    maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),
+    maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
+    overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
+    overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
     logLevel,
   });
 }

@@ -6,6 +6,7 @@ import type { DispatchEnvelope, Router, SnowflakeGenerator } from '@chat/router'
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { WriteAdmission } from './admission.js';
 import { createTokenService, type TokenService } from './auth.js';
 import { ChatService } from './chat-service.js';
 import type { GatewayConfig } from './config.js';
@@ -48,7 +49,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, router, store, redis, logger, registry } = deps;
   const uws = loadNativeUws();
   const sessions = new Set<Session>();
-  const metrics = createMetrics(registry, () => sessions.size);
+  let admission: WriteAdmission | undefined;
+  const metrics = createMetrics(
+    registry,
+    () => sessions.size,
+    () => admission?.inFlight ?? 0,
+  );
   const index = new LocalIndex();
   const tokens = createTokenService(config.jwtSecret, config.jwtTtlSeconds);
   const keyPrefix = `${config.prefix}:`;
@@ -69,7 +75,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     maxContentLength: config.maxContentLength,
     defaultGroup: config.defaultGroup,
-    onConfirm: (s) => metrics.sendConfirmSeconds.observe(s),
+    onConfirm: (s) => {
+      metrics.sendConfirmSeconds.observe(s);
+      admission?.observeConfirm(s * 1000);
+    },
+    overloadRetryAfterMs: config.overloadRetryAfterMs,
+    onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),
+  });
+  admission = new WriteAdmission({
+    maxInFlight: config.maxInflightWrites,
+    maxPerConnection: config.maxInflightWritesPerConnection,
+    retryAfterMs: config.overloadRetryAfterMs,
+    confirmTargetMs: config.overloadConfirmTargetMs,
+    onRefused: (reason) => metrics.overloaded.inc({ reason }),
   });
   await chat.ensureDefaultGroup();
   const userRate = new SharedRateLimiter(redis, keyPrefix, config.userRateRequests, config.rateWindowMs);
@@ -95,6 +113,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     changesSince: (c, since, cap) => store.messages.changesSince(c, since, cap),
     userRate: (u) => userRate.hit(u),
     chat,
+    admission,
     index,
     metrics,
     logger,
@@ -208,6 +227,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   mountHttpApi(app, {
     chat,
+    admission,
     store,
     tokens,
     userRate,

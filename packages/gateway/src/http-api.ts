@@ -4,6 +4,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Store } from '@chat/store';
 import type { Registry } from 'prom-client';
+import type { WriteAdmission } from './admission.js';
 import type { TokenClaims, TokenService } from './auth.js';
 import type { ChatService } from './chat-service.js';
 import { ApiError } from './errors.js';
@@ -14,6 +15,8 @@ import { checkId, checkShape } from './validation.js';
 
 export interface HttpDeps {
   chat: ChatService;
+  /** Bounds durable writes in flight (POST/PATCH/DELETE of messages). */
+  admission: WriteAdmission;
   store: Store;
   tokens: TokenService;
   userRate: SharedRateLimiter;
@@ -203,11 +206,13 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       auth: true,
       handler: async (call, [channelId], user) => {
         const b = checkShape<{ content: string; nonce?: string }>(json(call), { content: 'string', nonce: 'string?' });
-        const message = await chat.sendMessage(
-          { id: user!.userId, username: user!.username },
-          checkId(channelId, 'channel'),
-          b.content,
-          b.nonce,
+        const message = await deps.admission.run(() =>
+          chat.sendMessage(
+            { id: user!.userId, username: user!.username },
+            checkId(channelId, 'channel'),
+            b.content,
+            b.nonce,
+          ),
         );
         return { status: 201, body: message };
       },
@@ -221,11 +226,8 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
         const b = checkShape<{ content: string }>(json(call), { content: 'string' });
         return {
           status: 200,
-          body: await chat.editMessage(
-            user!.userId,
-            checkId(channelId, 'channel'),
-            checkId(messageId, 'message'),
-            b.content,
+          body: await deps.admission.run(() =>
+            chat.editMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message'), b.content),
           ),
         };
       },
@@ -236,7 +238,9 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'delete',
       auth: true,
       handler: async (_c, [channelId, messageId], user) => {
-        await chat.deleteMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message'));
+        await deps.admission.run(() =>
+          chat.deleteMessage(user!.userId, checkId(channelId, 'channel'), checkId(messageId, 'message')),
+        );
         return { status: 204 };
       },
     },
@@ -334,7 +338,8 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       const route = (err as { route?: string }).route ?? 'unknown';
       const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
       if (!(err instanceof ApiError)) deps.logger.error({ err, path: call.path }, 'http request failed');
-      else if (e.status >= 500)
+      else if (e.status >= 500 && e.code !== 'overloaded')
+        // shedding is expected under load: counted, not logged
         deps.logger.warn({ code: e.code, err: e.message, path: call.path }, 'http request failed on a dependency');
       const headers: Record<string, string> = {};
       if (e.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));

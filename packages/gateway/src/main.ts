@@ -84,6 +84,7 @@ const router = createRouter({
   granularity: config.granularity,
   lingerMs: config.attachLingerMs,
   persistDeliveryLimit: config.persistDeliveryLimit,
+  persistMaxLength: config.persistMaxLength,
   registry,
   logger,
 });

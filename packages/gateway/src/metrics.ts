@@ -5,7 +5,7 @@ export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
 const LATENCY = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(registry: Registry, connections: () => number) {
+export function createMetrics(registry: Registry, connections: () => number, inflightWrites: () => number = () => 0) {
   const registers = [registry];
   return {
     connections: new Gauge({
@@ -84,6 +84,20 @@ export function createMetrics(registry: Registry, connections: () => number) {
       help: 'Connections closed for bad input, by close code',
       labelNames: ['code'] as const,
       registers,
+    }),
+    overloaded: new Counter({
+      name: 'chat_gateway_overloaded_total',
+      help: 'Durable writes refused with overloaded, by reason (gateway, latency, connection, queue_full)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    inflightWrites: new Gauge({
+      name: 'chat_gateway_inflight_writes',
+      help: 'Durable writes admitted and not yet answered',
+      registers,
+      collect() {
+        this.set(inflightWrites());
+      },
     }),
     closes: new Counter({
       name: 'chat_gateway_closes_total',

@@ -61,8 +61,10 @@ export function response(id: string, result: unknown): string {
   return JSON.stringify({ op: Op.RESPONSE, d: { id, ok: true, result: result ?? null } });
 }
 
-export function errorResponse(id: string, code: string, message: string): string {
-  return JSON.stringify({ op: Op.RESPONSE, d: { id, ok: false, error: { code, message } } });
+/** A RESPONSE error; `retryAfterMs` (overloaded, rate_limited) becomes the error's `retry_after_ms`. */
+export function errorResponse(id: string, code: string, message: string, retryAfterMs?: number): string {
+  const error = retryAfterMs === undefined ? { code, message } : { code, message, retry_after_ms: retryAfterMs };
+  return JSON.stringify({ op: Op.RESPONSE, d: { id, ok: false, error } });
 }
 
 /** Events that may be skipped for a slow socket (ephemeral, at most once). */

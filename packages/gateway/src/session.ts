@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { isSnowflake } from '@chat/router';
 import type { ChangeEvent, Channel, Message } from '@chat/store';
+import { type ConnectionWrites, DURABLE_METHODS, type WriteAdmission } from './admission.js';
 import type { TokenClaims } from './auth.js';
 import type { ChatService } from './chat-service.js';
 import { ApiError } from './errors.js';
@@ -46,6 +47,8 @@ export interface SessionHost {
   ): Promise<{ events: ChangeEvent[]; truncated: boolean }>;
   userRate(userId: string): Promise<{ ok: boolean; retryAfterMs: number }>;
   chat: ChatService;
+  /** Bounds durable writes in flight (per process, per connection). */
+  admission: WriteAdmission;
   index: LocalIndex;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -70,6 +73,8 @@ export class Session implements Member {
   readonly channels = new Set<string>();
   userId = '';
   #username = '';
+  /** Durable writes of this connection in flight (admission control). */
+  readonly #writes: ConnectionWrites = { inFlight: 0 };
   #state: State = 'hello';
   #seq = 0;
   readonly #openedAt = Date.now();
@@ -332,7 +337,10 @@ export class Session implements Member {
     const method = typeof req.method === 'string' ? req.method : '';
     const started = performance.now();
     let outcome = 'ok';
+    let release: (() => void) | undefined;
     try {
+      // Admission first: an overloaded gateway refuses before spending a Redis round trip on it.
+      if (DURABLE_METHODS.has(method)) release = this.#host.admission.enter(this.#writes);
       const rate = await this.#host.userRate(this.userId);
       if (!rate.ok) {
         this.#host.metrics.rateLimited.inc({ scope: 'user' });
@@ -344,8 +352,9 @@ export class Session implements Member {
       const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
       if (!(err instanceof ApiError)) this.#host.logger.error({ err, method }, 'request failed');
       outcome = e.code;
-      if (this.#state !== 'closed') this.#sock.send(errorResponse(id, e.code, e.message));
+      if (this.#state !== 'closed') this.#sock.send(errorResponse(id, e.code, e.message, e.retryAfterMs));
     } finally {
+      release?.();
       this.#host.metrics.requests.inc({ method: METHODS.has(method) ? method : 'unknown', outcome });
       this.#host.metrics.requestSeconds.observe(
         { method: METHODS.has(method) ? method : 'unknown' },

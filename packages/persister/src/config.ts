@@ -13,6 +13,7 @@ export interface PersisterConfig {
   readonly slots: number;
   readonly granularity: 'slot' | 'user';
   readonly persistDeliveryLimit: number;
+  readonly persistMaxLength: number;
   readonly prefetch: number;
   readonly batchSize: number;
   readonly batchMs: number;
@@ -85,6 +86,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     slots,
     granularity,
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
+    persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
     prefetch: int(env, 'PERSISTER_PREFETCH', 2000, 1, 65535),
     batchSize: int(env, 'PERSISTER_BATCH_SIZE', 500, 1, 100_000),
     batchMs: int(env, 'PERSISTER_BATCH_MS', 5, 0, 10_000),

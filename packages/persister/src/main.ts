@@ -49,6 +49,7 @@ const router = createRouter({
   slots: config.slots,
   granularity: config.granularity,
   persistDeliveryLimit: config.persistDeliveryLimit,
+  persistMaxLength: config.persistMaxLength,
   connectionName: `${config.prefix}:${config.serverId}`,
   registry,
   logger,

@@ -24,11 +24,13 @@ export {
   InvalidArgumentError,
   InvalidEnvelopeError,
   NackError,
+  QueueFullError,
   RouterError,
   UnavailableError,
 } from './internal/errors.js';
 export { BUCKET_MS, bucketOf, fnv1a32, partitionOf, slotOf } from './internal/hashing.js';
 export type { Logger } from './internal/logger.js';
+export { persistPolicyCommand, persistQueueArguments } from './internal/persist-queue.js';
 export {
   CHAT_EPOCH_MS,
   makeSnowflake,

@@ -14,7 +14,14 @@ import {
   durableWriteProblem,
   PROTOCOL_VERSION,
 } from './internal/envelope.js';
-import { ClosedError, InvalidArgumentError, InvalidEnvelopeError, UnavailableError } from './internal/errors.js';
+import {
+  ClosedError,
+  InvalidArgumentError,
+  InvalidEnvelopeError,
+  NackError,
+  QueueFullError,
+  UnavailableError,
+} from './internal/errors.js';
 import { partitionOf, slotOf } from './internal/hashing.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
@@ -56,6 +63,8 @@ export interface RouterOptions {
   gatewayQueueExpiresMs?: number;
   /** `x-delivery-limit` of the persist queue before a message is dead-lettered. Default 10. */
   persistDeliveryLimit?: number;
+  /** `x-max-length` of the persist queue: past it durable writes fail with `QueueFullError`. Default 100,000; 0 = none. */
+  persistMaxLength?: number;
   /** Keep a key bound this long after its last detach. Default 0 (unbind at once). */
   lingerMs?: number;
   /** Channels used for bind/unbind (one RPC in flight per channel). Default 4. */
@@ -99,6 +108,7 @@ export interface ResolvedRouterOptions {
   readonly granularity: Granularity;
   readonly gatewayQueueExpiresMs: number;
   readonly persistDeliveryLimit: number;
+  readonly persistMaxLength: number;
   readonly lingerMs: number;
   readonly bindingLanes: number;
   readonly prefetch: number;
@@ -211,6 +221,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     granularity,
     gatewayQueueExpiresMs: positiveInt('gatewayQueueExpiresMs', options.gatewayQueueExpiresMs ?? 60_000),
     persistDeliveryLimit: positiveInt('persistDeliveryLimit', options.persistDeliveryLimit ?? 10),
+    persistMaxLength: positiveInt('persistMaxLength', options.persistMaxLength ?? 100_000, 0),
     lingerMs: positiveInt('lingerMs', options.lingerMs ?? 0, 0),
     bindingLanes: positiveInt('bindingLanes', options.bindingLanes ?? 4),
     prefetch: positiveInt('prefetch', options.prefetch ?? 256),
@@ -559,7 +570,8 @@ export class Router extends EventEmitter {
    * `ConfirmTimeoutError` or `ConnectionLostError` it may or may not be stored, so retry with the
    * same envelope (same `id`): the persister stores by id, so a repeat is harmless. During an outage
    * it waits up to `outageWaitMs` for the reconnect, then rejects with `UnavailableError` (retryable).
-   * `NackError` means the broker refused it. Writes from one caller are confirmed in publish order
+   * `QueueFullError` means the persist queue is at its max length and refused it (not stored;
+   * overload: retry later with backoff). Writes from one caller are confirmed in publish order
    * but the persister does not promise order across writes.
    */
   async durableWrite(envelope: DurableWrite): Promise<void> {
@@ -590,8 +602,11 @@ export class Router extends EventEmitter {
       this.#metrics.durableWrites.observe(group.length);
       for (const w of group) w.resolve();
     } catch (err) {
-      this.#metrics.publishes.inc({ kind: 'durable', outcome: (err as { code?: string }).code ?? 'error' });
-      for (const w of group) w.reject(err);
+      // A nack on the persist queue is its `x-overflow: reject-publish` at `x-max-length`.
+      const e =
+        err instanceof NackError ? new QueueFullError(`${this.names.persistQueue} is full`, { cause: err }) : err;
+      this.#metrics.publishes.inc({ kind: 'durable', outcome: (e as { code?: string }).code ?? 'error' });
+      for (const w of group) w.reject(e);
     }
   }
 
@@ -762,7 +777,15 @@ export class Router extends EventEmitter {
     this.#running = [];
     await declareTopology(
       session.control,
-      { prefix: o.prefix, partitions: o.partitions, slots: o.slots, persistDeliveryLimit: o.persistDeliveryLimit },
+      {
+        prefix: o.prefix,
+        partitions: o.partitions,
+        slots: o.slots,
+        persistDeliveryLimit: o.persistDeliveryLimit,
+        persistMaxLength: o.persistMaxLength,
+        openChannel: () => session.model.createChannel(),
+        logger: this.#logger,
+      },
       session.lanes,
       // After this process declared the front bindings once, a reconnect checks only that the front
       // exchange still exists (a deleted exchange takes its bindings with it).

@@ -47,7 +47,7 @@ export interface Frame {
 /** A RESPONSE (op 21) payload. */
 export type ResponsePayload =
   | { id: string; ok: true; result?: unknown }
-  | { id: string; ok: false; error: { code: string; message: string } };
+  | { id: string; ok: false; error: { code: string; message: string; retryAfterMs?: number } };
 
 /** Parses a text frame; `{ error }` says why it is not one. */
 export function parseFrame(text: string): Frame | { error: string } {
@@ -80,6 +80,7 @@ export function parseResponse(d: unknown): ResponsePayload | null {
     error: {
       code: typeof e.code === 'string' ? e.code : 'unknown',
       message: typeof e.message === 'string' ? e.message : 'request failed',
+      ...(typeof e.retry_after_ms === 'number' && e.retry_after_ms >= 0 ? { retryAfterMs: e.retry_after_ms } : {}),
     },
   };
 }

@@ -1,6 +1,8 @@
 // The HTTP API of PROTOCOL.md §6 over `fetch`: JSON in and out, `Authorization: Bearer <JWT>`,
-// error statuses mapped to ChatApiError. Every call is one attempt: nothing here retries.
+// error statuses mapped to ChatApiError. A call is one attempt, except that a 503 `overloaded`
+// (the server shed the request, did nothing) is sent again after its Retry-After plus jitter.
 import { ChatApiError, NetworkError, ProtocolError, RequestTimeoutError } from '../errors.js';
+import { type OverloadRetryOptions, retryOverloaded } from './overload-retry.js';
 
 /** The part of `fetch` the client uses; the global `fetch` fits. */
 export type FetchLike = (
@@ -13,6 +15,7 @@ export interface HttpApiOptions {
   baseUrl: string;
   fetch: FetchLike;
   timeoutMs: number;
+  overloadRetry: OverloadRetryOptions;
   token: () => string | null;
 }
 
@@ -36,7 +39,15 @@ export class HttpApi {
    * One HTTP call. Resolves with the decoded JSON body (undefined for an empty body such as 204);
    * rejects with ChatApiError (error status), RequestTimeoutError or NetworkError.
    */
-  async call<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+  call<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    return retryOverloaded(
+      () => this.#once<T>(method, path, body, auth),
+      this.#o.overloadRetry,
+      Date.now() + this.#o.timeoutMs,
+    );
+  }
+
+  async #once<T>(method: string, path: string, body: unknown, auth: boolean): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = auth ? this.#o.token() : null;
     if (token) headers.authorization = `Bearer ${token}`;

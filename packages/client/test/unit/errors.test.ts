@@ -27,7 +27,7 @@ describe('error codes', () => {
     }
     // These two carry the server's code.
     actual.set('ChatApiError', 'server code yes for 429, 502, 503, 504');
-    actual.set('ChatRequestError', 'server code no');
+    actual.set('ChatRequestError', 'server code yes for overloaded');
     assert.deepEqual([...docs.entries()].sort(), [...actual.entries()].sort());
   });
 

@@ -8,13 +8,14 @@ describe('createClient options', () => {
   it('fills in the documented defaults and freezes the result', () => {
     const c = createClient({ baseUrl: 'http://127.0.0.1:8080/' });
     assert.deepEqual(
-      { ...c.options, reconnect: { ...c.options.reconnect } },
+      { ...c.options, reconnect: { ...c.options.reconnect }, overloadRetry: { ...c.options.overloadRetry } },
       {
         baseUrl: 'http://127.0.0.1:8080',
         WebSocket: undefined,
         requestTimeoutMs: 10_000,
         connectTimeoutMs: 10_000,
         reconnect: { initialDelayMs: 250, maxDelayMs: 10_000, jitter: 0.2 },
+        overloadRetry: { maxRetries: 4, initialDelayMs: 250, maxDelayMs: 5_000 },
         resumeMarginMs: 10_000,
         dedupCapacity: 10_000,
         slots: 1024,
@@ -34,6 +35,7 @@ describe('createClient options', () => {
       [{ baseUrl: 'http://h', reconnect: { jitter: 2 } }, /jitter/],
       [{ baseUrl: 'http://h', reconnect: { initialDelayMs: 100, maxDelayMs: 10 } }, /maxDelayMs/],
       [{ baseUrl: 'http://h', resumeMarginMs: -1 }, /resumeMarginMs/],
+      [{ baseUrl: 'http://h', overloadRetry: { maxRetries: -1 } }, /overloadRetry\.maxRetries/],
       [{ baseUrl: 'http://h', WebSocket: 'ws' }, /WebSocket/],
     ];
     for (const [o, re] of cases)

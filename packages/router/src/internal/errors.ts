@@ -37,6 +37,15 @@ export class NackError extends RouterError {
   readonly retryable = true;
 }
 
+/**
+ * The persist queue is full: it is at its `x-max-length` and the broker nacked the durable write
+ * (`x-overflow: reject-publish`). Not stored. The system is overloaded: retry later, with backoff.
+ */
+export class QueueFullError extends RouterError {
+  readonly code = 'ROUTER_QUEUE_FULL';
+  readonly retryable = true;
+}
+
 /** No confirm arrived in time. The message may or may not be stored: retry with the same id. */
 export class ConfirmTimeoutError extends RouterError {
   readonly code = 'ROUTER_CONFIRM_TIMEOUT';
@@ -60,6 +69,7 @@ export const ERROR_CLASSES = [
   InvalidEnvelopeError,
   UnavailableError,
   NackError,
+  QueueFullError,
   ConfirmTimeoutError,
   ConnectionLostError,
   ClosedError,

@@ -3,6 +3,8 @@
 // broker error (PRECONDITION_FAILED), which surfaces instead of silently diverging.
 import type { Channel } from 'amqplib';
 import { partitionOf } from './hashing.js';
+import type { Logger } from './logger.js';
+import { declarePersistQueue } from './persist-queue.js';
 
 export interface TopologySpec {
   prefix: string;
@@ -11,6 +13,11 @@ export interface TopologySpec {
   slots: number;
   /** `x-delivery-limit` of the persist queue. */
   persistDeliveryLimit: number;
+  /** `x-max-length` of the persist queue (0: none); see persist-queue.ts for existing queues. */
+  persistMaxLength: number;
+  /** Opens a channel of the same connection: the persist queue is declared on its own channels. */
+  openChannel: () => Promise<Channel>;
+  logger: Logger;
 }
 
 export interface TopologyNames {
@@ -76,17 +83,16 @@ export async function declareTopology(
   await ch.assertExchange(names.deadExchange, 'fanout', { durable: true });
   await ch.assertQueue(names.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(names.deadQueue, names.deadExchange, '');
-  await ch.assertQueue(names.persistQueue, {
-    durable: true,
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-delivery-limit': spec.persistDeliveryLimit,
-      'x-dead-letter-exchange': names.deadExchange,
-      // At-least-once dead-lettering: a poison message is never lost between the two queues.
-      'x-dead-letter-strategy': 'at-least-once',
-      'x-overflow': 'reject-publish',
+  await declarePersistQueue(
+    spec.openChannel,
+    {
+      name: names.persistQueue,
+      deadExchange: names.deadExchange,
+      deliveryLimit: spec.persistDeliveryLimit,
+      maxLength: spec.persistMaxLength,
     },
-  });
+    spec.logger,
+  );
 }
 
 /** Declares a gateway's queue: durable so a short broker blip keeps its bindings and backlog, expiring once unused. */

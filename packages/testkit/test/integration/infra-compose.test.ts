@@ -189,6 +189,9 @@ describe('docker-compose.yml', () => {
       compose.services.persister!.environment!.PERSIST_DELIVERY_LIMIT,
     );
     assert.equal(persist.arguments['x-delivery-limit'], 10);
+    // The same for the bound (persistMaxLength): a different value would be PRECONDITION_FAILED.
+    for (const svc of ['gateway', 'persister'])
+      assert.equal(String(persist.arguments['x-max-length']), compose.services[svc]!.environment!.PERSIST_MAX_LENGTH);
     const cookies = new Set(
       [...rabbitServices, 'rabbitmq-init'].map((n) => compose.services[n]!.environment?.RABBITMQ_ERLANG_COOKIE),
     );

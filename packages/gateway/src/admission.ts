@@ -1,0 +1,114 @@
+// Admission control for durable writes (message.create / update / delete, WebSocket and HTTP):
+// at most `maxInFlight` writes per gateway process and `maxPerConnection` per WebSocket
+// connection are between "accepted" and "answered". Past either bound the write is refused at
+// once with `overloaded` and a retry hint, before any Redis, MongoDB or broker work: under
+// overload the gateway sheds instead of queueing, so the latency of what it accepts stays bounded
+// (Little's law: in flight = rate × latency) and a refused client knows to back off and retry.
+//
+// Saturation signal: the confirm latency of message.create (send → broker confirm, as this process
+// sees it — so it grows when the broker is saturated and when this event loop is). Its moving
+// average above `confirmTargetMs` lowers the process bound in proportion (bound × target / average,
+// never below 1/16 of it): the in-flight writes a saturated path can finish within the target. The
+// floor keeps writes flowing, so the average keeps being measured and the bound comes back up as
+// soon as confirms are fast again; there is no state in which everything is refused.
+import { ApiError } from './errors.js';
+
+export interface AdmissionOptions {
+  /** Durable writes in flight per process. */
+  maxInFlight: number;
+  /** Durable writes in flight per WebSocket connection. */
+  maxPerConnection: number;
+  /** The retry hint sent with `overloaded`. */
+  retryAfterMs: number;
+  /** Confirm latency (moving average) above which the process bound shrinks; 0 disables. */
+  confirmTargetMs?: number;
+  /** Called once per refusal with its reason. */
+  onRefused?: (reason: RefusalReason) => void;
+}
+
+export type RefusalReason = 'gateway' | 'latency' | 'connection';
+
+/** Weight of the newest confirm in the moving average. */
+const EWMA_ALPHA = 0.1;
+
+/** A connection's share: how many of its writes are in flight. */
+export interface ConnectionWrites {
+  inFlight: number;
+}
+
+/** The methods that are durable writes (the WebSocket REQUEST names). */
+export const DURABLE_METHODS: ReadonlySet<string> = new Set(['message.create', 'message.update', 'message.delete']);
+
+export class WriteAdmission {
+  readonly #o: AdmissionOptions;
+  #inFlight = 0;
+  /** Moving average of the confirm latency, ms (0: no sample yet). */
+  #confirmMs = 0;
+
+  constructor(options: AdmissionOptions) {
+    this.#o = options;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get retryAfterMs(): number {
+    return this.#o.retryAfterMs;
+  }
+
+  /** The process bound now: `maxInFlight`, lowered while confirms are slower than the target. */
+  get limit(): number {
+    const max = this.#o.maxInFlight;
+    const target = this.#o.confirmTargetMs ?? 0;
+    if (target <= 0 || this.#confirmMs <= target) return max;
+    return Math.max(Math.ceil(max / 16), Math.floor((max * target) / this.#confirmMs));
+  }
+
+  /** Feeds one durable write's send → confirm time. */
+  observeConfirm(ms: number): void {
+    this.#confirmMs = this.#confirmMs === 0 ? ms : this.#confirmMs + EWMA_ALPHA * (ms - this.#confirmMs);
+  }
+
+  /**
+   * Admits one write or throws `overloaded`. The returned function releases it (idempotent) and
+   * must be called once the write is answered, whatever the outcome.
+   */
+  enter(connection?: ConnectionWrites): () => void {
+    if (this.#inFlight >= this.#o.maxInFlight) this.#refuse('gateway');
+    if (this.#inFlight >= this.limit) this.#refuse('latency');
+    if (connection && connection.inFlight >= this.#o.maxPerConnection) this.#refuse('connection');
+    this.#inFlight++;
+    if (connection) connection.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#inFlight--;
+      if (connection) connection.inFlight--;
+    };
+  }
+
+  /** Runs `fn` as one admitted write. */
+  async run<T>(fn: () => Promise<T>, connection?: ConnectionWrites): Promise<T> {
+    const release = this.enter(connection);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  #refuse(reason: RefusalReason): never {
+    this.#o.onRefused?.(reason);
+    throw new ApiError(
+      'overloaded',
+      reason === 'gateway'
+        ? 'this gateway has too many writes in flight; retry later'
+        : reason === 'latency'
+          ? 'the durable path is saturated (slow broker confirms); retry later'
+          : 'this connection has too many writes in flight; wait for their answers',
+      { retryAfterMs: this.#o.retryAfterMs },
+    );
+  }
+}
