@@ -168,6 +168,12 @@ interface Breakdown {
   envelopesPerMessage: number;
   /** Extra AMQP copies (one per further partition) the gateways' routers dropped, per message sent. */
   droppedCopiesPerMessage: number;
+  /** Broker messages per message sent: persist-queue publishes (gateways) and deliveries (persister),
+   *  dispatch publishes (persister) and gateway-queue deliveries — what the broker does per DM. */
+  persistPublishesPerMessage: number;
+  persistDeliveriesPerMessage: number;
+  dispatchPublishesPerMessage: number;
+  gatewayDeliveriesPerMessage: number;
 }
 
 /** Warnings and errors a service logged (pino JSON, level ≥ 40), counted by message. */
@@ -221,6 +227,10 @@ function emptyBreakdown(): Breakdown {
     deliveriesPerMessage: n,
     envelopesPerMessage: n,
     droppedCopiesPerMessage: n,
+    persistPublishesPerMessage: n,
+    persistDeliveriesPerMessage: n,
+    dispatchPublishesPerMessage: n,
+    gatewayDeliveriesPerMessage: n,
   };
 }
 
@@ -252,7 +262,10 @@ function breakdownOf(
     p1.histogram('chat_persister_dispatch_seconds'),
   );
   const bat = histogramDelta(p0.histogram('chat_persister_batch_size'), p1.histogram('chat_persister_batch_size'));
-  const total = (list: Metrics[], name: string) => list.reduce((n, m) => n + m.value(name), 0);
+  const total = (list: Metrics[], name: string, labels: Record<string, string> = {}) =>
+    list.reduce((n, m) => n + m.value(name, labels), 0);
+  const perSent = (before: Metrics[], after: Metrics[], name: string, labels: Record<string, string>) =>
+    (total(after, name, labels) - total(before, name, labels)) / Math.max(1, sent);
   return {
     requestMeanMs: mean(req),
     requestP99Ms: q99(req),
@@ -272,6 +285,13 @@ function breakdownOf(
     droppedCopiesPerMessage:
       (total(gw1, 'chat_router_duplicate_deliveries_total') - total(gw0, 'chat_router_duplicate_deliveries_total')) /
       Math.max(1, sent),
+    persistPublishesPerMessage: perSent(gw0, gw1, 'chat_router_publishes_total', { kind: 'durable', outcome: 'ok' }),
+    persistDeliveriesPerMessage: perSent([p0], [p1], 'chat_router_consumed_messages_total', { queue: 'persist' }),
+    dispatchPublishesPerMessage: perSent([p0], [p1], 'chat_router_publishes_total', {
+      kind: 'dispatch',
+      outcome: 'ok',
+    }),
+    gatewayDeliveriesPerMessage: perSent(gw0, gw1, 'chat_router_consumed_messages_total', { queue: 'gateway' }),
   };
 }
 
@@ -916,11 +936,35 @@ async function main(): Promise<number> {
       knee !== undefined && overloadSteps.length > 0
         ? overloadTable([...(kneeStep ? [kneeStep] : []), ...overloadSteps], knee)
         : undefined;
+    const brokerTable = formatTable(
+      [
+        'R msg/s',
+        'persist publishes / msg',
+        'persist deliveries / msg',
+        'dispatch publishes / msg',
+        'gateway deliveries / msg',
+        'broker messages / msg',
+      ],
+      steps.map((s) => {
+        const b = s.breakdown;
+        return [
+          label(s),
+          b.persistPublishesPerMessage,
+          b.persistDeliveriesPerMessage,
+          b.dispatchPublishesPerMessage,
+          b.gatewayDeliveriesPerMessage,
+          b.persistPublishesPerMessage +
+            b.persistDeliveriesPerMessage +
+            b.dispatchPublishesPerMessage +
+            b.gatewayDeliveriesPerMessage,
+        ];
+      }),
+    );
     const cpuPerMsgTable = cpuPerDeliveredTable(
       steps.map((s) => ({ label: String(label(s)), deliveredPerSec: s.deliveredPerSec, cpu: s.cpu })),
     );
     console.log(
-      `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${timeTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${w5Table}\n`,
+      `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${timeTable}\n\n${brokerTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${w5Table}\n`,
     );
     notes.push(
       best !== undefined
@@ -982,11 +1026,18 @@ async function main(): Promise<number> {
         },
         tables: [
           { heading: 'W1 sweep (open loop) and W5 closed loop', markdown: sweepTable },
+          ...(shedTable ? [{ heading: 'Overload: 2× and 4× the knee', markdown: shedTable }] : []),
           {
             heading: 'Where the time went (services’ own histograms, step + grace; p99 interpolated in buckets)',
             markdown: timeTable,
           },
+          {
+            heading:
+              'Broker messages per message sent (publishes and deliveries; a write bundle or dispatch bundle counts once)',
+            markdown: brokerTable,
+          },
           { heading: 'CPU per process over the send window (% of one core)', markdown: cpuTable },
+          { heading: 'µs of CPU per delivered message, per process', markdown: cpuPerMsgTable },
           {
             heading: 'Waiting for a CPU: run-queue delay over the send window (% of the window, summed over threads)',
             markdown: rqTable,
