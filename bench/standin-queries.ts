@@ -12,7 +12,7 @@ import { MongoClient } from 'mongodb';
 import { flags, intFlag } from './lib/args.js';
 import { commandLine } from './lib/command.js';
 import { saveResults } from './lib/results.js';
-import { STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
+import { type GcPauses, STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
 import { type BenchChannel, GrowingDataset } from './lib/standin-dataset.js';
 import { type LatencyHistogram, latencyHistogram, recordMs, seededRandom, sleep, summarize } from './lib/stats.js';
 import { CpuMeter, type CpuReading, machineLine, otherLoadNote, waitForQuiet } from './lib/system.js';
@@ -114,6 +114,8 @@ interface Stage {
   settleS: number;
   standInRssMiB: number | undefined;
   cpu: CpuReading;
+  /** The stand-in's GC pauses while the queries were timed. */
+  gc: GcPauses;
   kinds: KindResult[];
 }
 
@@ -193,9 +195,11 @@ async function main(): Promise<void> {
       );
       const settleS = await settle(mongo.pid);
       await waitForQuiet({ bench: process.pid, standIn: mongo.pid }, 30_000);
+      await mongo.gcPauses();
       const meter = new CpuMeter({ bench: process.pid, standIn: mongo.pid });
       const results = await measure(kinds, factor);
       const cpu = meter.stop();
+      const gc = await mongo.gcPauses();
       stages.push({
         factor,
         users: data.users.length,
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
         settleS,
         standInRssMiB: rssMiB(mongo.pid),
         cpu,
+        gc,
         kinds: results,
       });
       console.log(
@@ -235,6 +240,10 @@ function report(command: string, system: string, startedAt: Date, stages: Stage[
       'grown in s',
       'settled in s',
       'stand-in RSS MiB',
+      'stand-in CPU',
+      'stand-in GC pauses',
+      'GC ms total',
+      'longest GC ms',
       'other CPU',
     ],
     stages.map((s) => [
@@ -246,6 +255,10 @@ function report(command: string, system: string, startedAt: Date, stages: Stage[
       s.loadS,
       s.settleS,
       s.standInRssMiB,
+      pct(s.cpu.percent.standIn),
+      s.gc.count,
+      s.gc.totalMs,
+      s.gc.maxMs,
       pct(s.cpu.others),
     ]),
   );

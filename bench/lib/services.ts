@@ -124,10 +124,22 @@ export async function startGateway(
 }
 
 /** The MongoDB stand-in in a child process (its CPU is then measured on its own). */
-export async function startMongoProcess(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export async function startMongoProcess(): Promise<{
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+  /** The stand-in process's GC pauses since the previous call. */
+  gcPauses(): Promise<GcPauses>;
+}> {
   const child = new ChildHandle('mongo-stand-in', new URL('./mongo-worker.ts', import.meta.url));
   const { url } = await child.call<{ url: string }>('start', {}, 60_000);
-  return { url, pid: child.pid, stop: () => child.stop(10_000) };
+  return { url, pid: child.pid, stop: () => child.stop(10_000), gcPauses: () => child.call<GcPauses>('gc') };
 }
 
 /** The system Redis server's pid (INFO server), for its CPU%. */
