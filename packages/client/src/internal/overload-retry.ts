@@ -20,7 +20,7 @@ const JITTER = 0.5;
 /** The error's retry hint in ms when it is an `overloaded` refusal, else null. */
 export function overloadHintMs(err: unknown): number | null {
   const e = err as { code?: unknown; retryAfterMs?: unknown; retryAfter?: unknown } | null;
-  if (!e || e.code !== 'overloaded') return null;
+  if (e?.code !== 'overloaded') return null;
   if (typeof e.retryAfterMs === 'number') return e.retryAfterMs;
   if (typeof e.retryAfter === 'number') return e.retryAfter * 1000;
   return 0;
