@@ -101,14 +101,23 @@ export class WriteAdmission {
 
   #refuse(reason: RefusalReason): never {
     this.#o.onRefused?.(reason);
-    throw new ApiError(
-      'overloaded',
-      reason === 'gateway'
-        ? 'this gateway has too many writes in flight; retry later'
-        : reason === 'latency'
-          ? 'the durable path is saturated (slow broker confirms); retry later'
-          : 'this connection has too many writes in flight; wait for their answers',
-      { retryAfterMs: this.#o.retryAfterMs },
-    );
+    // A refusal is the hot path under overload: no stack trace (capturing one costs more than the rest).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let error: ApiError;
+    try {
+      error = new ApiError(
+        'overloaded',
+        reason === 'gateway'
+          ? 'this gateway has too many writes in flight; retry later'
+          : reason === 'latency'
+            ? 'the durable path is saturated (slow broker confirms); retry later'
+            : 'this connection has too many writes in flight; wait for their answers',
+        { retryAfterMs: this.#o.retryAfterMs },
+      );
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    throw error;
   }
 }
