@@ -35,6 +35,8 @@ export interface GatewayConfig {
   readonly trustProxy: boolean;
   readonly persistDeliveryLimit: number;
   readonly logLevel: string;
+  /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
+  readonly semiSpaceGrowth: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +137,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     logLevel,
+    semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
   });
 }
