@@ -31,11 +31,14 @@ function gcFunction(): () => void {
 
 export class IdleGc {
   readonly #o: IdleGcOptions;
-  #changes = 0;
+  #changes: number;
   #lastChangeAt = 0;
 
   constructor(options: IdleGcOptions) {
     this.#o = options;
+    // Start-up (loading modules, connecting to the services) counts as churn: the first quiet tick
+    // collects what it left, so an idle gateway starts from its live heap.
+    this.#changes = options.minChanges;
   }
 
   /** A connection opened or closed. */
