@@ -404,6 +404,9 @@ async function main(): Promise<number> {
   // The shipped configuration (default group on unless --default-group ''); no HTTP limits for set-up.
   const gatewayEnv: Record<string, string> = {
     DEFAULT_GROUP,
+    // glibc settings of the shipped launchers (infra/docker/Dockerfile, scripts/start.mjs).
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_TRIM_THRESHOLD_: '131072',
     HTTP_RATE_REQUESTS: '1000000',
     USER_RATE_REQUESTS: '1000000',
     ...EXTRA_ENV,
@@ -555,6 +558,7 @@ async function main(): Promise<number> {
       'Users: seeded into the store as registration leaves them (a member row of the default group; no account row: IDENTIFY reads only the JWT and the memberships); tokens are JWTs of the run secret. Each phase has a database of its own with exactly its users.',
       ...(Object.keys(EXTRA_ENV).length > 0 ? [`Gateway environment added: ${JSON.stringify(EXTRA_ENV)}.`] : []),
       `RSS = VmRSS from /proc/<pid>/status of a freshly started gateway, 3 s after start, again after the idle period, and again ${AFTER_CLOSE_S} s after every socket closed; heap = nodejs_heap_size_used_bytes from the gateway /metrics (V8 heap only; uWS socket buffers live outside it). No forced GC: garbage not yet collected counts. The gateway runs from source through tsx, as the e2e stack does; the loader adds to the base RSS, not to the per-connection delta.`,
+      'The gateway runs with the glibc settings of the shipped launchers (MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=131072).',
       'Load generators: `ws` clients, ≤ 5,000 sockets per process, process i binds 127.0.0.(11+i) as its source address.',
       ...(maxNote ? [maxNote] : []),
       ...(SNAPSHOT_DIR
