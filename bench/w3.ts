@@ -3,8 +3,12 @@
 // processes (≤ 5,000 sockets each, each from its own 127.0.0.x source address); KiB per connection.
 // Then as many as one gateway can hold on this machine (50,000 asked; the open-file limit decides).
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createTokenService, DEFAULT_GROUP_ID } from '@chat/gateway';
+import { SnowflakeGenerator } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
+import { MongoClient } from 'mongodb';
 import { flags, intFlag } from './lib/args.js';
 import { ChildHandle } from './lib/child.js';
 import { commandLine } from './lib/command.js';
@@ -24,18 +28,22 @@ import {
 import { sleep } from './lib/stats.js';
 import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct } from './lib/table.js';
-import { type BenchUser, registerUsers } from './lib/users.js';
+import type { BenchUser } from './lib/users.js';
 
 const USAGE =
-  'npm run -w @chat/bench w3 -- [--connections N] [--max-target N] [--users U] [--idle-s S] [--skip-max] [--quick] [--save|--no-save]';
+  'npm run -w @chat/bench w3 -- [--connections N] [--max-target N] [--many N] [--idle-s S] [--default-group NAME] [--skip-max] [--quick] [--only one|many] [--gateway-env K=V]... [--heap-snapshots DIR] [--save|--no-save]';
 const values = flags(
   {
     connections: { type: 'string' },
     'max-target': { type: 'string' },
-    users: { type: 'string' },
+    many: { type: 'string' },
     'idle-s': { type: 'string' },
+    'default-group': { type: 'string' },
     'skip-max': { type: 'boolean' },
     quick: { type: 'boolean' },
+    'heap-snapshots': { type: 'string' },
+    only: { type: 'string' },
+    'gateway-env': { type: 'string', multiple: true },
     save: { type: 'boolean' },
     'no-save': { type: 'boolean' },
   },
@@ -46,15 +54,29 @@ if (values.help) {
   process.exit(0);
 }
 const quick = values.quick === true;
-const CONNECTIONS = intFlag(values, 'connections', quick ? 2000 : 10_000, 100, 100_000);
+const CONNECTIONS = intFlag(values, 'connections', quick ? 300 : 10_000, 10, 100_000);
 const MAX_TARGET = intFlag(values, 'max-target', 50_000, 100, 200_000);
-const USERS = intFlag(values, 'users', quick ? 50 : 300, 1, 5000);
-const IDLE_S = intFlag(values, 'idle-s', quick ? 3 : 10, 1, 300);
+/** Sockets per user in the "many sockets per user" shape. */
+const MANY = intFlag(values, 'many', quick ? 30 : 100, 2, 10_000);
+const IDLE_S = intFlag(values, 'idle-s', quick ? 2 : 10, 1, 300);
+/** The shipped configuration by default: the default group on, every user in it. */
+const DEFAULT_GROUP = typeof values['default-group'] === 'string' ? values['default-group'] : 'official';
 const SKIP_MAX = values['skip-max'] === true || quick;
 const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+/** Profiling: only one shape ('one' or 'many'), extra gateway environment (KEY=VALUE, repeatable). */
+const ONLY = typeof values.only === 'string' ? values.only : undefined;
+const EXTRA_ENV = Object.fromEntries(
+  ((values['gateway-env'] as unknown as string[] | undefined) ?? []).map((kv) => {
+    const i = kv.indexOf('=');
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  }),
+);
+const SNAPSHOT_DIR = typeof values['heap-snapshots'] === 'string' ? resolve(values['heap-snapshots']) : undefined;
 const PER_LOADGEN = 5000;
+/** Seconds between the last close and the after-close reading. */
+const AFTER_CLOSE_S = quick ? 5 : 15;
 const BROKER = amqpUrl();
-const HARD_LIMIT_MS = 20 * 60_000;
+const HARD_LIMIT_MS = 30 * 60_000;
 
 interface Step {
   seconds: number;
@@ -64,6 +86,9 @@ interface Step {
 
 interface PhaseResult {
   label: string;
+  shape: string;
+  users: number;
+  perUser: number;
   requested: number;
   ready: number;
   failed: number;
@@ -78,13 +103,21 @@ interface PhaseResult {
   rssAfterCloseKiB: number;
   heapBeforeKiB: number;
   heapAfterKiB: number;
+  heapAfterCloseKiB: number;
+  heapTotalBeforeKiB: number;
+  heapTotalAfterKiB: number;
+  externalBeforeKiB: number;
+  externalAfterKiB: number;
   kibPerConnection: number;
   heapKibPerConnection: number;
+  /** RSS after close relative to RSS before: 1.0 = back to the start. */
+  afterCloseRatio: number;
   gaugeConnections: number;
   connectS: number;
   connectCpu: CpuReading;
   idleCpu: CpuReading;
   steps: Step[];
+  snapshots: string[];
 }
 
 function rssKiB(pid: number): number {
@@ -105,16 +138,67 @@ let brokerPid: number | undefined;
 let redisServerPid: number | undefined;
 let mongoPid: number | undefined;
 
-async function heapKiB(gw: GatewayService): Promise<number> {
-  return (await scrape(`${gw.url}/metrics`)).value('nodejs_heap_size_used_bytes') / 1024;
+interface HeapReading {
+  usedKiB: number;
+  totalKiB: number;
+  externalKiB: number;
 }
 
-async function phase(label: string, gw: GatewayService, users: BenchUser[], count: number): Promise<PhaseResult> {
+async function heap(gw: GatewayService): Promise<HeapReading> {
+  const m = await scrape(`${gw.url}/metrics`, 120_000);
+  return {
+    usedKiB: m.value('nodejs_heap_size_used_bytes') / 1024,
+    totalKiB: m.value('nodejs_heap_size_total_bytes') / 1024,
+    externalKiB: m.value('nodejs_external_memory_bytes') / 1024,
+  };
+}
+
+/**
+ * Profiling only (--heap-snapshots): asks the gateway for a heap snapshot (SIGUSR2, written by V8 into
+ * the diagnostic directory) and waits until it is written: the gateway answers /metrics again only
+ * after the snapshot, which blocks its event loop.
+ */
+async function snapshot(gw: GatewayService, tag: string): Promise<string | undefined> {
+  if (!SNAPSHOT_DIR) return undefined;
+  const before = new Set(readdirSync(SNAPSHOT_DIR));
+  process.kill(gw.pid, 'SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    await sleep(500);
+    const fresh = readdirSync(SNAPSHOT_DIR).filter((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (fresh.length > 0) {
+      await scrape(`${gw.url}/metrics`, 300_000);
+      const named = join(SNAPSHOT_DIR, `${tag}.heapsnapshot`);
+      renameSync(join(SNAPSHOT_DIR, fresh[0]!), named);
+      console.log(`  heap snapshot ${named}`);
+      return named;
+    }
+  }
+  throw new Error('no heap snapshot appeared');
+}
+
+interface Shape {
+  label: string;
+  /** Sockets per user. */
+  perUser: number;
+}
+
+async function phase(
+  label: string,
+  shape: Shape,
+  gw: GatewayService,
+  users: BenchUser[],
+  count: number,
+): Promise<PhaseResult> {
   await sleep(3000);
   await waitForQuiet({ gateway: gw.pid, standIn: mongoPid }, 60_000);
+  const snapshots: string[] = [];
+  const s0 = await snapshot(gw, `${label}-before`.replace(/[^A-Za-z0-9_-]+/g, '_'));
+  if (s0) snapshots.push(s0);
   const rssBeforeKiB = rssKiB(gw.pid);
-  const heapBeforeKiB = await heapKiB(gw);
+  const heapBefore = await heap(gw);
   const fdsBefore = fdCount(gw.pid);
+  const nUsers = Math.ceil(count / shape.perUser);
+  if (nUsers > users.length) throw new Error(`${label}: ${nUsers} users needed, ${users.length} seeded`);
   const nLoadgens = Math.ceil(count / PER_LOADGEN);
   const loadgens = Array.from(
     { length: nLoadgens },
@@ -135,7 +219,11 @@ async function phase(label: string, gw: GatewayService, users: BenchUser[], coun
     const sampler = (async () => {
       while (opening) {
         await sleep(1000);
-        const statuses = await Promise.all(loadgens.map((l) => l.call<{ ready: number }>('status', {}, 10_000)));
+        // A busy load generator (shared machine) may answer late: skip that sample rather than fail.
+        const statuses = await Promise.all(loadgens.map((l) => l.call<{ ready: number }>('status', {}, 30_000))).catch(
+          () => undefined,
+        );
+        if (!statuses) continue;
         steps.push({
           seconds: (performance.now() - started) / 1000,
           ready: statuses.reduce((n, s) => n + s.ready, 0),
@@ -147,7 +235,8 @@ async function phase(label: string, gw: GatewayService, users: BenchUser[], coun
       loadgens.map((lg, i) => {
         const share = Math.min(PER_LOADGEN, count - i * PER_LOADGEN);
         const clients = Array.from({ length: share }, (_, j) => {
-          const u = users[(i * PER_LOADGEN + j) % users.length]!;
+          // Socket k belongs to user floor(k / perUser): a user's sockets are opened one after another.
+          const u = users[Math.floor((i * PER_LOADGEN + j) / shape.perUser)]!;
           return { token: u.token, user: u.n };
         });
         return lg.call<{
@@ -174,10 +263,12 @@ async function phase(label: string, gw: GatewayService, users: BenchUser[], coun
     await sleep(IDLE_S * 1000);
     const idleReading = idleCpu.stop();
     const rssAfterKiB = rssKiB(gw.pid);
-    const heapAfterKiB = await heapKiB(gw);
+    const heapAfter = await heap(gw);
     const fdsAfter = fdCount(gw.pid);
     const gaugeConnections = (await scrape(`${gw.url}/metrics`)).value('chat_gateway_connections');
     steps.push({ seconds: (performance.now() - started) / 1000, ready, rssKiB: rssAfterKiB });
+    const s1 = await snapshot(gw, `${label}-after`.replace(/[^A-Za-z0-9_-]+/g, '_'));
+    if (s1) snapshots.push(s1);
     const statuses = await Promise.all(
       loadgens.map((l) => l.call<{ ready: number; closes: Record<string, number> }>('status')),
     );
@@ -189,10 +280,16 @@ async function phase(label: string, gw: GatewayService, users: BenchUser[], coun
     while (Date.now() < deadline && (await scrape(`${gw.url}/metrics`)).value('chat_gateway_connections') > 0) {
       await sleep(250);
     }
-    await sleep(3000);
+    // The bindings linger ATTACH_LINGER_MS (2 s) after the last socket of a user; then give the
+    // process the time V8's memory reducer waits before it collects and releases an idle heap.
+    await sleep(AFTER_CLOSE_S * 1000);
     const rssAfterCloseKiB = rssKiB(gw.pid);
+    const heapAfterClose = await heap(gw);
     return {
       label,
+      shape: shape.label,
+      users: nUsers,
+      perUser: shape.perUser,
       requested: count,
       ready,
       failed: count - ready,
@@ -205,15 +302,22 @@ async function phase(label: string, gw: GatewayService, users: BenchUser[], coun
       rssBeforeKiB,
       rssAfterKiB,
       rssAfterCloseKiB,
-      heapBeforeKiB,
-      heapAfterKiB,
+      heapBeforeKiB: heapBefore.usedKiB,
+      heapAfterKiB: heapAfter.usedKiB,
+      heapAfterCloseKiB: heapAfterClose.usedKiB,
+      heapTotalBeforeKiB: heapBefore.totalKiB,
+      heapTotalAfterKiB: heapAfter.totalKiB,
+      externalBeforeKiB: heapBefore.externalKiB,
+      externalAfterKiB: heapAfter.externalKiB,
       kibPerConnection: (rssAfterKiB - rssBeforeKiB) / Math.max(1, ready),
-      heapKibPerConnection: (heapAfterKiB - heapBeforeKiB) / Math.max(1, ready),
+      heapKibPerConnection: (heapAfter.usedKiB - heapBefore.usedKiB) / Math.max(1, ready),
+      afterCloseRatio: rssAfterCloseKiB / rssBeforeKiB,
       gaugeConnections,
       connectS,
       connectCpu: connectReading,
       idleCpu: idleReading,
       steps,
+      snapshots,
     };
   } finally {
     await Promise.all(loadgens.map((l) => l.stop(10_000)));
@@ -231,6 +335,46 @@ function curve(p: PhaseResult): Step[] {
   return rows;
 }
 
+/**
+ * Users of this run, made as registration leaves them for IDENTIFY: an id, a JWT of the run's secret,
+ * and (seedMembers) a member row of the default group — what ChatService.register adds. No account
+ * row and no scrypt (IDENTIFY reads only the token and the memberships; thousands of scrypt hashes would
+ * take minutes); registration itself is not what W3 measures.
+ */
+async function makeUsers(secret: string, count: number): Promise<BenchUser[]> {
+  const tokens = createTokenService(secret, 86_400);
+  const ids = new SnowflakeGenerator({ workerId: 1023 });
+  const users: BenchUser[] = [];
+  for (let n = 0; n < count; n++) users.push({ n, id: await ids.next(), username: `u${n}`, token: '' });
+  // Signing runs on libuv's thread pool (WebCrypto HMAC): a few hundred at a time.
+  for (let i = 0; i < count; i += 500) {
+    await Promise.all(
+      users.slice(i, i + 500).map(async (u) => {
+        u.token = await tokens.sign({ userId: u.id, username: u.username });
+      }),
+    );
+  }
+  return users;
+}
+
+/** Each phase has a database of its own holding exactly its users (the stand-in scans collections). */
+async function seedMembers(mongoUrl: string, db: string, users: readonly BenchUser[]): Promise<void> {
+  if (!DEFAULT_GROUP) return;
+  const client = new MongoClient(mongoUrl);
+  try {
+    await client.connect();
+    const members = client.db(db).collection('members');
+    const joined = new Date();
+    for (let i = 0; i < users.length; i += 1000) {
+      await members.insertMany(
+        users.slice(i, i + 1000).map((u) => ({ channel_id: DEFAULT_GROUP_ID, user_id: u.id, joined_at: joined })),
+      );
+    }
+  } finally {
+    await client.close();
+  }
+}
+
 async function main(): Promise<number> {
   const limit = setTimeout(() => {
     console.error('w3: the run exceeded its time limit; giving up');
@@ -244,6 +388,7 @@ async function main(): Promise<number> {
   brokerPid = await systemBrokerPid();
   redisServerPid = await redisPid();
   console.log(`Note: ${STAND_IN_NOTE}`);
+  if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
 
   const prefix = runPrefix('w3');
   const secret = randomBytes(32).toString('hex');
@@ -256,56 +401,76 @@ async function main(): Promise<number> {
     mongoDb: prefix.replace(/-/g, '_'),
     redisUrl: REDIS_URL,
   };
-  // No default group (its cache keys are shared by every deployment on this Redis); no HTTP limits for set-up.
-  const gatewayEnv = { DEFAULT_GROUP: '', HTTP_RATE_REQUESTS: '1000000', USER_RATE_REQUESTS: '1000000' };
+  // The shipped configuration (default group on unless --default-group ''); no HTTP limits for set-up.
+  const gatewayEnv: Record<string, string> = {
+    DEFAULT_GROUP,
+    // glibc settings of the shipped launchers (infra/docker/Dockerfile, scripts/start.mjs).
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_TRIM_THRESHOLD_: '131072',
+    HTTP_RATE_REQUESTS: '1000000',
+    USER_RATE_REQUESTS: '1000000',
+    ...EXTRA_ENV,
+    ...(SNAPSHOT_DIR ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` } : {}),
+  };
   const serverIds: string[] = [];
   const gateways: GatewayService[] = [];
   const phases: PhaseResult[] = [];
   let maxNote = '';
+  let seq = 0;
+  const shapes: Shape[] = [
+    { label: '1 socket per user', perUser: 1 },
+    { label: `${MANY} sockets per user`, perUser: MANY },
+  ];
   try {
-    // Users are registered through a gateway of their own: scrypt's 16 MiB blocks would otherwise sit in
-    // the measured process's RSS before the first connection.
-    const setup = await startGateway(stack, 'gw-setup', secret, gatewayEnv);
-    serverIds.push('gw-setup');
-    gateways.push(setup);
-    console.log(`registering ${USERS} users through the HTTP API (scrypt), tokens reused by many sockets`);
-    const users = await registerUsers([setup.url], secret, USERS);
-    await setup.stop('SIGTERM', 20_000);
-    const gw = await startGateway(stack, 'gw0', secret, gatewayEnv);
-    serverIds.push('gw0');
-    gateways.push(gw);
-    phases.push(await phase(`${CONNECTIONS} idle`, gw, users, CONNECTIONS));
-    await gw.stop('SIGTERM', 20_000);
-
+    let maxCount = 0;
     if (!SKIP_MAX) {
-      // A fresh gateway for the largest count, so that its "before" is a clean process too.
-      const gw1 = await startGateway(stack, 'gw1', secret, gatewayEnv);
-      serverIds.push('gw1');
-      gateways.push(gw1);
-      const lim = fdLimit(gw1.pid);
-      const used = fdCount(gw1.pid);
-      const target = Math.min(MAX_TARGET, lim - used - 200);
+      const lim = fdLimit(process.pid);
+      const used = 40; // what a gateway holds before its first client (listen socket, broker, Redis, MongoDB, stdio)
+      maxCount = Math.min(MAX_TARGET, lim - used - 200);
       maxNote =
-        target < MAX_TARGET
-          ? `${fmt(MAX_TARGET)} connections on one gateway are not possible here: its open-file limit is ${fmt(lim)} ` +
-            `(hard limit ${fmt(lim)}, not raisable in this environment) and it already used ${used} descriptors, so the largest count tried was ${fmt(target)}.`
-          : `${fmt(target)} connections tried on one gateway.`;
+        maxCount < MAX_TARGET
+          ? `${fmt(MAX_TARGET)} connections on one gateway are not possible here: the open-file limit is ${fmt(lim)} ` +
+            `(hard limit, not raisable in this environment) and a gateway uses ~${used} descriptors before its first client, so the largest count tried was ${fmt(maxCount)}.`
+          : `${fmt(maxCount)} connections tried on one gateway.`;
       console.log(`  ${maxNote}`);
-      phases.push(await phase(`max (${target})`, gw1, users, target));
-      await gw1.stop('SIGTERM', 20_000);
+    }
+    const nUsers = Math.max(CONNECTIONS, maxCount);
+    console.log(`making ${nUsers} users (default group ${DEFAULT_GROUP ? `'${DEFAULT_GROUP}' on` : 'off'})`);
+    const users = await makeUsers(secret, nUsers);
+
+    for (const count of SKIP_MAX ? [CONNECTIONS] : [CONNECTIONS, maxCount]) {
+      for (const shape of shapes) {
+        if (ONLY && !shape.label.startsWith(ONLY === 'one' ? '1 ' : `${MANY} `)) continue;
+        // A fresh gateway and database per phase, so that every "before" is a clean process.
+        const id = `gw${seq++}`;
+        const db = `${stack.mongoDb}_${id}`;
+        const phaseUsers = users.slice(0, Math.ceil(count / shape.perUser));
+        await seedMembers(stack.mongoUrl, db, phaseUsers);
+        const gw = await startGateway({ ...stack, mongoDb: db }, id, secret, gatewayEnv);
+        serverIds.push(id);
+        gateways.push(gw);
+        try {
+          phases.push(await phase(`${count} idle, ${shape.label}`, shape, gw, phaseUsers, count));
+        } catch (err) {
+          console.error(`${id} log tail:\n${gw.logs.slice(-20).join('\n')}`);
+          throw err;
+        }
+        await gw.stop('SIGTERM', 20_000);
+      }
     }
 
     const table = formatTable(
       [
         'phase',
         'identified',
+        'users',
         'failed',
-        'load gens',
         'RSS before MiB',
         'RSS after MiB',
         'KiB per conn (RSS)',
         'heap KiB per conn',
         'RSS after close MiB',
+        'after close / before',
         'fds after / limit',
         'connect s',
         'conn/s',
@@ -313,16 +478,39 @@ async function main(): Promise<number> {
       phases.map((p) => [
         p.label,
         p.ready,
+        p.users,
         p.failed,
-        p.loadgens,
         p.rssBeforeKiB / 1024,
         p.rssAfterKiB / 1024,
         p.kibPerConnection,
         p.heapKibPerConnection,
         p.rssAfterCloseKiB / 1024,
+        p.afterCloseRatio,
         `${p.fdsAfter} / ${p.fdLimit}`,
         p.connectS,
         p.ready / p.connectS,
+      ]),
+    );
+    const heapTable = formatTable(
+      [
+        'phase',
+        'heap used before MiB',
+        'heap used after MiB',
+        'heap used after close MiB',
+        'heap total before MiB',
+        'heap total after MiB',
+        'external before MiB',
+        'external after MiB',
+      ],
+      phases.map((p) => [
+        p.label,
+        p.heapBeforeKiB / 1024,
+        p.heapAfterKiB / 1024,
+        p.heapAfterCloseKiB / 1024,
+        p.heapTotalBeforeKiB / 1024,
+        p.heapTotalAfterKiB / 1024,
+        p.externalBeforeKiB / 1024,
+        p.externalAfterKiB / 1024,
       ]),
     );
     const cpuTable = formatTable(
@@ -360,15 +548,22 @@ async function main(): Promise<number> {
       ['phase', 'seconds', 'identified', 'gateway RSS MiB'],
       phases.flatMap((p) => curve(p).map((s) => [p.label, s.seconds, s.ready, s.rssKiB / 1024])),
     );
-    console.log(`\n${table}\n\n${curveTable}\n\n${cpuTable}\n`);
+    console.log(`\n${table}\n\n${heapTable}\n\n${curveTable}\n\n${cpuTable}\n`);
     const notes = [
-      `One gateway process (uWebSockets.js); every client sent IDENTIFY with a JWT and got READY (its user attached), then only heartbeats. ` +
-        `${USERS} users were registered through the HTTP API; each token is reused by many sockets (one user, many connections), so ` +
-        `the gateway holds at most ${USERS} distinct users and ≤ ${USERS} slot bindings; per-user state is amortised.`,
-      'RSS = VmRSS from /proc/<pid>/status of a freshly started gateway (users were registered through another one), 3 s after start and again after the idle period; heap = nodejs_heap_size_used_bytes from the gateway /metrics (V8 heap only; uWS socket buffers live outside it). No forced GC: garbage not yet collected counts. The gateway runs from source through tsx, as the e2e stack does; the loader adds to the base RSS, not to the per-connection delta.',
+      `One gateway process (uWebSockets.js), a fresh one per phase; every client sent IDENTIFY with a JWT and got READY (its user attached), then only heartbeats. ` +
+        `Shapes: one socket per user (as many users as sockets), and ${MANY} sockets per user (one user, many connections).`,
+      DEFAULT_GROUP
+        ? `Default group '${DEFAULT_GROUP}' on (the shipped configuration): every user is a member, so every socket is in one channel with all the others and READY lists it.`
+        : `Default group disabled (--default-group '').`,
+      'Users: seeded into the store as registration leaves them (a member row of the default group; no account row: IDENTIFY reads only the JWT and the memberships); tokens are JWTs of the run secret. Each phase has a database of its own with exactly its users.',
+      ...(Object.keys(EXTRA_ENV).length > 0 ? [`Gateway environment added: ${JSON.stringify(EXTRA_ENV)}.`] : []),
+      `RSS = VmRSS from /proc/<pid>/status of a freshly started gateway, 3 s after start, again after the idle period, and again ${AFTER_CLOSE_S} s after every socket closed; heap = nodejs_heap_size_used_bytes from the gateway /metrics (V8 heap only; uWS socket buffers live outside it). No forced GC: garbage not yet collected counts. The gateway runs from source through tsx, as the e2e stack does; the loader adds to the base RSS, not to the per-connection delta.`,
+      'The gateway runs with the glibc settings of the shipped launchers (MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=131072).',
       'Load generators: `ws` clients, ≤ 5,000 sockets per process, process i binds 127.0.0.(11+i) as its source address.',
       ...(maxNote ? [maxNote] : []),
-      `Default group disabled (DEFAULT_GROUP=''): its membership cache keys are not namespaced by CHAT_PREFIX and would be shared with other deployments on the same Redis.`,
+      ...(SNAPSHOT_DIR
+        ? ['Profiling run (--heap-snapshots): each snapshot forces a full GC and blocks the gateway.']
+        : []),
       STAND_IN_NOTE,
       otherLoadNote(phases.flatMap((p) => [p.connectCpu, p.idleCpu])),
     ];
@@ -380,6 +575,22 @@ async function main(): Promise<number> {
           `${p.label}: ${p.failed} of ${p.requested} not identified (closes ${JSON.stringify(p.closes)}, errors ${JSON.stringify(p.errors)})`,
       );
     for (const f of failures) console.error(`FAILED: ${f}`);
+    // One machine-readable line for the CI smoke test (bench/test): the run completed and what it measured.
+    console.log(
+      `W3-SUMMARY ${JSON.stringify(
+        phases.map((p) => ({
+          label: p.label,
+          perUser: p.perUser,
+          requested: p.requested,
+          ready: p.ready,
+          kibPerConnection: p.kibPerConnection,
+          heapKibPerConnection: p.heapKibPerConnection,
+          rssBeforeKiB: p.rssBeforeKiB,
+          rssAfterKiB: p.rssAfterKiB,
+          rssAfterCloseKiB: p.rssAfterCloseKiB,
+        })),
+      )}`,
+    );
     if (SAVE) {
       const saved = saveResults({
         scenario: 'w3',
@@ -393,13 +604,15 @@ async function main(): Promise<number> {
         params: {
           connections: CONNECTIONS,
           maxTarget: MAX_TARGET,
-          users: USERS,
+          many: MANY,
+          defaultGroup: DEFAULT_GROUP,
           idleS: IDLE_S,
           perLoadgen: PER_LOADGEN,
           quick,
         },
         tables: [
           { heading: 'Memory per connection', markdown: table },
+          { heading: 'V8 heap', markdown: heapTable },
           { heading: 'RSS while connecting', markdown: curveTable },
           { heading: 'CPU (% of one core)', markdown: cpuTable },
         ],
@@ -411,6 +624,7 @@ async function main(): Promise<number> {
     return failures.length > 0 ? 1 : 0;
   } finally {
     for (const g of gateways) await g.stop('SIGKILL', 5000).catch(() => {});
+    // The membership cache keys are under `<prefix>:` (removed with the run's keys).
     await cleanupRun(BROKER, prefix, serverIds, []).catch((err: unknown) =>
       console.error(`cleanup of ${prefix} failed: ${(err as Error).message}`),
     );

@@ -165,6 +165,10 @@ try {
       HOST: '127.0.0.1',
       PORT: String(port),
       SERVER_ID: `local-${name}`,
+      // As the image sets them (infra/docker/Dockerfile): glibc gives memory freed after a burst of
+      // connections back to the system (bench/results/w3-memory-profile.md).
+      MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX || '2',
+      MALLOC_TRIM_THRESHOLD_: env.MALLOC_TRIM_THRESHOLD_ || '131072',
     });
     gateways.push({ port });
   }

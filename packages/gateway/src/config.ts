@@ -40,6 +40,8 @@ export interface GatewayConfig {
   readonly overloadRetryAfterMs: number;
   readonly overloadConfirmTargetMs: number;
   readonly logLevel: string;
+  /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
+  readonly semiSpaceGrowth: number;
 }
 
 export class ConfigError extends Error {
@@ -145,5 +147,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
     overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
     logLevel,
+    semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
   });
 }

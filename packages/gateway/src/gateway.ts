@@ -12,12 +12,14 @@ import { ChatService } from './chat-service.js';
 import type { GatewayConfig } from './config.js';
 import { NonceGuard, SharedRateLimiter } from './guards.js';
 import { mountHttpApi } from './http-api.js';
+import { IdleGc } from './idle-gc.js';
 import { LocalIndex, type Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { Close, frame, Op } from './protocol.js';
 import { dedupeKey, Session, type SessionHost } from './session.js';
 import { loadNativeUws } from './uws.js';
+import { UwsSocket } from './uws-socket.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -93,6 +95,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const userRate = new SharedRateLimiter(redis, keyPrefix, config.userRateRequests, config.rateWindowMs);
   const ipRate = new SharedRateLimiter(redis, `${keyPrefix}http:`, config.httpRateRequests, config.rateWindowMs);
   let accepting = true;
+  const idleGc = new IdleGc({
+    minChanges: 1000,
+    quietMs: 3000,
+    onCollect: (c) =>
+      logger.info(
+        { changes: c.changes, ms: Math.round(c.ms), freed_mib: Math.round(c.freedBytes / 1048576) },
+        'collected garbage after connection churn',
+      ),
+  });
 
   const host: SessionHost = {
     serverId: config.serverId,
@@ -112,6 +123,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     channelsOf: (u) => store.channels.listForUser(u),
     changesSince: (c, since, cap) => store.messages.changesSince(c, since, cap),
     userRate: (u) => userRate.hit(u),
+    authenticated: () => idleGc.changed(Date.now()),
     chat,
     admission,
     index,
@@ -173,42 +185,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       );
     },
     open: (ws: WebSocket<UserData>) => {
-      const session = new Session(
-        {
-          send: (text) => {
-            try {
-              ws.send(text, false);
-              return true;
-            } catch {
-              return false;
-            }
-          },
-          end: (code, reason) => {
-            try {
-              ws.end(code, reason);
-            } catch {
-              // already closed
-            }
-          },
-          bufferedAmount: () => {
-            try {
-              return ws.getBufferedAmount();
-            } catch {
-              return 0;
-            }
-          },
-          cork: (fn) => {
-            try {
-              ws.cork(fn);
-            } catch {
-              fn();
-            }
-          },
-        },
-        host,
-      );
+      const session = new Session(new UwsSocket(ws), host);
       ws.getUserData().session = session;
       sessions.add(session);
+      idleGc.changed(Date.now());
       session.open();
     },
     message: (ws, message, isBinary) => {
@@ -221,6 +201,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       const session = ws.getUserData().session;
       if (!session) return;
       sessions.delete(session);
+      idleGc.changed(Date.now());
       session.closed();
     },
   });
@@ -262,6 +243,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     () => {
       const now = Date.now();
       for (const s of sessions) s.tick(now);
+      idleGc.tick(now);
     },
     Math.min(1000, Math.max(50, Math.floor(config.heartbeatIntervalMs / 4))),
   );

@@ -8,7 +8,6 @@ import { type ConnectionWrites, DURABLE_METHODS, type WriteAdmission } from './a
 import type { TokenClaims } from './auth.js';
 import type { ChatService } from './chat-service.js';
 import { ApiError } from './errors.js';
-import { TokenBucket } from './guards.js';
 import type { LocalIndex, Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -46,6 +45,8 @@ export interface SessionHost {
     cap: number,
   ): Promise<{ events: ChangeEvent[]; truncated: boolean }>;
   userRate(userId: string): Promise<{ ok: boolean; retryAfterMs: number }>;
+  /** An IDENTIFY/RESUME finished (either way): connection churn, for the idle collection. */
+  authenticated?(): void;
   chat: ChatService;
   /** Bounds durable writes in flight (per process, per connection). */
   admission: WriteAdmission;
@@ -68,9 +69,15 @@ export function dedupeKey(event: string, data: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * One connection. Its memory is what an idle identified socket costs the gateway (bench W3), so it is
+ * kept small: a few scalar fields, no per-socket timer (the gateway's one sweep calls tick()), no
+ * closures, no copy of the user's channels (the LocalIndex keeps them per user), nothing of IDENTIFY
+ * retained (claims, channel list and READY payload are dropped once READY is sent; ids are the
+ * index's interned strings), and buffers allocated only while they are needed.
+ */
 export class Session implements Member {
   readonly sessionId = randomUUID();
-  readonly channels = new Set<string>();
   userId = '';
   #username = '';
   /** Durable writes of this connection in flight (admission control). */
@@ -78,24 +85,37 @@ export class Session implements Member {
   #state: State = 'hello';
   #seq = 0;
   readonly #openedAt = Date.now();
-  #lastHeartbeat = Date.now();
+  #lastHeartbeat = this.#openedAt;
   #overSince = 0;
   #attached = false;
-  #buffer: Array<{ event: string; payloadJson: string; key: string | undefined }> = [];
+  /** Per-connection frame budget (a token bucket, inlined: tokens and the time they were counted). */
+  #tokens: number;
+  #tokensAt = this.#openedAt;
+  /** Events that arrive while READY/RESUMED is prepared; null otherwise. */
+  #buffer: Array<{ event: string; payloadJson: string; key: string | undefined }> | null = null;
   /**
    * What the RESUME replay sent, kept for a while after RESUMED: a change stored before the replay
    * read it may have its live dispatch still on the way (the persister stores, then dispatches).
    */
   #replayed: Set<string> | null = null;
   #replayedUntil = 0;
-  readonly #bucket: TokenBucket;
   readonly #sock: SocketPort;
   readonly #host: SessionHost;
 
   constructor(sock: SocketPort, host: SessionHost) {
     this.#sock = sock;
     this.#host = host;
-    this.#bucket = new TokenBucket(host.rateBurst, host.rateFrames, host.rateWindowMs);
+    this.#tokens = host.rateBurst;
+  }
+
+  /** Takes a frame token (burst `rateBurst`, refilled at `rateFrames` per `rateWindowMs`); false when empty. */
+  #takeToken(now: number): boolean {
+    const h = this.#host;
+    this.#tokens = Math.min(h.rateBurst, this.#tokens + ((now - this.#tokensAt) * h.rateFrames) / h.rateWindowMs);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 
   get state(): State {
@@ -134,7 +154,7 @@ export class Session implements Member {
       this.#attached = false;
       this.#host.detach(this.userId);
     }
-    this.#buffer = [];
+    this.#buffer = null;
   }
 
   /** Periodic check (the gateway sweeps all sessions): identify and heartbeat timeouts. */
@@ -158,7 +178,7 @@ export class Session implements Member {
       this.#reject(Close.PAYLOAD_TOO_LARGE, 'frame too large');
       return;
     }
-    if (!this.#bucket.take()) {
+    if (!this.#takeToken(Date.now())) {
       this.#host.metrics.rateLimited.inc({ scope: 'connection' });
       this.#reject(Close.RATE_LIMITED, 'rate limited');
       return;
@@ -227,7 +247,15 @@ export class Session implements Member {
       return;
     }
     this.#state = 'authenticating';
-    const claims = await this.#host.verifyToken(payload.token);
+    try {
+      await this.#identify(resume, payload.token, payload.since);
+    } finally {
+      this.#host.authenticated?.();
+    }
+  }
+
+  async #identify(resume: boolean, token: string, since: unknown): Promise<void> {
+    const claims = await this.#host.verifyToken(token);
     if (this.#gone()) return;
     if (!claims) {
       this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'auth_failed' });
@@ -245,7 +273,9 @@ export class Session implements Member {
       const channels = await this.#host.channelsOf(claims.userId);
       if (this.#gone()) return;
       this.#state = 'buffering';
-      this.#host.index.add(
+      this.#buffer = [];
+      // From here on the index's interned id string, not the one parsed out of the token.
+      this.userId = this.#host.index.add(
         this,
         channels.map((c) => c.id),
       );
@@ -257,8 +287,8 @@ export class Session implements Member {
         return;
       }
       const { events, truncated } = await this.#host.changesSince(
-        [...this.channels],
-        payload.since as string,
+        this.#host.index.channelsOfUser(this.userId),
+        since as string,
         this.#host.resumeMax,
       );
       if (this.#gone()) return;
@@ -284,8 +314,8 @@ export class Session implements Member {
 
   /** Sends what arrived while READY/RESUMED was being prepared, without what the replay already sent. */
   #flush(replayed: Set<string>): void {
-    const buffered = this.#buffer;
-    this.#buffer = [];
+    const buffered = this.#buffer ?? [];
+    this.#buffer = null;
     this.#state = 'ready';
     if (replayed.size > 0) {
       this.#replayed = replayed;
@@ -298,7 +328,7 @@ export class Session implements Member {
 
   deliver(event: string, payloadJson: string, key: string | undefined): void {
     if (this.#state === 'buffering') {
-      this.#buffer.push({ event, payloadJson, key });
+      this.#buffer?.push({ event, payloadJson, key });
       return;
     }
     if (this.#state !== 'ready') return;
