@@ -82,6 +82,8 @@ const CONTENT_BYTES = 100;
 /** Pre-fill bounds: the queue must not run dry during a level, and must stay a sane size. */
 const MIN_PREFILL = quick ? 10_000 : 30_000;
 const MAX_PREFILL = 300_000;
+/** The persist queue's x-max-length for this bench (the default 100,000 would refuse the pre-fill). */
+const PERSIST_BOUND = 400_000;
 const HARD_LIMIT_MS = 25 * 60_000;
 
 class BenchFailure extends Error {}
@@ -257,6 +259,7 @@ async function runLevel(
   const prefilled = await prefill(`${stack.prefix}.persist`, target);
   const quiet = await waitForQuiet(procs(undefined), 60_000);
   const persister = await startPersister(stack, {
+    PERSIST_MAX_LENGTH: String(PERSIST_BOUND),
     PERSISTER_PREFETCH: String(inFlight),
     PERSISTER_BATCH_SIZE: String(batchSize),
     PERSISTER_BATCH_MS: '5',
@@ -420,10 +423,17 @@ async function main(): Promise<number> {
       channels.reduce((n, c) => n + new Set(c.members.map((m) => slotOf(m, 1024) % 16)).size, 0) / channels.length;
 
     // The topology (persist quorum queue with its arguments) and a gateway queue bound to every member's slot.
-    declare = createRouter({ url: URL, prefix, connectionName: `${prefix}:declare` });
+    declare = createRouter({ url: URL, prefix, connectionName: `${prefix}:declare`, persistMaxLength: PERSIST_BOUND });
     await declare.ready(30_000);
     const sink = new Sink();
-    sinkRouter = createRouter({ url: URL, prefix, serverId: 'sink', connectionName: `${prefix}:sink`, prefetch: 1000 });
+    sinkRouter = createRouter({
+      url: URL,
+      prefix,
+      serverId: 'sink',
+      connectionName: `${prefix}:sink`,
+      prefetch: 1000,
+      persistMaxLength: PERSIST_BOUND,
+    });
     await sinkRouter.ready(30_000);
     await sinkRouter.consume((env) => sink.onEnvelope(env.data));
     await Promise.all(users.map((u) => sinkRouter!.attach(u)));
@@ -457,8 +467,8 @@ async function main(): Promise<number> {
     console.log(
       `\n(2) whole durable path vs broker ceiling: ${PATH_MESSAGES} messages per run, window ${WINDOW}, ${ROUNDS} round(s), interleaved`,
     );
-    pathPersister = await startPersister(stack, {});
-    writer = createRouter({ url: URL, prefix, connectionName: `${prefix}:writer` });
+    pathPersister = await startPersister(stack, { PERSIST_MAX_LENGTH: String(PERSIST_BOUND) });
+    writer = createRouter({ url: URL, prefix, connectionName: `${prefix}:writer`, persistMaxLength: PERSIST_BOUND });
     await writer.ready(30_000);
     // Warm-up of both variants, not counted.
     await rawQuorumConfirm(
