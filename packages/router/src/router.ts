@@ -266,8 +266,6 @@ export class Router extends EventEmitter {
   #ready = false;
   #closed = false;
   #connectedOnce = false;
-  /** The front exchange's slot bindings were declared by this process (on an earlier connection). */
-  #frontDeclared = false;
   #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
   constructor(options: RouterOptions = {}) {
@@ -775,29 +773,27 @@ export class Router extends EventEmitter {
   async #setup(session: Session): Promise<void> {
     const o = this.options;
     this.#running = [];
-    await declareTopology(
-      session.control,
-      {
-        prefix: o.prefix,
-        partitions: o.partitions,
-        slots: o.slots,
-        persistDeliveryLimit: o.persistDeliveryLimit,
-        persistMaxLength: o.persistMaxLength,
-        openChannel: () => session.model.createChannel(),
-        logger: this.#logger,
-      },
-      session.lanes,
-      // After this process declared the front bindings once, a reconnect checks only that the front
-      // exchange still exists (a deleted exchange takes its bindings with it).
-      this.#frontDeclared ? () => session.exchangeExists(this.names.frontExchange) : undefined,
-    );
-    this.#frontDeclared = true;
+    await declareTopology(session.control, {
+      prefix: o.prefix,
+      partitions: o.partitions,
+      persistDeliveryLimit: o.persistDeliveryLimit,
+      persistMaxLength: o.persistMaxLength,
+      openChannel: () => session.model.createChannel(),
+      logger: this.#logger,
+    });
     if (this.gatewayQueue !== undefined) {
       await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
       const queue = this.gatewayQueue;
       await this.#bindings.reconcile({
-        bind: (key, lane) => session.bind(queue, this.#exchangeOfKey(key), key, lane),
-        unbind: (key, lane) => session.unbind(queue, this.#exchangeOfKey(key), key, lane),
+        // Slot keys are bound on the front exchange too (what dispatches use); both or neither.
+        bind: async (key, lane) => {
+          await session.bind(queue, this.#exchangeOfKey(key), key, lane);
+          if (key.startsWith('s.')) await session.bind(queue, this.names.frontExchange, key, lane);
+        },
+        unbind: async (key, lane) => {
+          if (key.startsWith('s.')) await session.unbind(queue, this.names.frontExchange, key, lane);
+          await session.unbind(queue, this.#exchangeOfKey(key), key, lane);
+        },
       });
     }
     for (const spec of this.#consumers) await this.#startConsumer(session, spec);

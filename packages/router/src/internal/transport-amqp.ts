@@ -226,20 +226,6 @@ export class Session {
     await ch.close().catch(() => {});
   }
 
-  /** Whether an exchange exists (a passive declare on a throwaway channel, which a 404 closes). */
-  async exchangeExists(name: string): Promise<boolean> {
-    const ch = await this.model.createChannel();
-    this.#closingOnPurpose.add(ch);
-    ch.on('error', () => {});
-    try {
-      await ch.checkExchange(name);
-      await ch.close().catch(() => {});
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async openConsumerChannel(prefetch: number): Promise<Channel> {
     const ch = await this.model.createChannel();
     this.#watch(ch);

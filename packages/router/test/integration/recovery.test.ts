@@ -78,7 +78,7 @@ describe('front exchange recovery', () => {
   let fx: RouterFixture;
   afterEach(async () => fx.cleanup());
 
-  it('a reconnect re-declares the front exchange and its slot bindings when they were deleted meanwhile', async () => {
+  it('a reconnect re-declares the front exchange and re-binds the slot keys on it when it was deleted meanwhile', async () => {
     fx = routerFixture({ label: 'front', outageWaitMs: 10_000 });
     const gw = fx.make({ serverId: 'gw1' });
     const svc = fx.make();
@@ -113,7 +113,7 @@ describe('front exchange recovery', () => {
     await svc.dispatch(probe(2), { users }, { confirm: true });
     await waitFor(() => got.includes(2), 'the probe after the reconnect: every slot binding is back');
 
-    // A reconnect with the exchange in place keeps its bindings (and does not declare them again).
+    // A reconnect with the exchange in place keeps routing.
     assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
     await waitFor(() => gw.isReady && svc.isReady, 'second reconnect', 20_000);
     await svc.dispatch(probe(3), { users }, { confirm: true });
