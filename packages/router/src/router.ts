@@ -388,7 +388,10 @@ export class Router extends EventEmitter {
    * per partition) is handed over once: copies with a dispatch id seen among the last 16,384 are
    * dropped. Handlers are called in queue order, one call per envelope; malformed
    * envelopes (bad JSON, unknown type/event, no audience) are counted, logged once per reason and
-   * dropped without reaching the handler. The consumer is restored after every reconnect.
+   * dropped without reaching the handler. A `dispatch.bundle` is handed over record by record, in
+   * its order, skipping records for keys this gateway does not hold and ids seen lately; it is acked
+   * once every record's handler has settled. Acks go out coalesced (`basic.ack multiple`) at the end of
+   * the event-loop turn. The consumer is restored after every reconnect.
    */
   async consume(handler: DispatchHandler): Promise<void> {
     this.#requireGateway('consume');
@@ -399,7 +402,7 @@ export class Router extends EventEmitter {
       onMessage: (msg, acks) => {
         const settle = () => acks.ack(msg);
         if (msg.properties.type === BUNDLE_TYPE) return this.#consumeBundle(msg, handler, settle);
-        const envelope = this.#parse(msg, dispatchProblem);
+        const envelope = this.#parse(msg.content.toString('utf8'), dispatchProblem);
         if (envelope === undefined) return settle();
         const messageId = msg.properties.messageId as string | undefined;
         // A queue bound in k partitions gets one copy per partition of a dispatch; keep the first.
@@ -407,25 +410,33 @@ export class Router extends EventEmitter {
           this.#metrics.duplicates.inc();
           return settle();
         }
-        this.#metrics.deliveries.inc({ queue: 'gateway' });
-        const info: DeliveryInfo = { messageId, redelivered: msg.fields.redelivered };
-        let result: void | Promise<void>;
-        try {
-          result = handler(envelope as DispatchEnvelope, info);
-        } catch (err) {
-          this.#drop('handler_error', err);
-          return settle();
-        }
-        if (result && typeof (result as Promise<void>).then === 'function') {
-          (result as Promise<void>).then(settle, (err: unknown) => {
-            this.#drop('handler_error', err);
-            settle();
-          });
-        } else {
-          settle();
-        }
+        const handled = this.#handOver(handler, envelope as DispatchEnvelope, {
+          messageId,
+          redelivered: msg.fields.redelivered,
+        });
+        if (handled) void handled.then(settle);
+        else settle();
       },
     });
+  }
+
+  /**
+   * Calls a dispatch handler: returns the promise of an async handler (never rejecting), or
+   * undefined when it finished synchronously. A throw or rejection is counted and logged as dropped.
+   */
+  #handOver(handler: DispatchHandler, envelope: DispatchEnvelope, info: DeliveryInfo): Promise<void> | undefined {
+    this.#metrics.deliveries.inc({ queue: 'gateway' });
+    let result: void | Promise<void>;
+    try {
+      result = handler(envelope, info);
+    } catch (err) {
+      this.#drop('handler_error', err);
+      return undefined;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).catch((err: unknown) => this.#drop('handler_error', err));
+    }
+    return undefined;
   }
 
   /** Hands a bundle's records for keys this gateway binds to the handler, in order; acks it after the last. */
@@ -442,31 +453,14 @@ export class Router extends EventEmitter {
         this.#metrics.duplicates.inc();
         continue;
       }
-      let envelope: unknown;
-      try {
-        envelope = JSON.parse(record.envelopeJson);
-      } catch {
-        this.#drop('invalid_json');
-        continue;
-      }
-      const problem = dispatchProblem(envelope);
-      if (problem !== undefined) {
-        this.#drop(problem);
-        continue;
-      }
+      const envelope = this.#parse(record.envelopeJson, dispatchProblem);
+      if (envelope === undefined) continue;
       this.#metrics.bundleRecords.inc({ outcome: 'delivered' });
-      this.#metrics.deliveries.inc({ queue: 'gateway' });
-      try {
-        const result = handler(envelope as DispatchEnvelope, {
-          messageId: record.id,
-          redelivered: msg.fields.redelivered,
-        });
-        if (result && typeof (result as Promise<void>).then === 'function') {
-          pending.push((result as Promise<void>).catch((err: unknown) => this.#drop('handler_error', err)));
-        }
-      } catch (err) {
-        this.#drop('handler_error', err);
-      }
+      const handled = this.#handOver(handler, envelope as DispatchEnvelope, {
+        messageId: record.id,
+        redelivered: msg.fields.redelivered,
+      });
+      if (handled) pending.push(handled);
     }
     if (pending.length === 0) settle();
     else void Promise.all(pending).then(settle);
@@ -477,7 +471,9 @@ export class Router extends EventEmitter {
    * connection loss, or requeued, comes again (with a higher `deliveryCount`) until
    * `persistDeliveryLimit`, then the broker dead-letters it. Not ordered across consumers.
    * Envelopes that are not valid JSON or not a durable write are dead-lettered with the reason
-   * and never reach the handler.
+   * and never reach the handler. Each record of a `write.bundle` is a delivery of its own; the broker
+   * message is acked once all are acked or dead-lettered, and requeued as a whole (acked records
+   * included: they come again) once all are settled and any was requeued.
    */
   async consumeDurable(handler: DurableHandler, options: { prefetch?: number } = {}): Promise<void> {
     const prefetch = positiveInt('prefetch', options.prefetch ?? 2000);
@@ -517,14 +513,7 @@ export class Router extends EventEmitter {
       settled = true;
       settle(requeue);
     };
-    let value: unknown;
-    let reason: string | undefined;
-    try {
-      value = JSON.parse(json);
-      reason = durableWriteProblem(value);
-    } catch {
-      reason = 'invalid_json';
-    }
+    const { value, reason } = this.#problemOf(json, durableWriteProblem);
     const deadLetter = async (why: string) => {
       if (settled) return;
       await this.#publishDead(msg, json, value, why);
@@ -862,22 +851,20 @@ export class Router extends EventEmitter {
     this.#running.push({ ch, tag: consumerTag, acks });
   }
 
-  #problemOf(
-    msg: ConsumeMessage,
-    check: (v: unknown) => string | undefined,
-  ): { reason: string; value?: undefined } | { reason: undefined; value: unknown } {
+  /** Parses JSON text and checks it: the value (when it parsed), and the reason it is not acceptable, if any. */
+  #problemOf(text: string, check: (v: unknown) => string | undefined): { reason: string | undefined; value: unknown } {
     let value: unknown;
     try {
-      value = JSON.parse(msg.content.toString('utf8'));
+      value = JSON.parse(text);
     } catch {
-      return { reason: 'invalid_json' };
+      return { reason: 'invalid_json', value: undefined };
     }
-    const reason = check(value);
-    return reason === undefined ? { reason: undefined, value } : { reason };
+    return { reason: check(value), value };
   }
 
-  #parse(msg: ConsumeMessage, check: (v: unknown) => string | undefined): unknown {
-    const r = this.#problemOf(msg, check);
+  /** The checked value, or undefined after counting and logging the reason it was dropped. */
+  #parse(text: string, check: (v: unknown) => string | undefined): unknown {
+    const r = this.#problemOf(text, check);
     if (r.reason !== undefined) {
       this.#drop(r.reason);
       return undefined;
