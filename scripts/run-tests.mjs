@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs one test tier with node:test: every packages/*/test/<tier>/**/*.test.ts file, TypeScript
+// Runs one test tier with node:test: every packages/*/test/<tier>/**/*.test.ts and bench/test/<tier>/**/*.test.ts file, TypeScript
 // through tsx, workspace packages resolved to their sources (the "@chat/source" export condition).
 // Integration tests share one broker and start their own nodes, so files run one at a time.
 import { spawnSync } from 'node:child_process';
@@ -24,8 +24,9 @@ function walk(dir) {
 }
 
 const files = [];
-for (const pkg of readdirSync('packages')) {
-  const dir = join('packages', pkg, 'test', tier);
+const roots = [...readdirSync('packages').map((pkg) => join('packages', pkg)), 'bench'];
+for (const root of roots) {
+  const dir = join(root, 'test', tier);
   if (existsSync(dir)) files.push(...walk(dir));
 }
 const selected = files.filter((f) => !filter || f.includes(filter)).sort();
