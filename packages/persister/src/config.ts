@@ -23,6 +23,8 @@ export interface PersisterConfig {
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   readonly serverId: string;
+  /** AMQP users whose durable writes are accepted; empty: only the persister's own AMQP user. */
+  readonly writers: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -55,6 +57,18 @@ function url(name: string, value: string, schemes: readonly string[]): string {
   }
   if (!schemes.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${schemes.join(' or ')}`);
   return value;
+}
+
+/** PERSIST_WRITERS: comma-separated AMQP user names. */
+function writersOf(raw: string): string[] {
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  for (const n of names) {
+    if (n.length > 255) throw new ConfigError('PERSIST_WRITERS: a user name is longer than 255 bytes');
+  }
+  return names;
 }
 
 /** Documented in packages/persister/README.md; every variable has a default. */
@@ -96,5 +110,6 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     logLevel,
     serverId: str(env, 'SERVER_ID', `persister-${hostname()}-${process.pid}`),
+    writers: Object.freeze(writersOf(str(env, 'PERSIST_WRITERS', ''))),
   });
 }

@@ -70,6 +70,7 @@ const persister = createPersister({
   batchSize: config.batchSize,
   batchMs: config.batchMs,
   maxContentLength: config.maxContentLength,
+  writers: config.writers.length > 0 ? config.writers : undefined,
 });
 
 const http = await startHttp({
