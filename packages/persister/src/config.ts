@@ -25,6 +25,8 @@ export interface PersisterConfig {
   readonly serverId: string;
   /** AMQP users whose durable writes are accepted; empty: only the persister's own AMQP user. */
   readonly writers: readonly string[];
+  /** Declare the shared RabbitMQ topology at connect (false: only check it exists; least-privilege accounts). */
+  readonly declareTopology: boolean;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +61,22 @@ function url(name: string, value: string, schemes: readonly string[]): string {
   return value;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name, String(fallback)).toLowerCase();
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Secrets copied from an example (`.env.example` marks every one `change-me…`) are public. */
+function refusePlaceholders(env: Env, names: readonly string[]): void {
+  for (const name of names) {
+    if (/change[-_]?me/i.test(env[name] ?? '')) {
+      throw new ConfigError(`${name} still holds an example value (contains "change-me"): set a secret of your own`);
+    }
+  }
+}
+
 /** PERSIST_WRITERS: comma-separated AMQP user names. */
 function writersOf(raw: string): string[] {
   const names = raw
@@ -73,6 +91,7 @@ function writersOf(raw: string): string[] {
 
 /** Documented in packages/persister/README.md; every variable has a default. */
 export function loadConfig(env: Env = process.env): PersisterConfig {
+  refusePlaceholders(env, ['AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
   const amqpUrls = str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
     .split(',')
     .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:']));
@@ -111,5 +130,6 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     logLevel,
     serverId: str(env, 'SERVER_ID', `persister-${hostname()}-${process.pid}`),
     writers: Object.freeze(writersOf(str(env, 'PERSIST_WRITERS', ''))),
+    declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
   });
 }

@@ -50,6 +50,7 @@ const router = createRouter({
   granularity: config.granularity,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
+  declareTopology: config.declareTopology,
   connectionName: `${config.prefix}:${config.serverId}`,
   registry,
   logger,

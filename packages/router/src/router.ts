@@ -27,6 +27,7 @@ import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
 import {
   declareGatewayQueue,
+  checkTopology,
   declareTopology,
   gatewayQueueName,
   type TopologyNames,
@@ -86,6 +87,13 @@ export interface RouterOptions {
    * false only when the broker authenticates some other way than the URL's user (e.g. EXTERNAL/TLS).
    */
   stampUserId?: boolean;
+  /**
+   * Declare the shared topology (route, front and dead-letter exchanges, the persist queues) at every
+   * connect. Default true. False: only check that it exists (passive declares), for broker accounts
+   * without `configure` permission on it — least-privilege deployments import it from definitions.
+   * A gateway router still declares its own queue.
+   */
+  declareTopology?: boolean;
   /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
   outageWaitMs?: number;
   /** AMQP heartbeat. Default 10 s. */
@@ -123,6 +131,7 @@ export interface ResolvedRouterOptions {
   readonly coalesceWrites: boolean;
   /** The AMQP user of the broker URLs, stamped as `user_id` on durable writes; undefined when `stampUserId` is false. */
   readonly amqpUser: string | undefined;
+  readonly declareTopology: boolean;
   readonly outageWaitMs: number;
   readonly heartbeatSeconds: number;
   readonly connectTimeoutMs: number;
@@ -239,6 +248,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
     coalesceWrites: options.coalesceWrites ?? true,
     amqpUser: options.stampUserId === false ? undefined : sharedAmqpUser(urls),
+    declareTopology: options.declareTopology ?? true,
     outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),
     heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 0),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),
@@ -795,14 +805,16 @@ export class Router extends EventEmitter {
   async #setup(session: Session): Promise<void> {
     const o = this.options;
     this.#running = [];
-    await declareTopology(session.control, {
+    const topology = {
       prefix: o.prefix,
       partitions: o.partitions,
       persistDeliveryLimit: o.persistDeliveryLimit,
       persistMaxLength: o.persistMaxLength,
       openChannel: () => session.model.createChannel(),
       logger: this.#logger,
-    });
+    };
+    if (o.declareTopology) await declareTopology(session.control, topology);
+    else await checkTopology(topology.openChannel, topology);
     if (this.gatewayQueue !== undefined) {
       await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
       const queue = this.gatewayQueue;
