@@ -2,125 +2,115 @@
 // stops the process at start with the variable's name (exit code 2).
 import { hostname } from 'node:os';
 export class ConfigError extends Error {
-    code = 'CONFIG_INVALID';
+  code = 'CONFIG_INVALID';
 }
 function str(env, name, fallback) {
-    const v = env[name];
-    return v === undefined || v === '' ? fallback : v;
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
 }
 function int(env, name, fallback, min, max = Number.MAX_SAFE_INTEGER) {
-    const raw = env[name];
-    if (raw === undefined || raw === '')
-        return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max)
-        throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
-    return n;
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  return n;
 }
 function bool(env, name, fallback) {
-    const raw = env[name];
-    if (raw === undefined || raw === '')
-        return fallback;
-    if (['1', 'true', 'yes'].includes(raw.toLowerCase()))
-        return true;
-    if (['0', 'false', 'no'].includes(raw.toLowerCase()))
-        return false;
-    throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 function url(name, value, schemes) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new ConfigError(`${name} is not a URL: "${value}"`);
-    }
-    if (!schemes.includes(parsed.protocol))
-        throw new ConfigError(`${name} must use ${schemes.join(' or ')}`);
-    return value;
+  let parsed;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${value}"`);
+  }
+  if (!schemes.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${schemes.join(' or ')}`);
+  return value;
 }
 /**
  * Secrets copied from an example (`.env.example` marks every one `change-me…`; older compose files
  * shipped `dev-only-jwt-secret-change-me…`) are public: anyone could mint tokens or log in to the broker.
  */
 function refusePlaceholders(env, names) {
-    for (const name of names) {
-        if (/change[-_]?me/i.test(env[name] ?? '')) {
-            throw new ConfigError(`${name} still holds an example value (contains "change-me"): set a secret of your own`);
-        }
+  for (const name of names) {
+    if (/change[-_]?me/i.test(env[name] ?? '')) {
+      throw new ConfigError(`${name} still holds an example value (contains "change-me"): set a secret of your own`);
     }
+  }
 }
 /** Every variable is documented in packages/gateway/README.md. */
 export function loadConfig(env = process.env) {
-    const jwtSecret = env.JWT_SECRET ?? '';
-    if (jwtSecret.length < 32)
-        throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
-    refusePlaceholders(env, ['JWT_SECRET', 'AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
-    const serverId = str(env, 'SERVER_ID', `gw-${hostname()}-${process.pid}`)
-        .replace(/[^A-Za-z0-9_-]/g, '-')
-        .slice(0, 64);
-    const granularity = str(env, 'CHAT_GRANULARITY', 'slot');
-    if (granularity !== 'slot' && granularity !== 'user')
-        throw new ConfigError('CHAT_GRANULARITY must be slot or user');
-    const partitions = int(env, 'CHAT_PARTITIONS', 16, 1, 1024);
-    const slots = int(env, 'CHAT_SLOTS', 1024, 1, 1 << 20);
-    if (slots % partitions !== 0)
-        throw new ConfigError('CHAT_SLOTS must be a multiple of CHAT_PARTITIONS');
-    const prefix = str(env, 'CHAT_PREFIX', 'chat');
-    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix))
-        throw new ConfigError('CHAT_PREFIX has invalid characters');
-    const mongoDb = str(env, 'MONGO_DB', 'chat');
-    if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongoDb))
-        throw new ConfigError('MONGO_DB has invalid characters');
-    const logLevel = str(env, 'LOG_LEVEL', 'info');
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-        throw new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent');
-    }
-    const defaultGroup = env.DEFAULT_GROUP ?? 'official';
-    if (defaultGroup.length > 100)
-        throw new ConfigError('DEFAULT_GROUP must be at most 100 characters');
-    return Object.freeze({
-        host: str(env, 'HOST', '0.0.0.0'),
-        port: int(env, 'PORT', 8080, 0, 65535),
-        serverId,
-        amqpUrls: Object.freeze(str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
-            .split(',')
-            .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:']))),
-        mongoUrl: url('MONGO_URL', str(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017'), ['mongodb:', 'mongodb+srv:']),
-        mongoDb,
-        redisUrl: url('REDIS_URL', str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
-        prefix,
-        partitions,
-        slots,
-        granularity,
-        attachLingerMs: int(env, 'ATTACH_LINGER_MS', 2000, 0, 600_000),
-        jwtSecret,
-        jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 365 * 86_400),
-        defaultGroup,
-        heartbeatIntervalMs: int(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 100, 600_000),
-        identifyTimeoutMs: int(env, 'IDENTIFY_TIMEOUT_MS', 10_000, 100, 600_000),
-        maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 16_384, 256, 1 << 20),
-        rateFrames: int(env, 'RATE_FRAMES', 120, 1, 1_000_000),
-        rateWindowMs: int(env, 'RATE_WINDOW_MS', 60_000, 100, 3_600_000),
-        rateBurst: int(env, 'RATE_BURST', 20, 1, 1_000_000),
-        userRateRequests: int(env, 'USER_RATE_REQUESTS', 240, 1, 1_000_000),
-        httpRateRequests: int(env, 'HTTP_RATE_REQUESTS', 300, 1, 1_000_000),
-        maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
-        maxBackpressureBytes: int(env, 'MAX_BACKPRESSURE_BYTES', 1 << 20, 1024, 1 << 30),
-        slowConsumerGraceMs: int(env, 'SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000),
-        resumeMax: int(env, 'RESUME_MAX', 1000, 1, 100_000),
-        httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
-        drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
-        trustProxy: bool(env, 'TRUST_PROXY', false),
-        declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
-        persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
-        persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
-        maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),
-        maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
-        overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
-        overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
-        logLevel,
-        semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
-    });
+  const jwtSecret = env.JWT_SECRET ?? '';
+  if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
+  refusePlaceholders(env, ['JWT_SECRET', 'AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
+  const serverId = str(env, 'SERVER_ID', `gw-${hostname()}-${process.pid}`)
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 64);
+  const granularity = str(env, 'CHAT_GRANULARITY', 'slot');
+  if (granularity !== 'slot' && granularity !== 'user') throw new ConfigError('CHAT_GRANULARITY must be slot or user');
+  const partitions = int(env, 'CHAT_PARTITIONS', 16, 1, 1024);
+  const slots = int(env, 'CHAT_SLOTS', 1024, 1, 1 << 20);
+  if (slots % partitions !== 0) throw new ConfigError('CHAT_SLOTS must be a multiple of CHAT_PARTITIONS');
+  const prefix = str(env, 'CHAT_PREFIX', 'chat');
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(prefix)) throw new ConfigError('CHAT_PREFIX has invalid characters');
+  const mongoDb = str(env, 'MONGO_DB', 'chat');
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongoDb)) throw new ConfigError('MONGO_DB has invalid characters');
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent');
+  }
+  const defaultGroup = env.DEFAULT_GROUP ?? 'official';
+  if (defaultGroup.length > 100) throw new ConfigError('DEFAULT_GROUP must be at most 100 characters');
+  return Object.freeze({
+    host: str(env, 'HOST', '0.0.0.0'),
+    port: int(env, 'PORT', 8080, 0, 65535),
+    serverId,
+    amqpUrls: Object.freeze(
+      str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
+        .split(',')
+        .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:'])),
+    ),
+    mongoUrl: url('MONGO_URL', str(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017'), ['mongodb:', 'mongodb+srv:']),
+    mongoDb,
+    redisUrl: url('REDIS_URL', str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
+    prefix,
+    partitions,
+    slots,
+    granularity,
+    attachLingerMs: int(env, 'ATTACH_LINGER_MS', 2000, 0, 600_000),
+    jwtSecret,
+    jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 365 * 86_400),
+    defaultGroup,
+    heartbeatIntervalMs: int(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 100, 600_000),
+    identifyTimeoutMs: int(env, 'IDENTIFY_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 16_384, 256, 1 << 20),
+    rateFrames: int(env, 'RATE_FRAMES', 120, 1, 1_000_000),
+    rateWindowMs: int(env, 'RATE_WINDOW_MS', 60_000, 100, 3_600_000),
+    rateBurst: int(env, 'RATE_BURST', 20, 1, 1_000_000),
+    userRateRequests: int(env, 'USER_RATE_REQUESTS', 240, 1, 1_000_000),
+    httpRateRequests: int(env, 'HTTP_RATE_REQUESTS', 300, 1, 1_000_000),
+    maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
+    maxBackpressureBytes: int(env, 'MAX_BACKPRESSURE_BYTES', 1 << 20, 1024, 1 << 30),
+    slowConsumerGraceMs: int(env, 'SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000),
+    resumeMax: int(env, 'RESUME_MAX', 1000, 1, 100_000),
+    httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
+    persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
+    persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
+    maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),
+    maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
+    overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
+    overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
+    logLevel,
+    semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
+  });
 }
 //# sourceMappingURL=config.js.map

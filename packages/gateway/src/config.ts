@@ -35,6 +35,10 @@ export interface GatewayConfig {
   readonly trustProxy: boolean;
   /** Declare the shared RabbitMQ topology at connect (false: only check it exists; least-privilege accounts). */
   readonly declareTopology: boolean;
+  /** Groups one user may be in (the default group counts). */
+  readonly maxGroupsPerUser: number;
+  /** Members of one group (the default group excepted). */
+  readonly maxGroupMembers: number;
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
   readonly maxInflightWrites: number;
@@ -156,6 +160,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
+    maxGroupsPerUser: int(env, 'MAX_GROUPS_PER_USER', 100, 1, 100_000),
+    maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', 1000, 2, 1_000_000),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
     maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),
