@@ -1,0 +1,106 @@
+// A seed design as a PeerSystem: start() writes the run's membership to a temporary file and spawns
+// `options.servers` server processes (server-main.ts through tsx, as bench/lib/services.ts does),
+// each on a free port of 127.0.0.1; stop() ends them (SIGTERM, SIGKILL after 10 s) and then deletes
+// every queue and exchange named `<prefix>.…` (as the broker lists them) and every `<prefix>:…` Redis key.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  amqpUrl,
+  deleteByPrefix,
+  freePort,
+  listExchanges,
+  listQueues,
+  type ServiceProcess,
+  spawnService,
+} from '@chat/testkit';
+import { profileArgs } from '../../lib/profile.js';
+import { deleteRedisKeys, REDIS_URL } from '../../lib/services.js';
+import type { PeerInstance, PeerStartOptions, PeerSystem } from '../peer.js';
+import { DESCRIPTIONS, type SeedDesign } from './designs.js';
+import { writeMembershipFile } from './membership.js';
+
+const SERVER_MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
+const READY_LINE = '"msg":"seed server listening"';
+const STOP_GRACE_MS = 10_000;
+
+async function stopProcess(proc: ServiceProcess): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+/** Deletes what a run of any seed design may have created under `prefix`, as the broker lists it. */
+async function cleanup(url: string, prefix: string): Promise<void> {
+  const own = `${prefix}.`;
+  const [queues, exchanges] = await Promise.all([listQueues(own), listExchanges(own)]);
+  await deleteByPrefix(url, own, { queues, exchanges });
+  await deleteRedisKeys([`${prefix}:*`]);
+}
+
+export function seedSystem(design: SeedDesign): PeerSystem {
+  return {
+    name: design,
+    description: DESCRIPTIONS[design],
+    durable: false,
+    async start(options: PeerStartOptions): Promise<PeerInstance> {
+      if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 64) {
+        throw new RangeError(`servers must be an integer in 1..64, got ${options.servers}`);
+      }
+      const url = amqpUrl();
+      const dir = await mkdtemp(join(tmpdir(), `seeds-${design}-`));
+      const membershipFile = join(dir, 'membership.json');
+      await writeMembershipFile(membershipFile, options.channels);
+      const procs: ServiceProcess[] = [];
+      let stopping: Promise<void> | undefined;
+      const stop = () => {
+        stopping ??= (async () => {
+          await Promise.all(procs.map(stopProcess));
+          await cleanup(url, options.prefix);
+          await rm(dir, { recursive: true, force: true });
+        })();
+        return stopping;
+      };
+      const ports = await Promise.all(Array.from({ length: options.servers }, () => freePort()));
+      try {
+        await Promise.all(
+          ports.map(async (port, i) => {
+            const name = `${design}-${i}`;
+            const proc = await spawnService({
+              name,
+              main: SERVER_MAIN,
+              env: {
+                SEED_DESIGN: design,
+                SEED_SERVER_ID: `s${i}`,
+                SEED_WORKER_ID: String(i),
+                SEED_PREFIX: options.prefix,
+                SEED_HOST: '127.0.0.1',
+                SEED_PORT: String(port),
+                SEED_MEMBERSHIP_FILE: membershipFile,
+                JWT_SECRET: options.jwtSecret,
+                AMQP_URL: url,
+                REDIS_URL,
+              },
+              readyLine: READY_LINE,
+              timeoutMs: 60_000,
+              nodeArgs: profileArgs(name),
+            });
+            procs[i] = proc;
+          }),
+        );
+      } catch (err) {
+        await stop().catch(() => {});
+        throw err;
+      }
+      return {
+        urls: procs.map((_, i) => `ws://127.0.0.1:${ports[i]}/ws`),
+        protocol: 'chat',
+        processes: procs.map((p, i) => ({ label: `${design}-${i}`, pid: p.child.pid! })),
+        stop,
+      };
+    },
+  };
+}

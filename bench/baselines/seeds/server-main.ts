@@ -1,0 +1,81 @@
+// A seed server process: the shared chat-protocol server with one design's routing, configured by
+// its environment (server-config.ts). Prints `{"msg":"seed server listening",…}` when clients may
+// connect; on SIGTERM/SIGINT closes its sockets, removes what its routing created, and exits.
+// Logs are JSON lines; each kind of error is logged once.
+import { startChatServer } from './chat-server.js';
+import type { SeedDesign } from './designs.js';
+import { LocalSockets } from './local-sockets.js';
+import { readMembershipFile } from './membership.js';
+import type { RoutingFactory } from './routing.js';
+import { fanout } from './routing-fanout.js';
+import { greenGo } from './routing-green-go.js';
+import { queuePerUser } from './routing-queue-per-user.js';
+import { redisMap } from './routing-redis-map.js';
+import { loadSeedServerConfig } from './server-config.js';
+
+const ROUTINGS: Readonly<Record<SeedDesign, RoutingFactory>> = {
+  'queue-per-user': queuePerUser,
+  'redis-map': redisMap,
+  fanout,
+  'green-go-user': greenGo('user'),
+  'green-go-slot': greenGo('slot'),
+};
+
+function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level, time: Date.now(), msg, ...fields });
+  if (level === 'info') process.stdout.write(`${line}\n`);
+  else process.stderr.write(`${line}\n`);
+}
+
+const logged = new Set<string>();
+function onError(kind: string, err: unknown): void {
+  if (logged.has(kind)) return;
+  logged.add(kind);
+  log('warn', `${kind} failed (further ${kind} errors are not logged)`, {
+    err: String((err as Error)?.message ?? err),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadSeedServerConfig();
+  const membership = await readMembershipFile(config.membershipFile);
+  const local = new LocalSockets(membership);
+  let stopping = false;
+  const routing = await ROUTINGS[config.design]({
+    serverId: config.serverId,
+    prefix: config.prefix,
+    amqpUrl: config.amqpUrl,
+    redisUrl: config.redisUrl,
+    membership,
+    deliver: local,
+    fail(reason, err) {
+      if (stopping) return;
+      log('error', `${reason}: stopping (these baselines do not recover)`, { err: String(err ?? '') });
+      process.exit(1);
+    },
+    onError,
+  });
+  const server = await startChatServer({ ...config, membership, local, routing, onError });
+  log('info', 'seed server listening', { design: config.design, server_id: config.serverId, port: server.port });
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    const timer = setTimeout(() => {
+      log('warn', 'routing did not close in 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    await routing.close().catch((err) => onError('close', err));
+    clearTimeout(timer);
+    log('info', 'seed server stopped', { signal });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  log('error', 'seed server failed to start', { err: String((err as Error)?.stack ?? err) });
+  process.exit(1);
+});
