@@ -1,7 +1,8 @@
 // A seed design as a PeerSystem: start() writes the run's membership to a temporary file and spawns
-// `options.servers` server processes (server-main.ts through tsx, as bench/lib/services.ts does),
-// each on a free port of 127.0.0.1; stop() ends them (SIGTERM, SIGKILL after 10 s) and then deletes
-// every queue and exchange named `<prefix>.…` (as the broker lists them) and every `<prefix>:…` Redis key.
+// `options.servers` server processes (server-main.ts through tsx, as bench/lib/services.ts does), each
+// on a free port of 127.0.0.1; for redis-map the Redis server is listed among its processes too.
+// stop() ends the servers (SIGTERM, SIGKILL after 10 s), then deletes every queue and exchange named
+// `<prefix>.…` (as the broker lists them) and every `<prefix>:…` Redis key.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import {
   spawnService,
 } from '@chat/testkit';
 import { profileArgs } from '../../lib/profile.js';
-import { deleteRedisKeys, REDIS_URL } from '../../lib/services.js';
+import { deleteRedisKeys, REDIS_URL, redisPid } from '../../lib/services.js';
 import type { PeerInstance, PeerStartOptions, PeerSystem } from '../peer.js';
 import { DESCRIPTIONS, type SeedDesign } from './designs.js';
 import { writeMembershipFile } from './membership.js';
@@ -95,12 +96,11 @@ export function seedSystem(design: SeedDesign): PeerSystem {
         await stop().catch(() => {});
         throw err;
       }
-      return {
-        urls: procs.map((_, i) => `ws://127.0.0.1:${ports[i]}/ws`),
-        protocol: 'chat',
-        processes: procs.map((p, i) => ({ label: `${design}-${i}`, pid: p.child.pid! })),
-        stop,
-      };
+      const processes = procs.map((p, i) => ({ label: `${design}-${i}`, pid: p.child.pid! }));
+      // The map lookups are this design's own cost (the broker is every system's, counted by the scenario).
+      const redis = design === 'redis-map' ? await redisPid() : undefined;
+      if (redis !== undefined) processes.push({ label: 'redis', pid: redis });
+      return { urls: procs.map((_, i) => `ws://127.0.0.1:${ports[i]}/ws`), protocol: 'chat', processes, stop };
     },
   };
 }
