@@ -1,8 +1,9 @@
 // A seed design as a PeerSystem: start() writes the run's membership to a temporary file and spawns
 // `options.servers` server processes (server-main.ts through tsx, as bench/lib/services.ts does), each
 // on a free port of 127.0.0.1; for redis-map the Redis server is listed among its processes too.
-// stop() ends the servers (SIGTERM, SIGKILL after 10 s), then deletes every queue and exchange named
-// `<prefix>.…` (as the broker lists them) and every `<prefix>:…` Redis key.
+// stop() ends the servers (SIGTERM; SIGKILL after 75 s, as a Green Go server may need a minute to
+// unbind), then deletes every queue and exchange named `<prefix>.…` (as the broker lists them) and
+// every `<prefix>:…` Redis key.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,8 @@ import { writeMembershipFile } from './membership.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
 const READY_LINE = '"msg":"seed server listening"';
-const STOP_GRACE_MS = 10_000;
+/** Longer than server-main.ts gives its routing to close (60 s). */
+const STOP_GRACE_MS = 75_000;
 
 async function stopProcess(proc: ServiceProcess): Promise<void> {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;

@@ -13,6 +13,8 @@ import { queuePerUser } from './routing-queue-per-user.js';
 import { redisMap } from './routing-redis-map.js';
 import { loadSeedServerConfig } from './server-config.js';
 
+const CLOSE_LIMIT_MS = 60_000;
+
 const ROUTINGS: Readonly<Record<SeedDesign, RoutingFactory>> = {
   'queue-per-user': queuePerUser,
   'redis-map': redisMap,
@@ -62,10 +64,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.close();
+    // Green Go drains by unbinding every key first (deleting a queue that still holds thousands of
+    // bindings can stall the broker for tens of seconds, RabbitMQ #12926): ~10k user keys take a while.
     const timer = setTimeout(() => {
-      log('warn', 'routing did not close in 10 s; exiting');
+      log('warn', `routing did not close in ${CLOSE_LIMIT_MS / 1000} s; exiting`);
       process.exit(1);
-    }, 10_000);
+    }, CLOSE_LIMIT_MS);
     await routing.close().catch((err) => onError('close', err));
     clearTimeout(timer);
     log('info', 'seed server stopped', { signal });
