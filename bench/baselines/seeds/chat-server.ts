@@ -3,13 +3,14 @@
 // messages between servers. Message ids are snowflakes; nothing is stored.
 
 import uws, { type us_listen_socket, type WebSocket } from 'uWebSockets.js';
-import { Close, createTokenService } from '@chat/gateway';
 import { SnowflakeGenerator } from '@chat/router';
 import type { LocalSockets } from './local-sockets.js';
 import type { Membership } from './membership.js';
 import type { ChatMessage, Routing } from './routing.js';
 import { Session, type SessionHost } from './session.js';
+import { tokenVerifier } from './token-verifier.js';
 import { UserAttachments } from './user-attachments.js';
+import { Close } from './wire.js';
 
 export interface ChatServerOptions {
   serverId: string;
@@ -51,7 +52,6 @@ function nativeUws(): typeof uws {
 
 export async function startChatServer(o: ChatServerOptions): Promise<ChatServer> {
   const u = nativeUws();
-  const tokens = createTokenService(o.jwtSecret, 86_400);
   const ids = new SnowflakeGenerator({ workerId: o.workerId });
   const sessions = new Set<Session>();
   const host: SessionHost = {
@@ -60,7 +60,7 @@ export async function startChatServer(o: ChatServerOptions): Promise<ChatServer>
     identifyTimeoutMs: 10_000,
     maxContentLength: 4000,
     maxInFlightPerSocket: 256,
-    verifyToken: (t) => tokens.verify(t),
+    verifyToken: tokenVerifier(o.jwtSecret),
     attachments: new UserAttachments(o.routing),
     local: o.local,
     membership: o.membership,

@@ -4,6 +4,7 @@
 // by slot keys (`'slot'`, our design); a message is one non-durable `dispatch()` to the members.
 // @chat/router reconnects and re-binds by itself; close() drains (unbinds, then deletes the queue).
 import { createRouter, type Granularity, type Logger } from '@chat/router';
+import { GREEN_GO_PARTITIONS } from './names.js';
 import type { RoutingFactory } from './routing.js';
 
 function stderrLogger(serverId: string): Logger {
@@ -21,6 +22,7 @@ export function greenGo(granularity: Granularity): RoutingFactory {
       url: ctx.amqpUrl,
       serverId: ctx.serverId,
       prefix: ctx.prefix,
+      partitions: GREEN_GO_PARTITIONS,
       granularity,
       logger: stderrLogger(ctx.serverId),
     });

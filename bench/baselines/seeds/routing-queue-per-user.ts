@@ -5,11 +5,12 @@
 // A user connected to two servers has two consumers on one queue, which split its messages (the
 // broker round-robins between consumers): the design gives one delivery per user, not per socket.
 import { AmqpLink } from './amqp-link.js';
+import { userQueue } from './names.js';
 import type { RoutingFactory } from './routing.js';
 
 export const queuePerUser: RoutingFactory = async (ctx) => {
   const link = await AmqpLink.open(ctx.amqpUrl, `${ctx.prefix}:${ctx.serverId}`, ctx.fail);
-  const queueOf = (userId: string) => `${ctx.prefix}.user.${userId}`;
+  const queueOf = (userId: string) => userQueue(ctx.prefix, userId);
   const consumers = new Map<string, string>();
   return {
     async attach(userId) {

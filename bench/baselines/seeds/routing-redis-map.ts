@@ -6,6 +6,7 @@
 // servers is reached on the one that identified last.
 import { Redis } from 'ioredis';
 import { AmqpLink } from './amqp-link.js';
+import { serverQueue, userServerMapKey } from './names.js';
 import type { RoutingFactory } from './routing.js';
 
 /** Deletes the user's entry only if it still names this server (another may have taken the user over). */
@@ -17,8 +18,8 @@ export const redisMap: RoutingFactory = async (ctx) => {
   redis.on('error', (err) => ctx.onError('redis', err));
   await redis.connect();
   const link = await AmqpLink.open(ctx.amqpUrl, `${ctx.prefix}:${ctx.serverId}`, ctx.fail);
-  const mapKey = `${ctx.prefix}:user-server`;
-  const queueOf = (serverId: string) => `${ctx.prefix}.srv.${serverId}`;
+  const mapKey = userServerMapKey(ctx.prefix);
+  const queueOf = (serverId: string) => serverQueue(ctx.prefix, serverId);
   const own = queueOf(ctx.serverId);
   await link.control.assertQueue(own, { durable: false, exclusive: true });
   await link.consume(own, (channelId, payloadJson) => ctx.deliver.toChannel(channelId, payloadJson));

@@ -13,6 +13,8 @@ export interface SeedServerConfig {
   membershipFile: string;
   amqpUrl: string;
   redisUrl: string;
+  /** The process exits if it is not listening this long after it started. */
+  startTimeoutMs: number;
 }
 
 export class SeedConfigError extends Error {
@@ -54,5 +56,6 @@ export function loadSeedServerConfig(env: NodeJS.ProcessEnv = process.env): Seed
     membershipFile: required(env, 'SEED_MEMBERSHIP_FILE'),
     amqpUrl: env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    startTimeoutMs: env.SEED_START_TIMEOUT_MS ? integer(env, 'SEED_START_TIMEOUT_MS', 1000, 600_000) : 60_000,
   };
 }

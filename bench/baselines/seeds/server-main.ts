@@ -38,8 +38,20 @@ function onError(kind: string, err: unknown): void {
   });
 }
 
+/** Exits when the parent that spawned this server is gone (it would otherwise run on, unowned). */
+function exitWithParent(onGone: () => void): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) onGone();
+  }, 1000).unref();
+}
+
 async function main(): Promise<void> {
   const config = loadSeedServerConfig();
+  const startDeadline = setTimeout(() => {
+    log('error', `not listening ${config.startTimeoutMs} ms after start; exiting`);
+    process.exit(1);
+  }, config.startTimeoutMs);
   const membership = await readMembershipFile(config.membershipFile);
   const local = new LocalSockets(membership);
   let stopping = false;
@@ -58,6 +70,7 @@ async function main(): Promise<void> {
     onError,
   });
   const server = await startChatServer({ ...config, membership, local, routing, onError });
+  clearTimeout(startDeadline);
   log('info', 'seed server listening', { design: config.design, server_id: config.serverId, port: server.port });
 
   const stop = async (signal: string) => {
@@ -77,6 +90,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  exitWithParent(() => void stop('parent gone'));
 }
 
 main().catch((err) => {

@@ -4,10 +4,11 @@
 // MESSAGE_CREATE for every message of the user's channels. No RESUME (INVALID_SESSION), no storage.
 // Bad input gets the gateway's close codes / RESPONSE errors; in-flight requests per socket are bounded.
 import { randomUUID } from 'node:crypto';
-import { Close, Op, type TokenClaims } from '@chat/gateway';
 import type { LocalSocket, LocalSockets } from './local-sockets.js';
 import type { Membership } from './membership.js';
+import type { TokenClaims, TokenVerifier } from './token-verifier.js';
 import type { UserAttachments } from './user-attachments.js';
+import { Close, Op } from './wire.js';
 
 /** What a session writes to: the uWS socket in chat-server.ts. */
 export interface SocketPort {
@@ -22,7 +23,7 @@ export interface SessionHost {
   maxContentLength: number;
   /** REQUESTs of one socket waiting for the routing; more are refused with `overloaded`. */
   maxInFlightPerSocket: number;
-  verifyToken(token: unknown): Promise<TokenClaims | null>;
+  verifyToken: TokenVerifier;
   attachments: UserAttachments;
   local: LocalSockets;
   membership: Membership;
