@@ -7,7 +7,7 @@
 // consumed from gateway queues must equal the number of gateways holding members, not the member
 // count; dispatch bundles may carry several records), frames per member per message, CPU per process.
 import { randomBytes } from 'node:crypto';
-import { gatewayQueueName } from '@chat/router';
+import { gatewayQueueName, SnowflakeGenerator } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
 import amqp from 'amqplib';
 import hdr from 'hdr-histogram-js';
@@ -33,7 +33,6 @@ import { epochMs, type LatencySummary, latencyHistogram, recordMs, sleep, summar
 import { makeUsers, seedUsers } from './lib/storm-users.js';
 import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct } from './lib/table.js';
-import { createGroup } from './lib/w2-group.js';
 
 const USAGE =
   'npm run -w @chat/bench w2 -- [--rates 10,50,100] [--step-s S] [--members N] [--senders N] [--quick] [--save|--no-save]';
@@ -223,8 +222,8 @@ async function main(): Promise<number> {
     mongoDb: prefix.replace(/-/g, '_'),
     redisUrl: REDIS_URL,
   };
-  // Abuse limits would throttle the benchmark itself (one sender posts up to 100 msg/s; set-up adds
-  // up to 10,000 members over HTTP): raise them as w1 does; everything else is the gateway's default.
+  // Abuse limits would throttle the benchmark itself (one sender posts up to 100 msg/s): raise them
+  // as w1 does; everything else is the gateway's default.
   const gatewayEnv = {
     DEFAULT_GROUP: '',
     RATE_FRAMES: '1000000',
@@ -245,17 +244,15 @@ async function main(): Promise<number> {
   try {
     persister = await startPersister(stack, {});
     for (const id of serverIds) gateways.push(await startGateway(stack, id, secret, gatewayEnv));
-    const gwUrls = gateways.map((g) => g.url);
 
-    console.log(`seeding ${MEMBERS} users (account rows and tokens, no scrypt) …`);
     let t = performance.now();
     const users = await makeUsers(secret, MEMBERS);
-    await seedUsers(stack.mongoUrl, stack.mongoDb, users);
-    console.log(`  ${fmt((performance.now() - t) / 1000)} s; creating the group of ${MEMBERS} members …`);
-    t = performance.now();
-    const groupId = await createGroup(gwUrls, 'w2', users);
+    const groupId = await new SnowflakeGenerator({ workerId: 1020 }).next();
+    await seedUsers(stack.mongoUrl, stack.mongoDb, users, { id: groupId, name: 'w2' });
     channelIds.push(groupId);
-    console.log(`  group ${groupId} in ${fmt((performance.now() - t) / 1000)} s`);
+    console.log(
+      `seeded ${MEMBERS} users (account rows and tokens, no scrypt) and group ${groupId} of all of them in ${fmt((performance.now() - t) / 1000)} s`,
+    );
 
     // u<n> connects to gateway n mod 3, from the load generator of that gateway (its own address).
     for (let g = 0; g < GATEWAYS; g++) {
@@ -486,7 +483,8 @@ async function main(): Promise<number> {
           `**${atTarget.missingAtGrace === 0 && atTarget.toLast.p99Ms < TARGET_P99_MS ? 'met' : 'not met'}** ` +
           `(p99 ${fmt(atTarget.toLast.p99Ms)} ms, ${fmt(atTarget.missingAtGrace)} member copies missing ${GRACE_MS / 1000} s after the step, ${fmt(atTarget.lostCopies)} never delivered).`
         : `The target rate (${TARGET_RATE} msg/s) was not in this run.`,
-      `One group of ${MEMBERS} members (created through the HTTP API: POST /api/channels with 100 recipients, then POST …/members), ` +
+      `One group of ${MEMBERS} members, written into the store as registration and the HTTP API would leave it (account rows, a channel row, member rows; tokens signed with the run's secret) — ` +
+        'not through the API: it takes at most 100 recipients at creation, and every further add re-reads the member list and announces the add to every member. ' +
         `u<n> on gateway n mod ${GATEWAYS}, one load-generator process per gateway (127.0.0.31–33, raw \`ws\` clients). ` +
         `${SENDERS} sender(s) (u0${SENDERS > 1 ? ', u3, …' : ''}, on gw0) post message.create into the group in turn, paced by a 5 ms timer (open loop); ~100-byte contents.`,
       `to last member = send (loader clock) → the copy of the LAST member to receive it, over the messages every member received; per delivery = send → each member's copy (the sender's own echo included). ` +
@@ -496,9 +494,9 @@ async function main(): Promise<number> {
         '(a dispatch bundle counts once; must equal the gateways holding members when each message travels alone, less when the persister bundles several messages of one batch); ' +
         'records = chat_router_deliveries_total{queue="gateway"} (dispatches handed to the gateways’ handlers: one per gateway per message); bundle records = chat_router_bundle_records_total; ' +
         'frames / member / msg (gateways) = chat_gateway_deliveries_total / (messages stored × members), (clients) = MESSAGE_CREATE frames of the step the clients received / (messages stored × members).',
-      'Gateways run with their defaults except the abuse limits (RATE_FRAMES/RATE_BURST/USER_RATE_REQUESTS/HTTP_RATE_REQUESTS raised: they would throttle the sender and the set-up), ' +
+      'Gateways run with their defaults except the abuse limits (RATE_FRAMES/RATE_BURST/USER_RATE_REQUESTS/HTTP_RATE_REQUESTS raised: they would throttle the sender), ' +
         'MAX_INFLIGHT_WRITES_PER_CONNECTION = 256 (the gateway-wide MAX_INFLIGHT_WRITES, default 256, stays: one connection sends every message) and DEFAULT_GROUP off; ' +
-        'the persister with its defaults. The gateways have no group-size limit (POST /api/channels takes at most 100 recipients; members beyond are added one request each).',
+        'the persister with its defaults. The gateways have no group-size limit of their own.',
       'CPU columns: % of one core over the send window; the machine has 2 cores (200%).',
       STAND_IN_NOTE,
       otherLoadNote(steps.map((s) => s.cpu)),

@@ -1,8 +1,9 @@
 // A load-generator process of W4 (reconnect storm), driven by bench/w4.ts over IPC: WebSocket clients
 // of one group, from one source address, each with a list of gateway URLs (its own first). A client
-// whose socket closes without the parent having dropped it fails over to the NEXT URL of its list and
-// RESUMEs from the last message id it saw (IDENTIFY only when it never saw one); a dropped client
-// reconnects to the same URL after the outage. Reconnects wait the SDK's backoff (packages/client:
+// whose connection is lost (1006) or whose attempt fails before HELLO fails over to the NEXT URL of its
+// list; one the gateway closed with a code, or that the parent dropped, comes back to the same URL (a
+// dropped one after the outage). Every reconnect RESUMEs from the last message id the client saw
+// (IDENTIFY only when it never saw one). Reconnects wait the SDK's backoff (packages/client:
 // 250 ms × 2^attempt, ±20% jitter, at most 10 s). For each storm the parent arms a probe tag and says
 // which clients are affected; this process records when each client got RESUMED/READY again and when
 // the probe message reached it (live, or inside the RESUME replay).
@@ -112,10 +113,13 @@ const events = {
     if (dropped.has(c)) {
       dropped.delete(c);
       delay += Math.max(0, outageUntil - Date.now());
-    } else {
-      // Closed by the other side (or never established): try the next gateway of the list.
+    } else if (code === 1006 || (helloAt.get(c) ?? 0) < (openedAt.get(c) ?? 0)) {
+      // The gateway vanished (no close frame) or this attempt never got its HELLO: the next gateway
+      // of the list, as nginx's `proxy_next_upstream error` moves on from a dead upstream.
       c.urlIndex = (c.urlIndex + 1) % c.urls.length;
     }
+    // Else the gateway closed the session itself (4000 unavailable, 4008, 4009, …): the same one again,
+    // as nginx's `hash $arg_slot consistent` would send it there.
     setTimeout(() => {
       if (!stopping) connect(c);
     }, delay);
