@@ -30,7 +30,7 @@ import {
 } from './lib/services.js';
 import { epochMs, median, sleep } from './lib/stats.js';
 import { makeUsers, seedUsers } from './lib/storm-users.js';
-import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid } from './lib/system.js';
+import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct, ratio } from './lib/table.js';
 import type { BenchUser } from './lib/users.js';
 
@@ -77,6 +77,8 @@ const TARGET_RATIO = 10;
 const SLOTS = 1024;
 /** After a storm: until the binding counters are read, and before the next storm. */
 const SETTLE_MS = quick ? 2000 : 5000;
+/** How long a storm waits for a lull in other people's load (a quick run does not wait). */
+const QUIET_WAIT_MS = quick ? 2000 : 60_000;
 
 interface WaitReport {
   complete: boolean;
@@ -132,6 +134,8 @@ interface StormResult {
   bindErrors: number;
   /** Probe POST → 201 (the write confirmed), ms. */
   probePostMs: number;
+  /** Other people's load was below 30% of a core when the storm started (else it started after 60 s anyway). */
+  quietStart: boolean;
   cpu: CpuReading;
   closes: Record<string, number>;
 }
@@ -460,6 +464,8 @@ async function runGranularity(
       live: GatewayService[],
     ): Promise<StormResult> => {
       const tag = `w4p${probeSeq++}`;
+      // On a shared machine, start in a lull of other people's load (bounded).
+      const quiet = await waitForQuiet(cpuProcs(), QUIET_WAIT_MS);
       const before = await Promise.all(live.map((g) => scrape(`${g.url}/metrics`)));
       // The CPU meter must not hold a pid that dies during the interval: the killed gateway is left out.
       const procs = cpuProcs();
@@ -518,6 +524,7 @@ async function runGranularity(
         unbinds: delta({ op: 'unbind' }),
         bindErrors: delta({ op: 'bind', outcome: 'error' }),
         probePostMs,
+        quietStart: quiet.quiet,
         cpu: reading,
         closes,
       };
