@@ -2,7 +2,16 @@
 // validation, durable writes through the router (answered only after the broker's confirm),
 // membership changes announced to the affected gateways. Transport-agnostic: errors are ApiErrors.
 import { type DispatchEnvelope, parseSnowflake, type Router, type SnowflakeGenerator } from '@chat/router';
-import { type Channel, ConflictError, type Message, NotFoundError, type Store, ValidationError } from '@chat/store';
+import {
+  type Channel,
+  ConflictError,
+  type Message,
+  NotFoundError,
+  PasswordHasherBusyError,
+  type Store,
+  type User,
+  ValidationError,
+} from '@chat/store';
 import { ApiError } from './errors.js';
 import type { NonceGuard } from './guards.js';
 import type { Logger } from './logger.js';
@@ -43,6 +52,12 @@ function mapStoreError(err: unknown): never {
   if (err instanceof ValidationError) throw new ApiError('invalid_request', err.message);
   if (err instanceof ConflictError) throw new ApiError('username_taken', err.message);
   if (err instanceof NotFoundError) throw new ApiError('not_found', err.message);
+  if (err instanceof PasswordHasherBusyError) {
+    throw new ApiError('overloaded', 'too many sign-ups and logins at once; retry shortly', {
+      retryAfterMs: 1000,
+      cause: err,
+    });
+  }
   const e = err as { retryable?: boolean; code?: string; message?: string };
   if (e?.retryable) throw new ApiError('unavailable', 'the message broker is unavailable; retry', { cause: err });
   throw new ApiError('unavailable', 'a dependency failed; retry', { cause: err });
@@ -80,6 +95,18 @@ export class ChatService {
     } catch (err) {
       mapStoreError(err);
     }
+  }
+
+  /** The user when the password matches; `unauthorized` otherwise; `overloaded` while password checks are rationed. */
+  async login(username: string, password: string): Promise<User> {
+    let user: User | null;
+    try {
+      user = await this.#o.store.accounts.authenticate(username, password);
+    } catch (err) {
+      mapStoreError(err);
+    }
+    if (!user) throw new ApiError('unauthorized', 'wrong username or password');
+    return user;
   }
 
   async requireMember(channelId: string, userId: string): Promise<void> {

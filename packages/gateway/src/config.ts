@@ -39,6 +39,10 @@ export interface GatewayConfig {
   readonly maxGroupsPerUser: number;
   /** Members of one group (the default group excepted). */
   readonly maxGroupMembers: number;
+  /** Password hashing: scrypt N = 2^scryptLogN, hashes at once, hashes waiting (then `overloaded`). */
+  readonly scryptLogN: number;
+  readonly passwordHashConcurrency: number;
+  readonly passwordHashQueue: number;
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
   readonly maxInflightWrites: number;
@@ -162,6 +166,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
     maxGroupsPerUser: int(env, 'MAX_GROUPS_PER_USER', 100, 1, 100_000),
     maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', 1000, 2, 1_000_000),
+    scryptLogN: int(env, 'SCRYPT_LOG_N', 17, 10, 20),
+    passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
     maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),

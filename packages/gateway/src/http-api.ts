@@ -114,8 +114,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
           username: 'string',
           password: 'string',
         });
-        const user = await store.accounts.authenticate(b.username, b.password);
-        if (!user) throw new ApiError('unauthorized', 'wrong username or password');
+        const user = await chat.login(b.username, b.password);
         const token = await tokens.sign({ userId: user.id, username: user.username });
         return { status: 200, body: { token, user: { id: user.id, username: user.username } } };
       },

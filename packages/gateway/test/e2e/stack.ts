@@ -91,6 +91,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           HOST: '127.0.0.1',
           SERVER_ID: serverId,
           JWT_SECRET: secret,
+          // Tests sign up hundreds of users: a cheaper hash (the default's cost is tested in @chat/store).
+          SCRYPT_LOG_N: '12',
           ...options.gatewayEnv,
           ...extraEnv,
         },
