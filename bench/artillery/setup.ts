@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flags, intFlag } from '../lib/args.js';
+import { apiCall as call, signUpAll } from '../lib/http-client.js';
 import { pool } from '../lib/users.js';
 
 export type Scenario = 'w1' | 'w2';
@@ -44,55 +45,16 @@ export function defaultCsv(scenario: Scenario): string {
   return resolve(REPO_ROOT, '.tmp/artillery', `${scenario}-users.csv`);
 }
 
-const PASSWORD = 'correct horse battery staple';
-const RATE_HINT =
-  'the gateways rate-limited the set-up (429): start the system with raised limits, e.g. ' +
-  'HTTP_RATE_REQUESTS=1000000 USER_RATE_REQUESTS=1000000 RATE_FRAMES=1000000 RATE_BURST=1000000 npm start';
-
-async function call(http: string, method: string, path: string, body: unknown, token?: string): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(`${http}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-  } catch (err) {
-    throw new Error(
-      `${method} ${http}${path}: ${(err as Error).cause ?? (err as Error).message} (is \`npm start\` running?)`,
-    );
-  }
-  const text = await res.text();
-  if (res.status === 429) throw new Error(RATE_HINT);
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-interface User {
-  username: string;
-  id: string;
-  token: string;
-}
-
 /** Creates the run's users and channels and writes the CSV. */
 export async function setUp(o: SetupOptions): Promise<SetupResult> {
   if (o.scenario === 'w1' && o.users % 2 !== 0) throw new RangeError('W1 pairs users: --users must be even');
   const t0 = Date.now();
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const concurrency = o.concurrency ?? 16;
-  const users = await pool(
-    Array.from({ length: o.users }, (_, n) => n),
+  const users = await signUpAll(
+    o.http,
+    Array.from({ length: o.users }, (_, n) => `a${runId}-${n}`),
     concurrency,
-    async (n): Promise<User> => {
-      const username = `a${runId}-${n}`;
-      await call(o.http, 'POST', '/api/users', { username, password: PASSWORD });
-      const s = (await call(o.http, 'POST', '/api/sessions', { username, password: PASSWORD })) as {
-        token: string;
-        user: { id: string };
-      };
-      return { username, id: s.user.id, token: s.token };
-    },
   );
 
   const channelOf: string[] = new Array(users.length);
