@@ -3,7 +3,7 @@
 // channels, CSV), then `artillery run w1.yml|w2.yml` once per rate step with `--output`, then a
 // summary of the processor's custom metrics per step. Full runs save JSON + Markdown under
 // bench/results/ (artillery-w1 / artillery-w2) and keep Artillery's own output files under
-// bench/results/raw/ (open them with `artillery report`); --quick (20 users, seconds) saves nothing
+// bench/results/raw/ (`artillery report` is deprecated in 2.0.34 and reads nothing); --quick (20 users, seconds) saves nothing
 // unless --save. Each step is bounded (phases + sends + drain + a grace) and killed past it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -42,7 +42,7 @@ const W1 = scenario === 'w1';
 const USERS = intFlag(values, 'users', quick ? 20 : 1000, 2, 20_000);
 const SENDERS = W1 ? USERS : Math.min(USERS, intFlag(values, 'senders', quick ? 2 : 10, 1, 20_000));
 const DURATION_S = intFlag(values, 'duration-s', quick ? 3 : 60, 1, 3600);
-const RATES = String(values.rates ?? (quick ? (W1 ? '20' : '4') : W1 ? '500,1000' : '10,50'))
+const RATES = String(values.rates ?? (quick ? (W1 ? '20' : '4') : W1 ? '500,1000' : '10,25'))
   .split(',')
   .map(Number);
 if (RATES.some((r) => !Number.isInteger(r) || r < 1 || r > 100_000)) {
@@ -164,7 +164,7 @@ if (steps.length > 0) {
   console.log(`\n${system}`);
   console.log(`\nArtillery ${scenario.toUpperCase()}: latency (processor's custom histograms)\n${tables.latency}`);
   console.log(`\nArtillery ${scenario.toUpperCase()}: messages\n${tables.counts}`);
-  console.log(`\nArtillery output: ${outputs.join(', ')} (artillery report <file>)`);
+  console.log(`\nArtillery output: ${outputs.join(', ')}`);
   const notes = [
     W1
       ? `Each of ${USERS} users sends into its DM (pairs); expected = acked × 1.`

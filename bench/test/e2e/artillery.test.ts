@@ -4,7 +4,7 @@
 // processor's custom histograms and counters, with counts matching the messages sent: every message
 // acked once, every acked message received by each of its recipients.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +22,19 @@ describe('artillery --quick against nginx', () => {
   before(async () => {
     stack = await startHttpStack({ label: 'artillery-smoke' });
   });
-  after(async () => stack?.close());
+  /** The channels the set-up steps created (column 4 of their CSVs): their Redis cache keys go too. */
+  const channels = () =>
+    (['w1', 'w2'] as const).flatMap((s) => {
+      const csv = join(dir, `${s}.csv`);
+      return existsSync(csv)
+        ? readFileSync(csv, 'utf8')
+            .trim()
+            .split('\n')
+            .slice(1)
+            .map((row) => row.split(',')[3]!)
+        : [];
+    });
+  after(async () => stack?.close([...new Set(channels())]));
 
   async function run(scenario: 'w1' | 'w2'): Promise<Aggregate> {
     const { code, output } = await runBench(
