@@ -167,8 +167,9 @@ export async function identify(context: Context, events: Events): Promise<void> 
       reject(new Error(`closed with ${code} before READY`));
     });
     ws.send(JSON.stringify({ op: 2, d: { token: String(vars.token) } }));
+    // Beat from now on, in case HELLO came before this listener; HELLO's interval replaces this one.
+    if (!c.heartbeat) startHeartbeats(c, ws, num(vars, 'heartbeatMs', 30_000));
   });
-  if (!c.heartbeat) startHeartbeats(c, ws, 30_000);
 }
 
 /** Step 2: wait for the common start; a sender then waits a random part of its period, so that sends spread. */
