@@ -147,6 +147,13 @@ const system = (await printSystem(AMQP)).line;
 console.log(
   `HTTP API under autocannon: login, history, send at ${CONNECTIONS.join(', ')} connections, ${quick ? 'a fixed number of requests' : `${DURATION_S} s`} each`,
 );
+// Ctrl-C: the running autocannon stops, no further run starts, and the stack is stopped as usual.
+let interrupted = false;
+let running: ReturnType<typeof autocannon> | undefined;
+process.on('SIGINT', () => {
+  interrupted = true;
+  running?.stop();
+});
 const stack = await startHttpStack({ label: 'http' });
 let channelIds: string[] = [];
 let exitCode = 0;
@@ -174,13 +181,16 @@ try {
   const requests = endpoints(seeded.channelId, users, walk);
   for (const [endpoint, request] of Object.entries(requests)) {
     for (const connections of CONNECTIONS) {
-      const result = await autocannon({
+      if (interrupted) break;
+      running = autocannon({
         url: stack.http,
         connections,
         ...(quick ? { amount: connections * QUICK_REQUESTS[endpoint]! } : { duration: DURATION_S }),
         timeout: 30,
         requests: request,
       });
+      const result = await running;
+      running = undefined;
       runs.push({ endpoint, connections, result });
       console.log(
         `${endpoint} × ${connections}: ${fmt(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${statusMix(result)}`,
@@ -224,7 +234,7 @@ try {
     })),
   };
   if (typeof values['json-out'] === 'string') writeFileSync(values['json-out'], `${JSON.stringify(data, null, 2)}\n`);
-  if (SAVE) {
+  if (SAVE && !interrupted) {
     const saved = saveResults({
       scenario: 'http',
       title: 'HTTP API under autocannon',

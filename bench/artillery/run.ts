@@ -65,9 +65,12 @@ function arrivalRate(users: number): number {
 
 let child: ChildProcess | undefined;
 let interrupted = false;
+// Ctrl-C: Artillery stops its virtual users and exits, and no further step starts; nothing else of
+// this command holds resources (the system is not ours), so outside a step it just exits.
 process.on('SIGINT', () => {
   interrupted = true;
-  child?.kill('SIGINT');
+  if (child) child.kill('SIGINT');
+  else process.exit(130);
 });
 
 /** Runs one `artillery run`; resolves with its exit code and the most files it held open. */
@@ -173,7 +176,7 @@ if (steps.length > 0) {
     'Artillery runs the virtual users in one process (worker threads); "max open files" is its peak fd count.',
     `Against ${WS} and ${HTTP}: a system started separately (\`npm start\`), whose configuration this run does not know.`,
   ];
-  if (SAVE) {
+  if (SAVE && !interrupted) {
     const saved = saveResults({
       scenario: `artillery-${scenario}`,
       title: `Artillery ${scenario.toUpperCase()}`,
