@@ -109,6 +109,15 @@ export class ChatService {
     return user;
   }
 
+  /** Revokes every token issued to the user so far (logout everywhere). */
+  async revokeTokens(userId: string): Promise<void> {
+    try {
+      if ((await this.#o.store.accounts.revokeTokens(userId)) === null) throw new ApiError('not_found', 'unknown user');
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
   async requireMember(channelId: string, userId: string): Promise<void> {
     let member: boolean;
     try {

@@ -7,7 +7,7 @@ import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { WriteAdmission } from './admission.js';
-import { createTokenService, type TokenService } from './auth.js';
+import { createTokenService, revocable, type TokenService } from './auth.js';
 import { ChatService } from './chat-service.js';
 import type { GatewayConfig } from './config.js';
 import { NonceGuard, SharedRateLimiter } from './guards.js';
@@ -58,7 +58,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     () => admission?.inFlight ?? 0,
   );
   const index = new LocalIndex();
-  const tokens = createTokenService(config.jwtSecret, config.jwtTtlSeconds);
+  const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), store.accounts);
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
   const nonces = new NonceGuard(redis, keyPrefix, {

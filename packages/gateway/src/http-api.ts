@@ -120,6 +120,18 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       },
     },
     {
+      // Log out everywhere: every token issued to the caller so far stops working, on every gateway
+      // (HTTP at once, sockets at their next IDENTIFY or RESUME). Log in again for a new one.
+      method: 'delete',
+      pattern: /^\/api\/sessions$/,
+      name: 'logout',
+      auth: true,
+      handler: async (_call, _p, user) => {
+        await chat.revokeTokens(user!.userId);
+        return { status: 204 };
+      },
+    },
+    {
       method: 'get',
       pattern: /^\/api\/users\/@me$/,
       name: 'me',

@@ -255,7 +255,14 @@ export class Session implements Member {
   }
 
   async #identify(resume: boolean, token: string, since: unknown): Promise<void> {
-    const claims = await this.#host.verifyToken(token);
+    let claims: TokenClaims | null;
+    try {
+      // Verification reads the user's token version (revocation): a store outage is not a bad token.
+      claims = await this.#host.verifyToken(token);
+    } catch (err) {
+      this.#dependencyFailed(resume, err);
+      return;
+    }
     if (this.#gone()) return;
     if (!claims) {
       this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'auth_failed' });
@@ -305,11 +312,16 @@ export class Session implements Member {
       this.#host.metrics.replayed.inc(events.length);
       this.#flush(replayed);
     } catch (err) {
-      if (this.#gone()) return;
-      this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
-      this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
-      this.close(Close.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
+      this.#dependencyFailed(resume, err);
     }
+  }
+
+  /** IDENTIFY or RESUME could not finish because a dependency failed: the client should reconnect. */
+  #dependencyFailed(resume: boolean, err: unknown): void {
+    if (this.#gone()) return;
+    this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
+    this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
+    this.close(Close.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
   }
 
   /** Sends what arrived while READY/RESUMED was being prepared, without what the replay already sent. */

@@ -73,6 +73,22 @@ export class Accounts {
     return toUser(doc);
   }
 
+  /** The user's current token version (tokens carrying another are revoked); null for an unknown user. */
+  async tokenVersion(id: string): Promise<number | null> {
+    const doc = await this.#col.findOne({ _id: id }, { projection: { token_version: 1 } });
+    return doc ? (doc.token_version ?? 0) : null;
+  }
+
+  /** Revokes every token issued to the user so far; resolves with the new version (null: unknown user). */
+  async revokeTokens(id: string): Promise<number | null> {
+    const doc = await this.#col.findOneAndUpdate(
+      { _id: id },
+      { $inc: { token_version: 1 } },
+      { returnDocument: 'after', projection: { token_version: 1 } },
+    );
+    return doc ? (doc.token_version ?? 0) : null;
+  }
+
   async get(id: string): Promise<User | null> {
     const doc = await this.#col.findOne({ _id: id });
     return doc ? toUser(doc) : null;
