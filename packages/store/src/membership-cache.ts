@@ -50,6 +50,9 @@ const READ_SCRIPT = `
 return {redis.call('GET', KEYS[1]) or '', redis.call('SMEMBERS', KEYS[2]), redis.call('SMEMBERS', KEYS[3])}
 `;
 
+/** The generation key lives this many set TTLs after the last change (default 300 s × 24 = 2 h). */
+const GEN_TTL_FACTOR = 24;
+
 class TimeoutError extends Error {}
 
 export class MembershipCache {
@@ -177,7 +180,16 @@ export class MembershipCache {
     for (const key of this.#flights.keys())
       if (key === `g\n${channelId}` || key.startsWith(`h\n${channelId}\n`)) this.#flights.delete(key);
     const k = this.#keys(channelId);
-    const done = await this.#guard(() => this.#redis.multi().incr(k.gen).del(k.members, k.slots).exec());
+    // The generation expires too (every key has a TTL), long after any fill that read it has ended;
+    // a generation that expired reads as '' again, which only a fill started after that matches.
+    const done = await this.#guard(() =>
+      this.#redis
+        .multi()
+        .incr(k.gen)
+        .expire(k.gen, this.#ttl * GEN_TTL_FACTOR)
+        .del(k.members, k.slots)
+        .exec(),
+    );
     if (done === undefined) {
       // Redis missed the change: replay it when Redis is ready again; the TTL bounds the rest.
       this.#missed.add(channelId);
