@@ -11,7 +11,7 @@ import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
-import { checkId, checkShape } from './validation.js';
+import { checkId, checkShape, decodePathSegment, isId } from './validation.js';
 
 export interface HttpDeps {
   chat: ChatService;
@@ -84,7 +84,7 @@ function json(call: Call): unknown {
 function snowflakeParam(q: URLSearchParams, name: string): string | undefined {
   const v = q.get(name);
   if (v === null) return undefined;
-  if (!/^(0|[1-9][0-9]{0,19})$/.test(v)) throw new ApiError('invalid_request', `${name} must be an id`);
+  if (!isId(v)) throw new ApiError('invalid_request', `${name} must be an id (decimal, below 2^63)`);
   return v;
 }
 
@@ -293,7 +293,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
           route: route.name,
           reply: await route.handler(
             call,
-            m.slice(1).map((s) => decodeURIComponent(s)),
+            m.slice(1).map(decodePathSegment),
             user,
           ),
         };
