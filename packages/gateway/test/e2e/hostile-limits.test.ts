@@ -191,6 +191,28 @@ describe('hostile input: limits and budgets (issue #12)', () => {
     assert.ok(spoofed.includes(429), `a spoofed header does not reset the budget: ${spoofed.join(',')}`);
   });
 
+  it('sign-ups have a global budget and logins a per-address one (over many usernames)', async () => {
+    const gw = await stack.addGateway({ SIGNUP_RATE_REQUESTS: '3', LOGIN_ADDRESS_RATE_REQUESTS: '6' });
+    const signups: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const from = { localAddress: `127.0.0.${10 + i}` };
+      const body = { username: `flood${i}`, password: 'correct horse battery' };
+      signups.push((await http(gw.url, 'POST', '/api/users', body, undefined, from)).status);
+    }
+    assert.deepEqual(signups, [201, 201, 201, 429, 429], 'the budget is shared by every address');
+    const logins: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const body = { username: `guess${i}`, password: 'wrong password' };
+      logins.push(
+        (await http(gw.url, 'POST', '/api/sessions', body, undefined, { localAddress: '127.0.0.20' })).status,
+      );
+    }
+    assert.deepEqual(logins, [401, 401, 401, 401, 401, 401, 429, 429], 'a new username per try buys nothing');
+    const other = { username: 'flood0', password: 'correct horse battery' };
+    const elsewhere = await http(gw.url, 'POST', '/api/sessions', other, undefined, { localAddress: '127.0.0.21' });
+    assert.equal(elsewhere.status, 200, 'another address logs in');
+  });
+
   it('failed authentication (invalid tokens on HTTP and IDENTIFY) counts against a per-address budget', async () => {
     const gw = await stack.addGateway({ ...UNLIMITED, AUTH_FAILURE_BUDGET: '20' });
     const statuses: number[] = [];
