@@ -10,6 +10,8 @@ import { RawClient } from './raw-client.js';
 import { http, metric, type Stack, signUp, startStack, waitFor } from './stack.js';
 
 const UNLIMITED = { RATE_BURST: '100000', RATE_FRAMES: '1000000', USER_RATE_REQUESTS: '1000000' };
+/** Budgets are fixed windows: an hour-long one keeps a test's few seconds inside one window. */
+const ONE_WINDOW = { RATE_WINDOW_MS: '3600000' };
 
 /** Opens a WebSocket (from a 127.0.0.x source address) and resolves with 'open' or the status of a refused upgrade. */
 function tryOpen(url: string, localAddress = '127.0.0.1'): Promise<{ ws: WebSocket; result: 'open' | number }> {
@@ -192,29 +194,35 @@ describe('hostile input: limits and budgets (issue #12)', () => {
   });
 
   it('sign-ups have a global budget and logins a per-address one (over many usernames)', async () => {
-    const gw = await stack.addGateway({ SIGNUP_RATE_REQUESTS: '3', LOGIN_ADDRESS_RATE_REQUESTS: '6' });
-    const signups: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const from = { localAddress: `127.0.0.${10 + i}` };
-      const body = { username: `flood${i}`, password: 'correct horse battery' };
-      signups.push((await http(gw.url, 'POST', '/api/users', body, undefined, from)).status);
+    // A stack of its own: the sign-up budget is global (per prefix), and other tests sign up too.
+    const own = await startStack({ gateways: 0 });
+    try {
+      const gw = await own.addGateway({ ...ONE_WINDOW, SIGNUP_RATE_REQUESTS: '3', LOGIN_ADDRESS_RATE_REQUESTS: '6' });
+      const signups: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const from = { localAddress: `127.0.0.${10 + i}` };
+        const body = { username: `flood${i}`, password: 'correct horse battery' };
+        signups.push((await http(gw.url, 'POST', '/api/users', body, undefined, from)).status);
+      }
+      assert.deepEqual(signups, [201, 201, 201, 429, 429], 'the budget is shared by every address');
+      const logins: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const body = { username: `guess${i}`, password: 'wrong password' };
+        logins.push(
+          (await http(gw.url, 'POST', '/api/sessions', body, undefined, { localAddress: '127.0.0.20' })).status,
+        );
+      }
+      assert.deepEqual(logins, [401, 401, 401, 401, 401, 401, 429, 429], 'a new username per try buys nothing');
+      const other = { username: 'flood0', password: 'correct horse battery' };
+      const elsewhere = await http(gw.url, 'POST', '/api/sessions', other, undefined, { localAddress: '127.0.0.21' });
+      assert.equal(elsewhere.status, 200, 'another address logs in');
+    } finally {
+      await own.close();
     }
-    assert.deepEqual(signups, [201, 201, 201, 429, 429], 'the budget is shared by every address');
-    const logins: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const body = { username: `guess${i}`, password: 'wrong password' };
-      logins.push(
-        (await http(gw.url, 'POST', '/api/sessions', body, undefined, { localAddress: '127.0.0.20' })).status,
-      );
-    }
-    assert.deepEqual(logins, [401, 401, 401, 401, 401, 401, 429, 429], 'a new username per try buys nothing');
-    const other = { username: 'flood0', password: 'correct horse battery' };
-    const elsewhere = await http(gw.url, 'POST', '/api/sessions', other, undefined, { localAddress: '127.0.0.21' });
-    assert.equal(elsewhere.status, 200, 'another address logs in');
   });
 
   it('failed authentication (invalid tokens on HTTP and IDENTIFY) counts against a per-address budget', async () => {
-    const gw = await stack.addGateway({ ...UNLIMITED, AUTH_FAILURE_BUDGET: '20' });
+    const gw = await stack.addGateway({ ...UNLIMITED, ...ONE_WINDOW, AUTH_FAILURE_BUDGET: '20' });
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++)
       statuses.push((await http(gw.url, 'GET', '/api/users/@me', undefined, `bad${i}`)).status);
@@ -320,7 +328,7 @@ describe('hostile input: limits and budgets (issue #12)', () => {
   });
 
   it('RESUME from before the horizon is truncated, and RESUME counts against the rate limit', async () => {
-    const gw = await stack.addGateway({ RESUME_HORIZON_MS: '60000', USER_RATE_REQUESTS: '5' });
+    const gw = await stack.addGateway({ ...ONE_WINDOW, RESUME_HORIZON_MS: '60000', USER_RATE_REQUESTS: '5' });
     const u = await signUp(gw.url, 'resumer');
     const c = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
     c.send({ op: 6, d: { token: u.token, since: '0' } });

@@ -166,6 +166,9 @@ export async function http(
         `${base}${path}`,
         {
           method,
+          // A connection per call: a kept-alive socket the gateway closed (after a body it did not read)
+          // would fail the next call with ECONNRESET.
+          agent: false,
           localAddress: from.localAddress,
           headers: {
             'content-type': 'application/json',
