@@ -118,7 +118,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const caps = new SocketCaps({
     maxPendingPerAddress: config.maxPendingSocketsPerAddress,
     maxIdentifiedPerAddress: config.maxSocketsPerAddress,
-    maxPerUser: config.maxSocketsPerUser,
   });
   let accepting = true;
   const idleGc = new IdleGc({
@@ -143,6 +142,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     slowConsumerGraceMs: config.slowConsumerGraceMs,
     resumeMax: config.resumeMax,
     resumeHorizonMs: config.resumeHorizonMs,
+    maxSocketsPerUser: config.maxSocketsPerUser,
     attachTimeoutMs: 15_000,
     verifyToken: (t) => tokens.verify(t),
     attach: (u) => router.attach(u),

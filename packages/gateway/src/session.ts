@@ -50,8 +50,10 @@ export interface SessionHost {
   userRate(userId: string): Promise<{ ok: boolean; retryAfterMs: number }>;
   /** Counts a failed IDENTIFY/RESUME against its address; true when the address is over its budget. */
   authFailed?(address: string): Promise<boolean>;
-  /** Socket caps per address and per user (absent in tests that build sessions by hand). */
+  /** Socket caps per address (absent in tests that build sessions by hand). */
   caps?: SocketCaps;
+  /** Identified sockets per user on this gateway; the IDENTIFY/RESUME past it is closed 4008. */
+  maxSocketsPerUser: number;
   /** An IDENTIFY/RESUME finished (either way): connection churn, for the idle collection. */
   authenticated?(): void;
   chat: ChatService;
@@ -95,9 +97,9 @@ export class Session implements Member {
   #lastHeartbeat = this.#openedAt;
   #overSince = 0;
   #attached = false;
-  /** The address's socket counts (released on close) and whether this socket counts against its user. */
+  /** The address's socket counts (released on close) and whether this socket counts as identified there. */
   readonly #slot: AddressSlot | undefined;
-  #countedUser = false;
+  #identified = false;
   /** Per-connection frame budget (a token bucket, inlined: tokens and the time they were counted). */
   #tokens: number;
   #tokensAt = this.#openedAt;
@@ -196,8 +198,8 @@ export class Session implements Member {
   closed(): void {
     this.#state = 'closed';
     if (this.#slot) {
-      this.#host.caps?.close(this.#slot, this.#countedUser ? this.userId : undefined);
-      this.#countedUser = false;
+      this.#host.caps?.close(this.#slot, this.#identified);
+      this.#identified = false;
     }
     this.#host.index.remove(this);
     if (this.#attached) {
@@ -318,14 +320,6 @@ export class Session implements Member {
       return;
     }
     if (this.#gone()) return;
-    if (this.#slot && this.#host.caps) {
-      if (!this.#host.caps.identify(this.#slot, claims.userId)) {
-        this.#host.metrics.identifies.inc({ kind, outcome: 'too_many_sockets' });
-        this.close(Close.RATE_LIMITED, 'too many connections for this user');
-        return;
-      }
-      this.#countedUser = true;
-    }
     this.userId = claims.userId;
     this.#username = claims.username;
     if (resume) {
@@ -347,6 +341,17 @@ export class Session implements Member {
       if (this.#gone()) return;
       const channels = await this.#host.channelsOf(claims.userId);
       if (this.#gone()) return;
+      // The per-user cap, checked and taken in one synchronous step (no IDENTIFY can slip in between):
+      // the index already counts each user's sockets, so the cap costs no memory of its own.
+      if (this.#host.index.membersOfUser(claims.userId).length >= this.#host.maxSocketsPerUser) {
+        this.#host.metrics.identifies.inc({ kind, outcome: 'too_many_sockets' });
+        this.close(Close.RATE_LIMITED, 'too many connections for this user');
+        return;
+      }
+      if (this.#slot && this.#host.caps) {
+        this.#host.caps.identified(this.#slot);
+        this.#identified = true;
+      }
       this.#state = 'buffering';
       this.#buffer = [];
       // From here on the index's interned id string, not the one parsed out of the token.

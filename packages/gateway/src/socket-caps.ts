@@ -1,8 +1,8 @@
-// Caps on WebSocket connections, per gateway process: sockets not yet identified per client
-// address (refused at the upgrade), identified sockets per address (refused at the upgrade; high,
-// for carrier and office NAT) and identified sockets per user (the IDENTIFY that would exceed it is
-// closed 4008). Guarantees: every count is released exactly once when its socket closes, and an
-// address or user with no socket has no entry (the maps never hold more entries than open sockets).
+// Caps on WebSocket connections per client address, per gateway process: sockets not yet identified
+// and identified sockets (high, for carrier and office NAT), both refused at the upgrade. (The cap per
+// user is the session's, on the local index's own count.) Guarantees: every count is released exactly
+// once when its socket closes, and an address with no socket has no entry (the map never holds more
+// entries than there are open sockets).
 
 /** One address's open sockets; a session keeps a reference to release it. */
 export interface AddressSlot {
@@ -14,13 +14,11 @@ export interface AddressSlot {
 export interface SocketCapLimits {
   maxPendingPerAddress: number;
   maxIdentifiedPerAddress: number;
-  maxPerUser: number;
 }
 
 export class SocketCaps {
   readonly #limits: SocketCapLimits;
   readonly #addresses = new Map<string, AddressSlot>();
-  readonly #users = new Map<string, number>();
 
   constructor(limits: SocketCapLimits) {
     this.#limits = limits;
@@ -46,25 +44,16 @@ export class SocketCaps {
     return slot;
   }
 
-  /** The socket identified as `userId`; false (nothing counted) when the user has its maximum already. */
-  identify(slot: AddressSlot, userId: string): boolean {
-    const n = this.#users.get(userId) ?? 0;
-    if (n >= this.#limits.maxPerUser) return false;
-    this.#users.set(userId, n + 1);
+  /** The socket identified: it moves from its address's pending count to the identified one. */
+  identified(slot: AddressSlot): void {
     slot.pending--;
     slot.identified++;
-    return true;
   }
 
-  /** The socket closed; `userId` is the user it identified as, or undefined if it never did. */
-  close(slot: AddressSlot, userId: string | undefined): void {
-    if (userId === undefined) slot.pending--;
-    else {
-      slot.identified--;
-      const n = (this.#users.get(userId) ?? 1) - 1;
-      if (n <= 0) this.#users.delete(userId);
-      else this.#users.set(userId, n);
-    }
+  /** The socket closed; `identified`: whether identified() was called for it. */
+  close(slot: AddressSlot, identified: boolean): void {
+    if (identified) slot.identified--;
+    else slot.pending--;
     if (slot.pending <= 0 && slot.identified <= 0) this.#addresses.delete(slot.address);
   }
 }

@@ -91,28 +91,23 @@ describe('hardening units', () => {
       assert.equal(isId(bad), false, String(bad));
   });
 
-  it('socket caps: pending and identified per address, identified per user, released exactly once', () => {
-    const caps = new SocketCaps({ maxPendingPerAddress: 2, maxIdentifiedPerAddress: 3, maxPerUser: 2 });
+  it('socket caps per address: pending and identified, released exactly once', () => {
+    const caps = new SocketCaps({ maxPendingPerAddress: 2, maxIdentifiedPerAddress: 2 });
     const a = caps.open('a');
     const b = caps.open('a');
     assert.match(caps.refusal('a') ?? '', /unidentified/);
     assert.equal(caps.refusal('b'), undefined);
-    assert.equal(caps.identify(a, 'u1'), true);
-    assert.equal(caps.identify(b, 'u1'), true);
-    const c = caps.open('a');
-    assert.equal(caps.identify(c, 'u1'), false, 'a third socket for u1');
-    assert.equal(c.pending, 1, 'a refused identify counts nothing');
-    assert.equal(caps.identify(c, 'u2'), true);
+    caps.identified(a);
+    caps.identified(b);
     assert.match(caps.refusal('a') ?? '', /too many connections/);
-    for (const [slot, user] of [
-      [a, 'u1'],
-      [b, 'u1'],
-      [c, 'u2'],
-    ] as const)
-      caps.close(slot, user);
+    caps.close(a, true);
     assert.equal(caps.refusal('a'), undefined);
+    const c = caps.open('a');
+    caps.close(c, false);
+    caps.close(b, true);
+    assert.deepEqual([b.pending, b.identified], [0, 0], 'all released');
     const d = caps.open('a');
-    assert.equal(caps.identify(d, 'u1'), true, 'u1 released its sockets');
+    assert.notEqual(d, b, 'an address with no socket had no entry left');
   });
 
   it('configuration: the new limits have defaults, TRUSTED_PROXIES is checked, TRUST_PROXY names its replacement', () => {
