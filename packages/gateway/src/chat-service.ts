@@ -141,6 +141,16 @@ export class ChatService {
     await this.requireMember(channelId, author.id);
     const content = checkContent(rawContent, this.#o.maxContentLength);
     const nonce = checkNonce(rawNonce);
+    const message = (id: string, timestamp: string): Message => ({
+      id,
+      channel_id: channelId,
+      author,
+      content,
+      timestamp,
+      edited_timestamp: null,
+      nonce: nonce ?? null,
+      type: 0,
+    });
     const publish = async (): Promise<Message> => {
       const id = await this.#o.ids.next();
       const timestamp = new Date().toISOString();
@@ -160,20 +170,19 @@ export class ChatService {
         this.#mapWriteError(err);
       }
       this.#o.onConfirm?.((performance.now() - started) / 1000);
-      return {
-        id,
-        channel_id: channelId,
-        author,
-        content,
-        timestamp,
-        edited_timestamp: null,
-        nonce: nonce ?? null,
-        type: 0,
-      };
+      return message(id, timestamp);
     };
     if (!nonce) return publish();
     try {
-      return await this.#o.nonces.once(author.id, nonce, publish);
+      // The nonce record keeps the id and timestamp only: a retry reads the stored message, or (not
+      // persisted yet) rebuilds it from the retry, which carries the same content.
+      return await this.#o.nonces.once(author.id, channelId, nonce, publish, {
+        toRef: (m) => `${m.id} ${m.timestamp}`,
+        fromRef: async (ref) => {
+          const [id = '', timestamp = ''] = ref.split(' ');
+          return (await this.#o.store.messages.get(channelId, id).catch(() => null)) ?? message(id, timestamp);
+        },
+      });
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw new ApiError('unavailable', (err as Error).message);
