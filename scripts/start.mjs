@@ -31,7 +31,7 @@ const persisterPort = int('PERSISTER_HTTP_PORT', 9101, 1, 65535);
 // nginx's per-address limits: generous by default here (local runs and benchmarks come from loopback);
 // docker-compose.yml sets production values.
 const nginxLimits = {
-  wsConnPerIp: int('NGINX_WS_CONN_PER_IP', 50_000, 1, 1_000_000),
+  wsConnPerIp: int('NGINX_WS_CONN_PER_IP', 50_000, 1, 65_535),
   apiReqPerSecond: int('NGINX_API_REQ_PER_S', 10_000, 1, 1_000_000),
   apiBurst: int('NGINX_API_BURST', 20_000, 0, 1_000_000),
 };

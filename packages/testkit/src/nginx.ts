@@ -39,7 +39,7 @@ export function renderChatConf(
     NGINX_PORT: `127.0.0.1:${o.port}`,
     GATEWAY_SERVERS: servers,
     DEMO_ROOT: o.demoRoot,
-    NGINX_WS_CONN_PER_IP: String(o.wsConnPerIp ?? 100_000),
+    NGINX_WS_CONN_PER_IP: String(o.wsConnPerIp ?? 65_000), // nginx's limit_conn takes at most 65535
     NGINX_API_REQ_PER_S: String(o.apiReqPerSecond ?? 100_000),
     NGINX_API_BURST: String(o.apiBurst ?? 100_000),
   };
