@@ -1,0 +1,111 @@
+// This system as shipped, as a PeerSystem: `options.servers` gateway processes, one persister, the
+// MongoDB stand-in (testkit; NOT MongoDB's speed) in a process of its own, the system RabbitMQ and
+// Redis — started from their main.ts as w1 does (lib/services.ts). Durable: a message is acked once
+// the broker confirmed its write, stored by the persister, then dispatched to every member.
+// The peer's users and channels are written into the store as they are (user ids `u<n>` as token
+// subjects, the scenario's decimal channel ids as channel ids), so the loaders' tokens
+// (peer-tokens.ts) work unchanged. Users get no account: IDENTIFY, message.create and delivery read
+// membership only, never the users collection. Abuse limits are raised as in w1 (they would throttle
+// the benchmark); everything else runs with its defaults.
+
+import { createStore } from '@chat/store';
+import { amqpUrl } from '@chat/testkit';
+import { MongoClient } from 'mongodb';
+import { scrape } from '../lib/prom.js';
+import {
+  cleanupRun,
+  type GatewayService,
+  type PersisterService,
+  REDIS_URL,
+  type StackEnv,
+  startGateway,
+  startMongoProcess,
+  startPersister,
+} from '../lib/services.js';
+import { pool } from '../lib/users.js';
+import type { PeerChannel, PeerInstance, PeerStartOptions, PeerSystem } from './peer.js';
+
+/** w1's gateway settings: the abuse limits raised, no default group. */
+export const BENCH_GATEWAY_ENV: Readonly<Record<string, string>> = {
+  DEFAULT_GROUP: '',
+  RATE_FRAMES: '1000000',
+  RATE_BURST: '1000000',
+  USER_RATE_REQUESTS: '1000000',
+  HTTP_RATE_REQUESTS: '1000000',
+};
+
+/** Creates the channels in the store: two members = a DM, more = a group owned by its first member. */
+async function createChannels(mongoUrl: string, dbName: string, channels: readonly PeerChannel[]): Promise<void> {
+  const client = new MongoClient(mongoUrl);
+  try {
+    await client.connect();
+    const store = createStore({ db: client.db(dbName) });
+    await store.init();
+    await pool(channels, 16, async (c) => {
+      const [creatorId, ...recipients] = c.members;
+      if (!creatorId) throw new RangeError(`channel ${c.id} has no members`);
+      await store.channels.create({
+        id: c.id,
+        kind: c.members.length === 2 ? 'dm' : 'group',
+        name: c.members.length === 2 ? null : `group-${c.id}`,
+        creatorId,
+        recipients,
+      });
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+export const oursSystem: PeerSystem = {
+  name: 'ours',
+  description:
+    'This system as shipped: gateways (uWebSockets.js) → durable write (quorum queue, confirmed before the ack) → ' +
+    'persister (MongoDB stand-in) → dispatch through the RabbitMQ routing fabric (slot bindings) → members’ sockets.',
+  durable: true,
+  async start(options: PeerStartOptions): Promise<PeerInstance> {
+    const mongo = await startMongoProcess();
+    const broker = amqpUrl();
+    const stack: StackEnv = {
+      prefix: options.prefix,
+      amqpUrl: broker,
+      mongoUrl: mongo.url,
+      mongoDb: options.prefix.replace(/-/g, '_').slice(0, 63),
+      redisUrl: REDIS_URL,
+    };
+    const serverIds = Array.from({ length: options.servers }, (_, i) => `gw${i}`);
+    const gateways: GatewayService[] = [];
+    let persister: PersisterService | undefined;
+    const stop = async () => {
+      for (const g of gateways) await g.stop('SIGTERM', 20_000).catch(() => {});
+      await persister?.stop('SIGTERM', 20_000).catch(() => {});
+      await cleanupRun(
+        broker,
+        options.prefix,
+        serverIds,
+        options.channels.map((c) => c.id),
+      ).catch((err: unknown) => console.error(`cleanup of ${options.prefix} failed: ${(err as Error).message}`));
+      await mongo.stop().catch(() => {});
+    };
+    try {
+      await createChannels(mongo.url, stack.mongoDb, options.channels);
+      persister = await startPersister(stack, {});
+      for (const id of serverIds) gateways.push(await startGateway(stack, id, options.jwtSecret, BENCH_GATEWAY_ENV));
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    const metricsUrl = persister.metricsUrl;
+    return {
+      urls: gateways.map((g) => g.wsUrl),
+      protocol: 'chat',
+      processes: [
+        ...gateways.map((g) => ({ label: g.serverId, pid: g.pid })),
+        { label: 'persister', pid: persister.pid },
+        { label: 'stand-in', pid: mongo.pid },
+      ],
+      stored: async () => (await scrape(metricsUrl)).value('chat_persister_stored_total'),
+      stop,
+    };
+  },
+};
