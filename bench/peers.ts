@@ -243,32 +243,35 @@ function rssOf(instance: PeerInstance): Record<string, number | undefined> {
 
 const rssSum = (x: Record<string, number | undefined>) => Object.values(x).reduce<number>((n, v) => n + (v ?? 0), 0);
 
-/** RSS once it has settled after start-up: two readings 1 s apart within 0.5% (at most IDLE_SETTLE_MS). */
+/** RSS once it has settled: three readings 1 s apart within 0.5% of each other (at most IDLE_SETTLE_MS). */
 async function settledRss(instance: PeerInstance): Promise<Record<string, number | undefined>> {
   const started = performance.now();
-  let last = rssOf(instance);
+  const sums = [rssSum(rssOf(instance))];
   for (;;) {
     await sleep(1000);
     const now = rssOf(instance);
-    if (Math.abs(rssSum(now) - rssSum(last)) <= rssSum(last) * 0.005 || performance.now() - started >= IDLE_SETTLE_MS)
-      return now;
-    last = now;
+    sums.push(rssSum(now));
+    const last = sums.slice(-3);
+    const steady = last.length === 3 && Math.max(...last) - Math.min(...last) <= Math.min(...last) * 0.005;
+    if (steady || performance.now() - started >= IDLE_SETTLE_MS) return now;
   }
 }
 
+/**
+ * KiB of RSS per idle socket over all the system's processes: a first batch of sockets is connected and
+ * closed (start-up garbage collected, connection paths warm), then RSS once settled, then `IDLE` sockets.
+ */
 async function measureIdle(
   instance: PeerInstance,
   loaders: readonly ChildHandle[],
   tokens: readonly string[],
 ): Promise<IdleResult> {
-  const before = await settledRss(instance);
+  const users = (n: number) => Array.from({ length: n }, (_, i) => i);
   try {
-    const { ready } = await connect(
-      instance,
-      loaders,
-      Array.from({ length: IDLE }, (_, i) => i),
-      tokens,
-    );
+    await connect(instance, loaders, users(Math.min(IDLE, 200)), tokens);
+    await disconnect(loaders);
+    const before = await settledRss(instance);
+    const { ready } = await connect(instance, loaders, users(IDLE), tokens);
     await sleep(IDLE_OPEN_MS);
     const after = rssOf(instance);
     const kibPerSocket = ready > 0 ? (rssSum(after) - rssSum(before)) / ready : Number.NaN;
@@ -358,15 +361,18 @@ async function runSystem(
       const reading = cpu.stop();
       await sleep(GRACE_MS);
       const atGrace = await collect(durationS);
-      // Drain: every request answered and, durable, every acked message stored (bounded); then the
-      // receipts again, so that acked-lost means never delivered rather than late.
+      // Drain: every request answered, durable: every acked message stored, and no new copy for 1 s
+      // (bounded); then the receipts again, so that acked-lost means never delivered rather than late.
       const started = performance.now();
       let stored = storedBefore;
+      let copies = atGrace.copies;
       while (performance.now() - started < DRAIN_LIMIT_MS) {
+        await sleep(1000);
         stored = instance.stored && storedBefore !== undefined ? (await instance.stored()) - storedBefore : undefined;
-        const acked = (await collect(durationS)).shedding.acked;
-        if ((await unanswered()) === 0 && (stored === undefined || stored >= acked)) break;
-        await sleep(500);
+        const now = await collect(durationS);
+        const quietInbound = now.copies === copies;
+        copies = now.copies;
+        if (quietInbound && (await unanswered()) === 0 && (stored === undefined || stored >= now.shedding.acked)) break;
       }
       const drained = await collect(durationS);
       const sendMs = Math.max(...runs.map((r) => r.ms));
@@ -375,8 +381,11 @@ async function runSystem(
 
     // ---- W1 sweep ----
     await configure((n) => work.dmsOf[n]!);
-    console.log(`  warm-up: ${quick ? 1 : 5} s at ${RATES[0]} msg/s, not reported`);
-    await step('warm', RATES[0]!, [...loaders.keys()], false, quick ? 1 : 5);
+    if (!quick) {
+      // Fills caches (ours: the membership cache) and JIT before the first measured step.
+      console.log(`  warm-up: 5 s at ${RATES[0]} msg/s, not reported`);
+      await step('warm', RATES[0]!, [...loaders.keys()], false, 5);
+    }
     for (const rate of RATES) {
       const s = await step(`r${rate}`, rate, [...loaders.keys()], false);
       const m: MergedStep = s.atGrace;
@@ -625,11 +634,11 @@ async function main(): Promise<number> {
     `Same run, same load generators: ${SYSTEMS.length} systems one after another, each with 2 server processes and ${CLIENTS} users (user i on server i mod 2, one socket each), ` +
       `${work.channels.length - 1} DM channels (${PARTNERS} rounds of random pairing) and one group of ${GROUP_SIZE}. Each send picks a random connected client of the loader and one of its DMs; ~100-byte contents; paced by a 5 ms timer (open loop).`,
     `Latency = send (loader clock) → MESSAGE_CREATE at the recipient's socket (other process, same machine clock), every message, HDR. lost = sent, not refused, and not received ${GRACE_MS / 1000} s after the step; ` +
-      'acked-lost = acked and never received, judged after the drain (every request answered and, durable systems, every acked message stored; bounded); stored = messages the system stored during the step (durable systems).',
+      `acked-lost = acked and never received, judged after the drain (every request answered, durable systems: every acked message stored, and no new copy for 1 s; ≤ ${DRAIN_LIMIT_MS / 1000} s); stored = messages the system stored during the step (durable systems).`,
     `Knee = highest R with p99 < ${TARGET_P99_MS} ms, nothing lost, nothing refused, no errors. CPU µs per delivered message = CPU % of one core / 100 × 10⁶ / delivered per second, over the send window; ` +
       'broker and Redis are shared services, counted for every system (the Socket.IO peer uses only Redis; ours uses both).',
     `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = sent × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
-    `Idle memory: RSS (VmRSS) of every process of the system once settled after start (two readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum / sockets connected (per process in the JSON). No forced GC.`,
+    `Idle memory: ${Math.min(IDLE, 200)} sockets connected and closed first (start-up garbage, warm paths), then RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum / sockets connected (per process in the JSON). No forced GC.`,
     'Each step waits (bounded) for a lull in other processes’ CPU before it starts; "other CPU" is the load of other people on this shared machine during the send window.',
     otherLoadNote(results.flatMap((r) => [...r.sweep.map((s) => s.cpu), ...r.group.map((g) => g.cpu)])),
   ];
