@@ -637,6 +637,8 @@ async function main(): Promise<number> {
       `acked-lost = acked and never received, judged after the drain (every request answered, durable systems: every acked message stored, and no new copy for 1 s; ≤ ${DRAIN_LIMIT_MS / 1000} s); stored = messages the system stored during the step (durable systems).`,
     `Knee = highest R with p99 < ${TARGET_P99_MS} ms, nothing lost, nothing refused, no errors. CPU µs per delivered message = CPU % of one core / 100 × 10⁶ / delivered per second, over the send window; ` +
       'broker and Redis are shared services, counted for every system (the Socket.IO peer uses only Redis; ours uses both).',
+    'Loaders: the gateway protocol is driven by lib/ws-loadgen.ts (frames matched as strings), Socket.IO by lib/socketio-loadgen.ts (socket.io-client, which decodes every packet): ' +
+      'the Socket.IO loader costs more CPU per message, and on this 2-core machine that CPU is taken from the servers; the lg0/lg1 columns show it.',
     `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = sent × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
     `Idle memory: ${Math.min(IDLE, 200)} sockets connected and closed first (start-up garbage, warm paths), then RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum / sockets connected (per process in the JSON). No forced GC.`,
     'Each step waits (bounded) for a lull in other processes’ CPU before it starts; "other CPU" is the load of other people on this shared machine during the send window.',
