@@ -445,7 +445,9 @@ async function runSystem(
   } finally {
     await stopLoaders(loaders);
     onInstance(undefined, []);
-    await instance.stop();
+    await instance
+      .stop()
+      .catch((err: unknown) => console.error(`  stopping ${system.name} failed: ${(err as Error).message}`));
   }
 }
 
@@ -513,11 +515,17 @@ function tables(results: readonly SystemResult[]) {
     if (r.sweep.length === 0) return undefined;
     const labels = [...r.processes, 'broker', 'redis', 'lg0', 'lg1'];
     return formatTable(
-      ['R msg/s', 'delivered/s', ...labels.map((l) => `${l} µs`), 'system µs (excl. loaders)'],
+      ['R msg/s', 'delivered/s', ...labels.map((l) => `${l} µs`), 'own processes µs', 'own + broker + Redis µs'],
       r.sweep.map((s): Cell[] => {
         const per = labels.map((l) => cpuPerDelivered(s, l));
-        const own = [...r.processes, 'broker', 'redis'].reduce((n, l) => n + (cpuPerDelivered(s, l) ?? 0), 0);
-        return [s.rate, s.deliveredPerSec, ...per.map((v) => v ?? '—'), own];
+        const sum = (list: readonly string[]) => list.reduce((n, l) => n + (cpuPerDelivered(s, l) ?? 0), 0);
+        return [
+          s.rate,
+          s.deliveredPerSec,
+          ...per.map((v) => v ?? '—'),
+          sum(r.processes),
+          sum([...r.processes, 'broker', 'redis']),
+        ];
       }),
     );
   });
@@ -636,7 +644,7 @@ async function main(): Promise<number> {
     `Latency = send (loader clock) → MESSAGE_CREATE at the recipient's socket (other process, same machine clock), every message, HDR. lost = sent, not refused, and not received ${GRACE_MS / 1000} s after the step; ` +
       `acked-lost = acked and never received, judged after the drain (every request answered, durable systems: every acked message stored, and no new copy for 1 s; ≤ ${DRAIN_LIMIT_MS / 1000} s); stored = messages the system stored during the step (durable systems).`,
     `Knee = highest R with p99 < ${TARGET_P99_MS} ms, nothing lost, nothing refused, no errors. CPU µs per delivered message = CPU % of one core / 100 × 10⁶ / delivered per second, over the send window; ` +
-      'broker and Redis are shared services, counted for every system (the Socket.IO peer uses only Redis; ours uses both).',
+      'broker and Redis are the machine’s shared services, measured during every system’s steps: the Socket.IO peer uses only Redis (its broker column is the idle broker), ours uses both; “own processes” leaves both out.',
     'Loaders: the gateway protocol is driven by lib/ws-loadgen.ts (frames matched as strings), Socket.IO by lib/socketio-loadgen.ts (socket.io-client, which decodes every packet): ' +
       'the Socket.IO loader costs more CPU per message, and on this 2-core machine that CPU is taken from the servers; the lg0/lg1 columns show it.',
     `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = sent × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
