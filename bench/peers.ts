@@ -586,11 +586,16 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const command = commandLine();
   console.log(`Command: ${command}`);
-  const system = (await printSystem(BROKER)).line;
-  const shared: ProcessSet = { broker: await systemBrokerPid(), redis: await redisPid() };
   const work = workload();
   const secret = randomBytes(32).toString('hex');
-  const tokens = await peerTokens(secret, work.users);
+  const [info, broker, redis, tokens] = await Promise.all([
+    printSystem(BROKER),
+    systemBrokerPid(),
+    redisPid(),
+    peerTokens(secret, work.users),
+  ]);
+  const system = info.line;
+  const shared: ProcessSet = { broker, redis };
   console.log(
     `${CLIENTS} users, ${work.channels.length - 1} DM channels, one group of ${GROUP_SIZE}; systems: ${SYSTEMS.map((s) => s.name).join(', ')}; ` +
       `W1 rates ${RATES.join(', ')} msg/s, W2 rates ${GROUP_RATES.join(', ')} msg/s, ${STEP_S} s each; idle ${IDLE} sockets`,

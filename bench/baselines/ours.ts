@@ -89,19 +89,27 @@ export const oursSystem: PeerSystem = {
     };
     try {
       await createChannels(mongo.url, stack.mongoDb, options.channels);
-      persister = await startPersister(stack, {});
-      for (const id of serverIds) gateways.push(await startGateway(stack, id, options.jwtSecret, BENCH_GATEWAY_ENV));
+      // Started side by side (each leases its own snowflake worker id); a failure stops those that did start.
+      const started = await Promise.allSettled([
+        startPersister(stack, {}),
+        ...serverIds.map((id) => startGateway(stack, id, options.jwtSecret, BENCH_GATEWAY_ENV)),
+      ]);
+      for (const r of started.slice(1)) if (r.status === 'fulfilled') gateways.push(r.value as GatewayService);
+      if (started[0]!.status === 'fulfilled') persister = started[0].value as PersisterService;
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (err) {
       await stop();
       throw err;
     }
-    const metricsUrl = persister.metricsUrl;
+    // Every service started (or the start threw above).
+    const { metricsUrl, pid: persisterPid } = persister as PersisterService;
     return {
       urls: gateways.map((g) => g.wsUrl),
       protocol: 'chat',
       processes: [
         ...gateways.map((g) => ({ label: g.serverId, pid: g.pid })),
-        { label: 'persister', pid: persister.pid },
+        { label: 'persister', pid: persisterPid },
         { label: 'stand-in', pid: mongo.pid },
       ],
       stored: async () => (await scrape(metricsUrl)).value('chat_persister_stored_total'),

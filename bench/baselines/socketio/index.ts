@@ -42,11 +42,10 @@ export const socketioSystem: PeerSystem = {
       await deleteRedisKeys([`${options.prefix}:*`]);
     };
     try {
-      for (let i = 0; i < options.servers; i++) {
-        const port = await freePort();
-        ports.push(port);
-        servers.push(
-          await startService(
+      for (let i = 0; i < options.servers; i++) ports.push(await freePort());
+      const started = await Promise.allSettled(
+        ports.map((port, i) =>
+          startService(
             `sio${i}`,
             SERVER_MAIN,
             {
@@ -59,8 +58,11 @@ export const socketioSystem: PeerSystem = {
             },
             '"msg":"socketio listening"',
           ),
-        );
-      }
+        ),
+      );
+      for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (err) {
       await stop();
       throw err;
