@@ -32,7 +32,7 @@ import {
   systemBrokerPid,
   waitForQuiet,
 } from './lib/system.js';
-import { type Cell, fmt, formatTable, pct } from './lib/table.js';
+import { type Cell, fmt, formatTable, pct, ratio } from './lib/table.js';
 
 const USAGE =
   'npm run -w @chat/bench peers -- [--systems a,b,c] [--rates 1000,2000,4000,8000,16000] [--step-s S] [--clients N] ' +
@@ -460,6 +460,44 @@ function cpuPerDelivered(step: SweepStep, label: string): number | undefined {
   return p === undefined || !(step.deliveredPerSec > 0) ? undefined : ((p / 100) * 1e6) / step.deliveredPerSec;
 }
 
+/** µs of CPU per delivered message of the system's processes plus the broker and Redis. */
+function systemCpuPerMessage(r: SystemResult, s: SweepStep): number | undefined {
+  const per = [...r.processes, 'broker', 'redis'].map((l) => cpuPerDelivered(s, l));
+  return per.some((v) => v !== undefined) ? per.reduce<number>((n, v) => n + (v ?? 0), 0) : undefined;
+}
+
+/**
+ * Every system against the reference (`ours` when it ran, else the first), figures of the same run:
+ * knee, CPU per delivered message at each rate both were offered, idle KiB per socket, W2 p99.
+ */
+function ratiosTable(results: readonly SystemResult[]): string | undefined {
+  const ok = results.filter((r) => !r.error);
+  const ref = ok.find((r) => r.name === 'ours') ?? ok[0];
+  if (!ref || ok.length < 2) return undefined;
+  const x = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '—' : ratio(a, b));
+  return formatTable(
+    [
+      'system',
+      `knee / ${ref.name}`,
+      ...ref.sweep.map((s) => `CPU µs per msg at ${fmt(s.rate)}/s / ${ref.name}`),
+      `idle KiB per socket / ${ref.name}`,
+      ...ref.group.map((g) => `W2 p99 at ${g.rate}/s / ${ref.name}`),
+    ],
+    ok
+      .filter((r) => r !== ref)
+      .map((r): Cell[] => [
+        r.name,
+        x(r.knee, ref.knee),
+        ...ref.sweep.map((rs) => {
+          const s = r.sweep.find((o) => o.rate === rs.rate);
+          return s ? x(systemCpuPerMessage(r, s), systemCpuPerMessage(ref, rs)) : '—';
+        }),
+        x(r.idle?.kibPerSocket, ref.idle?.kibPerSocket),
+        ...ref.group.map((rg) => x(r.group.find((g) => g.rate === rg.rate)?.latency.p99Ms, rg.latency.p99Ms)),
+      ]),
+  );
+}
+
 function tables(results: readonly SystemResult[]) {
   const sweep = formatTable(
     [
@@ -574,7 +612,7 @@ function tables(results: readonly SystemResult[]) {
         ];
       }),
   );
-  return { summary, sweep, cpu, group, idle };
+  return { summary, ratios: ratiosTable(results), sweep, cpu, group, idle };
 }
 
 async function main(): Promise<number> {
@@ -639,7 +677,7 @@ async function main(): Promise<number> {
   }
 
   const t = tables(results);
-  console.log(`\n${t.summary}\n\n${t.sweep}\n\n${t.group}\n\n${t.idle}\n`);
+  console.log(`\n${t.summary}\n\n${t.ratios ? `${t.ratios}\n\n` : ''}${t.sweep}\n\n${t.group}\n\n${t.idle}\n`);
   results.forEach((r, i) => {
     if (t.cpu[i]) console.log(`µs of CPU per delivered message, ${r.name}:\n${t.cpu[i]}\n`);
   });
@@ -690,6 +728,15 @@ async function main(): Promise<number> {
       params,
       tables: [
         { heading: 'Summary', markdown: t.summary },
+        ...(t.ratios
+          ? [
+              {
+                heading:
+                  'Ratios to the reference system (ours when it ran, else the first), same run: > 1× = more than the reference',
+                markdown: t.ratios,
+              },
+            ]
+          : []),
         { heading: 'W1 sweep', markdown: t.sweep },
         ...results.flatMap((r, i) =>
           t.cpu[i] ? [{ heading: `µs of CPU per delivered message, ${r.name}`, markdown: t.cpu[i] }] : [],
