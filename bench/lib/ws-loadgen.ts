@@ -6,7 +6,8 @@
 // it, nothing was stored), which is what the overload steps measure; which requests were acked is
 // kept per sequence number so that the parent can tell acked-and-lost from refused.
 // Frames are matched with string operations, not JSON.parse: at 10k+ frames/s the generator must
-// stay cheaper than the system it measures.
+// stay cheaper than the system it measures. The accounting (receipts.ts) and client bookkeeping
+// (loadgen-clients.ts) are shared with socketio-loadgen.ts, so both report the same figures.
 import WebSocket from 'ws';
 import { serveRequests } from './child.js';
 import { assignChannels, clientStatus, openEach, openLoop } from './loadgen-clients.js';
