@@ -28,6 +28,13 @@ const gatewayCount = int('GATEWAYS', 2, 1, 32);
 const httpPort = int('HTTP_PORT', 8080, 1, 65535);
 const gatewayBasePort = int('GATEWAY_BASE_PORT', 9001, 1, 65000);
 const persisterPort = int('PERSISTER_HTTP_PORT', 9101, 1, 65535);
+// nginx's per-address limits: generous by default here (local runs and benchmarks come from loopback);
+// docker-compose.yml sets production values.
+const nginxLimits = {
+  wsConnPerIp: int('NGINX_WS_CONN_PER_IP', 50_000, 1, 1_000_000),
+  apiReqPerSecond: int('NGINX_API_REQ_PER_S', 10_000, 1, 1_000_000),
+  apiBurst: int('NGINX_API_BURST', 20_000, 0, 1_000_000),
+};
 const amqpUrl = env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
 const jwtSecret = env.JWT_SECRET || randomBytes(32).toString('hex');
@@ -173,7 +180,7 @@ try {
     gateways.push({ port });
   }
   for (let i = 0; i < gatewayCount; i++) await waitForLine(`gw${i}`, 'gateway listening', 60_000);
-  nginx = await startNginx({ port: httpPort, gateways, demoRoot: demoRoot() });
+  nginx = await startNginx({ port: httpPort, gateways, demoRoot: demoRoot(), ...nginxLimits });
   const lines = [
     '',
     `  Chat is up: open http://127.0.0.1:${httpPort} (the demo page)`,

@@ -7,9 +7,28 @@
 # declared. So chat.persist could start with one replica. This grows every quorum queue to every
 # node, then spreads the queue leaders over the nodes.
 #
-# Environment: RABBITMQ_NODES (space-separated node names; default the three compose nodes), and the
-# Erlang cookie (RABBITMQ_ERLANG_COOKIE, or $HOME/.erlang.cookie) shared with the nodes.
+# It also creates one broker account per role, with passwords from the environment (no password is
+# written in the repository; definitions.json holds none), and the least permissions each role needs:
+#   chat-gateway    publishes durable writes (default exchange → chat.persist) and typing dispatches
+#                   (chat.route*); declares, binds and consumes its own queue chat.gw.<server id>
+#   chat-persister  consumes chat.persist; publishes dispatches (chat.route*) and dead letters (chat.dlx)
+#   chat-admin      administrator (the management UI); services never use it
+# The shared topology comes from definitions.json: the services run with DECLARE_TOPOLOGY=false. The
+# persister stores only writes published by chat-gateway (PERSIST_WRITERS; RabbitMQ checks user_id).
+# Re-running resets the passwords to the environment's and the permissions to these.
+#
+# Environment: RABBITMQ_NODES (space-separated node names; default the three compose nodes), the
+# Erlang cookie (RABBITMQ_ERLANG_COOKIE, or $HOME/.erlang.cookie) shared with the nodes, and
+# RABBITMQ_GATEWAY_PASSWORD, RABBITMQ_PERSISTER_PASSWORD, RABBITMQ_ADMIN_PASSWORD (required).
 set -eu
+
+for var in RABBITMQ_GATEWAY_PASSWORD RABBITMQ_PERSISTER_PASSWORD RABBITMQ_ADMIN_PASSWORD; do
+  eval "value=\${$var:-}"
+  if [ -z "$value" ]; then
+    echo "rabbitmq-init: $var must be set (see .env.example)" >&2
+    exit 1
+  fi
+done
 
 NODES="${RABBITMQ_NODES:-rabbit@rabbitmq-1 rabbit@rabbitmq-2 rabbit@rabbitmq-3}"
 FIRST="${NODES%% *}"
@@ -27,4 +46,29 @@ done
 
 echo "rabbitmq-init: spreading quorum queue leaders"
 rabbitmq-queues -q -n "$FIRST" rebalance quorum --vhost-pattern '.*' --queue-pattern '.*'
+
+# ensure_account <name> <password> <configure> <write> <read>
+EXISTING=$(rabbitmqctl -q -n "$FIRST" list_users --formatter json)
+ensure_account() {
+  if echo "$EXISTING" | grep -q "\"user\":\"$1\""; then
+    rabbitmqctl -q -n "$FIRST" change_password "$1" "$2"
+  else
+    rabbitmqctl -q -n "$FIRST" add_user "$1" "$2"
+  fi
+  rabbitmqctl -q -n "$FIRST" set_permissions -p / "$1" "$3" "$4" "$5"
+  echo "rabbitmq-init: account $1 ready"
+}
+
+ROUTE='chat\.route(\..*)?'
+GATEWAY_QUEUE='chat\.gw\..*'
+ensure_account chat-gateway "$RABBITMQ_GATEWAY_PASSWORD" \
+  "^$GATEWAY_QUEUE\$" "^(amq\.default|$GATEWAY_QUEUE|$ROUTE)\$" "^($GATEWAY_QUEUE|$ROUTE)\$"
+ensure_account chat-persister "$RABBITMQ_PERSISTER_PASSWORD" \
+  '^$' "^($ROUTE|chat\.dlx)\$" '^chat\.persist$'
+ensure_account chat-admin "$RABBITMQ_ADMIN_PASSWORD" '.*' '.*' '.*'
+rabbitmqctl -q -n "$FIRST" set_user_tags chat-admin administrator
+if echo "$EXISTING" | grep -q '"user":"guest"'; then
+  rabbitmqctl -q -n "$FIRST" delete_user guest
+fi
+
 echo "rabbitmq-init: done"

@@ -295,7 +295,8 @@ export class ChatView {
     const label = this.#label(c);
     e.title.textContent = c.kind === 'group' ? `# ${label}` : `@ ${label}`;
     e.meta.textContent = c.kind === 'group' ? `group · id ${c.id}` : 'direct message';
-    e.addMember.hidden = c.kind !== 'group';
+    // Only a group's owner adds members (the gateway refuses anyone else).
+    e.addMember.hidden = c.kind !== 'group' || c.owner_id !== this.#me?.id;
     e.input.placeholder = c.kind === 'group' ? `Message #${label}` : `Message @${label}`;
     e.input.setAttribute('aria-label', e.input.placeholder);
     this.#setComposerEnabled(true);

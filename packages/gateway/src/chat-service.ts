@@ -27,6 +27,10 @@ export interface ChatServiceOptions {
   overloadRetryAfterMs?: number;
   /** Called when the broker refused a durable write because the persist queue is full. */
   onQueueFull?: () => void;
+  /** Groups one user may be a member of (the default group included). Default 100. */
+  maxGroupsPerUser?: number;
+  /** Members of a group (the default group excepted). Default 1000. */
+  maxGroupMembers?: number;
 }
 
 /** The default group's id: fixed, so every gateway agrees on it without coordination. */
@@ -251,6 +255,12 @@ export class ChatService {
     const unique = [...new Set(recipients)].filter((r) => r !== creator.id);
     const known = await this.#o.store.accounts.getMany(unique);
     if (known.length !== unique.length) throw new ApiError('not_found', 'unknown user in recipients');
+    if (kind === 'group') {
+      if (1 + unique.length > this.#maxGroupMembers) {
+        throw new ApiError('limit_reached', `a group has at most ${this.#maxGroupMembers} members`);
+      }
+      for (const u of [creator.id, ...unique]) await this.#requireGroupRoom(u);
+    }
     let result: Awaited<ReturnType<Store['channels']['create']>>;
     try {
       result = await this.#o.store.channels.create({
@@ -267,13 +277,35 @@ export class ChatService {
     return result.channel;
   }
 
+  /**
+   * Adds a member to a group: only its owner may (nobody adds anyone to the default group: users join
+   * it at sign-up), within the caps on members per group and groups per user. The caps are checked
+   * before the write, so adds racing on one group or user can pass a cap by the number in flight.
+   */
   async addMember(actorId: string, channelId: string, userId: string): Promise<void> {
     await this.requireMember(channelId, actorId);
     const channel = await this.#o.store.channels.get(channelId);
     if (!channel) throw new ApiError('not_found', 'unknown channel');
     if (channel.kind === 'dm') throw new ApiError('invalid_request', 'members of a DM cannot change');
+    if (channel.owner_id !== actorId) throw new ApiError('forbidden', "only the group's owner adds members");
     if (!(await this.#o.store.accounts.get(userId))) throw new ApiError('not_found', 'unknown user');
+    if ((await this.#o.store.channels.memberCount(channelId, this.#maxGroupMembers)) >= this.#maxGroupMembers) {
+      throw new ApiError('limit_reached', `a group has at most ${this.#maxGroupMembers} members`);
+    }
+    await this.#requireGroupRoom(userId);
     await this.#join(channelId, userId, channel);
+  }
+
+  get #maxGroupMembers(): number {
+    return this.#o.maxGroupMembers ?? 1000;
+  }
+
+  /** The user may join one more group. */
+  async #requireGroupRoom(userId: string): Promise<void> {
+    const cap = this.#o.maxGroupsPerUser ?? 100;
+    if ((await this.#o.store.channels.groupCount(userId)) >= cap) {
+      throw new ApiError('limit_reached', `user ${userId} is in ${cap} groups already, the most one user may be in`);
+    }
   }
 
   async removeMember(actorId: string, channelId: string, userId: string): Promise<void> {
@@ -295,8 +327,9 @@ export class ChatService {
     const added = await this.#o.store.channels.addMember(channelId, userId);
     if (!added) return;
     const channel = known ?? (await this.#o.store.channels.get(channelId));
-    const members = await this.#o.store.channels.members(channelId);
-    const audience = members.length <= ANNOUNCE_LIMIT ? members : [userId];
+    // A big channel (the default group) is not read: its members hear of joins when they read it.
+    const big = (await this.#o.store.channels.memberCount(channelId, ANNOUNCE_LIMIT + 1)) > ANNOUNCE_LIMIT;
+    const audience = big ? [userId] : await this.#o.store.channels.members(channelId);
     await this.#announce('CHANNEL_MEMBER_ADD', audience, { channel_id: channelId, user_id: userId, channel });
   }
 

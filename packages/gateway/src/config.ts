@@ -33,6 +33,12 @@ export interface GatewayConfig {
   readonly httpBodyMaxBytes: number;
   readonly drainTimeoutMs: number;
   readonly trustProxy: boolean;
+  /** Declare the shared RabbitMQ topology at connect (false: only check it exists; least-privilege accounts). */
+  readonly declareTopology: boolean;
+  /** Groups one user may be in (the default group counts). */
+  readonly maxGroupsPerUser: number;
+  /** Members of one group (the default group excepted). */
+  readonly maxGroupMembers: number;
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
   readonly maxInflightWrites: number;
@@ -83,10 +89,23 @@ function url(name: string, value: string, schemes: readonly string[]): string {
   return value;
 }
 
+/**
+ * Secrets copied from an example (`.env.example` marks every one `change-me…`; older compose files
+ * shipped `dev-only-jwt-secret-change-me…`) are public: anyone could mint tokens or log in to the broker.
+ */
+function refusePlaceholders(env: Env, names: readonly string[]): void {
+  for (const name of names) {
+    if (/change[-_]?me/i.test(env[name] ?? '')) {
+      throw new ConfigError(`${name} still holds an example value (contains "change-me"): set a secret of your own`);
+    }
+  }
+}
+
 /** Every variable is documented in packages/gateway/README.md. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
+  refusePlaceholders(env, ['JWT_SECRET', 'AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
   const serverId = str(env, 'SERVER_ID', `gw-${hostname()}-${process.pid}`)
     .replace(/[^A-Za-z0-9_-]/g, '-')
     .slice(0, 64);
@@ -140,6 +159,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
+    maxGroupsPerUser: int(env, 'MAX_GROUPS_PER_USER', 100, 1, 100_000),
+    maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', 1000, 2, 1_000_000),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
     maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),

@@ -12,6 +12,7 @@ export const API_ERRORS = {
   not_found: 404,
   method_not_allowed: 405,
   username_taken: 409,
+  limit_reached: 409,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

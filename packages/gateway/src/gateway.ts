@@ -83,6 +83,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     overloadRetryAfterMs: config.overloadRetryAfterMs,
     onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),
+    maxGroupsPerUser: config.maxGroupsPerUser,
+    maxGroupMembers: config.maxGroupMembers,
   });
   admission = new WriteAdmission({
     maxInFlight: config.maxInflightWrites,

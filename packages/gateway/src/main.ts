@@ -92,6 +92,7 @@ const router = createRouter({
   lingerMs: config.attachLingerMs,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
+  declareTopology: config.declareTopology,
   registry,
   logger,
 });

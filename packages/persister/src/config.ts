@@ -23,6 +23,10 @@ export interface PersisterConfig {
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
   readonly serverId: string;
+  /** AMQP users whose durable writes are accepted; empty: only the persister's own AMQP user. */
+  readonly writers: readonly string[];
+  /** Declare the shared RabbitMQ topology at connect (false: only check it exists; least-privilege accounts). */
+  readonly declareTopology: boolean;
 }
 
 export class ConfigError extends Error {
@@ -57,8 +61,37 @@ function url(name: string, value: string, schemes: readonly string[]): string {
   return value;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name, String(fallback)).toLowerCase();
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Secrets copied from an example (`.env.example` marks every one `change-me…`) are public. */
+function refusePlaceholders(env: Env, names: readonly string[]): void {
+  for (const name of names) {
+    if (/change[-_]?me/i.test(env[name] ?? '')) {
+      throw new ConfigError(`${name} still holds an example value (contains "change-me"): set a secret of your own`);
+    }
+  }
+}
+
+/** PERSIST_WRITERS: comma-separated AMQP user names. */
+function writersOf(raw: string): string[] {
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  for (const n of names) {
+    if (n.length > 255) throw new ConfigError('PERSIST_WRITERS: a user name is longer than 255 bytes');
+  }
+  return names;
+}
+
 /** Documented in packages/persister/README.md; every variable has a default. */
 export function loadConfig(env: Env = process.env): PersisterConfig {
+  refusePlaceholders(env, ['AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
   const amqpUrls = str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
     .split(',')
     .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:']));
@@ -96,5 +129,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     logLevel,
     serverId: str(env, 'SERVER_ID', `persister-${hostname()}-${process.pid}`),
+    writers: Object.freeze(writersOf(str(env, 'PERSIST_WRITERS', ''))),
+    declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
   });
 }

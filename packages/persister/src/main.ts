@@ -50,6 +50,7 @@ const router = createRouter({
   granularity: config.granularity,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
+  declareTopology: config.declareTopology,
   connectionName: `${config.prefix}:${config.serverId}`,
   registry,
   logger,
@@ -70,6 +71,7 @@ const persister = createPersister({
   batchSize: config.batchSize,
   batchMs: config.batchMs,
   maxContentLength: config.maxContentLength,
+  writers: config.writers.length > 0 ? config.writers : undefined,
 });
 
 const http = await startHttp({

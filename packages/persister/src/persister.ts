@@ -28,6 +28,11 @@ export interface PersisterOptions {
   batchMs?: number;
   /** Content limit in code points. Default 4000. */
   maxContentLength?: number;
+  /**
+   * AMQP users whose durable writes are stored (the broker-checked `user_id` of each write); writes
+   * from anyone else are dead-lettered as `writer_not_allowed`. Default: the router's own AMQP user.
+   */
+  writers?: readonly string[];
   /** Backoff after a transient failure: first and longest pause. Defaults 100 ms and 5 s. */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -61,6 +66,7 @@ export function createPersister(options: PersisterOptions): Persister {
   const maxContent = options.maxContentLength ?? 4000;
   const retryMin = options.retryMinMs ?? 100;
   const retryMax = options.retryMaxMs ?? 5000;
+  const writers = options.writers ?? (router.options.amqpUser === undefined ? undefined : [router.options.amqpUser]);
   const metrics = createMetrics(options.registry, () => router.persistQueueDepth());
 
   let pending: Item[] = [];
@@ -334,7 +340,7 @@ export function createPersister(options: PersisterOptions): Persister {
     metrics,
     inFlight: () => inFlight,
     async start() {
-      await router.consumeDurable(onDelivery, { prefetch: options.prefetch ?? 2000 });
+      await router.consumeDurable(onDelivery, { prefetch: options.prefetch ?? 2000, writers });
     },
     async stop(timeoutMs: number) {
       if (stopping) return inFlight === 0;

@@ -41,6 +41,7 @@ export {
   snowflakeAt,
 } from './internal/snowflake.js';
 export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
+export { amqpUserOf, WRITER_NOT_ALLOWED } from './internal/writer-identity.js';
 export {
   createRouter,
   type DeliveryInfo,

@@ -27,6 +27,7 @@ import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
 import {
   declareGatewayQueue,
+  checkTopology,
   declareTopology,
   gatewayQueueName,
   type TopologyNames,
@@ -40,6 +41,7 @@ import {
   WriteCoalescer,
   writeBundleLines,
 } from './internal/write-bundle.js';
+import { sharedAmqpUser, writerProblem } from './internal/writer-identity.js';
 
 export type Granularity = 'slot' | 'user';
 
@@ -79,6 +81,19 @@ export interface RouterOptions {
    * rolling upgrade, upgrade the persisters first or set false until they are.
    */
   coalesceWrites?: boolean;
+  /**
+   * Stamp durable writes with the AMQP `user_id` property (the broker account of the connection, which
+   * RabbitMQ checks), so persisters can accept writes only from allowed accounts. Default true; set
+   * false only when the broker authenticates some other way than the URL's user (e.g. EXTERNAL/TLS).
+   */
+  stampUserId?: boolean;
+  /**
+   * Declare the shared topology (route, front and dead-letter exchanges, the persist queues) at every
+   * connect. Default true. False: only check that it exists (passive declares), for broker accounts
+   * without `configure` permission on it — least-privilege deployments import it from definitions.
+   * A gateway router still declares its own queue.
+   */
+  declareTopology?: boolean;
   /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
   outageWaitMs?: number;
   /** AMQP heartbeat. Default 10 s. */
@@ -114,6 +129,9 @@ export interface ResolvedRouterOptions {
   readonly prefetch: number;
   readonly confirmTimeoutMs: number;
   readonly coalesceWrites: boolean;
+  /** The AMQP user of the broker URLs, stamped as `user_id` on durable writes; undefined when `stampUserId` is false. */
+  readonly amqpUser: string | undefined;
+  readonly declareTopology: boolean;
   readonly outageWaitMs: number;
   readonly heartbeatSeconds: number;
   readonly connectTimeoutMs: number;
@@ -183,6 +201,8 @@ interface ConsumerSpec {
 const SERVER_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const DEAD_REASON_HEADER = 'x-chat-dead-reason';
+/** On a dead-lettered write: the AMQP user that published it (its `user_id`). */
+const WRITER_HEADER = 'x-chat-writer';
 
 function positiveInt(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
@@ -227,6 +247,8 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     prefetch: positiveInt('prefetch', options.prefetch ?? 256),
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
     coalesceWrites: options.coalesceWrites ?? true,
+    amqpUser: options.stampUserId === false ? undefined : sharedAmqpUser(urls),
+    declareTopology: options.declareTopology ?? true,
     outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),
     heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 0),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),
@@ -474,13 +496,23 @@ export class Router extends EventEmitter {
    * and never reach the handler. Each record of a `write.bundle` is a delivery of its own; the broker
    * message is acked once all are acked or dead-lettered, and requeued as a whole (acked records
    * included: they come again) once all are settled and any was requeued.
+   * `writers`: the AMQP users whose writes are accepted (the `user_id` the broker checked at publish);
+   * a write from anyone else, or without `user_id`, is dead-lettered as `writer_not_allowed` with the
+   * header `x-chat-writer` naming who sent it, and never reaches the handler. Default: every writer.
    */
-  async consumeDurable(handler: DurableHandler, options: { prefetch?: number } = {}): Promise<void> {
+  async consumeDurable(
+    handler: DurableHandler,
+    options: { prefetch?: number; writers?: Iterable<string> } = {},
+  ): Promise<void> {
     const prefetch = positiveInt('prefetch', options.prefetch ?? 2000);
+    const writers = options.writers === undefined ? undefined : new Set(options.writers);
+    if (writers !== undefined && writers.size === 0)
+      throw new InvalidArgumentError('writers must name at least one AMQP user');
     await this.#addConsumer({
       queue: this.names.persistQueue,
       prefetch,
       onMessage: (msg, acks) => {
+        const refused = writerProblem(msg.properties.userId, writers);
         if (msg.properties.type === WRITE_BUNDLE_TYPE) {
           const lines = writeBundleLines(msg.content.toString('utf8'));
           const bundle = new BundleSettlement(
@@ -489,23 +521,31 @@ export class Router extends EventEmitter {
             () => acks.nack(msg, true),
           );
           for (const line of lines) {
-            this.#deliverDurable(handler, msg, line, (requeue) => bundle.settle(requeue));
+            this.#deliverDurable(handler, msg, line, (requeue) => bundle.settle(requeue), refused);
           }
           return;
         }
-        this.#deliverDurable(handler, msg, msg.content.toString('utf8'), (requeue) =>
-          requeue ? acks.nack(msg, true) : acks.ack(msg),
+        this.#deliverDurable(
+          handler,
+          msg,
+          msg.content.toString('utf8'),
+          (requeue) => (requeue ? acks.nack(msg, true) : acks.ack(msg)),
+          refused,
         );
       },
     });
   }
 
-  /** Hands one durable write (a whole message, or one record of a write bundle) to the handler. */
+  /**
+   * Hands one durable write (a whole message, or one record of a write bundle) to the handler, or
+   * dead-letters it when it is malformed or `refused` names why its publisher is not accepted.
+   */
   #deliverDurable(
     handler: DurableHandler,
     msg: ConsumeMessage,
     json: string,
     settle: (requeue: boolean) => void,
+    refused: string | undefined,
   ): void {
     let settled = false;
     const once = (requeue: boolean) => {
@@ -513,7 +553,9 @@ export class Router extends EventEmitter {
       settled = true;
       settle(requeue);
     };
-    const { value, reason } = this.#problemOf(json, durableWriteProblem);
+    const checked = this.#problemOf(json, durableWriteProblem);
+    const value = checked.value;
+    const reason = refused ?? checked.reason;
     const deadLetter = async (why: string) => {
       if (settled) return;
       await this.#publishDead(msg, json, value, why);
@@ -583,6 +625,7 @@ export class Router extends EventEmitter {
       const props = single
         ? this.#props(single.type, single.id, true)
         : this.#props(WRITE_BUNDLE_TYPE, randomUUID(), true);
+      if (this.options.amqpUser !== undefined) props.userId = this.options.amqpUser;
       await session.publishConfirmed('', this.names.persistQueue, body, props, this.options.confirmTimeoutMs);
       this.#metrics.confirmSeconds.observe({ kind: 'durable' }, (performance.now() - started) / 1000);
       this.#metrics.publishes.inc({ kind: 'durable', outcome: 'ok' });
@@ -762,14 +805,16 @@ export class Router extends EventEmitter {
   async #setup(session: Session): Promise<void> {
     const o = this.options;
     this.#running = [];
-    await declareTopology(session.control, {
+    const topology = {
       prefix: o.prefix,
       partitions: o.partitions,
       persistDeliveryLimit: o.persistDeliveryLimit,
       persistMaxLength: o.persistMaxLength,
       openChannel: () => session.model.createChannel(),
       logger: this.#logger,
-    });
+    };
+    if (o.declareTopology) await declareTopology(session.control, topology);
+    else await checkTopology(topology.openChannel, topology);
     if (this.gatewayQueue !== undefined) {
       await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
       const queue = this.gatewayQueue;
@@ -885,8 +930,10 @@ export class Router extends EventEmitter {
   /** Publishes one write (`json`, from `msg` or one record of it) to the dead-letter exchange with the reason, confirmed. */
   async #publishDead(msg: ConsumeMessage, json: string, value: unknown, reason: string): Promise<void> {
     const session = await this.#session(this.options.outageWaitMs);
-    const headers = { ...(msg.properties.headers ?? {}), [DEAD_REASON_HEADER]: reason };
-    const properties = { ...msg.properties, headers, persistent: true };
+    const headers: Record<string, unknown> = { ...(msg.properties.headers ?? {}), [DEAD_REASON_HEADER]: reason };
+    if (msg.properties.userId !== undefined) headers[WRITER_HEADER] = msg.properties.userId;
+    // user_id names this connection's user or the broker refuses the publish: the writer moves to a header.
+    const properties = { ...msg.properties, headers, persistent: true, userId: undefined };
     if (msg.properties.type === WRITE_BUNDLE_TYPE) {
       // A record of a bundle goes alone, with the type and id a single write would have.
       const v = value as { type?: unknown; id?: unknown } | undefined;
@@ -919,6 +966,7 @@ export class Router extends EventEmitter {
       persistent: boolean;
       headers: Record<string, unknown>;
       CC?: string[];
+      userId?: string;
     };
   }
 

@@ -110,7 +110,7 @@ export class Channels {
       { upsert: true },
     );
     const added = res.upsertedCount === 1;
-    if (added) await this.#cache?.invalidate(channelId);
+    if (added) await this.#cache?.added(channelId, userId, slotOf(userId, this.#slots));
     return added;
   }
 
@@ -145,6 +145,18 @@ export class Channels {
     if (!this.#cache) return load();
     const { members, slots } = await this.#cache.get(channelId, load);
     return { members, slots };
+  }
+
+  /** How many members a channel has, counting no further than `upTo` (bounded work on big channels). */
+  async memberCount(channelId: string, upTo: number): Promise<number> {
+    return this.#members.countDocuments({ channel_id: channelId }, { limit: upTo });
+  }
+
+  /** How many groups (not DMs) the user is a member of. */
+  async groupCount(userId: string): Promise<number> {
+    const rows = await this.#members.find({ user_id: userId }, { projection: { channel_id: 1, _id: 0 } }).toArray();
+    if (rows.length === 0) return 0;
+    return this.#channels.countDocuments({ _id: { $in: rows.map((r) => r.channel_id) }, kind: 'group' });
   }
 
   async members(channelId: string): Promise<string[]> {

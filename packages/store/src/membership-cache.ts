@@ -50,6 +50,19 @@ const READ_SCRIPT = `
 return {redis.call('GET', KEYS[1]) or '', redis.call('SMEMBERS', KEYS[2]), redis.call('SMEMBERS', KEYS[3])}
 `;
 
+// A member joined: a new generation (fills that loaded MongoDB before the join are refused) and, when
+// the channel's sets are filled, the member and its slot added to them — so a join does not make the
+// next reader load the whole member list again (the default group: every sign-up is a join).
+const ADD_SCRIPT = `
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('SADD', KEYS[3], ARGV[2])
+end
+return 1
+`;
+
 class TimeoutError extends Error {}
 
 export class MembershipCache {
@@ -171,11 +184,28 @@ export class MembershipCache {
     return this.#coalesce(`h\n${channelId}\n${userId}`, load);
   }
 
-  /** Marks a channel's membership as changed. Call after the MongoDB write succeeded. */
-  async invalidate(channelId: string): Promise<void> {
-    // Reads that start from now on must not join a query that began before the change.
+  /**
+   * A user joined the channel (call after the MongoDB write succeeded): the cached sets, when filled,
+   * gain the member instead of being dropped. Falls back to `invalidate` when Redis misses it.
+   */
+  async added(channelId: string, userId: string, slot: number): Promise<void> {
+    this.#dropFlights(channelId);
+    const k = this.#keys(channelId);
+    const done = await this.#guard(() =>
+      this.#redis.eval(ADD_SCRIPT, 3, k.gen, k.members, k.slots, userId, String(slot), String(this.#ttl)),
+    );
+    if (done === undefined) await this.invalidate(channelId);
+  }
+
+  /** Reads that start from now on must not join a query that began before a change. */
+  #dropFlights(channelId: string): void {
     for (const key of this.#flights.keys())
       if (key === `g\n${channelId}` || key.startsWith(`h\n${channelId}\n`)) this.#flights.delete(key);
+  }
+
+  /** Marks a channel's membership as changed. Call after the MongoDB write succeeded. */
+  async invalidate(channelId: string): Promise<void> {
+    this.#dropFlights(channelId);
     const k = this.#keys(channelId);
     const done = await this.#guard(() => this.#redis.multi().incr(k.gen).del(k.members, k.slots).exec());
     if (done === undefined) {

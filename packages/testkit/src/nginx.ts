@@ -17,19 +17,38 @@ export interface NginxOptions {
   port: number;
   gateways: ReadonlyArray<{ host?: string; port: number }>;
   demoRoot: string;
+  /**
+   * Per-address limits of the template. Defaults are high (tests and benchmarks connect thousands of
+   * sockets from a few loopback addresses); compose sets production values.
+   */
+  wsConnPerIp?: number;
+  apiReqPerSecond?: number;
+  apiBurst?: number;
   /** nginx binary. Default /usr/sbin/nginx. */
   binary?: string;
 }
 
 /** The shipped template with its variables substituted (what envsubst does in the nginx image). */
-export function renderChatConf(o: Pick<NginxOptions, 'port' | 'gateways' | 'demoRoot'>): string {
+export function renderChatConf(
+  o: Pick<NginxOptions, 'port' | 'gateways' | 'demoRoot' | 'wsConnPerIp' | 'apiReqPerSecond' | 'apiBurst'>,
+): string {
   const servers = o.gateways
     .map((g) => `server ${g.host ?? '127.0.0.1'}:${g.port} max_fails=1 fail_timeout=5s;`)
     .join('\n    ');
-  return readFileSync(NGINX_TEMPLATE, 'utf8')
-    .replaceAll('${NGINX_PORT}', `127.0.0.1:${o.port}`)
-    .replaceAll('${GATEWAY_SERVERS}', servers)
-    .replaceAll('${DEMO_ROOT}', o.demoRoot);
+  const values: Record<string, string> = {
+    NGINX_PORT: `127.0.0.1:${o.port}`,
+    GATEWAY_SERVERS: servers,
+    DEMO_ROOT: o.demoRoot,
+    NGINX_WS_CONN_PER_IP: String(o.wsConnPerIp ?? 100_000),
+    NGINX_API_REQ_PER_S: String(o.apiReqPerSecond ?? 100_000),
+    NGINX_API_BURST: String(o.apiBurst ?? 100_000),
+  };
+  // As envsubst: $-brace NAME placeholders; one the template gains without a value here fails loudly.
+  return readFileSync(NGINX_TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`nginx template variable ${name} has no value in renderChatConf`);
+    return value;
+  });
 }
 
 /** A whole nginx.conf around the rendered server block, writing only under `prefix`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DurableWrite, makeSnowflake } from '@chat/router';
+import { amqpUserOf, type DurableWrite, makeSnowflake } from '@chat/router';
 import { amqpUrl, startRedisServer, startTcpProxy } from '@chat/testkit';
 import amqp from 'amqplib';
 import { Long } from 'mongodb';
@@ -131,12 +131,17 @@ describe('persister', () => {
     const conn = await amqp.connect(amqpUrl());
     const tooLong: DurableWrite = { ...createWrite(world, 10), content: 'x'.repeat(4001) };
     const unknownChannelAuthor = { ...createWrite(world, 11), author: { id: '', username: 'nobody' } };
+    const anonymous = createWrite(world, 30);
     try {
       const ch = await conn.createConfirmChannel();
       const q = world.service.names.persistQueue;
-      ch.sendToQueue(q, Buffer.from('{"not":"json"'), { persistent: true });
-      ch.sendToQueue(q, Buffer.from(JSON.stringify(tooLong)), { persistent: true });
-      ch.sendToQueue(q, Buffer.from(JSON.stringify(unknownChannelAuthor)), { persistent: true });
+      // As the persister's own AMQP user (the writer it accepts by default), so the content decides…
+      const asWriter = { persistent: true, userId: amqpUserOf(amqpUrl()) };
+      ch.sendToQueue(q, Buffer.from('{"not":"json"'), asWriter);
+      ch.sendToQueue(q, Buffer.from(JSON.stringify(tooLong)), asWriter);
+      ch.sendToQueue(q, Buffer.from(JSON.stringify(unknownChannelAuthor)), asWriter);
+      // …and a well-formed write without user_id, which the persister must not store.
+      ch.sendToQueue(q, Buffer.from(JSON.stringify(anonymous)), { persistent: true });
       await ch.waitForConfirms();
       await ch.close();
     } finally {
@@ -151,17 +156,24 @@ describe('persister', () => {
       await waitFor(async () => {
         const m = await ch.get(world.service.names.deadQueue, { noAck: true });
         if (m) reasons.set(m.content.toString(), String(m.properties.headers?.['x-chat-dead-reason']));
-        return reasons.size >= 3;
-      }, 'three dead letters');
+        return reasons.size >= 4;
+      }, 'four dead letters');
       await ch.close();
     } finally {
       await conn2.close();
     }
-    assert.deepEqual([...reasons.values()].sort(), ['content_too_long', 'invalid_author', 'invalid_json']);
-    assert.equal(
-      await world.db.collection('messages').countDocuments({ _id: Long.fromBigInt(BigInt(tooLong.id)) as never }),
-      0,
-    );
+    assert.deepEqual([...reasons.values()].sort(), [
+      'content_too_long',
+      'invalid_author',
+      'invalid_json',
+      'writer_not_allowed',
+    ]);
+    for (const unstored of [tooLong, anonymous]) {
+      assert.equal(
+        await world.db.collection('messages').countDocuments({ _id: Long.fromBigInt(BigInt(unstored.id)) as never }),
+        0,
+      );
+    }
   });
 
   it('edits and deletes that arrive out of order or twice end in the same state as in order and once, and are delivered', async () => {

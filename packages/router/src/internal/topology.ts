@@ -69,6 +69,38 @@ export async function declareTopology(ch: Channel, spec: TopologySpec): Promise<
   );
 }
 
+/**
+ * Checks (passively: declares nothing, needs no `configure` permission) that the shared topology exists,
+ * for services whose broker account may not declare it (it comes from definitions or an operator).
+ * Rejects, naming what is missing, when it does not.
+ */
+export async function checkTopology(openChannel: () => Promise<Channel>, spec: TopologySpec): Promise<void> {
+  const names = topologyNames(spec.prefix, spec.partitions);
+  const exchanges = [...names.routeExchanges, names.frontExchange, names.deadExchange];
+  const queues = [names.persistQueue, names.deadQueue];
+  for (const [kind, list] of [
+    ['exchange', exchanges],
+    ['queue', queues],
+  ] as const) {
+    for (const name of list) {
+      // A missing resource closes the channel (404): one scratch channel per check.
+      const ch = await openChannel();
+      ch.on('error', () => {});
+      try {
+        await (kind === 'exchange' ? ch.checkExchange(name) : ch.checkQueue(name));
+      } catch (err) {
+        throw new Error(
+          `the ${kind} ${name} does not exist and this router does not declare the topology ` +
+            `(declareTopology: false): import it (infra/rabbitmq/definitions.json) or let a router with ` +
+            `declareTopology: true declare it once (${(err as Error).message})`,
+        );
+      } finally {
+        await ch.close().catch(() => {});
+      }
+    }
+  }
+}
+
 /** Declares a gateway's queue: durable so a short broker blip keeps its bindings and backlog, expiring once unused. */
 export async function declareGatewayQueue(ch: Channel, name: string, expiresMs: number): Promise<void> {
   await ch.assertQueue(name, { durable: true, arguments: { 'x-expires': expiresMs } });

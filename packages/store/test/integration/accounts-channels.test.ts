@@ -89,7 +89,7 @@ describe('channels and membership', () => {
     );
   });
 
-  it('membership is served from Redis after the first read and is invalidated by every change', async () => {
+  it('membership is served from Redis after the first read; a join adds to the cached set, a leave invalidates it', async () => {
     const { channel } = await fx.store.channels.create({
       id: id(),
       kind: 'group',
@@ -106,11 +106,31 @@ describe('channels and membership', () => {
       [...new Set(['m1', 'm2'].map((u) => slotOf(u)))].sort((a, b) => a - b),
     );
     await fx.store.channels.addMember(channel.id, 'm3');
-    assert.equal(await fx.redis!.exists(key), 0, 'invalidated on join');
+    // The default group gains a member at every sign-up: the join must not make the next reader load them all.
+    assert.deepEqual((await fx.redis!.smembers(key)).filter(Boolean).sort(), ['m1', 'm2', 'm3'], 'joined in place');
+    const slotKey = `${fx.redisPrefix}ch:{${channel.id}}:slots`;
+    assert.ok((await fx.redis!.smembers(slotKey)).includes(String(slotOf('m3'))), "the new member's slot too");
     assert.deepEqual((await fx.store.channels.members(channel.id)).sort(), ['m1', 'm2', 'm3']);
     await fx.store.channels.removeMember(channel.id, 'm1');
     assert.deepEqual((await fx.store.channels.members(channel.id)).sort(), ['m2', 'm3']);
     assert.ok(!(await fx.store.channels.isMember(channel.id, 'm1')));
+  });
+
+  it('counts members up to a bound and the groups a user is in (DMs apart)', async () => {
+    const { channel } = await fx.store.channels.create({
+      id: id(),
+      kind: 'group',
+      name: 'counted',
+      creatorId: 'k1',
+      recipients: ['k2', 'k3', 'k4'],
+    });
+    assert.equal(await fx.store.channels.memberCount(channel.id, 10), 4);
+    assert.equal(await fx.store.channels.memberCount(channel.id, 2), 2, 'stops counting at the bound');
+    await fx.store.channels.create({ id: id(), kind: 'group', name: 'second', creatorId: 'k1' });
+    await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'k1', recipients: ['k2'] });
+    assert.equal(await fx.store.channels.groupCount('k1'), 2);
+    assert.equal(await fx.store.channels.groupCount('k2'), 1);
+    assert.equal(await fx.store.channels.groupCount('nobody'), 0);
   });
 
   it('a cache fill that read MongoDB before a membership change does not put the old members back', async () => {

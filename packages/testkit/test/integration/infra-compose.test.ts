@@ -3,8 +3,11 @@
 // persister's config.ts read is set for that service and documented in docs/operations.md, and the
 // pieces that must agree do (ports and targets, topology names, credentials, template variables).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -50,16 +53,71 @@ function mounts(s: Service): Array<{ source: string; target: string; bind: boole
   });
 }
 
-function composeConfig(args: string[]): string {
-  // No variables from this machine's environment: the file's defaults must be enough.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-  return execFileSync('docker-compose', ['-f', `${REPO}docker-compose.yml`, ...args], {
+/** The variables of .env.example, with `value(name)` in place of each example value. */
+function envFile(value: (name: string) => string): string {
+  return read('.env.example')
+    .split('\n')
+    .map((line) => line.replace(/^([A-Z][A-Z0-9_]*)=.*$/, (_, name: string) => `${name}=${value(name)}`))
+    .join('\n');
+}
+
+/** Runs docker-compose with only the variables of `envText` (as an operator's .env): stdout, stderr and status. */
+function runCompose(args: string[], envText: string | undefined): { stdout: string; stderr: string; status: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'compose-env-'));
+  try {
+    const envArgs: string[] = [];
+    if (envText !== undefined) {
+      writeFileSync(join(dir, '.env'), envText);
+      envArgs.push('--env-file', join(dir, '.env'));
+    }
+    // Nothing from this machine's environment: only what the file and the env file give.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const r = spawnSync('docker-compose', [...envArgs, '-f', `${REPO}docker-compose.yml`, ...args], {
+      cwd: REPO,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every secret of .env.example set to a fresh random hex value, as its instructions say. */
+const SECRETS = envFile(() => randomBytes(32).toString('hex'));
+
+/** The gateway's and the persister's environment as compose renders it with `envText`. */
+function serviceEnvs(envText: string): { gateway: Record<string, string>; persister: Record<string, string> } {
+  const r = runCompose(['config'], envText);
+  assert.equal(r.status, 0, r.stderr);
+  const services = (yaml(r.stdout) as Compose).services;
+  const strings = (e: Record<string, string | null> | undefined) =>
+    Object.fromEntries(Object.entries(e ?? {}).map(([k, v]) => [k, v ?? '']));
+  return { gateway: strings(services.gateway!.environment), persister: strings(services.persister!.environment) };
+}
+
+/** A service's own configuration loader (its config.ts, from source) run on `env`: the config, or its error. */
+function serviceConfig(
+  pkg: 'gateway' | 'persister',
+  env: Record<string, string>,
+): { config: Record<string, unknown>; error: string } {
+  const script =
+    `import { loadConfig } from ${JSON.stringify(`${REPO}packages/${pkg}/src/config.ts`)};` +
+    'try { console.log(JSON.stringify({ config: loadConfig(JSON.parse(process.env.CONFIG_UNDER_TEST)), error: "" })); }' +
+    'catch (e) { console.log(JSON.stringify({ config: {}, error: e.message })); }';
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: REPO,
-    env,
+    env: { PATH: process.env.PATH, CONFIG_UNDER_TEST: JSON.stringify(env) },
     encoding: 'utf8',
-    timeout: 60_000,
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return JSON.parse(out);
+}
+
+function composeConfig(args: string[]): string {
+  const r = runCompose(args, SECRETS);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
 }
 
 /** Variables a service's config.ts reads: `env, 'NAME'` (str/int helpers) and `env.NAME`. */
@@ -83,7 +141,7 @@ const LONG_RUNNING = [
   'prometheus',
   'grafana',
 ];
-const ONE_SHOT = ['rabbitmq-init', 'mongo-init'];
+const ONE_SHOT = ['rabbitmq-init', 'mongo-keyfile', 'mongo-init'];
 
 describe('docker-compose.yml', () => {
   let compose: Compose;
@@ -92,9 +150,49 @@ describe('docker-compose.yml', () => {
     compose = yaml(composeConfig(['config'])) as Compose;
   });
 
-  test('docker-compose config accepts it without any variable set', () => {
+  test('docker-compose config accepts it once every secret of .env.example is set, and refuses it while one is missing', () => {
     composeConfig(['config', '-q']);
     assert.deepEqual(Object.keys(compose.services).sort(), [...LONG_RUNNING, ...ONE_SHOT].sort());
+    const none = runCompose(['config', '-q'], undefined);
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /set [A-Z_]+ in \.env \(see \.env\.example\)/);
+    const names = [...read('.env.example').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
+    assert.ok(names.length >= 9, names.join(', '));
+    for (const missing of names) {
+      const r = runCompose(
+        ['config', '-q'],
+        envFile((n) => (n === missing ? '' : 'x0123456789abcdef')),
+      );
+      assert.notEqual(r.status, 0, `accepted with ${missing} empty`);
+      assert.match(r.stderr, new RegExp(`set ${missing} in \\.env`), missing);
+    }
+  });
+
+  test("the services refuse .env.example's values and start with real ones", () => {
+    const example = serviceEnvs(read('.env.example'));
+    assert.match(serviceConfig('gateway', example.gateway).error, /^JWT_SECRET still holds an example value/);
+    assert.match(serviceConfig('persister', example.persister).error, /^AMQP_URL still holds an example value/);
+    const real = serviceEnvs(SECRETS);
+    assert.equal(serviceConfig('gateway', real.gateway).config.declareTopology, false);
+    assert.deepEqual(serviceConfig('persister', real.persister).config.writers, ['chat-gateway']);
+  });
+
+  test('nothing but nginx listens beyond the host; no open admin doors', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const port of s.ports ?? []) {
+        if (name === 'nginx') continue;
+        assert.match(String(port), /^127\.0\.0\.1:/, `${name} publishes ${JSON.stringify(port)} beyond 127.0.0.1`);
+      }
+    }
+    assert.ok(!JSON.stringify(compose.services.prometheus!.command).includes('enable-lifecycle'));
+    const grafana = compose.services.grafana!.environment!;
+    assert.equal(grafana.GF_AUTH_ANONYMOUS_ENABLED, 'false');
+    assert.notEqual(grafana.GF_SECURITY_ADMIN_PASSWORD, 'admin');
+    assert.ok(JSON.stringify(compose.services.mongo!.command).includes('--keyFile'));
+    assert.ok(compose.services.mongo!.environment!.MONGO_INITDB_ROOT_PASSWORD);
+    assert.ok(JSON.stringify(compose.services.redis!.command).includes('--requirepass'));
+    const cookie = compose.services['rabbitmq-1']!.environment!.RABBITMQ_ERLANG_COOKIE!;
+    assert.match(cookie, /^[0-9a-f]{64}$/, 'the cookie comes from the env file');
   });
 
   for (const pkg of ['gateway', 'persister'] as const) {
@@ -154,6 +252,7 @@ describe('docker-compose.yml', () => {
   test('the broker settings agree: cluster nodes, credentials, topology prefix, partitions and delivery limit', () => {
     const defs = JSON.parse(read('infra/rabbitmq/definitions.json')) as {
       users: Array<{ name: string }>;
+      permissions: unknown[];
       queues: Array<{ name: string; arguments: Record<string, unknown> }>;
       exchanges: Array<{ name: string; type: string }>;
     };
@@ -169,17 +268,19 @@ describe('docker-compose.yml', () => {
       const env = compose.services[svc]!.environment!;
       const urls = env.AMQP_URL!.split(',').map((u) => new URL(u));
       assert.deepEqual(urls.map((u) => u.hostname).sort(), rabbitServices.sort(), `${svc}: one URL per node`);
-      for (const u of urls)
-        assert.ok(
-          defs.users.some((d) => d.name === u.username),
-          `${svc}: user ${u.username}`,
-        );
+      // Its own account, created by init.sh (definitions.json holds no account and no password).
+      assert.deepEqual([...new Set(urls.map((u) => u.username))], [`chat-${svc}`], svc);
+      assert.match(read('infra/rabbitmq/init.sh'), new RegExp(`^ensure_account chat-${svc} `, 'm'));
+      assert.equal(env.DECLARE_TOPOLOGY, 'false', `${svc}: its account may not declare the shared topology`);
       const prefix = env.CHAT_PREFIX!;
       const routes = defs.exchanges.filter((e) => e.name.startsWith(`${prefix}.route.`));
       assert.equal(routes.length, Number(env.CHAT_PARTITIONS), `${svc}: route exchanges for CHAT_PARTITIONS`);
       assert.ok(routes.every((e) => e.type === 'topic'));
       assert.ok(defs.queues.some((q) => q.name === `${prefix}.persist.dead`));
     }
+    assert.deepEqual(defs.users, []);
+    assert.deepEqual(defs.permissions, []);
+    assert.equal(compose.services.persister!.environment!.PERSIST_WRITERS, 'chat-gateway');
     const persist = defs.queues.find(
       (q) => q.name === `${compose.services.persister!.environment!.CHAT_PREFIX}.persist`,
     )!;

@@ -4,11 +4,12 @@
 // idempotent declaration against the imported topology. Docker itself is not needed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createRouter, SnowflakeGenerator, topologyNames } from '@chat/router';
+import { createRouter, type DurableDelivery, SnowflakeGenerator, topologyNames } from '@chat/router';
 import { type RabbitCluster, startRabbitCluster, useAmqpLeakCheck } from '@chat/testkit';
 import amqp from 'amqplib';
 
@@ -54,8 +55,15 @@ function definitions(): {
   return JSON.parse(readFileSync(`${INFRA}definitions.json`, 'utf8'));
 }
 
-function asChatUser(url: string): string {
-  return url.replace('guest:guest@', 'chat:chat@');
+/** The role passwords init.sh reads from the environment (random per run, as an operator's .env holds). */
+const PASSWORDS = {
+  'chat-gateway': randomBytes(12).toString('hex'),
+  'chat-persister': randomBytes(12).toString('hex'),
+  'chat-admin': randomBytes(12).toString('hex'),
+} as const;
+
+function as(account: keyof typeof PASSWORDS, url: string): string {
+  return url.replace('guest:guest@', `${account}:${PASSWORDS[account]}@`);
 }
 
 async function quorumMembers(cluster: RabbitCluster, queue: string): Promise<string[]> {
@@ -117,12 +125,21 @@ describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
       ...cluster.cliEnv,
       PATH: `${RABBITMQ_BIN}:${process.env.PATH}`,
       RABBITMQ_NODES: cluster.nodeNames.join(' '),
+      RABBITMQ_GATEWAY_PASSWORD: PASSWORDS['chat-gateway'],
+      RABBITMQ_PERSISTER_PASSWORD: PASSWORDS['chat-persister'],
+      RABBITMQ_ADMIN_PASSWORD: PASSWORDS['chat-admin'],
     } as NodeJS.ProcessEnv;
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
     for (let round = 1; round <= 2; round++) {
       const { stdout } = await run('sh', [`${INFRA}init.sh`], { env, timeout: 180_000 });
       assert.match(stdout, /rabbitmq-init: done/, `round ${round}`);
     }
+    const users = JSON.parse(await cluster.rabbitmqctl(0, '-q', 'list_users', '--formatter', 'json')) as Array<{
+      user: string;
+      tags: string[] | string;
+    }>;
+    assert.deepEqual(users.map((u) => u.user).sort(), ['chat-admin', 'chat-gateway', 'chat-persister']);
+    assert.match(String(users.find((u) => u.user === 'chat-admin')!.tags), /administrator/);
     const everyNode = [...cluster.nodeNames].sort();
     assert.deepEqual(await quorumMembers(cluster, 'chat.persist'), everyNode);
     assert.deepEqual(await quorumMembers(cluster, 'chat.persist.dead'), everyNode);
@@ -137,7 +154,7 @@ describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
       error: (obj: unknown, msg?: string) => problems.push(`${msg} ${JSON.stringify(obj)}`),
     };
     const router = createRouter({
-      url: cluster.urls.map(asChatUser),
+      url: cluster.urls.map((u) => as('chat-admin', u)),
       prefix: 'chat',
       partitions: 16,
       persistDeliveryLimit: definitions().queues.find((q) => q.name === 'chat.persist')!.arguments[
@@ -168,7 +185,7 @@ describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
     }
 
     // The check has teeth: the same queue with another delivery limit is refused.
-    const connection = await amqp.connect(asChatUser(cluster.urls[0]!));
+    const connection = await amqp.connect(as('chat-admin', cluster.urls[0]!));
     connection.on('error', () => {});
     try {
       const channel = await connection.createChannel();
@@ -184,6 +201,74 @@ describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
     } finally {
       await connection.close();
     }
+  });
+
+  test('least privilege: the gateway and persister accounts run the durable path without declaring the topology, and nothing more', async () => {
+    const gateway = createRouter({
+      url: cluster.urls.map((u) => as('chat-gateway', u)),
+      prefix: 'chat',
+      partitions: 16,
+      serverId: 'least-privilege',
+      declareTopology: false,
+    });
+    const persister = createRouter({
+      url: cluster.urls.map((u) => as('chat-persister', u)),
+      prefix: 'chat',
+      partitions: 16,
+      declareTopology: false,
+    });
+    try {
+      await Promise.all([gateway.ready(30_000), persister.ready(30_000)]);
+      await gateway.attach('user-1');
+      const delivered: string[] = [];
+      await gateway.consume((env) => {
+        delivered.push((env.data as { id: string }).id);
+      });
+      // The persister's part: store (here: accept) writes from chat-gateway only, then dispatch.
+      await persister.consumeDurable(
+        async (d: DurableDelivery) => {
+          await persister.dispatch(
+            { v: 1, type: 'dispatch', event: 'MESSAGE_CREATE', to: ['user-1'], data: { id: d.envelope.id } },
+            { users: ['user-1'] },
+            { confirm: true },
+          );
+          d.ack();
+        },
+        { writers: ['chat-gateway'] },
+      );
+      const id = await new SnowflakeGenerator({ workerId: 2 }).next();
+      await gateway.durableWrite({
+        v: 1,
+        type: 'message.create',
+        id,
+        channel_id: '1',
+        author: { id: 'user-1', username: 'one' },
+        content: 'least privilege',
+        timestamp: new Date().toISOString(),
+      });
+      for (let i = 0; i < 500 && !delivered.includes(id); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(delivered, [id]);
+    } finally {
+      await Promise.all([gateway.close(), persister.close()]);
+    }
+
+    // What each account may NOT do (each refusal closes the channel with ACCESS_REFUSED).
+    const refused = async (account: keyof typeof PASSWORDS, what: (ch: amqp.Channel) => unknown) => {
+      const connection = await amqp.connect(as(account, cluster.urls[0]!));
+      connection.on('error', () => {});
+      try {
+        const ch = await connection.createChannel();
+        const closed = new Promise<Error>((resolve) => ch.once('error', resolve));
+        await Promise.resolve(what(ch)).catch(() => {});
+        assert.match((await closed).message, /ACCESS_REFUSED/, account);
+      } finally {
+        await connection.close().catch(() => {});
+      }
+    };
+    await refused('chat-gateway', (ch) => ch.consume('chat.persist', () => {}));
+    await refused('chat-gateway', (ch) => ch.assertExchange('chat.route.0', 'topic', { durable: true }));
+    await refused('chat-persister', (ch) => ch.publish('', 'chat.persist', Buffer.from('{}')));
+    await refused('chat-persister', (ch) => ch.consume('chat.persist.dead', () => {}));
   });
 
   test('every node serves rabbitmq_prometheus metrics, node-wide and per queue', async () => {
