@@ -460,9 +460,12 @@ function cpuPerDelivered(step: SweepStep, label: string): number | undefined {
   return p === undefined || !(step.deliveredPerSec > 0) ? undefined : ((p / 100) * 1e6) / step.deliveredPerSec;
 }
 
+/** A system's process labels plus the shared broker and Redis (once: a system may list Redis as its own). */
+const withShared = (labels: readonly string[]) => [...new Set([...labels, 'broker', 'redis'])];
+
 /** µs of CPU per delivered message of the system's processes plus the broker and Redis. */
 function systemCpuPerMessage(r: SystemResult, s: SweepStep): number | undefined {
-  const per = [...r.processes, 'broker', 'redis'].map((l) => cpuPerDelivered(s, l));
+  const per = withShared(r.processes).map((l) => cpuPerDelivered(s, l));
   return per.some((v) => v !== undefined) ? per.reduce<number>((n, v) => n + (v ?? 0), 0) : undefined;
 }
 
@@ -551,19 +554,13 @@ function tables(results: readonly SystemResult[]) {
   );
   const cpu = results.map((r) => {
     if (r.sweep.length === 0) return undefined;
-    const labels = [...r.processes, 'broker', 'redis', 'lg0', 'lg1'];
+    const labels = [...withShared(r.processes), 'lg0', 'lg1'];
     return formatTable(
       ['R msg/s', 'delivered/s', ...labels.map((l) => `${l} µs`), 'own processes µs', 'own + broker + Redis µs'],
       r.sweep.map((s): Cell[] => {
         const per = labels.map((l) => cpuPerDelivered(s, l));
         const sum = (list: readonly string[]) => list.reduce((n, l) => n + (cpuPerDelivered(s, l) ?? 0), 0);
-        return [
-          s.rate,
-          s.deliveredPerSec,
-          ...per.map((v) => v ?? '—'),
-          sum(r.processes),
-          sum([...r.processes, 'broker', 'redis']),
-        ];
+        return [s.rate, s.deliveredPerSec, ...per.map((v) => v ?? '—'), sum(r.processes), sum(withShared(r.processes))];
       }),
     );
   });
