@@ -139,6 +139,7 @@ interface GroupStep {
   members: number;
   sent: number;
   acked: number;
+  refused: number;
   expectedCopies: number;
   copies: number;
   lostCopies: number;
@@ -422,12 +423,14 @@ async function runSystem(
     for (const rate of GROUP_RATES) {
       const s = await step(`g${rate}`, rate, [0], true);
       const m = s.atGrace;
-      const expected = m.sent * (work.group.members.length - 1);
+      // Refused messages (`overloaded`: shed, never sent on) are expected nowhere; every other message at every member.
+      const expected = (m.sent - m.shedding.refused) * (work.group.members.length - 1);
       const g: GroupStep = {
         rate,
         members: work.group.members.length,
         sent: m.sent,
         acked: s.drained.shedding.acked,
+        refused: m.shedding.refused,
         expectedCopies: expected,
         copies: m.copies,
         lostCopies: Math.max(0, expected - m.copies),
@@ -570,6 +573,8 @@ function tables(results: readonly SystemResult[]) {
       'R2 msg/s',
       'members',
       'sent',
+      'acked',
+      'refused',
       'copies',
       'of expected',
       'lost copies',
@@ -584,6 +589,8 @@ function tables(results: readonly SystemResult[]) {
         g.rate,
         g.members,
         g.sent,
+        g.acked,
+        g.refused,
         g.copies,
         g.expectedCopies,
         g.lostCopies,
@@ -687,7 +694,7 @@ async function main(): Promise<number> {
       'broker and Redis are the machine’s shared services, measured during every system’s steps: the Socket.IO peer uses only Redis (its broker column is the idle broker), ours uses both; “own processes” leaves both out.',
     'Loaders: the gateway protocol is driven by lib/ws-loadgen.ts (frames matched as strings), Socket.IO by lib/socketio-loadgen.ts (socket.io-client, which decodes every packet): ' +
       'the Socket.IO loader costs more CPU per message, and on this 2-core machine that CPU is taken from the servers; the lg0/lg1 columns show it.',
-    `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = sent × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
+    `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = (sent − refused) × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
     `Idle memory: ${Math.min(IDLE, 200)} sockets connected and closed first (start-up garbage, warm paths), then RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum / sockets connected (per process in the JSON). No forced GC.`,
     'Each step waits (bounded) for a lull in other processes’ CPU before it starts; "other CPU" is the load of other people on this shared machine during the send window.',
     otherLoadNote(results.flatMap((r) => [...r.sweep.map((s) => s.cpu), ...r.group.map((g) => g.cpu)])),
