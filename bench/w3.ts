@@ -337,9 +337,9 @@ function curve(p: PhaseResult): Step[] {
 
 /**
  * Users of this run, made as registration leaves them for IDENTIFY: an id, a JWT of the run's secret,
- * and (seedMembers) a member row of the default group — what ChatService.register adds. No account
- * row and no scrypt (IDENTIFY reads only the token and the memberships; thousands of scrypt hashes would
- * take minutes); registration itself is not what W3 measures.
+ * and (seedUsers) an account row plus a member row of the default group — what ChatService.register
+ * adds, without scrypt (nobody logs in as them; thousands of hashes would take minutes): registration
+ * itself is not what W3 measures.
  */
 async function makeUsers(secret: string, count: number): Promise<BenchUser[]> {
   const tokens = createTokenService(secret, 86_400);
@@ -358,22 +358,38 @@ async function makeUsers(secret: string, count: number): Promise<BenchUser[]> {
 }
 
 /** Each phase has a database of its own holding exactly its users (the stand-in scans collections). */
-async function seedMembers(mongoUrl: string, db: string, users: readonly BenchUser[]): Promise<void> {
-  if (!DEFAULT_GROUP) return;
+async function seedUsers(mongoUrl: string, db: string, users: readonly BenchUser[]): Promise<void> {
   const client = new MongoClient(mongoUrl);
   try {
     await client.connect();
+    const accounts = client.db(db).collection<{ _id: string }>('users');
     const members = client.db(db).collection('members');
     const joined = new Date();
     for (let i = 0; i < users.length; i += 1000) {
-      await members.insertMany(
-        users.slice(i, i + 1000).map((u) => ({ channel_id: DEFAULT_GROUP_ID, user_id: u.id, joined_at: joined })),
+      const batch = users.slice(i, i + 1000);
+      // IDENTIFY checks the token's version against the account row (revocation): the row must exist.
+      await accounts.insertMany(
+        batch.map((u) => ({
+          _id: u.id,
+          username: u.username,
+          username_key: u.username.toLowerCase(),
+          password_hash: NO_PASSWORD,
+          created_at: joined,
+        })),
       );
+      if (DEFAULT_GROUP) {
+        await members.insertMany(
+          batch.map((u) => ({ channel_id: DEFAULT_GROUP_ID, user_id: u.id, joined_at: joined })),
+        );
+      }
     }
   } finally {
     await client.close();
   }
 }
+
+/** The password hash of seeded accounts: well-formed, matches no password (nobody logs in as them). */
+const NO_PASSWORD = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AA==';
 
 async function main(): Promise<number> {
   const limit = setTimeout(() => {
@@ -445,7 +461,7 @@ async function main(): Promise<number> {
         const id = `gw${seq++}`;
         const db = `${stack.mongoDb}_${id}`;
         const phaseUsers = users.slice(0, Math.ceil(count / shape.perUser));
-        await seedMembers(stack.mongoUrl, db, phaseUsers);
+        await seedUsers(stack.mongoUrl, db, phaseUsers);
         const gw = await startGateway({ ...stack, mongoDb: db }, id, secret, gatewayEnv);
         serverIds.push(id);
         gateways.push(gw);
@@ -555,7 +571,7 @@ async function main(): Promise<number> {
       DEFAULT_GROUP
         ? `Default group '${DEFAULT_GROUP}' on (the shipped configuration): every user is a member, so every socket is in one channel with all the others and READY lists it.`
         : `Default group disabled (--default-group '').`,
-      'Users: seeded into the store as registration leaves them (a member row of the default group; no account row: IDENTIFY reads only the JWT and the memberships); tokens are JWTs of the run secret. Each phase has a database of its own with exactly its users.',
+      'Users: seeded into the store as registration leaves them (an account row without a usable password, and a member row of the default group; IDENTIFY checks the JWT against the token version of the account and reads the memberships); tokens are JWTs of the run secret. Each phase has a database of its own with exactly its users.',
       ...(Object.keys(EXTRA_ENV).length > 0 ? [`Gateway environment added: ${JSON.stringify(EXTRA_ENV)}.`] : []),
       `RSS = VmRSS from /proc/<pid>/status of a freshly started gateway, 3 s after start, again after the idle period, and again ${AFTER_CLOSE_S} s after every socket closed; heap = nodejs_heap_size_used_bytes from the gateway /metrics (V8 heap only; uWS socket buffers live outside it). No forced GC: garbage not yet collected counts. The gateway runs from source through tsx, as the e2e stack does; the loader adds to the base RSS, not to the per-connection delta.`,
       'The gateway runs with the glibc settings of the shipped launchers (MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=131072).',

@@ -3,6 +3,7 @@
 # missing (as root through apt-get; otherwise it says what to install), the local RabbitMQ and
 # Redis services when AMQP_URL / REDIS_URL do not point elsewhere, npm dependencies, and a build.
 set -euo pipefail
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # artillery depends on Playwright: never download a browser (tests use the system Chromium)
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }

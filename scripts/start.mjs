@@ -172,6 +172,8 @@ try {
       HOST: '127.0.0.1',
       PORT: String(port),
       SERVER_ID: `local-${name}`,
+      // nginx (below) runs on this machine: its X-Real-IP names the client, so per-client budgets work.
+      TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1,::1',
       // As the image sets them (infra/docker/Dockerfile): glibc gives memory freed after a burst of
       // connections back to the system (bench/results/w3-memory-profile.md).
       MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX || '2',

@@ -102,6 +102,20 @@ export interface GatewayService extends Service {
   wsUrl: string;
 }
 
+/**
+ * The gateway's per-client caps and sign-up/login budgets (issue #12), raised for every benchmark:
+ * load generators open many sockets per user (W3: 100) from a few 127.0.0.x addresses, and register
+ * and log in thousands of users from one. A scenario's own env overrides these.
+ */
+export const BENCH_GATEWAY_CAPS: Readonly<Record<string, string>> = {
+  MAX_SOCKETS_PER_USER: '1000000',
+  MAX_PENDING_SOCKETS_PER_ADDRESS: '1000000',
+  MAX_SOCKETS_PER_ADDRESS: '10000000',
+  SIGNUP_RATE_REQUESTS: '100000000',
+  LOGIN_RATE_REQUESTS: '1000000',
+  LOGIN_ADDRESS_RATE_REQUESTS: '100000000',
+};
+
 export async function startGateway(
   s: StackEnv,
   serverId: string,
@@ -112,7 +126,17 @@ export async function startGateway(
   const svc = await startService(
     serverId,
     GATEWAY_MAIN,
-    { ...commonEnv(s), PORT: String(port), HOST: '127.0.0.1', SERVER_ID: serverId, JWT_SECRET: secret, ...env },
+    // SCRYPT_LOG_N: benchmarks register thousands of users; the password hash is not what they measure.
+    {
+      ...commonEnv(s),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SERVER_ID: serverId,
+      JWT_SECRET: secret,
+      SCRYPT_LOG_N: '10',
+      ...BENCH_GATEWAY_CAPS,
+      ...env,
+    },
     '"msg":"gateway listening"',
   );
   return Object.assign(svc, {

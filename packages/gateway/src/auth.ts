@@ -1,10 +1,16 @@
 // Session tokens: HS256 JWTs signed with JWT_SECRET (jose). The subject is the user id; the
-// username rides along so a gateway can build message authors without a lookup.
+// username rides along so a gateway can build message authors without a lookup; `ver` is the user's
+// token version when it was issued. `revocable()` checks it against the store's current version on
+// every verification (IDENTIFY, RESUME and every authenticated HTTP request), so a logout — which bumps
+// the version — revokes every token issued before it on every gateway at once.
 import { jwtVerify, SignJWT } from 'jose';
+import { ApiError } from './errors.js';
 
 export interface TokenClaims {
   userId: string;
   username: string;
+  /** The user's token version at issue (0 for tokens issued before versions existed). */
+  version?: number;
 }
 
 export interface TokenService {
@@ -18,8 +24,8 @@ const ISSUER = 'chat-gateway';
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
-    async sign({ userId, username }) {
-      return new SignJWT({ name: username })
+    async sign({ userId, username, version }) {
+      return new SignJWT({ name: username, ver: version ?? 0 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
         .setIssuer(ISSUER)
@@ -32,10 +38,43 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER });
         if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') return null;
-        return { userId: payload.sub, username: payload.name };
+        const version = payload.ver === undefined ? 0 : payload.ver;
+        if (typeof version !== 'number' || !Number.isInteger(version)) return null;
+        return { userId: payload.sub, username: payload.name, version };
       } catch {
         return null;
       }
+    },
+  };
+}
+
+/** Where the current token version of a user is kept (the store's accounts). */
+export interface TokenVersions {
+  /** The current version; null when the user does not exist (any token of theirs is refused). */
+  tokenVersion(userId: string): Promise<number | null>;
+}
+
+/**
+ * Tokens that can be revoked: `sign` stamps the user's current version, `verify` refuses a token whose
+ * version is not the current one (or whose user is gone). One indexed read per verification.
+ */
+export function revocable(tokens: TokenService, versions: TokenVersions): TokenService {
+  /** A store failure is not a bad token: `unavailable` (503 over HTTP; a reconnect for sockets). */
+  const current = async (userId: string) => {
+    try {
+      return await versions.tokenVersion(userId);
+    } catch (err) {
+      throw new ApiError('unavailable', 'cannot check the token right now; retry', { cause: err });
+    }
+  };
+  return {
+    async sign(claims) {
+      return tokens.sign({ ...claims, version: (await current(claims.userId)) ?? 0 });
+    },
+    async verify(token) {
+      const claims = await tokens.verify(token);
+      if (!claims) return null;
+      return (await current(claims.userId)) === (claims.version ?? 0) ? claims : null;
     },
   };
 }

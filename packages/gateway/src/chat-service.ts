@@ -2,7 +2,16 @@
 // validation, durable writes through the router (answered only after the broker's confirm),
 // membership changes announced to the affected gateways. Transport-agnostic: errors are ApiErrors.
 import { type DispatchEnvelope, parseSnowflake, type Router, type SnowflakeGenerator } from '@chat/router';
-import { type Channel, ConflictError, type Message, NotFoundError, type Store, ValidationError } from '@chat/store';
+import {
+  type Channel,
+  ConflictError,
+  type Message,
+  NotFoundError,
+  PasswordHasherBusyError,
+  type Store,
+  type User,
+  ValidationError,
+} from '@chat/store';
 import { ApiError } from './errors.js';
 import type { NonceGuard } from './guards.js';
 import type { Logger } from './logger.js';
@@ -43,6 +52,12 @@ function mapStoreError(err: unknown): never {
   if (err instanceof ValidationError) throw new ApiError('invalid_request', err.message);
   if (err instanceof ConflictError) throw new ApiError('username_taken', err.message);
   if (err instanceof NotFoundError) throw new ApiError('not_found', err.message);
+  if (err instanceof PasswordHasherBusyError) {
+    throw new ApiError('overloaded', 'too many sign-ups and logins at once; retry shortly', {
+      retryAfterMs: 1000,
+      cause: err,
+    });
+  }
   const e = err as { retryable?: boolean; code?: string; message?: string };
   if (e?.retryable) throw new ApiError('unavailable', 'the message broker is unavailable; retry', { cause: err });
   throw new ApiError('unavailable', 'a dependency failed; retry', { cause: err });
@@ -82,6 +97,27 @@ export class ChatService {
     }
   }
 
+  /** The user when the password matches; `unauthorized` otherwise; `overloaded` while password checks are rationed. */
+  async login(username: string, password: string): Promise<User> {
+    let user: User | null;
+    try {
+      user = await this.#o.store.accounts.authenticate(username, password);
+    } catch (err) {
+      mapStoreError(err);
+    }
+    if (!user) throw new ApiError('unauthorized', 'wrong username or password');
+    return user;
+  }
+
+  /** Revokes every token issued to the user so far (logout everywhere). */
+  async revokeTokens(userId: string): Promise<void> {
+    try {
+      if ((await this.#o.store.accounts.revokeTokens(userId)) === null) throw new ApiError('not_found', 'unknown user');
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
   async requireMember(channelId: string, userId: string): Promise<void> {
     let member: boolean;
     try {
@@ -105,6 +141,16 @@ export class ChatService {
     await this.requireMember(channelId, author.id);
     const content = checkContent(rawContent, this.#o.maxContentLength);
     const nonce = checkNonce(rawNonce);
+    const message = (id: string, timestamp: string): Message => ({
+      id,
+      channel_id: channelId,
+      author,
+      content,
+      timestamp,
+      edited_timestamp: null,
+      nonce: nonce ?? null,
+      type: 0,
+    });
     const publish = async (): Promise<Message> => {
       const id = await this.#o.ids.next();
       const timestamp = new Date().toISOString();
@@ -124,20 +170,19 @@ export class ChatService {
         this.#mapWriteError(err);
       }
       this.#o.onConfirm?.((performance.now() - started) / 1000);
-      return {
-        id,
-        channel_id: channelId,
-        author,
-        content,
-        timestamp,
-        edited_timestamp: null,
-        nonce: nonce ?? null,
-        type: 0,
-      };
+      return message(id, timestamp);
     };
     if (!nonce) return publish();
     try {
-      return await this.#o.nonces.once(author.id, nonce, publish);
+      // The nonce record keeps the id and timestamp only: a retry reads the stored message, or (not
+      // persisted yet) rebuilds it from the retry, which carries the same content.
+      return await this.#o.nonces.once(author.id, channelId, nonce, publish, {
+        toRef: (m) => `${m.id} ${m.timestamp}`,
+        fromRef: async (ref) => {
+          const [id = '', timestamp = ''] = ref.split(' ');
+          return (await this.#o.store.messages.get(channelId, id).catch(() => null)) ?? message(id, timestamp);
+        },
+      });
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw new ApiError('unavailable', (err as Error).message);

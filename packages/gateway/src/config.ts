@@ -1,6 +1,7 @@
 // The gateway's configuration: read from the environment once, validated, frozen. A bad value
 // stops the process at start with the variable's name (exit code 2).
 import { hostname } from 'node:os';
+import { parseCidr } from './client-address.js';
 
 export interface GatewayConfig {
   readonly host: string;
@@ -32,13 +33,26 @@ export interface GatewayConfig {
   readonly resumeMax: number;
   readonly httpBodyMaxBytes: number;
   readonly drainTimeoutMs: number;
-  readonly trustProxy: boolean;
+  /** Peers (CIDRs) whose X-Real-IP / X-Forwarded-For name the client; nobody else's are read. */
+  readonly trustedProxies: readonly string[];
+  readonly maxSocketsPerUser: number;
+  readonly maxPendingSocketsPerAddress: number;
+  readonly maxSocketsPerAddress: number;
+  readonly loginRateRequests: number;
+  readonly loginAddressRateRequests: number;
+  readonly authFailureBudget: number;
+  readonly signupRateRequests: number;
+  readonly resumeHorizonMs: number;
   /** Declare the shared RabbitMQ topology at connect (false: only check it exists; least-privilege accounts). */
   readonly declareTopology: boolean;
   /** Groups one user may be in (the default group counts). */
   readonly maxGroupsPerUser: number;
   /** Members of one group (the default group excepted). */
   readonly maxGroupMembers: number;
+  /** Password hashing: scrypt N = 2^scryptLogN, hashes at once, hashes waiting (then `overloaded`). */
+  readonly scryptLogN: number;
+  readonly passwordHashConcurrency: number;
+  readonly passwordHashQueue: number;
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
   readonly maxInflightWrites: number;
@@ -70,12 +84,21 @@ function int(env: Env, name: string, fallback: number, min: number, max = Number
   return n;
 }
 
+/** A comma-separated list of CIDRs (or single addresses), each checked by parseCidr. */
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function cidrs(env: Env, name: string): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return Object.freeze([]);
+  const list = raw.split(',').map((c) => c.trim());
+  for (const c of list) if (!parseCidr(c)) throw new ConfigError(`${name}: "${c}" is not an address or CIDR`);
+  return Object.freeze(list);
 }
 
 function url(name: string, value: string, schemes: readonly string[]): string {
@@ -103,6 +126,8 @@ function refusePlaceholders(env: Env, names: readonly string[]): void {
 
 /** Every variable is documented in packages/gateway/README.md. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
+  if (env.TRUST_PROXY !== undefined && env.TRUST_PROXY !== '')
+    throw new ConfigError("TRUST_PROXY was replaced by TRUSTED_PROXIES (the proxies' addresses or CIDRs)");
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be set to at least 32 characters');
   refusePlaceholders(env, ['JWT_SECRET', 'AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
@@ -158,10 +183,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     resumeMax: int(env, 'RESUME_MAX', 1000, 1, 100_000),
     httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustedProxies: cidrs(env, 'TRUSTED_PROXIES'),
+    maxSocketsPerUser: int(env, 'MAX_SOCKETS_PER_USER', 25, 1, 10_000_000),
+    maxPendingSocketsPerAddress: int(env, 'MAX_PENDING_SOCKETS_PER_ADDRESS', 32, 1, 10_000_000),
+    maxSocketsPerAddress: int(env, 'MAX_SOCKETS_PER_ADDRESS', 5000, 1, 10_000_000),
+    loginRateRequests: int(env, 'LOGIN_RATE_REQUESTS', 10, 1, 100_000_000),
+    loginAddressRateRequests: int(env, 'LOGIN_ADDRESS_RATE_REQUESTS', 60, 1, 100_000_000),
+    authFailureBudget: int(env, 'AUTH_FAILURE_BUDGET', 60, 1, 100_000_000),
+    signupRateRequests: int(env, 'SIGNUP_RATE_REQUESTS', 600, 1, 100_000_000),
+    resumeHorizonMs: int(env, 'RESUME_HORIZON_MS', 86_400_000, 1000, 365 * 86_400_000),
     declareTopology: bool(env, 'DECLARE_TOPOLOGY', true),
     maxGroupsPerUser: int(env, 'MAX_GROUPS_PER_USER', 100, 1, 100_000),
     maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', 1000, 2, 1_000_000),
+    scryptLogN: int(env, 'SCRYPT_LOG_N', 17, 10, 20),
+    passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
     maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),

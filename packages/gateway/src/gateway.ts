@@ -7,8 +7,9 @@ import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { WriteAdmission } from './admission.js';
-import { createTokenService, type TokenService } from './auth.js';
+import { createTokenService, revocable, type TokenService } from './auth.js';
 import { ChatService } from './chat-service.js';
+import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
 import { NonceGuard, SharedRateLimiter } from './guards.js';
 import { mountHttpApi } from './http-api.js';
@@ -18,6 +19,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { Close, frame, Op } from './protocol.js';
 import { dedupeKey, Session, type SessionHost } from './session.js';
+import { SocketCaps } from './socket-caps.js';
 import { loadNativeUws } from './uws.js';
 import { UwsSocket } from './uws-socket.js';
 
@@ -45,6 +47,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface UserData {
   session?: Session;
+  /** The client's address, resolved at the upgrade. */
+  address?: string;
 }
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -56,9 +60,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     registry,
     () => sessions.size,
     () => admission?.inFlight ?? 0,
+    () => {
+      let bytes = 0;
+      for (const s of sessions) bytes += s.bufferedAmount();
+      return bytes;
+    },
   );
   const index = new LocalIndex();
-  const tokens = createTokenService(config.jwtSecret, config.jwtTtlSeconds);
+  const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), store.accounts);
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
   const nonces = new NonceGuard(redis, keyPrefix, {
@@ -96,6 +105,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   await chat.ensureDefaultGroup();
   const userRate = new SharedRateLimiter(redis, keyPrefix, config.userRateRequests, config.rateWindowMs);
   const ipRate = new SharedRateLimiter(redis, `${keyPrefix}http:`, config.httpRateRequests, config.rateWindowMs);
+  const budgets = {
+    login: new SharedRateLimiter(redis, `${keyPrefix}login:`, config.loginRateRequests, config.rateWindowMs),
+    loginAddress: new SharedRateLimiter(
+      redis,
+      `${keyPrefix}login-ip:`,
+      config.loginAddressRateRequests,
+      config.rateWindowMs,
+    ),
+    authFailures: new SharedRateLimiter(redis, `${keyPrefix}auth-fail:`, config.authFailureBudget, config.rateWindowMs),
+    signup: new SharedRateLimiter(redis, `${keyPrefix}signup:`, config.signupRateRequests, config.rateWindowMs),
+  };
+  const addresses = new ClientAddresses(config.trustedProxies);
+  const caps = new SocketCaps({
+    maxPendingPerAddress: config.maxPendingSocketsPerAddress,
+    maxIdentifiedPerAddress: config.maxSocketsPerAddress,
+  });
   let accepting = true;
   const idleGc = new IdleGc({
     minChanges: 1000,
@@ -118,6 +143,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     maxBackpressureBytes: config.maxBackpressureBytes,
     slowConsumerGraceMs: config.slowConsumerGraceMs,
     resumeMax: config.resumeMax,
+    resumeHorizonMs: config.resumeHorizonMs,
+    maxSocketsPerUser: config.maxSocketsPerUser,
     attachTimeoutMs: 15_000,
     verifyToken: (t) => tokens.verify(t),
     attach: (u) => router.attach(u),
@@ -125,6 +152,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     channelsOf: (u) => store.channels.listForUser(u),
     changesSince: (c, since, cap) => store.messages.changesSince(c, since, cap),
     userRate: (u) => userRate.hit(u),
+    authFailed: async (address) => !(await budgets.authFailures.hit(address)).ok,
+    caps,
     authenticated: () => idleGc.changed(Date.now()),
     chat,
     admission,
@@ -178,8 +207,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         res.writeStatus('503 Service Unavailable').end('draining');
         return;
       }
+      const address = addresses.resolve(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        req.getHeader('x-real-ip'),
+        req.getHeader('x-forwarded-for'),
+      );
+      const refusal = caps.refusal(address);
+      if (refusal) {
+        metrics.rateLimited.inc({ scope: 'sockets_per_address' });
+        res.writeStatus('429 Too Many Requests').end(refusal);
+        return;
+      }
       res.upgrade<UserData>(
-        {},
+        { address },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -187,8 +227,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       );
     },
     open: (ws: WebSocket<UserData>) => {
-      const session = new Session(new UwsSocket(ws), host);
-      ws.getUserData().session = session;
+      const data = ws.getUserData();
+      const session = new Session(new UwsSocket(ws), host, caps.open(data.address ?? ''));
+      data.address = undefined;
+      data.session = session;
       sessions.add(session);
       idleGc.changed(Date.now());
       session.open();
@@ -220,7 +262,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
     bodyMaxBytes: config.httpBodyMaxBytes,
     accepting: () => accepting,
-    trustProxy: config.trustProxy,
+    addresses,
+    budgets,
     ready: async () => {
       const checks = { broker: router.isReady, redis: redis.status === 'ready', mongodb: false };
       try {

@@ -1,6 +1,7 @@
 // Rate limits and nonce de-duplication. Per connection: a local token bucket. Per user across
 // connections and gateways: a fixed window counter in Redis. Nonces: a Redis record per
-// (author, nonce) for 24 h holding the message it produced. When Redis is unreachable, limits
+// (author, channel, nonce) for 24 h holding a short reference to the message it produced (its id
+// and timestamp, at most NONCE_REF_MAX characters — never the body). When Redis is unreachable, limits
 // fall back to local counting and de-duplication is skipped (logged): nothing accepted is lost.
 import type { Redis } from 'ioredis';
 
@@ -85,11 +86,23 @@ export class SharedRateLimiter {
   }
 }
 
-type NonceRecord<T> = { state: 'pending' | 'done'; value?: T };
+type NonceRecord = { state: 'pending' | 'done'; ref?: string };
+
+/** The longest reference a nonce record may hold: the record's size is bounded whatever `run` returns. */
+export const NONCE_REF_MAX = 64;
+
+/** How a nonce record refers to what `run` produced, and how a retry gets it back. */
+export interface NonceRef<T> {
+  /** A short reference to the result (≤ NONCE_REF_MAX characters), e.g. the message id. */
+  toRef(value: T): string;
+  /** The result again, from its reference. */
+  fromRef(ref: string): Promise<T>;
+}
 
 /**
- * De-duplicates message.create by (author, nonce) for 24 h. `run` is called at most once per key
- * while a record exists; a concurrent or later call with the same key gets the first call's value.
+ * De-duplicates message.create by (author, channel, nonce) for 24 h. `run` is called at most once per
+ * key while a record exists; a concurrent or later call with the same key gets the first call's
+ * result back through its reference.
  */
 export class NonceGuard {
   readonly #redis: Redis;
@@ -110,8 +123,8 @@ export class NonceGuard {
     this.#onError = options.onError ?? (() => {});
   }
 
-  async once<T>(author: string, nonce: string, run: () => Promise<T>): Promise<T> {
-    const key = `${this.#prefix}nonce:${author}:${nonce}`;
+  async once<T>(author: string, channel: string, nonce: string, run: () => Promise<T>, ref: NonceRef<T>): Promise<T> {
+    const key = `${this.#prefix}nonce:${author}:${channel}:${nonce}`;
     const deadline = Date.now() + this.#waitMs;
     for (;;) {
       let claimed: string | null;
@@ -129,20 +142,22 @@ export class NonceGuard {
           await this.#redis.del(key).catch(() => {});
           throw err;
         }
+        const stored = ref.toRef(value);
+        if (stored.length > NONCE_REF_MAX) throw new Error(`a nonce reference is longer than ${NONCE_REF_MAX}`);
         await this.#redis
-          .set(key, JSON.stringify({ state: 'done', value } satisfies NonceRecord<T>), 'PX', this.#ttlMs)
+          .set(key, JSON.stringify({ state: 'done', ref: stored } satisfies NonceRecord), 'PX', this.#ttlMs)
           .catch((err: unknown) => this.#onError(err));
         return value;
       }
-      let record: NonceRecord<T> | null = null;
+      let record: NonceRecord | null = null;
       try {
         const raw = await this.#redis.get(key);
-        record = raw ? (JSON.parse(raw) as NonceRecord<T>) : null;
+        record = raw ? (JSON.parse(raw) as NonceRecord) : null;
       } catch (err) {
         this.#onError(err);
         return run();
       }
-      if (record?.state === 'done') return record.value as T;
+      if (record?.state === 'done' && typeof record.ref === 'string') return ref.fromRef(record.ref);
       if (Date.now() > deadline) throw new Error('a request with the same nonce is still in progress');
       // Pending (another request is publishing it) or just removed (it failed): look again shortly.
       await new Promise((r) => setTimeout(r, 50));

@@ -7,11 +7,12 @@ import type { Registry } from 'prom-client';
 import type { WriteAdmission } from './admission.js';
 import type { TokenClaims, TokenService } from './auth.js';
 import type { ChatService } from './chat-service.js';
+import type { ClientAddresses } from './client-address.js';
 import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
-import { checkId, checkShape } from './validation.js';
+import { checkId, checkShape, decodePathSegment, isId } from './validation.js';
 
 export interface HttpDeps {
   chat: ChatService;
@@ -28,8 +29,21 @@ export interface HttpDeps {
   ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
   /** False while draining: new work is refused with 503. */
   accepting: () => boolean;
-  /** Take the client address from nginx's X-Real-IP (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /** Who the client is: the TCP peer, or what a trusted proxy says. */
+  addresses: ClientAddresses;
+  /** Abuse budgets that hit the abuser only (per address, per address and username) and a global sign-up budget. */
+  budgets: AuthBudgets;
+}
+
+export interface AuthBudgets {
+  /** Logins per (address, username). */
+  login: SharedRateLimiter;
+  /** Logins per address. */
+  loginAddress: SharedRateLimiter;
+  /** Failed authentications (invalid or expired tokens, HTTP and IDENTIFY) per address. */
+  authFailures: SharedRateLimiter;
+  /** Sign-ups, all addresses together. */
+  signup: SharedRateLimiter;
 }
 
 interface Call {
@@ -84,8 +98,14 @@ function json(call: Call): unknown {
 function snowflakeParam(q: URLSearchParams, name: string): string | undefined {
   const v = q.get(name);
   if (v === null) return undefined;
-  if (!/^(0|[1-9][0-9]{0,19})$/.test(v)) throw new ApiError('invalid_request', `${name} must be an id`);
+  if (!isId(v)) throw new ApiError('invalid_request', `${name} must be an id (decimal, below 2^63)`);
   return v;
+}
+
+/** Takes one from a budget; `rate_limited` (429 with Retry-After) when it is spent. */
+async function spend(budget: SharedRateLimiter, scope: string, what: string): Promise<void> {
+  const d = await budget.hit(scope);
+  if (!d.ok) throw new ApiError('rate_limited', `too many ${what}; retry later`, { retryAfterMs: d.retryAfterMs });
 }
 
 export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
@@ -101,6 +121,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
           username: 'string',
           password: 'string',
         });
+        await spend(deps.budgets.signup, 'all', 'sign-ups');
         return { status: 201, body: await chat.register(b.username, b.password) };
       },
     },
@@ -114,10 +135,23 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
           username: 'string',
           password: 'string',
         });
-        const user = await store.accounts.authenticate(b.username, b.password);
-        if (!user) throw new ApiError('unauthorized', 'wrong username or password');
+        await spend(deps.budgets.loginAddress, call.ip, 'logins from this address');
+        await spend(deps.budgets.login, `${call.ip}:${b.username.slice(0, 64)}`, 'logins for this user');
+        const user = await chat.login(b.username, b.password);
         const token = await tokens.sign({ userId: user.id, username: user.username });
         return { status: 200, body: { token, user: { id: user.id, username: user.username } } };
+      },
+    },
+    {
+      // Log out everywhere: every token issued to the caller so far stops working, on every gateway
+      // (HTTP at once, sockets at their next IDENTIFY or RESUME). Log in again for a new one.
+      method: 'delete',
+      pattern: /^\/api\/sessions$/,
+      name: 'logout',
+      auth: true,
+      handler: async (_call, _p, user) => {
+        await chat.revokeTokens(user!.userId);
+        return { status: 204 };
       },
     },
     {
@@ -278,8 +312,17 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       if (route.auth) {
         const token = /^Bearer (.+)$/i.exec(call.auth)?.[1];
         user = await tokens.verify(token);
-        if (!user)
-          throw Object.assign(new ApiError('unauthorized', 'a valid bearer token is required'), { route: route.name });
+        if (!user) {
+          const failures = await deps.budgets.authFailures.hit(call.ip);
+          throw Object.assign(
+            failures.ok
+              ? new ApiError('unauthorized', 'a valid bearer token is required')
+              : new ApiError('rate_limited', 'too many failed authentications from this address', {
+                  retryAfterMs: failures.retryAfterMs,
+                }),
+            { route: route.name },
+          );
+        }
       }
       const limited = user ? await deps.userRate.hit(user.userId) : await deps.ipRate.hit(`ip:${call.ip}`);
       if (!limited.ok) {
@@ -291,11 +334,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       try {
         return {
           route: route.name,
-          reply: await route.handler(
-            call,
-            m.slice(1).map((s) => decodeURIComponent(s)),
-            user,
-          ),
+          reply: await route.handler(call, m.slice(1).map(decodePathSegment), user),
         };
       } catch (err) {
         throw Object.assign(err as object, { route: route.name });
@@ -315,7 +354,11 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       path: url,
       query: new URLSearchParams(req.getQuery() ?? ''),
       auth: req.getHeader('authorization'),
-      ip: (deps.trustProxy && req.getHeader('x-real-ip')) || Buffer.from(res.getRemoteAddressAsText()).toString(),
+      ip: deps.addresses.resolve(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        req.getHeader('x-real-ip'),
+        req.getHeader('x-forwarded-for'),
+      ),
       body: null,
     };
     let aborted = false;

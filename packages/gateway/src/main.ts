@@ -69,6 +69,11 @@ const store = createStore({
   redis,
   redisPrefix: `${config.prefix}:`,
   slots: config.slots,
+  passwords: {
+    logN: config.scryptLogN,
+    maxConcurrent: config.passwordHashConcurrency,
+    maxQueued: config.passwordHashQueue,
+  },
   logger,
 });
 for (let attempt = 1; ; attempt++) {

@@ -5,7 +5,12 @@ export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
 const LATENCY = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(registry: Registry, connections: () => number, inflightWrites: () => number = () => 0) {
+export function createMetrics(
+  registry: Registry,
+  connections: () => number,
+  inflightWrites: () => number = () => 0,
+  bufferedBytes: () => number = () => 0,
+) {
   const registers = [registry];
   return {
     connections: new Gauge({
@@ -62,6 +67,14 @@ export function createMetrics(registry: Registry, connections: () => number, inf
       name: 'chat_gateway_replayed_total',
       help: 'Events replayed by RESUME',
       registers,
+    }),
+    bufferedBytes: new Gauge({
+      name: 'chat_gateway_buffered_bytes',
+      help: 'Bytes queued in the gateway for open sockets (the sum of their send buffers), at scrape time',
+      registers,
+      collect() {
+        this.set(bufferedBytes());
+      },
     }),
     skippedEphemeral: new Counter({
       name: 'chat_gateway_skipped_ephemeral_total',

@@ -2,7 +2,7 @@
 // HELLO → IDENTIFY | RESUME → READY | RESUMED, heartbeats, requests, and delivery of dispatches
 // with a per-connection sequence. The socket and everything else come in through ports.
 import { randomUUID } from 'node:crypto';
-import { isSnowflake } from '@chat/router';
+import { parseSnowflake } from '@chat/router';
 import type { ChangeEvent, Channel, Message } from '@chat/store';
 import { type ConnectionWrites, DURABLE_METHODS, type WriteAdmission } from './admission.js';
 import type { TokenClaims } from './auth.js';
@@ -12,7 +12,8 @@ import type { LocalIndex, Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
-import { checkShape } from './validation.js';
+import type { AddressSlot, SocketCaps } from './socket-caps.js';
+import { checkShape, isId } from './validation.js';
 
 /** The transport under a session (a uWS WebSocket in production). */
 export interface SocketPort {
@@ -34,6 +35,8 @@ export interface SessionHost {
   maxBackpressureBytes: number;
   slowConsumerGraceMs: number;
   resumeMax: number;
+  /** A RESUME whose `since` is older than this is answered `truncated` without a replay (the client pages history). */
+  resumeHorizonMs: number;
   attachTimeoutMs: number;
   verifyToken(token: unknown): Promise<TokenClaims | null>;
   attach(userId: string): Promise<void>;
@@ -45,6 +48,12 @@ export interface SessionHost {
     cap: number,
   ): Promise<{ events: ChangeEvent[]; truncated: boolean }>;
   userRate(userId: string): Promise<{ ok: boolean; retryAfterMs: number }>;
+  /** Counts a failed IDENTIFY/RESUME against its address; true when the address is over its budget. */
+  authFailed?(address: string): Promise<boolean>;
+  /** Socket caps per address (absent in tests that build sessions by hand). */
+  caps?: SocketCaps;
+  /** Identified sockets per user on this gateway; the IDENTIFY/RESUME past it is closed 4008. */
+  maxSocketsPerUser: number;
   /** An IDENTIFY/RESUME finished (either way): connection churn, for the idle collection. */
   authenticated?(): void;
   chat: ChatService;
@@ -88,10 +97,13 @@ export class Session implements Member {
   #lastHeartbeat = this.#openedAt;
   #overSince = 0;
   #attached = false;
+  /** The address's socket counts (released on close) and whether this socket counts as identified there. */
+  readonly #slot: AddressSlot | undefined;
+  #identified = false;
   /** Per-connection frame budget (a token bucket, inlined: tokens and the time they were counted). */
   #tokens: number;
   #tokensAt = this.#openedAt;
-  /** Events that arrive while READY/RESUMED is prepared; null otherwise. */
+  /** Events that arrive while READY/RESUMED is prepared (at most MAX_HELD_EVENTS); null otherwise. */
   #buffer: Array<{ event: string; payloadJson: string; key: string | undefined }> | null = null;
   /**
    * What the RESUME replay sent, kept for a while after RESUMED: a change stored before the replay
@@ -102,9 +114,10 @@ export class Session implements Member {
   readonly #sock: SocketPort;
   readonly #host: SessionHost;
 
-  constructor(sock: SocketPort, host: SessionHost) {
+  constructor(sock: SocketPort, host: SessionHost, slot?: AddressSlot) {
     this.#sock = sock;
     this.#host = host;
+    this.#slot = slot;
     this.#tokens = host.rateBurst;
   }
 
@@ -128,14 +141,49 @@ export class Session implements Member {
   }
 
   open(): void {
-    this.#sock.send(
-      frame(Op.HELLO, { heartbeat_interval: this.#host.heartbeatIntervalMs, server_id: this.#host.serverId }),
-    );
+    this.#send(frame(Op.HELLO, { heartbeat_interval: this.#host.heartbeatIntervalMs, server_id: this.#host.serverId }));
   }
 
   /** Sends a frame as is (RECONNECT on drain). */
   sendRaw(text: string): void {
-    if (this.#state !== 'closed') this.#sock.send(text);
+    this.#send(text);
+  }
+
+  /**
+   * The backpressure policy every byte sent to the socket goes through (HELLO, acks, responses, the
+   * RESUME replay, dispatches). Under MAX_BACKPRESSURE_BYTES buffered: send. Over it: an ephemeral
+   * event (`event` in EPHEMERAL_EVENTS) is dropped; anything else is still queued until the socket has
+   * been over the limit for SLOW_CONSUMER_GRACE_MS or holds twice the limit, then the socket is closed
+   * 4008 (the client RESUMEs). So at most twice the limit plus one frame is ever queued per socket.
+   * False when the frame is not to be sent (dropped, closed, or the socket is gone).
+   */
+  #fits(event?: string): boolean {
+    if (this.#state === 'closed') return false;
+    const buffered = this.#sock.bufferedAmount();
+    const limit = this.#host.maxBackpressureBytes;
+    if (buffered <= limit) return true;
+    if (event !== undefined && EPHEMERAL_EVENTS.has(event)) {
+      this.#host.metrics.skippedEphemeral.inc();
+      return false;
+    }
+    const now = Date.now();
+    if (this.#overSince === 0) this.#overSince = now;
+    if (buffered > 2 * limit || now - this.#overSince > this.#host.slowConsumerGraceMs) {
+      this.#host.metrics.slowConsumerCloses.inc();
+      this.close(Close.RATE_LIMITED, 'slow consumer: reconnect and RESUME');
+      return false;
+    }
+    return true;
+  }
+
+  /** A frame that is not a dispatch, through the backpressure policy. */
+  #send(text: string): void {
+    if (this.#fits()) this.#sock.send(text);
+  }
+
+  /** The socket's bytes queued in the gateway (for the buffered-bytes gauge). */
+  bufferedAmount(): number {
+    return this.#state === 'closed' ? 0 : this.#sock.bufferedAmount();
   }
 
   /** Ends the session with a close code; the socket's close event then calls closed(). */
@@ -149,6 +197,10 @@ export class Session implements Member {
   /** The socket is gone (whoever closed it): leave the index, drop the attachment. */
   closed(): void {
     this.#state = 'closed';
+    if (this.#slot) {
+      this.#host.caps?.close(this.#slot, this.#identified);
+      this.#identified = false;
+    }
     this.#host.index.remove(this);
     if (this.#attached) {
       this.#attached = false;
@@ -206,7 +258,7 @@ export class Session implements Member {
           return;
         }
         this.#lastHeartbeat = Date.now();
-        this.#sock.send(frame(Op.HEARTBEAT_ACK, null));
+        this.#send(frame(Op.HEARTBEAT_ACK, null));
         return;
       case Op.IDENTIFY:
       case Op.RESUME:
@@ -242,7 +294,7 @@ export class Session implements Member {
       this.#reject(Close.DECODE_ERROR, `${resume ? 'RESUME' : 'IDENTIFY'} needs d.token`);
       return;
     }
-    if (resume && !isSnowflake(payload.since)) {
+    if (resume && !isId(payload.since)) {
       this.#reject(Close.DECODE_ERROR, 'RESUME needs d.since (an id)');
       return;
     }
@@ -255,15 +307,39 @@ export class Session implements Member {
   }
 
   async #identify(resume: boolean, token: string, since: unknown): Promise<void> {
-    const claims = await this.#host.verifyToken(token);
-    if (this.#gone()) return;
-    if (!claims) {
-      this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'auth_failed' });
-      this.#reject(Close.AUTHENTICATION_FAILED, 'authentication failed');
+    let claims: TokenClaims | null;
+    try {
+      // Verification reads the user's token version (revocation): a store outage is not a bad token.
+      claims = await this.#host.verifyToken(token);
+    } catch (err) {
+      this.#dependencyFailed(resume, err);
       return;
     }
+    if (this.#gone()) return;
+    const kind = resume ? 'resume' : 'identify';
+    if (!claims) {
+      this.#host.metrics.identifies.inc({ kind, outcome: 'auth_failed' });
+      const over = this.#slot && (await this.#host.authFailed?.(this.#slot.address));
+      if (over) {
+        this.#host.metrics.rateLimited.inc({ scope: 'auth_failures' });
+        this.#reject(Close.RATE_LIMITED, 'too many failed authentications from this address');
+      } else this.#reject(Close.AUTHENTICATION_FAILED, 'authentication failed');
+      return;
+    }
+    if (this.#gone()) return;
     this.userId = claims.userId;
     this.#username = claims.username;
+    if (resume) {
+      // A RESUME costs a scan of the user's channels: it is a request against the user's budget.
+      const rate = await this.#host.userRate(claims.userId);
+      if (this.#gone()) return;
+      if (!rate.ok) {
+        this.#host.metrics.rateLimited.inc({ scope: 'user' });
+        this.#host.metrics.identifies.inc({ kind, outcome: 'rate_limited' });
+        this.close(Close.RATE_LIMITED, 'rate limited; RESUME later');
+        return;
+      }
+    }
     try {
       // Attach first: from here on everything dispatched to this user reaches this gateway, so a
       // replay read after this point cannot miss what happens meanwhile (PROTOCOL.md §5, RESUME).
@@ -272,6 +348,17 @@ export class Session implements Member {
       if (this.#gone()) return;
       const channels = await this.#host.channelsOf(claims.userId);
       if (this.#gone()) return;
+      // The per-user cap, checked and taken in one synchronous step (no IDENTIFY can slip in between):
+      // the index already counts each user's sockets, so the cap costs no memory of its own.
+      if (this.#host.index.membersOfUser(claims.userId).length >= this.#host.maxSocketsPerUser) {
+        this.#host.metrics.identifies.inc({ kind, outcome: 'too_many_sockets' });
+        this.close(Close.RATE_LIMITED, 'too many connections for this user');
+        return;
+      }
+      if (this.#slot && this.#host.caps) {
+        this.#host.caps.identified(this.#slot);
+        this.#identified = true;
+      }
       this.#state = 'buffering';
       this.#buffer = [];
       // From here on the index's interned id string, not the one parsed out of the token.
@@ -281,35 +368,54 @@ export class Session implements Member {
       );
       if (!resume) {
         const ready = { user: { id: claims.userId, username: claims.username }, channels, session_id: this.sessionId };
-        this.#sock.send(dispatchFrame('READY', ++this.#seq, JSON.stringify(ready)));
+        if (this.#fits()) this.#sock.send(dispatchFrame('READY', ++this.#seq, JSON.stringify(ready)));
         this.#host.metrics.identifies.inc({ kind: 'identify', outcome: 'ok' });
         this.#flush(new Set());
         return;
       }
-      const { events, truncated } = await this.#host.changesSince(
-        this.#host.index.channelsOfUser(this.userId),
-        since as string,
-        this.#host.resumeMax,
-      );
+      // Past the horizon nothing is scanned: RESUMED says truncated and the client pages history.
+      const beyondHorizon = parseSnowflake(since as string).timestampMs < Date.now() - this.#host.resumeHorizonMs;
+      const { events, truncated } = beyondHorizon
+        ? { events: [], truncated: true }
+        : await this.#host.changesSince(
+            this.#host.index.channelsOfUser(this.userId),
+            since as string,
+            this.#host.resumeMax,
+          );
       if (this.#gone()) return;
       const replayed = new Set<string>();
+      let sent = 0;
+      let cut = truncated;
       this.#sock.cork(() => {
         for (const e of events) {
+          // A replay that fills the socket's buffer stops there: truncated, the client pages the rest.
+          if (this.#sock.bufferedAmount() > this.#host.maxBackpressureBytes) {
+            cut = true;
+            break;
+          }
           const key = dedupeKey(e.event, e.data);
           if (key) replayed.add(key);
           this.#sock.send(dispatchFrame(e.event, ++this.#seq, JSON.stringify(e.data)));
+          sent++;
         }
-        this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify({ replayed: events.length, truncated })));
+        if (this.#fits())
+          this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify({ replayed: sent, truncated: cut })));
       });
+      if (this.#gone()) return;
       this.#host.metrics.identifies.inc({ kind: 'resume', outcome: 'ok' });
-      this.#host.metrics.replayed.inc(events.length);
+      this.#host.metrics.replayed.inc(sent);
       this.#flush(replayed);
     } catch (err) {
-      if (this.#gone()) return;
-      this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
-      this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
-      this.close(Close.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
+      this.#dependencyFailed(resume, err);
     }
+  }
+
+  /** IDENTIFY or RESUME could not finish because a dependency failed: the client should reconnect. */
+  #dependencyFailed(resume: boolean, err: unknown): void {
+    if (this.#gone()) return;
+    this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
+    this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
+    this.close(Close.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
   }
 
   /** Sends what arrived while READY/RESUMED was being prepared, without what the replay already sent. */
@@ -328,25 +434,18 @@ export class Session implements Member {
 
   deliver(event: string, payloadJson: string, key: string | undefined): void {
     if (this.#state === 'buffering') {
+      if (this.#buffer !== null && this.#buffer.length >= MAX_HELD_EVENTS) {
+        // Bounded like the socket's own buffer: the client reconnects and RESUMEs.
+        this.#host.metrics.slowConsumerCloses.inc();
+        this.close(Close.RATE_LIMITED, 'too many events while READY was prepared: reconnect and RESUME');
+        return;
+      }
       this.#buffer?.push({ event, payloadJson, key });
       return;
     }
     if (this.#state !== 'ready') return;
     if (this.#replayed !== null && key !== undefined && this.#replayed.has(key)) return;
-    const buffered = this.#sock.bufferedAmount();
-    if (buffered > this.#host.maxBackpressureBytes) {
-      if (EPHEMERAL_EVENTS.has(event)) {
-        this.#host.metrics.skippedEphemeral.inc();
-        return;
-      }
-      const now = Date.now();
-      if (this.#overSince === 0) this.#overSince = now;
-      else if (now - this.#overSince > this.#host.slowConsumerGraceMs) {
-        this.#host.metrics.slowConsumerCloses.inc();
-        this.close(Close.RATE_LIMITED, 'slow consumer: reconnect and RESUME');
-        return;
-      }
-    }
+    if (!this.#fits(event)) return;
     this.#sock.send(dispatchFrame(event, ++this.#seq, payloadJson));
     this.#host.metrics.deliveries.inc();
   }
@@ -377,12 +476,12 @@ export class Session implements Member {
         throw new ApiError('rate_limited', `too many requests; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
       }
       const result = await this.#dispatchRequest(method, req.params ?? {});
-      if (this.#state !== 'closed') this.#sock.send(response(id, result));
+      this.#send(response(id, result));
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
       if (!(err instanceof ApiError)) this.#host.logger.error({ err, method }, 'request failed');
       outcome = e.code;
-      if (this.#state !== 'closed') this.#sock.send(errorResponse(id, e.code, e.message, e.retryAfterMs));
+      this.#send(errorResponse(id, e.code, e.message, e.retryAfterMs));
     } finally {
       release?.();
       this.#host.metrics.requests.inc({ method: METHODS.has(method) ? method : 'unknown', outcome });
@@ -440,6 +539,9 @@ export class Session implements Member {
     }
   }
 }
+
+/** Events held for one socket while its READY/RESUMED is prepared; one more closes it 4008. */
+const MAX_HELD_EVENTS = 10_000;
 
 /** How long the keys of a RESUME replay are remembered against late live copies. */
 const REPLAY_MEMORY_MS = 60_000;

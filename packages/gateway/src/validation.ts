@@ -1,6 +1,28 @@
 // Request validation: exact shapes, unknown fields rejected (PROTOCOL.md §6), limits enforced.
-import { isSnowflake } from '@chat/router';
+// Guarantees: only a value's own properties are looked at (a field named `constructor`,
+// `toString` or `__proto__` is an unknown field, never an inherited one); ids are snowflakes as
+// this system makes them (decimal, no leading zeros, < 2^63); bad path encoding is a 400.
 import { ApiError } from './errors.js';
+
+const ID_RE = /^(0|[1-9][0-9]{0,18})$/;
+const MAX_ID = (1n << 63n) - 1n;
+
+/** A snowflake id as a decimal string: no sign, no leading zeros, below 2^63. */
+export function isId(value: unknown): value is string {
+  // 18 digits and fewer are always below 2^63; only 19-digit strings need the exact comparison.
+  return typeof value === 'string' && ID_RE.test(value) && (value.length < 19 || BigInt(value) <= MAX_ID);
+}
+
+/** A path segment, percent-decoded; malformed encoding is `invalid_request` (400), not an exception. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('invalid_request', 'malformed percent-encoding in the path');
+  }
+}
+
+const own = (o: object, key: string) => Object.hasOwn(o, key);
 
 export type Shape = Record<string, 'string' | 'string?' | 'snowflake' | 'snowflake?' | 'int?' | 'string[]?'>;
 
@@ -9,12 +31,13 @@ export function checkShape<T>(value: unknown, shape: Shape, where = 'body'): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError('invalid_request', `${where} must be a JSON object`);
   }
+  // JSON.parse makes "__proto__" an own property, which Object.keys lists: it is refused here.
   for (const key of Object.keys(value)) {
-    if (!(key in shape)) throw new ApiError('unknown_field', `unknown field "${key}" in ${where}`);
+    if (!own(shape, key)) throw new ApiError('unknown_field', `unknown field "${key}" in ${where}`);
   }
   const v = value as Record<string, unknown>;
   for (const [key, kind] of Object.entries(shape)) {
-    const x = v[key];
+    const x = own(v, key) ? v[key] : undefined;
     const optional = kind.endsWith('?');
     if (x === undefined || (optional && x === null)) {
       if (!optional) throw new ApiError('invalid_request', `"${key}" is required`);
@@ -25,7 +48,7 @@ export function checkShape<T>(value: unknown, shape: Shape, where = 'body'): T {
       base === 'string'
         ? typeof x === 'string'
         : base === 'snowflake'
-          ? isSnowflake(x)
+          ? isId(x)
           : base === 'int'
             ? Number.isInteger(x)
             : Array.isArray(x) && x.every((e) => typeof e === 'string');
@@ -54,8 +77,8 @@ export function checkNonce(nonce: string | undefined | null): string | undefined
   return nonce;
 }
 
-/** A channel or user id in a path or field: what our ids look like, nothing else. */
+/** A channel, message or user id in a path or field: a snowflake (isId); anything else names nothing (404). */
 export function checkId(id: unknown, what: string): string {
-  if (typeof id !== 'string' || !/^[0-9]{1,20}$/.test(id)) throw new ApiError('not_found', `unknown ${what}`);
+  if (!isId(id)) throw new ApiError('not_found', `unknown ${what}`);
   return id;
 }

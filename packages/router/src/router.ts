@@ -26,8 +26,8 @@ import { partitionOf, slotOf } from './internal/hashing.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
 import {
-  declareGatewayQueue,
   checkTopology,
+  declareGatewayQueue,
   declareTopology,
   gatewayQueueName,
   type TopologyNames,

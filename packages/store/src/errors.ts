@@ -28,7 +28,13 @@ export class NotFoundError extends StoreError {
   readonly retryable = false;
 }
 
-export const ERROR_CLASSES = [ValidationError, ConflictError, NotFoundError] as const;
+/** Too many password hashes are running and waiting (sign-up or login flood): retry shortly. */
+export class PasswordHasherBusyError extends StoreError {
+  readonly code = 'STORE_PASSWORD_BUSY';
+  readonly retryable = true;
+}
+
+export const ERROR_CLASSES = [ValidationError, ConflictError, NotFoundError, PasswordHasherBusyError] as const;
 
 /**
  * Server error codes that mean "this document will never be accepted": retrying cannot help.

@@ -7,12 +7,13 @@ export {
   ERROR_CLASSES,
   isPermanentError,
   NotFoundError,
+  PasswordHasherBusyError,
   StoreError,
   ValidationError,
 } from './errors.js';
 export { MembershipCache, type MembershipCacheOptions } from './membership-cache.js';
 export { type HistoryQuery, MESSAGE_INDEXES, Messages, toLong, toMessage } from './messages.js';
-export { hashPassword, verifyPassword } from './passwords.js';
+export { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
 export { createStore, type Logger, type Store, type StoreOptions } from './store.js';
 export type {
   ApplyResult,

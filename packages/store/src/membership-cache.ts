@@ -63,6 +63,9 @@ end
 return 1
 `;
 
+/** The generation key lives this many set TTLs after the last change (default 300 s × 24 = 2 h). */
+const GEN_TTL_FACTOR = 24;
+
 class TimeoutError extends Error {}
 
 export class MembershipCache {
@@ -192,7 +195,16 @@ export class MembershipCache {
     this.#dropFlights(channelId);
     const k = this.#keys(channelId);
     const done = await this.#guard(() =>
-      this.#redis.eval(ADD_SCRIPT, 3, k.gen, k.members, k.slots, userId, String(slot), String(this.#ttl)),
+      this.#redis.eval(
+        ADD_SCRIPT,
+        3,
+        k.gen,
+        k.members,
+        k.slots,
+        userId,
+        String(slot),
+        String(this.#ttl * GEN_TTL_FACTOR),
+      ),
     );
     if (done === undefined) await this.invalidate(channelId);
   }
@@ -207,7 +219,16 @@ export class MembershipCache {
   async invalidate(channelId: string): Promise<void> {
     this.#dropFlights(channelId);
     const k = this.#keys(channelId);
-    const done = await this.#guard(() => this.#redis.multi().incr(k.gen).del(k.members, k.slots).exec());
+    // The generation expires too (every key has a TTL), long after any fill that read it has ended;
+    // a generation that expired reads as '' again, which only a fill started after that matches.
+    const done = await this.#guard(() =>
+      this.#redis
+        .multi()
+        .incr(k.gen)
+        .expire(k.gen, this.#ttl * GEN_TTL_FACTOR)
+        .del(k.members, k.slots)
+        .exec(),
+    );
     if (done === undefined) {
       // Redis missed the change: replay it when Redis is ready again; the TTL bounds the rest.
       this.#missed.add(channelId);

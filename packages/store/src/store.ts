@@ -7,6 +7,7 @@ import { Accounts } from './accounts.js';
 import { Channels } from './channels.js';
 import { MembershipCache } from './membership-cache.js';
 import { Messages } from './messages.js';
+import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
 import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
 
 export interface Logger {
@@ -27,6 +28,8 @@ export interface StoreOptions {
   cacheTtlSeconds?: number;
   /** S, for the slot sets. Default 1024. */
   slots?: number;
+  /** Password hashing cost and rationing (scrypt N = 2^logN; default 17, at most 2 at once, 64 waiting). */
+  passwords?: PasswordHasherOptions;
   logger?: Logger;
 }
 
@@ -60,7 +63,7 @@ export function createStore(options: StoreOptions): Store {
       })
     : undefined;
   const messages = new Messages(db.collection<MessageDoc>('messages'));
-  const accounts = new Accounts(db.collection<UserDoc>('users'));
+  const accounts = new Accounts(db.collection<UserDoc>('users'), new PasswordHasher(options.passwords));
   const channels = new Channels(
     db.collection<ChannelDoc>('channels'),
     db.collection<MemberDoc>('members'),

@@ -56,6 +56,8 @@ export interface UserDoc {
   username_key: string;
   password_hash: string;
   created_at: Date;
+  /** Bumped to revoke every token issued before (logout everywhere); absent means 0. */
+  token_version?: number;
 }
 
 export type ChannelKind = 'dm' | 'group';

@@ -93,6 +93,32 @@ describe('access control', () => {
     friendWs.close();
   });
 
+  it('logout (DELETE /api/sessions) revokes every token of the user, on HTTP and IDENTIFY; a new login works', async () => {
+    const gw = stack.gateways[0]!;
+    const user = await signUp(gw.url, 'leaver');
+    const second = (
+      await http(gw.url, 'POST', '/api/sessions', { username: 'leaver', password: 'correct horse battery' })
+    ).body.token as string;
+    assert.equal((await http(gw.url, 'GET', '/api/users/@me', undefined, second)).status, 200);
+    assert.equal((await http(gw.url, 'DELETE', '/api/sessions', undefined, user.token)).status, 204);
+    for (const token of [user.token, second]) {
+      const res = await http(gw.url, 'GET', '/api/users/@me', undefined, token);
+      assert.equal(res.status, 401);
+      assert.equal(res.body.code, 'unauthorized');
+      const ws = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
+      ws.send({ op: 2, d: { token } });
+      assert.equal(await ws.closed(), 4004);
+    }
+    assert.equal((await http(gw.url, 'DELETE', '/api/sessions', undefined, user.token)).status, 401);
+    const fresh = (
+      await http(gw.url, 'POST', '/api/sessions', { username: 'leaver', password: 'correct horse battery' })
+    ).body.token as string;
+    assert.equal((await http(gw.url, 'GET', '/api/users/@me', undefined, fresh)).status, 200);
+    const ws = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
+    assert.equal((await ws.identify(fresh)).user.id, user.id);
+    ws.close();
+  });
+
   it('a forged, expired or missing token is refused: 401 over HTTP, close 4004 on IDENTIFY, 4003 before it', async () => {
     const gw = stack.gateways[0]!;
     const user = await signUp(gw.url, 'tokens');

@@ -12,6 +12,13 @@ interface Member {
   received: Set<string>;
 }
 
+/** Every client connects from 127.0.0.1: the per-address budgets and caps are raised for them. */
+const FAILOVER_ENV = {
+  HTTP_RATE_REQUESTS: '10000',
+  LOGIN_ADDRESS_RATE_REQUESTS: '10000',
+  MAX_PENDING_SOCKETS_PER_ADDRESS: '10000',
+};
+
 /** Users in groups, each a connected SDK client behind the balancer, chatting at `perSecond`. */
 async function population(
   stack: Stack,
@@ -113,8 +120,9 @@ describe('gateway failure', () => {
   });
 
   it('a gateway SIGKILLed under 200 chatting clients: every client reconnects to the other, RESUMEs, and every acked message reaches every member', async () => {
-    // 200 sign-ups from one address: above the default per-IP budget for unauthenticated calls.
-    stack = await startStack({ gateways: 2, gatewayEnv: { HTTP_RATE_REQUESTS: '10000' } });
+    // 200 sign-ups and logins from one address, then 200 reconnects at once: above the default per-address
+    // budgets for unauthenticated calls and logins, and the cap on unidentified sockets per address.
+    stack = await startStack({ gateways: 2, gatewayEnv: FAILOVER_ENV });
     lb = await startTcpBalancer(stack.gateways.map((g) => ({ port: g.port })));
     members = await population(stack, lb, 200, 20, 'k');
     assert.ok(lb.accepted[0]! > 0 && lb.accepted[1]! > 0, 'clients are spread over both gateways');
@@ -140,7 +148,7 @@ describe('gateway failure', () => {
   it('SIGTERM on a gateway: its clients get RECONNECT, move to the other gateway and lose nothing', async () => {
     await lb?.close();
     await stack?.close();
-    stack = await startStack({ gateways: 2 });
+    stack = await startStack({ gateways: 2, gatewayEnv: FAILOVER_ENV });
     lb = await startTcpBalancer(stack.gateways.map((g) => ({ port: g.port })));
     members = await population(stack, lb, 40, 10, 't');
     const onVictim = members.filter((m) => m.client.serverId === stack!.gateways[0]!.serverId);

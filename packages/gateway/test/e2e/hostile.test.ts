@@ -145,11 +145,18 @@ describe('hostile input', () => {
     }
     for (const v of [{ $gt: '' }, ['1'], '5', true, 1.5])
       badRequests.push(['history.get', { channel_id: channelId, limit: v }, 'invalid_request']);
-    for (const huge of ['18446744073709551616', '99999999999999999999999', '1'.repeat(30)]) {
+    // Ids are snowflakes: below 2^63, no leading zeros.
+    for (const huge of [
+      '9223372036854775808',
+      '18446744073709551615',
+      '99999999999999999999999',
+      '1'.repeat(30),
+      '01',
+    ]) {
       badRequests.push(['message.create', { channel_id: huge, content: 'x' }, 'invalid_request']);
       badRequests.push(['history.get', { channel_id: channelId, before: huge }, 'invalid_request']);
     }
-    for (const id of ['18446744073709551615', '2', '12345678901234567']) {
+    for (const id of ['9223372036854775807', '2', '12345678901234567']) {
       badRequests.push(['message.create', { channel_id: id, content: 'x' }, 'not_a_member']);
       badRequests.push(['history.get', { channel_id: id }, 'not_a_member']);
       badRequests.push(['message.update', { channel_id: channelId, message_id: id, content: 'x' }, 'not_found']);

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from './raw-client.js';
-import { http, type Stack, signUp, startStack, waitFor } from './stack.js';
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
+import { http, metric, type Stack, signUp, startStack, waitFor } from './stack.js';
 
 describe('limits', () => {
   let stack: Stack;
@@ -47,8 +39,8 @@ describe('limits', () => {
     c2.close();
   });
 
-  it('behind a proxy (TRUST_PROXY) the per-address budget is per X-Real-IP, not per proxy', async () => {
-    const gw = await stack.addGateway({ HTTP_RATE_REQUESTS: '5', TRUST_PROXY: 'true' });
+  it('behind a trusted proxy (TRUSTED_PROXIES) the per-address budget is per X-Real-IP, not per proxy', async () => {
+    const gw = await stack.addGateway({ HTTP_RATE_REQUESTS: '5', TRUSTED_PROXIES: '127.0.0.1' });
     const login = (ip: string) =>
       fetch(`${gw.url}/api/sessions`, {
         method: 'POST',

@@ -15,7 +15,8 @@ describe('through nginx with 3 gateways', () => {
   let demoRoot: string;
   const clients: ChatClient[] = [];
   before(async () => {
-    stack = await startStack({ gateways: 3 });
+    // As `npm start` runs them: nginx on this machine is the trusted proxy.
+    stack = await startStack({ gateways: 3, gatewayEnv: { TRUSTED_PROXIES: '127.0.0.1,::1' } });
     demoRoot = mkdtempSync(join(tmpdir(), 'demo-root-'));
     writeFileSync(join(demoRoot, 'index.html'), '<!doctype html><title>chat</title>');
     nginx = await startNginx({
@@ -64,6 +65,18 @@ describe('through nginx with 3 gateways', () => {
     );
     const sent = await a.send('1', 'via nginx');
     assert.equal(await got, sent.id);
+  });
+
+  it('per-client budgets work behind nginx: the failed logins of one client do not lock out another (issue #12)', async () => {
+    await signUp(nginx.url, 'behind');
+    // Clients connect to nginx from their own 127.0.0.x addresses; nginx passes each one's as X-Real-IP.
+    const login = async (localAddress: string, password: string) =>
+      (await http(nginx.url, 'POST', '/api/sessions', { username: 'behind', password }, undefined, { localAddress }))
+        .status;
+    const attacker: number[] = [];
+    for (let i = 0; i < 20; i++) attacker.push(await login('127.0.0.2', 'wrong password'));
+    assert.ok(attacker.includes(429), `the attacker is limited: ${attacker.join(',')}`);
+    assert.equal(await login('127.0.0.3', 'correct horse battery'), 200, 'another client is not');
   });
 
   it('the clients of a killed gateway are re-balanced to the others and lose nothing', async () => {

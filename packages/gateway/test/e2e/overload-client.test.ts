@@ -47,7 +47,7 @@ describe('@chat/client under overload', () => {
       // Hold the gateway's only write slot: a write waiting on a nonce that is "still publishing".
       const holder = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
       await holder.identify(sender.token);
-      const nonceKey = `${stack.prefix}:nonce:${sender.id}:held`;
+      const nonceKey = `${stack.prefix}:nonce:${sender.id}:${dm.id}:held`;
       await redis.set(nonceKey, JSON.stringify({ state: 'pending' }), 'PX', 60_000);
       const held = holder.request('message.create', { channel_id: dm.id, content: 'held', nonce: 'held' });
       await waitFor(async () => (await metric(gw.url, 'chat_gateway_inflight_writes')) === 1, 'the slot held');
@@ -87,7 +87,7 @@ describe('@chat/client under overload', () => {
     await client.connect();
     const holder = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
     await holder.identify(sender.token);
-    const nonceKey = `${stack.prefix}:nonce:${sender.id}:held2`;
+    const nonceKey = `${stack.prefix}:nonce:${sender.id}:${dm.id}:held2`;
     await redis.set(nonceKey, JSON.stringify({ state: 'pending' }), 'PX', 60_000);
     const held = holder.request('message.create', { channel_id: dm.id, content: 'held', nonce: 'held2' });
     try {

@@ -54,7 +54,7 @@ describe('overload', () => {
 
     // 1. Fill the process budget deterministically: four writes wait on a nonce another request
     //    "is still publishing" (a pending nonce record), holding their admission the whole time.
-    const nonceKey = `${stack.prefix}:nonce:${sender.id}:held`;
+    const nonceKey = `${stack.prefix}:nonce:${sender.id}:${dm.id}:held`;
     await redis.set(nonceKey, JSON.stringify({ state: 'pending' }), 'PX', 60_000);
     const held = [
       create(conns[0]!, 'h0', 'held'),

@@ -10,8 +10,9 @@ export class RawClient {
   readonly #opened: Promise<void>;
   readonly #closed: Promise<number>;
 
-  constructor(url: string, options: { paused?: boolean } = {}) {
-    this.ws = new WebSocket(url);
+  /** `localAddress`: the 127.0.0.x source address, to appear as another client address. */
+  constructor(url: string, options: { paused?: boolean; localAddress?: string } = {}) {
+    this.ws = new WebSocket(url, options.localAddress ? { localAddress: options.localAddress } : {});
     this.#opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
@@ -35,8 +36,8 @@ export class RawClient {
       this.ws.once('open', () => (this.ws as unknown as { _socket: { pause(): void } })._socket.pause());
   }
 
-  static async open(url: string): Promise<RawClient> {
-    const c = new RawClient(url);
+  static async open(url: string, localAddress?: string): Promise<RawClient> {
+    const c = new RawClient(url, { localAddress });
     await c.opened();
     await c.next((f) => f.op === 10);
     return c;

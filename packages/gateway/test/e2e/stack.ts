@@ -1,6 +1,7 @@
 // The whole system as real processes for end-to-end tests and benchmarks: N gateways and a
 // persister (spawned exactly as in production, from their main.ts), the local RabbitMQ and Redis,
 // MongoDB from MONGO_URL or the in-process stand-in, and a unique prefix so runs never collide.
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gatewayQueueName, topologyNames } from '@chat/router';
 import {
@@ -91,6 +92,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           HOST: '127.0.0.1',
           SERVER_ID: serverId,
           JWT_SECRET: secret,
+          // Tests sign up hundreds of users: a cheaper hash (the default's cost is tested in @chat/store).
+          SCRYPT_LOG_N: '12',
           ...options.gatewayEnv,
           ...extraEnv,
         },
@@ -140,27 +143,63 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
-/** A JSON HTTP call; resolves with status, parsed body and headers. */
+/** The sum of a gateway metric's samples whose line starts with `name` (labels included in `name` narrow it). */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+/** A JSON HTTP call; resolves with status, parsed body and headers. `from`: a 127.0.0.x source address and extra headers. */
 export async function http(
   base: string,
   method: string,
   path: string,
   body?: unknown,
   token?: string,
+  from: { localAddress?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const { status, text, headers } = await new Promise<{ status: number; text: string; headers: Headers }>(
+    (resolve, reject) => {
+      const req = request(
+        `${base}${path}`,
+        {
+          method,
+          // A connection per call: a kept-alive socket the gateway closed (after a body it did not read)
+          // would fail the next call with ECONNRESET.
+          agent: false,
+          localAddress: from.localAddress,
+          headers: {
+            'content-type': 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...from.headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const h = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), headers: h });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    },
+  );
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
     // not JSON
   }
-  return { status: res.status, body: parsed, headers: res.headers };
+  return { status, body: parsed, headers };
 }
 
 /** Registers and logs in a user; resolves with its id, name and token. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { slotOf } from '@chat/router';
-import { ConflictError, NotFoundError, ValidationError } from '@chat/store';
+import { ConflictError, createStore, NotFoundError, ValidationError } from '@chat/store';
 import { openStore, type StoreFixture } from './fixture.js';
 
 let next = 1000;
@@ -22,8 +22,22 @@ describe('users', () => {
     assert.equal(await fx.store.accounts.authenticate('alice', 'wrong horse'), null);
     assert.equal(await fx.store.accounts.authenticate('nobody', 'correct horse'), null);
     const doc = await fx.db.collection('users').findOne({ _id: alice.id as never });
-    assert.match(String(doc?.password_hash), /^scrypt\$16384\$8\$1\$/);
+    assert.match(String(doc?.password_hash), /^scrypt\$131072\$8\$1\$/, 'the default cost: N = 2^17');
     assert.ok(!String(doc?.password_hash).includes('correct horse'));
+  });
+
+  it('a good login re-hashes a password stored with a lower cost than the current one', async () => {
+    const cheap = createStore({ db: fx.db, passwords: { logN: 12 } });
+    const bob = await cheap.accounts.create(id(), 'bob-upgrade', 'correct horse');
+    const current = createStore({ db: fx.db, passwords: { logN: 13 } });
+    const hashOf = async () =>
+      (await fx.db.collection('users').findOne({ _id: bob.id as never }))!.password_hash as string;
+    assert.match(await hashOf(), /^scrypt\$4096\$/);
+    assert.equal(await current.accounts.authenticate('bob-upgrade', 'wrong horse'), null);
+    assert.match(await hashOf(), /^scrypt\$4096\$/, 'a failed login changes nothing');
+    assert.deepEqual(await current.accounts.authenticate('bob-upgrade', 'correct horse'), bob);
+    assert.match(await hashOf(), /^scrypt\$8192\$/);
+    assert.deepEqual(await current.accounts.authenticate('bob-upgrade', 'correct horse'), bob);
   });
 
   it('rejects invalid usernames and passwords with a validation error', async () => {
