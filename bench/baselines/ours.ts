@@ -2,11 +2,10 @@
 // MongoDB stand-in (testkit; NOT MongoDB's speed) in a process of its own, the system RabbitMQ and
 // Redis — started from their main.ts as w1 does (lib/services.ts). Durable: a message is acked once
 // the broker confirmed its write, stored by the persister, then dispatched to every member.
-// The peer's users and channels are written into the store as they are (user ids `u<n>` as token
-// subjects, the scenario's decimal channel ids as channel ids), so the loaders' tokens
-// (peer-tokens.ts) work unchanged. Users get no account: IDENTIFY, message.create and delivery read
-// membership only, never the users collection. Abuse limits are raised as in w1 (they would throttle
-// the benchmark); everything else runs with its defaults.
+// The peer's users and channels are written into the store as they are (user ids and usernames `u<n>`,
+// the scenario's decimal channel ids as channel ids), so the loaders' tokens (peer-tokens.ts, token
+// version 0 = a new account's) work unchanged. Abuse limits and per-client caps are raised as in w1
+// (lib/services.ts; they would throttle the benchmark); everything else runs with its defaults.
 
 import { createStore } from '@chat/store';
 import { amqpUrl } from '@chat/testkit';
@@ -23,7 +22,7 @@ import {
   startPersister,
 } from '../lib/services.js';
 import { pool } from '../lib/users.js';
-import type { PeerChannel, PeerInstance, PeerStartOptions, PeerSystem } from './peer.js';
+import type { PeerInstance, PeerStartOptions, PeerSystem } from './peer.js';
 
 /** w1's gateway settings: the abuse limits raised, no default group. */
 export const BENCH_GATEWAY_ENV: Readonly<Record<string, string>> = {
@@ -34,14 +33,19 @@ export const BENCH_GATEWAY_ENV: Readonly<Record<string, string>> = {
   HTTP_RATE_REQUESTS: '1000000',
 };
 
-/** Creates the channels in the store: two members = a DM, more = a group owned by its first member. */
-async function createChannels(mongoUrl: string, dbName: string, channels: readonly PeerChannel[]): Promise<void> {
+/**
+ * Registers the peer's users (id = username = `u<n>`; the gateway refuses a token whose user does not
+ * exist) and creates the channels: two members = a DM, more = a group owned by its first member.
+ * Passwords are hashed at scrypt's lowest cost (SCRYPT_LOG_N=10, as the bench gateways run): not measured.
+ */
+async function createUsersAndChannels(mongoUrl: string, dbName: string, options: PeerStartOptions): Promise<void> {
   const client = new MongoClient(mongoUrl);
   try {
     await client.connect();
-    const store = createStore({ db: client.db(dbName) });
+    const store = createStore({ db: client.db(dbName), passwords: { logN: 10 } });
     await store.init();
-    await pool(channels, 16, async (c) => {
+    await pool(options.users, 16, (id) => store.accounts.create(id, id, 'correct horse battery staple'));
+    await pool(options.channels, 16, async (c) => {
       const [creatorId, ...recipients] = c.members;
       if (!creatorId) throw new RangeError(`channel ${c.id} has no members`);
       await store.channels.create({
@@ -88,7 +92,7 @@ export const oursSystem: PeerSystem = {
       await mongo.stop().catch(() => {});
     };
     try {
-      await createChannels(mongo.url, stack.mongoDb, options.channels);
+      await createUsersAndChannels(mongo.url, stack.mongoDb, options);
       // Started side by side (each leases its own snowflake worker id); a failure stops those that did start.
       const started = await Promise.allSettled([
         startPersister(stack, {}),
