@@ -33,6 +33,11 @@ export interface PeerInstance {
   protocol: 'chat' | 'socketio';
   /** Processes whose CPU and RSS are this system's cost, by label (servers, persister, stand-in…). */
   processes: Array<{ label: string; pid: number }>;
+  /**
+   * Durable systems: messages stored so far (e.g. the persister's counter), so that the scenario can
+   * compare acked with stored once a step has drained. Absent for systems that store nothing.
+   */
+  stored?(): Promise<number>;
   /** Stops every process it started and deletes every queue, exchange and key it created. */
   stop(): Promise<void>;
 }

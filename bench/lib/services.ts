@@ -28,7 +28,7 @@ export interface Service {
 }
 
 /** Spawns a service's main.ts from source (testkit's spawnService) and adds a bounded stop. */
-async function startService(
+export async function startService(
   name: string,
   main: string,
   env: Record<string, string>,

@@ -233,3 +233,13 @@ export async function waitForQuiet(
     if (waitedMs >= maxWaitMs) return { waitedMs, quiet: false, others };
   }
 }
+
+/** Resident memory of a process (VmRSS from /proc/<pid>/status) in KiB, or undefined when it is gone. */
+export function rssKiB(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

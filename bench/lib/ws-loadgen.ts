@@ -6,11 +6,21 @@
 // it, nothing was stored), which is what the overload steps measure; which requests were acked is
 // kept per sequence number so that the parent can tell acked-and-lost from refused.
 // Frames are matched with string operations, not JSON.parse: at 10k+ frames/s the generator must
-// stay cheaper than the system it measures.
-import hdr from 'hdr-histogram-js';
+// stay cheaper than the system it measures. The accounting (receipts.ts) and client bookkeeping
+// (loadgen-clients.ts) are shared with socketio-loadgen.ts, so both report the same figures.
 import WebSocket from 'ws';
 import { serveRequests } from './child.js';
-import { epochMs, type LatencyHistogram, latencyHistogram, recordMs } from './stats.js';
+import { assignChannels, clientStatus, openEach, openLoop } from './loadgen-clients.js';
+import {
+  beginSend,
+  contentOf,
+  newTracking,
+  progressOf,
+  recordReceipt,
+  recordResponse,
+  reportOf,
+  type Tracking,
+} from './receipts.js';
 
 interface Client {
   index: number;
@@ -26,25 +36,6 @@ interface Client {
   waitingSeq: number;
 }
 
-interface Tracking {
-  tag: string;
-  t0: number;
-  sent: number;
-  respOk: number;
-  respErr: Record<string, number>;
-  respHist: LatencyHistogram;
-  recvHist: LatencyHistogram;
-  /** origin load generator → receipts per seq (capped at 255). */
-  received: Map<number, Uint8Array>;
-  echoes: number;
-  perSecond: number[];
-  sentAt: Float64Array;
-  /** 1 when the request of that sequence number was acked (RESPONSE ok). */
-  acked: Uint8Array;
-  /** This loader's index as a sender (the `lg` of run / closedLoop), -1 before it sent. */
-  origin: number;
-}
-
 const clients: Client[] = [];
 const closes: Record<string, number> = {};
 const errors: Record<string, number> = {};
@@ -58,41 +49,8 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-function newTracking(tag: string, t0: number): Tracking {
-  return {
-    tag,
-    t0,
-    sent: 0,
-    respOk: 0,
-    respErr: {},
-    respHist: latencyHistogram(),
-    recvHist: latencyHistogram(),
-    received: new Map(),
-    echoes: 0,
-    perSecond: [],
-    sentAt: new Float64Array(1 << 16),
-    acked: new Uint8Array(1 << 16),
-    origin: -1,
-  };
-}
-
-function contentOf(tag: string, lg: number, seq: number, user: number, sentAt: number): string {
-  return `${tag}|${lg}|${seq}|${sentAt.toFixed(2)}|${user}|`.padEnd(100, 'x');
-}
-
 function sendCreate(c: Client, t: Tracking, lg: number): number {
-  const seq = t.sent++;
-  if (seq >= t.sentAt.length) {
-    const grown = new Float64Array(t.sentAt.length * 2);
-    grown.set(t.sentAt);
-    t.sentAt = grown;
-    const acked = new Uint8Array(grown.length);
-    acked.set(t.acked);
-    t.acked = acked;
-  }
-  t.origin = lg;
-  const now = epochMs();
-  t.sentAt[seq] = now;
+  const { seq, now } = beginSend(t, lg);
   const channel = c.channels[Math.floor(Math.random() * c.channels.length)]!;
   c.ws!.send(
     `{"op":20,"d":{"id":"${seq}","method":"message.create","params":{"channel_id":"${channel}","content":"${contentOf(t.tag, lg, seq, c.user, now)}"}}}`,
@@ -116,16 +74,7 @@ function onResponse(c: Client, text: string): void {
   if (idAt < 0) return;
   const seq = Number(text.slice(idAt + 6, text.indexOf('"', idAt + 6)));
   const ok = text.includes('"ok":true');
-  if (ok) {
-    t.respOk++;
-    if (seq >= 0 && seq < t.sent) {
-      recordMs(t.respHist, epochMs() - t.sentAt[seq]!);
-      t.acked[seq] = 1;
-    }
-  } else {
-    const m = /"code":"([^"]+)"/.exec(text);
-    bump(t.respErr, m?.[1] ?? 'unknown');
-  }
+  recordResponse(t, seq, ok, ok ? undefined : /"code":"([^"]+)"/.exec(text)?.[1]);
   // A refused message never echoes: move on in either mode.
   if (closedLoop && c.busy && c.waitingSeq === seq && (closedLoop.on === 'response' || !ok)) next(c, t);
 }
@@ -136,34 +85,9 @@ function onMessageCreate(c: Client, text: string): void {
   const at = text.indexOf('"content":"');
   if (at < 0) return;
   const start = at + 11;
-  if (!text.startsWith(`${t.tag}|`, start)) return;
-  const end = text.indexOf('"', start);
-  const [, lgText, seqText, sentText, userText] = text.slice(start, end).split('|', 5);
-  if (Number(userText) === c.user) {
-    t.echoes++;
-    if (closedLoop?.on === 'echo' && c.busy && Number(lgText) === closedLoop.lg && Number(seqText) === c.waitingSeq) {
-      next(c, t);
-    }
-    return;
-  }
-  const now = epochMs();
-  const origin = Number(lgText);
-  const seq = Number(seqText);
-  let bits = t.received.get(origin);
-  if (!bits || seq >= bits.length) {
-    const grown = new Uint8Array(Math.max(1 << 16, 2 ** Math.ceil(Math.log2(seq + 1))));
-    if (bits) grown.set(bits);
-    bits = grown;
-    t.received.set(origin, bits);
-  }
-  if (bits[seq]! < 255) bits[seq]! += 1;
-  if (bits[seq] === 1) {
-    recordMs(t.recvHist, now - Number(sentText));
-    const second = Math.floor((now - t.t0) / 1000);
-    if (second >= 0 && second < 3600) {
-      while (t.perSecond.length <= second) t.perSecond.push(0);
-      t.perSecond[second]! += 1;
-    }
+  const r = recordReceipt(t, text.slice(start, text.indexOf('"', start)), c.user);
+  if (r.kind === 'echo' && closedLoop?.on === 'echo' && c.busy && r.lg === closedLoop.lg && r.seq === c.waitingSeq) {
+    next(c, t);
   }
 }
 
@@ -234,17 +158,7 @@ function startHeartbeats(): void {
   }, 1000);
 }
 
-function status() {
-  let ready = 0;
-  let closed = 0;
-  let connecting = 0;
-  for (const c of clients) {
-    if (c.state === 'ready') ready++;
-    else if (c.state === 'closed') closed++;
-    else connecting++;
-  }
-  return { total: clients.length, ready, closed, connecting, closes, errors };
-}
+const status = () => clientStatus(clients, closes, errors);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -275,61 +189,25 @@ serveRequests(
           clients.push(c);
         }
         startHeartbeats();
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: Math.min(concurrency, fresh.length) }, async () => {
-            while (next < fresh.length) await open(fresh[next++]!, url, localAddress);
-          }),
-        );
+        await openEach(fresh, concurrency, (c) => open(c, url, localAddress));
         return { ...status(), ms: performance.now() - started };
       }
       case 'status':
         return status();
-      case 'configure': {
-        const channels = req.channels as string[][];
-        channels.forEach((list, i) => {
-          if (clients[i]) clients[i].channels = list;
-        });
+      case 'configure':
+        assignChannels(clients, req.channels as string[][]);
         return null;
-      }
-      case 'progress': {
+      case 'progress':
         // Requests of the tracked tag still unanswered (the gateways may be working through a backlog).
-        const t = tracking;
-        if (!t) return { sent: 0, answered: 0 };
-        return { sent: t.sent, answered: t.respOk + Object.values(t.respErr).reduce((a, b) => a + b, 0) };
-      }
+        return progressOf(tracking);
       case 'track':
-        tracking = newTracking(req.tag as string, req.t0 as number);
+        tracking = newTracking(req.tag as string, req.t0 as number, req.everyCopy === true);
         return null;
       case 'run': {
         // Open loop: `rate` creates per second from random ready clients, paced by a 5 ms timer.
         const t = tracking!;
-        const rate = req.rate as number;
-        const durationMs = req.durationMs as number;
         const lg = req.lg as number;
-        const senders = clients.filter((c) => c.state === 'ready' && c.channels.length > 0);
-        if (senders.length === 0) throw new Error('no ready client with channels');
-        const started = performance.now();
-        const total = Math.round((rate * durationMs) / 1000);
-        let maxBehind = 0;
-        await new Promise<void>((resolve) => {
-          const tick = () => {
-            const elapsed = performance.now() - started;
-            const due = Math.min(total, Math.floor((elapsed * rate) / 1000));
-            maxBehind = Math.max(maxBehind, due - t.sent);
-            while (t.sent < due) {
-              const c = senders[Math.floor(Math.random() * senders.length)]!;
-              if (c.state === 'ready') sendCreate(c, t, lg);
-              else t.sent++; // a closed socket: count it as sent (and lost) rather than bunch the rest
-            }
-            if (t.sent >= total) {
-              clearInterval(timer);
-              resolve();
-            }
-          };
-          const timer = setInterval(tick, 5);
-        });
-        return { sent: t.sent, ms: performance.now() - started, maxBehind };
+        return openLoop(t, clients, req.rate as number, req.durationMs as number, (c) => sendCreate(c, t, lg));
       }
       case 'closedLoop': {
         const t = tracking!;
@@ -348,23 +226,8 @@ serveRequests(
         for (const c of clients) c.busy = false;
         return { sent: t.sent, ms: performance.now() - started };
       }
-      case 'report': {
-        const t = tracking!;
-        return {
-          tag: t.tag,
-          sent: t.sent,
-          respOk: t.respOk,
-          respErr: t.respErr,
-          respHist: hdr.encodeIntoCompressedBase64(t.respHist),
-          recvHist: hdr.encodeIntoCompressedBase64(t.recvHist),
-          received: [...t.received.entries()],
-          origin: t.origin,
-          acked: t.acked.slice(0, t.sent),
-          echoes: t.echoes,
-          perSecond: t.perSecond,
-          status: status(),
-        };
-      }
+      case 'report':
+        return reportOf(tracking!, status());
       case 'close': {
         for (const c of clients) {
           if (c.state !== 'closed') {
