@@ -393,6 +393,16 @@ export class ChatClient {
     return res;
   }
 
+  /**
+   * `DELETE /api/sessions`: logs out everywhere — every token issued to the user so far stops working on
+   * every gateway (HTTP at once; open sockets at their next IDENTIFY/RESUME). Forgets the token; close
+   * the socket with `close()` and `login()` again for a new one.
+   */
+  async logout(): Promise<void> {
+    await this.#http.call('DELETE', '/api/sessions');
+    this.#token = null;
+  }
+
   /** `GET /api/users/@me`. */
   async me(): Promise<User> {
     const user = await this.#http.call<User>('GET', '/api/users/@me');

@@ -39,6 +39,18 @@ describe('HTTP API', () => {
     assert.equal(channels?.headers.authorization, 'Bearer jwt-1');
   });
 
+  it('logout() sends DELETE /api/sessions with the token, then forgets the token', async (t) => {
+    const f = await fixture(t);
+    const token = f.client.token;
+    f.server.onHttp = () => ({ status: 204 });
+    assert.equal(await f.client.logout(), undefined);
+    const [req] = f.server.httpRequests;
+    assert.equal(req?.method, 'DELETE');
+    assert.equal(req?.url, '/api/sessions');
+    assert.equal(req?.headers.authorization, `Bearer ${token}`);
+    assert.equal(f.client.token, null);
+  });
+
   it('channel and member calls use the paths and bodies of the protocol, and a 204 resolves to undefined', async (t) => {
     const f = await fixture(t);
     f.server.onHttp = (req) =>
