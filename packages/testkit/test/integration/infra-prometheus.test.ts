@@ -94,8 +94,11 @@ describe('Prometheus with the shipped scrape configuration, over the running sys
   before(
     async () => {
       node = await startRabbitNode({ extraConfig: shippedRabbitConfig(), enabledPlugins: shippedPlugins() });
-      // The definitions' user: a node that imports definitions at boot has no guest.
-      brokerUrl = node.url.replace('guest:guest@', 'chat:chat@');
+      // A node that imports definitions at boot has no guest, and the definitions hold no account
+      // (init.sh creates them from passwords in the environment): one account for the whole stack.
+      await node.rabbitmqctl(0, 'add_user', 'stack', 'stack-password');
+      await node.rabbitmqctl(0, 'set_permissions', '-p', '/', 'stack', '.*', '.*', '.*');
+      brokerUrl = node.url.replace('guest:guest@', 'stack:stack-password@');
       process.env.AMQP_URL = brokerUrl; // read by the harness (amqpUrl()) for every process it starts
       const { startStack } = (await import(new URL('../../../gateway/test/e2e/stack.ts', import.meta.url).href)) as {
         startStack: StartStack;
