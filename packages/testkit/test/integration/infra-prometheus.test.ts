@@ -200,7 +200,8 @@ describe('Prometheus with the shipped scrape configuration, over the running sys
     await hammer.connect();
     await Promise.allSettled(Array.from({ length: 150 }, () => hammer.typing(channel.id, { timeoutMs: 5000 })));
 
-    // A poison write: valid JSON, content over the limit, so the persister dead-letters it with a reason.
+    // A poison write: valid JSON, content over the limit, so the persister dead-letters it with a reason
+    // (published as the stack's own account: writes from anyone else never reach the persister).
     const connection = await amqp.connect(brokerUrl);
     try {
       const ch = await connection.createConfirmChannel();
@@ -214,7 +215,7 @@ describe('Prometheus with the shipped scrape configuration, over the running sys
         nonce: null,
         timestamp: new Date().toISOString(),
       };
-      ch.sendToQueue(`${s.prefix}.persist`, Buffer.from(JSON.stringify(poison)), { persistent: true });
+      ch.sendToQueue(`${s.prefix}.persist`, Buffer.from(JSON.stringify(poison)), { persistent: true, userId: 'stack' });
       await ch.waitForConfirms();
       await ch.close();
     } finally {
