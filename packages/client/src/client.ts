@@ -420,6 +420,7 @@ export class ChatClient {
     const body: Record<string, unknown> = { kind: input.kind };
     if (input.name !== undefined) body.name = input.name;
     if (input.recipients !== undefined) body.recipients = input.recipients;
+    if (input.invite !== undefined) body.invite = input.invite;
     return this.#http.call('POST', '/api/channels', body);
   }
 

@@ -40,6 +40,8 @@ export interface Channel {
   name: string | null;
   owner_id?: Snowflake | null;
   created_at?: string;
+  /** Present on groups whose owner lets every member add members. */
+  invite?: 'members';
 }
 
 /** Payload of the READY event: the answer to IDENTIFY. */
@@ -114,6 +116,8 @@ export interface CreateChannelInput {
   kind: ChannelKind;
   name?: string;
   recipients?: Snowflake[];
+  /** Groups: who may add members — the owner only (default) or every member. */
+  invite?: 'owner' | 'members';
 }
 
 /** History paging (PROTOCOL.md §6): newest first, `limit` ≤ 100 (default 50). */

@@ -295,8 +295,8 @@ export class ChatView {
     const label = this.#label(c);
     e.title.textContent = c.kind === 'group' ? `# ${label}` : `@ ${label}`;
     e.meta.textContent = c.kind === 'group' ? `group · id ${c.id}` : 'direct message';
-    // Only a group's owner adds members (the gateway refuses anyone else).
-    e.addMember.hidden = c.kind !== 'group' || c.owner_id !== this.#me?.id;
+    // Only a group's owner adds members, unless it lets every member (the gateway refuses anyone else).
+    e.addMember.hidden = c.kind !== 'group' || (c.owner_id !== this.#me?.id && c.invite !== 'members');
     e.input.placeholder = c.kind === 'group' ? `Message #${label}` : `Message @${label}`;
     e.input.setAttribute('aria-label', e.input.placeholder);
     this.#setComposerEnabled(true);

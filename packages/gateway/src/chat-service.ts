@@ -294,7 +294,11 @@ export class ChatService {
     kind: unknown,
     name: string | undefined,
     recipients: string[],
+    invite?: string,
   ): Promise<Channel> {
+    if (invite !== undefined && (kind !== 'group' || (invite !== 'owner' && invite !== 'members'))) {
+      throw new ApiError('invalid_request', 'invite is "owner" or "members", for groups only');
+    }
     if (kind !== 'dm' && kind !== 'group') throw new ApiError('invalid_request', 'kind must be "dm" or "group"');
     if (recipients.length > 100) throw new ApiError('invalid_request', 'at most 100 recipients');
     const unique = [...new Set(recipients)].filter((r) => r !== creator.id);
@@ -314,6 +318,7 @@ export class ChatService {
         name,
         creatorId: creator.id,
         recipients: unique,
+        invite: invite as 'owner' | 'members' | undefined,
       });
     } catch (err) {
       mapStoreError(err);
@@ -323,7 +328,8 @@ export class ChatService {
   }
 
   /**
-   * Adds a member to a group: only its owner may (nobody adds anyone to the default group: users join
+   * Adds a member to a group: only its owner may, or any member when the owner created it with
+   * `invite: "members"` (nobody adds anyone to the default group: users join
    * it at sign-up), within the caps on members per group and groups per user. The caps are checked
    * before the write, so adds racing on one group or user can pass a cap by the number in flight.
    */
@@ -332,7 +338,9 @@ export class ChatService {
     const channel = await this.#o.store.channels.get(channelId);
     if (!channel) throw new ApiError('not_found', 'unknown channel');
     if (channel.kind === 'dm') throw new ApiError('invalid_request', 'members of a DM cannot change');
-    if (channel.owner_id !== actorId) throw new ApiError('forbidden', "only the group's owner adds members");
+    if (channel.owner_id !== actorId && channel.invite !== 'members') {
+      throw new ApiError('forbidden', "only the group's owner adds members (unless it lets every member)");
+    }
     if (!(await this.#o.store.accounts.get(userId))) throw new ApiError('not_found', 'unknown user');
     if ((await this.#o.store.channels.memberCount(channelId, this.#maxGroupMembers)) >= this.#maxGroupMembers) {
       throw new ApiError('limit_reached', `a group has at most ${this.#maxGroupMembers} members`);

@@ -178,16 +178,18 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'create_channel',
       auth: true,
       handler: async (call, _p, user) => {
-        const b = checkShape<{ kind: string; name?: string; recipients?: string[] }>(json(call), {
+        const b = checkShape<{ kind: string; name?: string; recipients?: string[]; invite?: string }>(json(call), {
           kind: 'string',
           name: 'string?',
           recipients: 'string[]?',
+          invite: 'string?',
         });
         const channel = await chat.createChannel(
           { id: user!.userId, username: user!.username },
           b.kind,
           b.name,
           b.recipients ?? [],
+          b.invite,
         );
         return { status: 201, body: channel };
       },

@@ -12,6 +12,7 @@ export function toChannel(doc: ChannelDoc): Channel {
     name: doc.name,
     owner_id: doc.owner_id,
     created_at: doc.created_at.toISOString(),
+    ...(doc.invite === 'members' ? { invite: 'members' as const } : {}),
   };
 }
 
@@ -22,6 +23,8 @@ export interface NewChannel {
   creatorId: string;
   /** Other initial members. A DM has exactly one. */
   recipients?: readonly string[] | undefined;
+  /** Groups: who may add members, the owner only (default) or every member. */
+  invite?: 'owner' | 'members' | undefined;
 }
 
 export class Channels {
@@ -61,6 +64,9 @@ export class Channels {
       throw new ValidationError('name must be 1-100 characters');
     }
     if (c.kind === 'dm' && recipients.length !== 1) throw new ValidationError('a DM has exactly one recipient');
+    if (c.invite !== undefined && (c.kind !== 'group' || (c.invite !== 'owner' && c.invite !== 'members'))) {
+      throw new ValidationError('invite is "owner" or "members", for groups only');
+    }
     const doc: ChannelDoc = {
       _id: c.id,
       kind: c.kind,
@@ -69,6 +75,7 @@ export class Channels {
       created_at: new Date(),
     };
     if (c.kind === 'dm') doc.dm_key = [c.creatorId, recipients[0]!].sort().join(':');
+    if (c.invite === 'members') doc.invite = 'members';
     try {
       await this.#channels.insertOne(doc);
     } catch (err) {

@@ -68,6 +68,8 @@ export interface Channel {
   name: string | null;
   owner_id: string | null;
   created_at: string;
+  /** Present on groups whose owner lets every member add members; otherwise only the owner adds. */
+  invite?: 'members';
 }
 
 export interface ChannelDoc {
@@ -78,6 +80,8 @@ export interface ChannelDoc {
   /** For DMs: the two user ids sorted and joined, unique, so a pair has one DM channel. */
   dm_key?: string;
   created_at: Date;
+  /** Groups: 'members' when every member may add members (the owner's choice at creation). */
+  invite?: 'members';
 }
 
 export interface MemberDoc {

@@ -44,6 +44,34 @@ describe('groups: owner-only adds and caps', () => {
     ws.close();
   });
 
+  it('an owner may let every member add members (invite: "members" at creation); the default stays owner-only', async () => {
+    const gw = stack.gateways[0]!;
+    const [owner, member, newcomer] = [
+      await signUp(gw.url, 'i-owner'),
+      await signUp(gw.url, 'i-member'),
+      await signUp(gw.url, 'i-newcomer'),
+    ];
+    const open = await http(
+      gw.url,
+      'POST',
+      '/api/channels',
+      { kind: 'group', name: 'open', recipients: [member.id], invite: 'members' },
+      owner.token,
+    );
+    assert.equal(open.status, 201);
+    assert.equal(open.body.invite, 'members');
+    assert.equal((await add(member.token, open.body.id, newcomer.id)).status, 204);
+    const bad = await http(
+      gw.url,
+      'POST',
+      '/api/channels',
+      { kind: 'group', name: 'x', invite: 'anyone' },
+      owner.token,
+    );
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'invalid_request');
+  });
+
   it('nobody adds anyone to the default group', async () => {
     const gw = stack.gateways[0]!;
     const [a, b] = [await signUp(gw.url, 'd-a'), await signUp(gw.url, 'd-b')];
