@@ -106,7 +106,10 @@ export class Channels {
     return doc ? toChannel(doc) : null;
   }
 
-  /** Adds a member; resolves with false when the user already was one. Invalidates the cache. */
+  /**
+   * Adds a member; resolves with false when the user already was one (idempotent). The cached member
+   * set, when filled, gains the member in place (`MembershipCache.added`) instead of being dropped.
+   */
   async addMember(channelId: string, userId: string): Promise<boolean> {
     if (!(await this.#channels.findOne({ _id: channelId }, { projection: { _id: 1 } }))) {
       throw new NotFoundError(`channel ${channelId} does not exist`);

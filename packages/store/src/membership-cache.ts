@@ -1,8 +1,9 @@
-// Redis cache of each channel's member set and slot set, filled from MongoDB on a miss and
-// invalidated on every membership change. Redis is an accelerator only: when it is slow or down
+// Redis cache of each channel's member set and slot set, filled from MongoDB on a miss; a leave
+// invalidates it, a join adds the member in place (`added`). Redis is an accelerator only: when it is slow or down
 // every read falls back to MongoDB (coalesced, below) and nothing fails.
 //
-// Invalidation is race-free: a change bumps the channel's generation and drops the sets; a fill
+// Changes are race-free: a change bumps the channel's generation (a leave also drops the sets, a join
+// adds the member to them when they are filled); a fill
 // reads the generation first and writes the sets (in one Lua script) only if it is unchanged, so a
 // fill that loaded MongoDB before a change can never put the old member list back.
 //
