@@ -601,7 +601,8 @@ export class Router extends EventEmitter {
    * it waits up to `outageWaitMs` for the reconnect, then rejects with `UnavailableError` (retryable).
    * `QueueFullError` means the persist queue is at its max length and refused it (not stored;
    * overload: retry later with backoff). Writes from one caller are confirmed in publish order
-   * but the persister does not promise order across writes.
+   * but the persister does not promise order across writes. Each write carries the AMQP `user_id` of
+   * this router's account (`stampUserId`), which persisters with a `writers` list check.
    */
   async durableWrite(envelope: DurableWrite): Promise<void> {
     const problem = durableWriteProblem(envelope);
