@@ -1,6 +1,7 @@
 // Channels and their members: the source of truth for membership (Redis only caches it).
 import { slotOf } from '@chat/router';
 import type { Collection, MongoServerError } from 'mongodb';
+import { DmMemberships, type LearnedChannel, type Membership } from './dm-memberships.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import type { MembershipCache } from './membership-cache.js';
 import type { Channel, ChannelDoc, ChannelKind, MemberDoc } from './types.js';
@@ -32,17 +33,26 @@ export class Channels {
   readonly #members: Collection<MemberDoc>;
   readonly #cache: MembershipCache | undefined;
   readonly #slots: number;
+  readonly #dms: DmMemberships;
 
+  /** `dmChannels`: how many channels' kinds (and DMs' members) this process remembers (dm-memberships.ts). */
   constructor(
     channels: Collection<ChannelDoc>,
     members: Collection<MemberDoc>,
     cache: MembershipCache | undefined,
     slots: number,
+    dmChannels = 50_000,
   ) {
     this.#channels = channels;
     this.#members = members;
     this.#cache = cache;
     this.#slots = slots;
+    this.#dms = new DmMemberships(dmChannels);
+  }
+
+  /** The DM memberships this process answers locally (tests and metrics). */
+  get dmMemberships(): DmMemberships {
+    return this.#dms;
   }
 
   async createIndexes(): Promise<void> {
@@ -124,8 +134,13 @@ export class Channels {
     return added;
   }
 
-  /** Removes a member; resolves with false when the user was not one. Invalidates the cache. */
+  /**
+   * Removes a member of a group; resolves with false when the user was not one. Invalidates the cache.
+   * A DM's members never change (processes answer DM membership from memory): ValidationError.
+   */
   async removeMember(channelId: string, userId: string): Promise<boolean> {
+    const channel = await this.#channels.findOne({ _id: channelId }, { projection: { kind: 1 } });
+    if (channel?.kind === 'dm') throw new ValidationError('members of a DM cannot change');
     const res = await this.#members.deleteOne({ channel_id: channelId, user_id: userId });
     const removed = res.deletedCount === 1;
     if (removed) await this.#cache?.invalidate(channelId);
@@ -143,18 +158,33 @@ export class Channels {
     return docs.map(toChannel);
   }
 
-  /** Member ids and their slots, through the cache when there is one. */
-  async membership(channelId: string): Promise<{ members: string[]; slots: number[] }> {
-    const load = async () => {
-      const rows = await this.#members
-        .find({ channel_id: channelId }, { projection: { user_id: 1, _id: 0 } })
-        .toArray();
-      const members = rows.map((r) => r.user_id);
-      return { members, slots: [...new Set(members.map((m) => slotOf(m, this.#slots)))] };
-    };
+  /**
+   * Member ids and their slots: a DM this process knows from memory, anything else through the Redis
+   * cache when there is one (MongoDB otherwise). The arrays are shared: do not modify them.
+   */
+  async membership(channelId: string): Promise<Membership> {
+    const dm = this.#dms.get(channelId);
+    if (dm) return dm;
+    this.#learn(channelId);
+    const load = () => this.#load(channelId);
     if (!this.#cache) return load();
     const { members, slots } = await this.#cache.get(channelId, load);
     return { members, slots };
+  }
+
+  async #load(channelId: string): Promise<Membership> {
+    const rows = await this.#members.find({ channel_id: channelId }, { projection: { user_id: 1, _id: 0 } }).toArray();
+    const members = rows.map((r) => r.user_id);
+    return { members, slots: [...new Set(members.map((m) => slotOf(m, this.#slots)))] };
+  }
+
+  /** Starts learning the channel's kind (and a DM's members) in the background, once per channel. */
+  #learn(channelId: string): void {
+    this.#dms.learn(channelId, async (): Promise<LearnedChannel> => {
+      const doc = await this.#channels.findOne({ _id: channelId }, { projection: { kind: 1 } });
+      if (!doc) return null;
+      return doc.kind === 'dm' ? { kind: 'dm', membership: await this.#load(channelId) } : { kind: 'other' };
+    });
   }
 
   /** How many members a channel has, counting no further than `upTo` (bounded work on big channels). */
@@ -173,7 +203,11 @@ export class Channels {
     return (await this.membership(channelId)).members;
   }
 
+  /** Whether the user is a member: a known DM from memory, anything else through the cache or MongoDB. */
   async isMember(channelId: string, userId: string): Promise<boolean> {
+    const dm = this.#dms.get(channelId);
+    if (dm) return dm.members.includes(userId);
+    this.#learn(channelId);
     const load = async () =>
       (await this.#members.findOne({ channel_id: channelId, user_id: userId }, { projection: { _id: 1 } })) !== null;
     return this.#cache ? this.#cache.has(channelId, userId, load) : load();

@@ -2,6 +2,7 @@
 
 export { Accounts } from './accounts.js';
 export { Channels, type NewChannel } from './channels.js';
+export { DmMemberships, type LearnedChannel, type Membership } from './dm-memberships.js';
 export {
   ConflictError,
   ERROR_CLASSES,

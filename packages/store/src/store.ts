@@ -28,6 +28,11 @@ export interface StoreOptions {
   cacheTtlSeconds?: number;
   /** S, for the slot sets. Default 1024. */
   slots?: number;
+  /**
+   * How many channels each process remembers the kind of, answering DM membership from memory (a DM's
+   * members never change): default 50,000 (≈ 300 bytes each); 0 turns it off.
+   */
+  dmCacheChannels?: number;
   /** Password hashing cost and rationing (scrypt N = 2^logN; default 17, at most 2 at once, 64 waiting). */
   passwords?: PasswordHasherOptions;
   logger?: Logger;
@@ -69,6 +74,7 @@ export function createStore(options: StoreOptions): Store {
     db.collection<MemberDoc>('members'),
     cache,
     options.slots ?? 1024,
+    options.dmCacheChannels ?? 50_000,
   );
   return {
     messages,

@@ -32,7 +32,9 @@ export function fastFailRedis(url = redisUrl()): Redis {
   return redis;
 }
 
-export async function openStore(options: { redis?: Redis | false; slots?: number } = {}): Promise<StoreFixture> {
+export async function openStore(
+  options: { redis?: Redis | false; slots?: number; dmCacheChannels?: number } = {},
+): Promise<StoreFixture> {
   const mongo = await startMongo();
   const client = new MongoClient(mongo.url, { serverSelectionTimeoutMS: 5000 });
   await client.connect();
@@ -40,7 +42,7 @@ export async function openStore(options: { redis?: Redis | false; slots?: number
   const redis = options.redis === false ? undefined : (options.redis ?? fastFailRedis());
   if (redis && redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
   const redisPrefix = `${uniquePrefix('cache')}:`;
-  const store = createStore({ db, redis, redisPrefix, slots: options.slots });
+  const store = createStore({ db, redis, redisPrefix, slots: options.slots, dmCacheChannels: options.dmCacheChannels });
   await store.init();
   return {
     store,

@@ -1,0 +1,82 @@
+// DM membership answered from memory: a DM's members never change, so once a process has learnt a DM
+// it checks membership and reads the audience without Redis or MongoDB; groups always go to the
+// source of truth, the map is bounded, and a half-created DM is never remembered.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ValidationError } from '@chat/store';
+import { openStore, type StoreFixture } from './fixture.js';
+
+let next = 5000;
+const id = () => String(next++);
+
+describe('DM memberships in memory', () => {
+  let fx: StoreFixture;
+  before(async () => {
+    fx = await openStore({ dmCacheChannels: 3 });
+  });
+  after(async () => fx.close());
+
+  /** Removes every trace of the channel's members from MongoDB and Redis behind the store's back. */
+  async function eraseMembersOf(channelId: string): Promise<void> {
+    await fx.db.collection('members').deleteMany({ channel_id: channelId });
+    const keys = await fx.redis!.keys(`${fx.redisPrefix}ch:{${channelId}}:*`);
+    if (keys.length > 0) await fx.redis!.del(...keys);
+  }
+
+  it('a DM, once learnt, is answered from memory', async () => {
+    const dm = (await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'a1', recipients: ['a2'] })).channel;
+    // First reads go to the cache / MongoDB and start learning the channel in the background.
+    assert.equal(await fx.store.channels.isMember(dm.id, 'a1'), true);
+    await fx.store.channels.dmMemberships.settled();
+    assert.deepEqual([...(fx.store.channels.dmMemberships.get(dm.id)?.members ?? [])].sort(), ['a1', 'a2']);
+    await eraseMembersOf(dm.id);
+    assert.equal(await fx.store.channels.isMember(dm.id, 'a2'), true);
+    assert.equal(await fx.store.channels.isMember(dm.id, 'stranger'), false);
+    assert.deepEqual([...(await fx.store.channels.membership(dm.id)).members].sort(), ['a1', 'a2']);
+  });
+
+  it('a group is learnt as "not a DM" and keeps following its members', async () => {
+    const group = (
+      await fx.store.channels.create({ id: id(), kind: 'group', name: 'g', creatorId: 'b1', recipients: ['b2'] })
+    ).channel;
+    assert.equal(await fx.store.channels.isMember(group.id, 'b2'), true);
+    await fx.store.channels.dmMemberships.settled();
+    assert.equal(fx.store.channels.dmMemberships.get(group.id), undefined);
+    assert.equal(await fx.store.channels.removeMember(group.id, 'b2'), true);
+    assert.equal(await fx.store.channels.isMember(group.id, 'b2'), false);
+    assert.deepEqual((await fx.store.channels.membership(group.id)).members, ['b1']);
+  });
+
+  it("refuses to change a DM's members", async () => {
+    const dm = (await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'c1', recipients: ['c2'] })).channel;
+    await assert.rejects(fx.store.channels.removeMember(dm.id, 'c2'), ValidationError);
+    assert.equal(await fx.store.channels.isMember(dm.id, 'c2'), true);
+  });
+
+  it('never remembers a DM with other than two members, nor an unknown channel', async () => {
+    const half = id();
+    await fx.db
+      .collection('channels')
+      .insertOne({ _id: half as never, kind: 'dm', name: null, created_at: new Date() });
+    await fx.db.collection('members').insertOne({ channel_id: half, user_id: 'd1', joined_at: new Date() });
+    assert.equal(await fx.store.channels.isMember(half, 'd1'), true);
+    assert.equal(await fx.store.channels.isMember('999999999', 'd1'), false);
+    await fx.store.channels.dmMemberships.settled();
+    assert.equal(fx.store.channels.dmMemberships.get(half), undefined);
+    assert.equal(fx.store.channels.dmMemberships.get('999999999'), undefined);
+  });
+
+  it('remembers at most its bound of channels, forgetting the oldest', async () => {
+    const dms: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const dm = (await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: `e${i}`, recipients: ['e'] }))
+        .channel;
+      dms.push(dm.id);
+      await fx.store.channels.membership(dm.id);
+      await fx.store.channels.dmMemberships.settled();
+    }
+    assert.equal(fx.store.channels.dmMemberships.size, 3);
+    assert.equal(fx.store.channels.dmMemberships.get(dms[0]!), undefined);
+    assert.deepEqual([...(fx.store.channels.dmMemberships.get(dms[4]!)?.members ?? [])].sort(), ['e', 'e4']);
+  });
+});
