@@ -3,6 +3,12 @@
 // message costs the broker a log entry, a replication round and a delivery. One write alone is
 // published as before, so a quiet system sees no change and no added latency.
 //
+// Group commit (`maxInFlight`): while that many bundles wait for their confirm, the next writes wait
+// too and leave together once one is confirmed, so the bundle grows with the load instead of the
+// number of broker messages. Measured here (bench/results/profile-2026-12.md): a quorum-queue message
+// costs the broker ≈ 370 µs of CPU (half of it system time) when each carries one write at 1,000/s,
+// ≈ 220 µs per write at 3 per message, ≈ 90 µs at 10 and ≈ 60 µs at 50. A full bundle never waits.
+//
 // Body (UTF-8): one durable-write envelope as JSON per line (JSON text never holds a raw LF).
 // The bundle is confirmed as a whole; the persister's router hands each record over as a delivery
 // of its own and settles the broker message once every record is settled.
@@ -22,16 +28,26 @@ export interface PendingWrite {
 
 /**
  * Collects writes until the end of the current event-loop turn (or MAX_WRITES / MAX_WRITE_BYTES),
- * then hands them to `publish` as one group. `publish` settles every write of the group.
+ * then hands them to `publish` as one group — at once when fewer than `maxInFlight` groups are
+ * unconfirmed (0: no limit), otherwise as soon as one of them settles. A full group goes at once.
+ * `publish` settles every write of the group and resolves when it has.
  */
 export class WriteCoalescer {
-  readonly #publish: (group: PendingWrite[]) => void;
+  readonly #publish: (group: PendingWrite[]) => Promise<void>;
+  readonly #maxInFlight: number;
   #group: PendingWrite[] = [];
   #bytes = 0;
   #scheduled = false;
+  #inFlight = 0;
 
-  constructor(publish: (group: PendingWrite[]) => void) {
+  constructor(publish: (group: PendingWrite[]) => Promise<void>, maxInFlight = 0) {
     this.#publish = publish;
+    this.#maxInFlight = maxInFlight;
+  }
+
+  /** Groups published and not yet settled. */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   add(write: PendingWrite): void {
@@ -39,23 +55,38 @@ export class WriteCoalescer {
       this.#group.length > 0 &&
       (this.#group.length >= MAX_WRITES || this.#bytes + write.json.length > MAX_WRITE_BYTES)
     ) {
-      this.flush();
+      this.#send();
     }
     this.#group.push(write);
     this.#bytes += write.json.length + 1;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#flushIfRoom();
+      });
     }
   }
 
+  /** Publishes what is collected now, whatever is in flight (shutdown). */
   flush(): void {
-    this.#scheduled = false;
+    this.#send();
+  }
+
+  #flushIfRoom(): void {
+    if (this.#maxInFlight === 0 || this.#inFlight < this.#maxInFlight) this.#send();
+  }
+
+  #send(): void {
     if (this.#group.length === 0) return;
     const group = this.#group;
     this.#group = [];
     this.#bytes = 0;
-    this.#publish(group);
+    this.#inFlight++;
+    void this.#publish(group).finally(() => {
+      this.#inFlight--;
+      this.#flushIfRoom();
+    });
   }
 }
 

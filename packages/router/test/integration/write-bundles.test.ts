@@ -58,6 +58,39 @@ describe('write bundles', () => {
     assert.equal(await readyCount(svc.names.persistQueue), 0);
   });
 
+  it('group commit: writes issued while one message awaits its confirm leave together when it is confirmed', async () => {
+    fx = routerFixture({ label: 'wbundle-group' });
+    const one = fx.make({ writesInFlight: 1 });
+    const unlimited = fx.make({ writesInFlight: 0 });
+    await Promise.all([one.ready(), unlimited.ready()]);
+    // 30 writes, each in a turn of its own, none awaited before the next: a quorum-queue confirm takes
+    // at least a disk sync, far longer than 30 turns of the event loop.
+    const issue = async (svc: typeof one, from: number) => {
+      const done: Array<Promise<void>> = [];
+      for (let i = 0; i < 30; i++) {
+        done.push(svc.durableWrite(createWrite(from + i)));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(done);
+      return metric(svc, /chat_router_publishes_total\{kind="durable",outcome="ok"\} (\d+)/);
+    };
+    const grouped = await issue(one, 0);
+    const perTurn = await issue(unlimited, 100);
+    assert.equal(perTurn, 30, 'without a limit, one message per turn');
+    assert.ok(grouped <= 15, `with one message in flight, 30 writes took ${grouped} messages`);
+    assert.equal(await metric(one, /chat_router_durable_writes_per_message_sum (\d+)/), 30);
+
+    const persister = fx.make();
+    const seen: string[] = [];
+    await persister.consumeDurable((d) => {
+      seen.push(d.envelope.id);
+      d.ack();
+    });
+    await waitFor(() => seen.length >= 60, 'every write');
+    await persister.close();
+    assert.equal(new Set(seen).size, 60, 'each write once');
+  });
+
   it('with coalesceWrites off, every write is its own message', async () => {
     fx = routerFixture({ label: 'wbundle-off' });
     const svc = fx.make({ coalesceWrites: false });
