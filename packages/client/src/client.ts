@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   NotAuthenticatedError,
   ProtocolError,
+  ReconnectFailedError,
   RequestTimeoutError,
 } from './errors.js';
 import { type BackoffOptions, backoffDelay } from './internal/backoff.js';
@@ -46,8 +47,16 @@ import type {
 export interface ClientOptions {
   /** `http(s)://host:port[/prefix]`: the HTTP API is at `<baseUrl>/api/…`, the WebSocket at `ws(s)://…/ws`. */
   baseUrl: string;
-  /** A JWT from an earlier `login()`. Default: none (call `login()` before `connect()`). */
+  /** A JWT from an earlier `login()`. Default: none (call `login()` before `connect()`, or pass `getToken`). */
   token?: string | null;
+  /**
+   * Where a token comes from when the client needs one: called by `connect()` when the client holds
+   * no token, and when the server refuses the token with close 4004 (expired, revoked, forged) — then
+   * the client reconnects at once with the new token (a RESUME, so nothing is missed). At most one
+   * refresh per refused token: a fresh token refused again, a throw, or an empty result ends the
+   * session with AuthenticationFailedError. Default: none (4004 ends the session).
+   */
+  getToken?: () => string | null | Promise<string | null>;
   /** WebSocket constructor. Default: `globalThis.WebSocket`, else the `ws` package (Node 20). */
   WebSocket?: WebSocketConstructor;
   /** `fetch` for the HTTP API. Default: `globalThis.fetch`. */
@@ -56,8 +65,11 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** How long one connection attempt may take from opening the socket to READY/RESUMED, in ms. Default 10 000. */
   connectTimeoutMs?: number;
-  /** Reconnect backoff. Defaults: `initialDelayMs` 250, `maxDelayMs` 10 000, `jitter` 0.2. */
-  reconnect?: Partial<BackoffOptions>;
+  /**
+   * Reconnect backoff and limit. Defaults: `initialDelayMs` 250, `maxDelayMs` 10 000, `jitter` 0.2,
+   * `maxAttempts` Infinity (reconnect until `close()`).
+   */
+  reconnect?: Partial<ReconnectOptions>;
   /**
    * Retrying requests the server shed with `overloaded` (not done: safe to repeat, same nonce).
    * Defaults: `maxRetries` 4, `initialDelayMs` 250, `maxDelayMs` 5 000; the server's hint is a floor.
@@ -73,12 +85,22 @@ export interface ClientOptions {
   logger?: Logger;
 }
 
+/** `reconnect` of ClientOptions: the backoff between attempts, and how many attempts in a row at most. */
+export interface ReconnectOptions extends BackoffOptions {
+  /**
+   * Failed reconnect attempts in a row after which the client gives up: state `closed` (its
+   * `StateChange` carries the last close code and a ReconnectFailedError) and the requests waiting
+   * for a session reject with ReconnectFailedError. A positive integer or Infinity (the default).
+   */
+  maxAttempts: number;
+}
+
 export interface ResolvedClientOptions {
   readonly baseUrl: string;
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
-  readonly reconnect: Readonly<BackoffOptions>;
+  readonly reconnect: Readonly<ReconnectOptions>;
   readonly overloadRetry: Readonly<OverloadRetryOptions>;
   readonly resumeMarginMs: number;
   readonly dedupCapacity: number;
@@ -91,7 +113,20 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** Events and their listener arguments. */
+/**
+ * Why the state changed, passed with every `state` event. `code`/`reason`: the WebSocket close that
+ * caused it (the server's code, 1006 for a connection that broke without a close frame, 4000 when
+ * the client dropped a connection itself — dead heartbeat, RECONNECT, timeout — and 1000 for
+ * `close()`). `error`: set when the client stopped on its own (state `closed` after 4004, after
+ * `reconnect.maxAttempts`, or after a failed first attempt).
+ */
+export interface StateChange {
+  code?: number;
+  reason?: string;
+  error?: ChatClientError;
+}
+
+/** Events and their listener arguments: the typed event map of `on`, `once` and `off`. */
 export interface ClientEvents {
   ready: [payload: ReadyPayload];
   resumed: [payload: ResumedPayload];
@@ -105,7 +140,7 @@ export interface ClientEvents {
   presenceUpdate: [payload: PresenceUpdatePayload];
   /** Every DISPATCH as received, duplicates included: `t` is the event name, `d` its payload. */
   dispatch: [t: string, d: unknown];
-  state: [state: ConnectionState, previous: ConnectionState];
+  state: [state: ConnectionState, previous: ConnectionState, change: StateChange];
   error: [error: ChatClientError];
 }
 
@@ -159,6 +194,11 @@ const DISPATCH_EVENT_NAMES = {
 } as const satisfies Record<string, keyof ClientEvents>;
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
+/** An event name of ClientEvents. */
+export type ClientEventName = keyof ClientEvents;
+/** The listener of event `K`. */
+export type ClientEventListener<K extends ClientEventName> = Listener<ClientEvents[K]>;
+
 /** Close code the client uses when it drops a connection to reconnect (1001 is not allowed in browsers). */
 const CLIENT_RECONNECT_CLOSE = 4000;
 /** How long after an error event the close event may take before the client assumes 1006. */
@@ -187,14 +227,25 @@ function resolveOptions(o: ClientOptions): ResolvedClientOptions {
     throw new InvalidArgumentError('fetch must be a function');
   if (o.token !== undefined && o.token !== null && typeof o.token !== 'string')
     throw new InvalidArgumentError('token must be a string');
+  if (o.getToken !== undefined && typeof o.getToken !== 'function')
+    throw new InvalidArgumentError('getToken must be a function');
   const r = o.reconnect ?? {};
   const jitter = r.jitter ?? 0.2;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1))
     throw new InvalidArgumentError(`reconnect.jitter must be within 0..1, got ${String(jitter)}`);
+  const maxAttempts = r.maxAttempts ?? Number.POSITIVE_INFINITY;
+  if (
+    typeof maxAttempts !== 'number' ||
+    !(maxAttempts === Number.POSITIVE_INFINITY || (Number.isInteger(maxAttempts) && maxAttempts >= 1))
+  )
+    throw new InvalidArgumentError(
+      `reconnect.maxAttempts must be an integer ≥ 1 or Infinity, got ${String(maxAttempts)}`,
+    );
   const reconnect = Object.freeze({
     initialDelayMs: positive('reconnect.initialDelayMs', r.initialDelayMs, 250),
     maxDelayMs: positive('reconnect.maxDelayMs', r.maxDelayMs, 10_000),
     jitter,
+    maxAttempts,
   });
   if (reconnect.maxDelayMs < reconnect.initialDelayMs)
     throw new InvalidArgumentError('reconnect.maxDelayMs must be ≥ reconnect.initialDelayMs');
@@ -275,6 +326,13 @@ export class ChatClient {
   readonly #dedup: MessageDedup;
 
   #token: string | null;
+  readonly #getToken: (() => string | null | Promise<string | null>) | undefined;
+  /** The server refused the token (4004): the next attempt asks getToken for a new one first. */
+  #tokenRefused = false;
+  /** A refreshed token has not yet reached a session: a second 4004 is final. */
+  #refreshing = false;
+  /** Bumped by connect() and close(): an async step of an older run sees it changed and stops. */
+  #generation = 0;
   #user: User | null = null;
   #ready: ReadyPayload | null = null;
   #sessionId: string | null = null;
@@ -303,6 +361,7 @@ export class ChatClient {
     this.options = resolveOptions(options);
     this.#log = options.logger ?? silentLogger;
     this.#token = options.token ?? null;
+    this.#getToken = options.getToken;
     this.#dedup = new MessageDedup(this.options.dedupCapacity);
     const injectedFetch = options.fetch;
     this.#http = new HttpApi({
@@ -476,14 +535,19 @@ export class ChatClient {
       this.#waiter = waiter; // the running reconnect settles it
       return waiter.promise;
     }
-    if (!this.#token)
-      return Promise.reject(new NotAuthenticatedError('connect() needs a token: pass `token` or call login() first'));
+    if (!this.#token && !this.#getToken)
+      return Promise.reject(
+        new NotAuthenticatedError('connect() needs a token: pass `token` or `getToken`, or call login() first'),
+      );
     this.#waiter = waiter;
     this.#wantOpen = true;
     this.#initial = true;
     this.#forceIdentify = true;
     this.#lastSeenId = null;
     this.#attempt = 0;
+    this.#generation++;
+    this.#tokenRefused = false;
+    this.#refreshing = false;
     this.#setState('connecting');
     void this.#openSocket();
     return waiter.promise;
@@ -491,9 +555,11 @@ export class ChatClient {
 
   /**
    * Closes the session with 1000 and stops reconnecting. Pending and waiting requests reject with
-   * ClientClosedError. Resolves when the socket has closed. `connect()` may be called again.
+   * ClientClosedError. Resolves when the socket has closed (the closing handshake is done, or the
+   * socket was terminated after 1 s without an answer). `connect()` may be called again.
    */
   close(): Promise<void> {
+    this.#generation++;
     this.#wantOpen = false;
     this.#initial = false;
     clearTimeout(this.#reconnectTimer);
@@ -506,7 +572,7 @@ export class ChatClient {
       closed = closeSocket(conn.ws, CloseCode.NORMAL, 'client closed');
     }
     this.#failWaiting(err());
-    this.#setState('closed');
+    this.#setState('closed', { code: CloseCode.NORMAL, reason: 'client closed' });
     return closed;
   }
 
@@ -609,12 +675,42 @@ export class ChatClient {
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────
 
-  #setState(next: ConnectionState): void {
+  #setState(next: ConnectionState, change: StateChange = {}): void {
     const prev = this.#state;
     if (prev === next) return;
     this.#state = next;
-    this.#log.debug({ state: next, previous: prev }, 'client state');
-    this.#events.emit('state', next, prev);
+    this.#log.debug({ state: next, previous: prev, code: change.code, reason: change.reason }, 'client state');
+    this.#events.emit('state', next, prev, change);
+  }
+
+  /**
+   * Makes sure a token is held before a socket opens: asks `getToken` when there is none or the
+   * server refused the last one. False when the run is over (closed, restarted, or given up).
+   */
+  async #ensureToken(): Promise<boolean> {
+    if (this.#token && !this.#tokenRefused) return true;
+    const getToken = this.#getToken;
+    if (!getToken) {
+      this.#terminal(new NotAuthenticatedError('no token: pass `token` or `getToken`, or call login() first'));
+      return false;
+    }
+    const generation = this.#generation;
+    let token: string | null;
+    try {
+      token = await getToken();
+    } catch (cause) {
+      if (generation !== this.#generation || !this.#wantOpen) return false;
+      this.#terminal(new AuthenticationFailedError('getToken() failed', { cause }));
+      return false;
+    }
+    if (generation !== this.#generation || !this.#wantOpen) return false;
+    if (typeof token !== 'string' || token.length === 0) {
+      this.#terminal(new AuthenticationFailedError('getToken() returned no token'));
+      return false;
+    }
+    this.#token = token;
+    this.#tokenRefused = false;
+    return true;
   }
 
   #emitError(err: ChatClientError): void {
@@ -636,6 +732,7 @@ export class ChatClient {
   }
 
   async #openSocket(): Promise<void> {
+    if (!(await this.#ensureToken())) return;
     let Ctor: WebSocketConstructor;
     try {
       Ctor = await resolveWebSocket(this.options.WebSocket);
@@ -854,6 +951,7 @@ export class ChatClient {
     conn.connectTimer = undefined;
     this.#attempt = 0;
     this.#initial = false;
+    this.#refreshing = false;
     this.#setState('open');
     const waiter = this.#waiter;
     this.#waiter = null;
@@ -942,10 +1040,22 @@ export class ChatClient {
     conn.ws.onclose = null;
     if (!this.#wantOpen) return;
     this.#log.info({ code, reason, serverId: this.#serverId }, 'WebSocket closed');
+    const change: StateChange = { code, reason };
     if (code === CloseCode.AUTHENTICATION_FAILED) {
+      if (this.#getToken && !this.#refreshing) {
+        // Refused (expired, revoked): one fresh token from getToken, then straight back.
+        this.#log.info({ serverId: this.#serverId }, 'token refused (4004): asking getToken for a new one');
+        this.#tokenRefused = true;
+        this.#refreshing = true;
+        this.#setState(this.#initial ? 'connecting' : 'reconnecting', change);
+        clearTimeout(this.#reconnectTimer);
+        this.#reconnectTimer = undefined;
+        void this.#openSocket();
+        return;
+      }
       const err = new AuthenticationFailedError(`authentication failed (4004${reason ? `: ${reason}` : ''})`);
       this.#emitError(err);
-      this.#terminal(err);
+      this.#terminal(err, change);
       return;
     }
     if (CLIENT_BUG_CLOSE_CODES.has(code)) {
@@ -955,10 +1065,10 @@ export class ChatClient {
         code,
       );
       this.#emitError(err);
-      this.#retry(err);
+      this.#retry(err, change);
       return;
     }
-    this.#retry(new ConnectionLostError(what));
+    this.#retry(new ConnectionLostError(what), change);
   }
 
   /** Drops a connection the client gave up on (dead heartbeat, RECONNECT, timeout, INVALID_SESSION). */
@@ -968,27 +1078,39 @@ export class ChatClient {
     this.#teardown(conn, this.#lostFailure(reason));
     void closeSocket(conn.ws, CLIENT_RECONNECT_CLOSE, kind);
     if (!this.#wantOpen) return;
+    const change: StateChange = { code: CLIENT_RECONNECT_CLOSE, reason };
     if (kind === 'reconnect' && this.#initial) {
       // A draining gateway is not a failure of this client: try another one.
-      this.#scheduleReconnect();
+      this.#scheduleReconnect(change);
       return;
     }
     this.#retry(
       kind === 'timeout' && this.#initial ? new ConnectTimeoutError(reason) : new ConnectionLostError(reason),
+      change,
     );
   }
 
   /** After a failed connection: give up if no session was ever established, else reconnect. */
-  #retry(cause: ChatClientError): void {
+  #retry(cause: ChatClientError, change: StateChange): void {
     if (this.#initial) {
-      this.#terminal(cause);
+      this.#terminal(cause, change);
       return;
     }
-    this.#scheduleReconnect();
+    this.#scheduleReconnect(change);
   }
 
-  #scheduleReconnect(): void {
-    this.#setState(this.#initial ? 'connecting' : 'reconnecting');
+  /** The next attempt after a backoff delay, unless `reconnect.maxAttempts` attempts in a row have failed. */
+  #scheduleReconnect(change: StateChange): void {
+    const { maxAttempts } = this.options.reconnect;
+    if (this.#attempt >= maxAttempts) {
+      const err = new ReconnectFailedError(
+        `gave up after ${maxAttempts} failed reconnect attempts (last close: ${change.code ?? 'none'}${change.reason ? ` ${change.reason}` : ''})`,
+      );
+      this.#log.warn({ attempts: this.#attempt, code: change.code }, err.message);
+      this.#terminal(err, change);
+      return;
+    }
+    this.#setState(this.#initial ? 'connecting' : 'reconnecting', change);
     const delay = backoffDelay(this.#attempt++, this.options.reconnect);
     this.#log.info({ delayMs: delay, attempt: this.#attempt }, 'reconnecting');
     clearTimeout(this.#reconnectTimer);
@@ -998,8 +1120,9 @@ export class ChatClient {
     }, delay);
   }
 
-  /** Stops for good (until the next `connect()`): auth failed, or the first attempt failed. */
-  #terminal(err: ChatClientError): void {
+  /** Stops for good (until the next `connect()`): auth failed, the first attempt failed, or reconnects ran out. */
+  #terminal(err: ChatClientError, change: StateChange = {}): void {
+    this.#generation++;
     this.#wantOpen = false;
     this.#initial = false;
     clearTimeout(this.#reconnectTimer);
@@ -1010,7 +1133,7 @@ export class ChatClient {
       void closeSocket(conn.ws, CloseCode.NORMAL, 'giving up');
     }
     this.#failWaiting(err);
-    this.#setState('closed');
+    this.#setState('closed', { ...change, error: err });
   }
 
   /** Rejects `connect()` and the requests still waiting for a session. */
