@@ -45,7 +45,7 @@ import type {
 } from './types.js';
 
 export interface ClientOptions {
-  /** `http(s)://host:port[/prefix]`: the HTTP API is at `<baseUrl>/api/…`, the WebSocket at `ws(s)://…/ws`. */
+  /** `http(s)://host:port[/prefix]`: the HTTP API is at `<baseUrl>/api/v1/…`, the WebSocket at `ws(s)://…/ws`. */
   baseUrl: string;
   /** A JWT from an earlier `login()`. Default: none (call `login()` before `connect()`, or pass `getToken`). */
   token?: string | null;
@@ -439,85 +439,85 @@ export class ChatClient {
 
   // ── HTTP API (PROTOCOL.md §6): one attempt each, errors as ChatApiError ─────────────────────
 
-  /** `POST /api/users`: creates an account (does not log in). */
+  /** `POST /api/v1/users`: creates an account (does not log in). */
   register(username: string, password: string): Promise<User> {
-    return this.#http.call('POST', '/api/users', { username, password }, false);
+    return this.#http.call('POST', '/api/v1/users', { username, password }, false);
   }
 
-  /** `POST /api/sessions`: logs in, and keeps the token and the user for later calls and `connect()`. */
+  /** `POST /api/v1/sessions`: logs in, and keeps the token and the user for later calls and `connect()`. */
   async login(username: string, password: string): Promise<LoginResult> {
-    const res = await this.#http.call<LoginResult>('POST', '/api/sessions', { username, password }, false);
+    const res = await this.#http.call<LoginResult>('POST', '/api/v1/sessions', { username, password }, false);
     this.#token = res.token;
     this.#user = res.user;
     return res;
   }
 
   /**
-   * `DELETE /api/sessions`: logs out everywhere — every token issued to the user so far stops working on
+   * `DELETE /api/v1/sessions`: logs out everywhere — every token issued to the user so far stops working on
    * every gateway (HTTP at once; open sockets at their next IDENTIFY/RESUME). Forgets the token; close
    * the socket with `close()` and `login()` again for a new one.
    */
   async logout(): Promise<void> {
-    await this.#http.call('DELETE', '/api/sessions');
+    await this.#http.call('DELETE', '/api/v1/sessions');
     this.#token = null;
   }
 
-  /** `GET /api/users/@me`. */
+  /** `GET /api/v1/users/@me`. */
   async me(): Promise<User> {
-    const user = await this.#http.call<User>('GET', '/api/users/@me');
+    const user = await this.#http.call<User>('GET', '/api/v1/users/@me');
     this.#user = user;
     return user;
   }
 
-  /** `GET /api/users/@me/channels`: the channels the user is a member of. */
+  /** `GET /api/v1/users/@me/channels`: the channels the user is a member of. */
   channels(): Promise<Channel[]> {
-    return this.#http.call('GET', '/api/users/@me/channels');
+    return this.#http.call('GET', '/api/v1/users/@me/channels');
   }
 
-  /** `POST /api/channels`: the creator becomes a member. */
+  /** `POST /api/v1/channels`: the creator becomes a member. */
   createChannel(input: CreateChannelInput): Promise<Channel> {
     const body: Record<string, unknown> = { kind: input.kind };
     if (input.name !== undefined) body.name = input.name;
     if (input.recipients !== undefined) body.recipients = input.recipients;
     if (input.invite !== undefined) body.invite = input.invite;
-    return this.#http.call('POST', '/api/channels', body);
+    return this.#http.call('POST', '/api/v1/channels', body);
   }
 
-  /** `POST /api/channels/:id/members`. */
+  /** `POST /api/v1/channels/:id/members`. */
   async addMember(channelId: Snowflake, userId: Snowflake): Promise<void> {
-    await this.#http.call('POST', `/api/channels/${enc(channelId)}/members`, { user_id: userId });
+    await this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/members`, { user_id: userId });
   }
 
-  /** `DELETE /api/channels/:id/members/:userId`. */
+  /** `DELETE /api/v1/channels/:id/members/:userId`. */
   async removeMember(channelId: Snowflake, userId: Snowflake): Promise<void> {
-    await this.#http.call('DELETE', `/api/channels/${enc(channelId)}/members/${enc(userId)}`);
+    await this.#http.call('DELETE', `/api/v1/channels/${enc(channelId)}/members/${enc(userId)}`);
   }
 
-  /** `GET /api/channels/:id/messages`: newest first, `limit` ≤ 100 (server default 50). */
+  /** `GET /api/v1/channels/:id/messages`: newest first, `limit` ≤ 100 (server default 50). */
   history(channelId: Snowflake, query: HistoryQuery = {}): Promise<Message[]> {
     const q = new URLSearchParams();
     if (query.before !== undefined) q.set('before', query.before);
     if (query.after !== undefined) q.set('after', query.after);
     if (query.limit !== undefined) q.set('limit', String(query.limit));
     const qs = q.toString();
-    return this.#http.call('GET', `/api/channels/${enc(channelId)}/messages${qs ? `?${qs}` : ''}`);
+    return this.#http.call('GET', `/api/v1/channels/${enc(channelId)}/messages${qs ? `?${qs}` : ''}`);
   }
 
-  /** `POST /api/channels/:id/messages`: resolves once the write is durable. */
+  /** `POST /api/v1/channels/:id/messages`: resolves once the write is durable. */
   sendMessage(channelId: Snowflake, content: string, nonce?: string): Promise<Message> {
     const body: Record<string, unknown> = { content };
     if (nonce !== undefined) body.nonce = nonce;
-    return this.#http.call('POST', `/api/channels/${enc(channelId)}/messages`, body);
+    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/messages`, body);
   }
 
-  /** `PATCH /api/channels/:id/messages/:mid` (author only). */
+  /** `PATCH /api/v1/channels/:id/messages/:mid` (author only). */
   editMessage(channelId: Snowflake, messageId: Snowflake, content: string): Promise<Message> {
-    return this.#http.call('PATCH', `/api/channels/${enc(channelId)}/messages/${enc(messageId)}`, { content });
+    return this.#http.call('PATCH', `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`, { content });
   }
 
-  /** `DELETE /api/channels/:id/messages/:mid` (author only). */
+  /** `DELETE /api/v1/channels/:id/messages/:mid` (author only). */
   async deleteMessage(channelId: Snowflake, messageId: Snowflake): Promise<void> {
-    await this.#http.call('DELETE', `/api/channels/${enc(channelId)}/messages/${enc(messageId)}`);
+    await this.#http.call('DELETE', `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`);
   }
 
   // ── WebSocket session ──────────────────────────────────────────────────────────────────────

@@ -87,6 +87,8 @@ describe('@chat/client session habits against a real gateway', () => {
     assert.equal(ready.user.id, alice.id);
     assert.equal(calls, 1);
     assert.equal(c.state, 'open');
+    // The SDK's HTTP calls (at /api/v1) use the token getToken gave.
+    assert.equal((await c.me()).id, alice.id);
   });
 
   it('a token revoked while disconnected: close 4004 on RESUME, getToken refreshes it, RESUME misses nothing', async () => {
