@@ -1,6 +1,6 @@
 // The chat client: the HTTP API of PROTOCOL.md §6 and the WebSocket session of §5 (HELLO,
 // IDENTIFY/RESUME, heartbeats, reconnect with backoff, requests) behind one object with typed events.
-import { slotOf } from '@chat/router/hashing';
+import { slotOf } from '@chat/hashing';
 import {
   AuthenticationFailedError,
   type ChatClientError,
