@@ -315,7 +315,8 @@ function isMessageLike(d: unknown): d is { id: string; content?: unknown; edited
 /**
  * A client of one chat deployment. Create it with `createClient`. HTTP methods work without a
  * WebSocket; `connect()` starts the session, which then stays up (reconnecting and resuming) until
- * `close()` or an authentication failure.
+ * `close()`, an authentication failure (after the `getToken` refresh, if any) or `reconnect.maxAttempts`
+ * failed reconnects in a row.
  */
 export class ChatClient {
   /** The validated, frozen options. */
@@ -525,7 +526,9 @@ export class ChatClient {
   /**
    * Opens the session: HELLO, IDENTIFY, READY. Resolves with the READY payload. The first attempt
    * fails fast (rejects, state `closed`); once a session was established, drops are repaired by
-   * reconnecting and resuming until `close()` or a 4004. While open, returns the last READY.
+   * reconnecting and resuming until `close()`, a 4004 that `getToken` cannot repair, or
+   * `reconnect.maxAttempts` failed attempts. Without a token, `getToken` is asked for one first.
+   * While open, returns the last READY.
    */
   connect(): Promise<ReadyPayload> {
     if (this.#state === 'open' && this.#ready) return Promise.resolve(this.#ready);
