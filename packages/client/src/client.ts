@@ -1,6 +1,6 @@
 // The chat client: the HTTP API of PROTOCOL.md §6 and the WebSocket session of §5 (HELLO,
 // IDENTIFY/RESUME, heartbeats, reconnect with backoff, requests) behind one object with typed events.
-import { slotOf } from '@chat/router/hashing';
+import { slotOf } from '@chat/hashing';
 import {
   AuthenticationFailedError,
   type ChatClientError,
@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   NotAuthenticatedError,
   ProtocolError,
+  ReconnectFailedError,
   RequestTimeoutError,
 } from './errors.js';
 import { type BackoffOptions, backoffDelay } from './internal/backoff.js';
@@ -44,10 +45,18 @@ import type {
 } from './types.js';
 
 export interface ClientOptions {
-  /** `http(s)://host:port[/prefix]`: the HTTP API is at `<baseUrl>/api/…`, the WebSocket at `ws(s)://…/ws`. */
+  /** `http(s)://host:port[/prefix]`: the HTTP API is at `<baseUrl>/api/v1/…`, the WebSocket at `ws(s)://…/ws`. */
   baseUrl: string;
-  /** A JWT from an earlier `login()`. Default: none (call `login()` before `connect()`). */
+  /** A JWT from an earlier `login()`. Default: none (call `login()` before `connect()`, or pass `getToken`). */
   token?: string | null;
+  /**
+   * Where a token comes from when the client needs one: called by `connect()` when the client holds
+   * no token, and when the server refuses the token with close 4004 (expired, revoked, forged) — then
+   * the client reconnects at once with the new token (a RESUME, so nothing is missed). At most one
+   * refresh per refused token: a fresh token refused again, a throw, or an empty result ends the
+   * session with AuthenticationFailedError. Default: none (4004 ends the session).
+   */
+  getToken?: () => string | null | Promise<string | null>;
   /** WebSocket constructor. Default: `globalThis.WebSocket`, else the `ws` package (Node 20). */
   WebSocket?: WebSocketConstructor;
   /** `fetch` for the HTTP API. Default: `globalThis.fetch`. */
@@ -56,8 +65,11 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** How long one connection attempt may take from opening the socket to READY/RESUMED, in ms. Default 10 000. */
   connectTimeoutMs?: number;
-  /** Reconnect backoff. Defaults: `initialDelayMs` 250, `maxDelayMs` 10 000, `jitter` 0.2. */
-  reconnect?: Partial<BackoffOptions>;
+  /**
+   * Reconnect backoff and limit. Defaults: `initialDelayMs` 250, `maxDelayMs` 10 000, `jitter` 0.2,
+   * `maxAttempts` Infinity (reconnect until `close()`).
+   */
+  reconnect?: Partial<ReconnectOptions>;
   /**
    * Retrying requests the server shed with `overloaded` (not done: safe to repeat, same nonce).
    * Defaults: `maxRetries` 4, `initialDelayMs` 250, `maxDelayMs` 5 000; the server's hint is a floor.
@@ -73,12 +85,22 @@ export interface ClientOptions {
   logger?: Logger;
 }
 
+/** `reconnect` of ClientOptions: the backoff between attempts, and how many attempts in a row at most. */
+export interface ReconnectOptions extends BackoffOptions {
+  /**
+   * Failed reconnect attempts in a row after which the client gives up: state `closed` (its
+   * `StateChange` carries the last close code and a ReconnectFailedError) and the requests waiting
+   * for a session reject with ReconnectFailedError. A positive integer or Infinity (the default).
+   */
+  maxAttempts: number;
+}
+
 export interface ResolvedClientOptions {
   readonly baseUrl: string;
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
-  readonly reconnect: Readonly<BackoffOptions>;
+  readonly reconnect: Readonly<ReconnectOptions>;
   readonly overloadRetry: Readonly<OverloadRetryOptions>;
   readonly resumeMarginMs: number;
   readonly dedupCapacity: number;
@@ -91,7 +113,20 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** Events and their listener arguments. */
+/**
+ * Why the state changed, passed with every `state` event. `code`/`reason`: the WebSocket close that
+ * caused it (the server's code, 1006 for a connection that broke without a close frame, 4000 when
+ * the client dropped a connection itself — dead heartbeat, RECONNECT, timeout — and 1000 for
+ * `close()`). `error`: set when the client stopped on its own (state `closed` after 4004, after
+ * `reconnect.maxAttempts`, or after a failed first attempt).
+ */
+export interface StateChange {
+  code?: number;
+  reason?: string;
+  error?: ChatClientError;
+}
+
+/** Events and their listener arguments: the typed event map of `on`, `once` and `off`. */
 export interface ClientEvents {
   ready: [payload: ReadyPayload];
   resumed: [payload: ResumedPayload];
@@ -105,7 +140,7 @@ export interface ClientEvents {
   presenceUpdate: [payload: PresenceUpdatePayload];
   /** Every DISPATCH as received, duplicates included: `t` is the event name, `d` its payload. */
   dispatch: [t: string, d: unknown];
-  state: [state: ConnectionState, previous: ConnectionState];
+  state: [state: ConnectionState, previous: ConnectionState, change: StateChange];
   error: [error: ChatClientError];
 }
 
@@ -159,6 +194,11 @@ const DISPATCH_EVENT_NAMES = {
 } as const satisfies Record<string, keyof ClientEvents>;
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
+/** An event name of ClientEvents. */
+export type ClientEventName = keyof ClientEvents;
+/** The listener of event `K`. */
+export type ClientEventListener<K extends ClientEventName> = Listener<ClientEvents[K]>;
+
 /** Close code the client uses when it drops a connection to reconnect (1001 is not allowed in browsers). */
 const CLIENT_RECONNECT_CLOSE = 4000;
 /** How long after an error event the close event may take before the client assumes 1006. */
@@ -187,14 +227,25 @@ function resolveOptions(o: ClientOptions): ResolvedClientOptions {
     throw new InvalidArgumentError('fetch must be a function');
   if (o.token !== undefined && o.token !== null && typeof o.token !== 'string')
     throw new InvalidArgumentError('token must be a string');
+  if (o.getToken !== undefined && typeof o.getToken !== 'function')
+    throw new InvalidArgumentError('getToken must be a function');
   const r = o.reconnect ?? {};
   const jitter = r.jitter ?? 0.2;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1))
     throw new InvalidArgumentError(`reconnect.jitter must be within 0..1, got ${String(jitter)}`);
+  const maxAttempts = r.maxAttempts ?? Number.POSITIVE_INFINITY;
+  if (
+    typeof maxAttempts !== 'number' ||
+    !(maxAttempts === Number.POSITIVE_INFINITY || (Number.isInteger(maxAttempts) && maxAttempts >= 1))
+  )
+    throw new InvalidArgumentError(
+      `reconnect.maxAttempts must be an integer ≥ 1 or Infinity, got ${String(maxAttempts)}`,
+    );
   const reconnect = Object.freeze({
     initialDelayMs: positive('reconnect.initialDelayMs', r.initialDelayMs, 250),
     maxDelayMs: positive('reconnect.maxDelayMs', r.maxDelayMs, 10_000),
     jitter,
+    maxAttempts,
   });
   if (reconnect.maxDelayMs < reconnect.initialDelayMs)
     throw new InvalidArgumentError('reconnect.maxDelayMs must be ≥ reconnect.initialDelayMs');
@@ -264,7 +315,8 @@ function isMessageLike(d: unknown): d is { id: string; content?: unknown; edited
 /**
  * A client of one chat deployment. Create it with `createClient`. HTTP methods work without a
  * WebSocket; `connect()` starts the session, which then stays up (reconnecting and resuming) until
- * `close()` or an authentication failure.
+ * `close()`, an authentication failure (after the `getToken` refresh, if any) or `reconnect.maxAttempts`
+ * failed reconnects in a row.
  */
 export class ChatClient {
   /** The validated, frozen options. */
@@ -275,6 +327,13 @@ export class ChatClient {
   readonly #dedup: MessageDedup;
 
   #token: string | null;
+  readonly #getToken: (() => string | null | Promise<string | null>) | undefined;
+  /** The server refused the token (4004): the next attempt asks getToken for a new one first. */
+  #tokenRefused = false;
+  /** A refreshed token has not yet reached a session: a second 4004 is final. */
+  #refreshing = false;
+  /** Bumped by connect() and close(): an async step of an older run sees it changed and stops. */
+  #generation = 0;
   #user: User | null = null;
   #ready: ReadyPayload | null = null;
   #sessionId: string | null = null;
@@ -303,6 +362,7 @@ export class ChatClient {
     this.options = resolveOptions(options);
     this.#log = options.logger ?? silentLogger;
     this.#token = options.token ?? null;
+    this.#getToken = options.getToken;
     this.#dedup = new MessageDedup(this.options.dedupCapacity);
     const injectedFetch = options.fetch;
     this.#http = new HttpApi({
@@ -380,85 +440,85 @@ export class ChatClient {
 
   // ── HTTP API (PROTOCOL.md §6): one attempt each, errors as ChatApiError ─────────────────────
 
-  /** `POST /api/users`: creates an account (does not log in). */
+  /** `POST /api/v1/users`: creates an account (does not log in). */
   register(username: string, password: string): Promise<User> {
-    return this.#http.call('POST', '/api/users', { username, password }, false);
+    return this.#http.call('POST', '/api/v1/users', { username, password }, false);
   }
 
-  /** `POST /api/sessions`: logs in, and keeps the token and the user for later calls and `connect()`. */
+  /** `POST /api/v1/sessions`: logs in, and keeps the token and the user for later calls and `connect()`. */
   async login(username: string, password: string): Promise<LoginResult> {
-    const res = await this.#http.call<LoginResult>('POST', '/api/sessions', { username, password }, false);
+    const res = await this.#http.call<LoginResult>('POST', '/api/v1/sessions', { username, password }, false);
     this.#token = res.token;
     this.#user = res.user;
     return res;
   }
 
   /**
-   * `DELETE /api/sessions`: logs out everywhere — every token issued to the user so far stops working on
+   * `DELETE /api/v1/sessions`: logs out everywhere — every token issued to the user so far stops working on
    * every gateway (HTTP at once; open sockets at their next IDENTIFY/RESUME). Forgets the token; close
    * the socket with `close()` and `login()` again for a new one.
    */
   async logout(): Promise<void> {
-    await this.#http.call('DELETE', '/api/sessions');
+    await this.#http.call('DELETE', '/api/v1/sessions');
     this.#token = null;
   }
 
-  /** `GET /api/users/@me`. */
+  /** `GET /api/v1/users/@me`. */
   async me(): Promise<User> {
-    const user = await this.#http.call<User>('GET', '/api/users/@me');
+    const user = await this.#http.call<User>('GET', '/api/v1/users/@me');
     this.#user = user;
     return user;
   }
 
-  /** `GET /api/users/@me/channels`: the channels the user is a member of. */
+  /** `GET /api/v1/users/@me/channels`: the channels the user is a member of. */
   channels(): Promise<Channel[]> {
-    return this.#http.call('GET', '/api/users/@me/channels');
+    return this.#http.call('GET', '/api/v1/users/@me/channels');
   }
 
-  /** `POST /api/channels`: the creator becomes a member. */
+  /** `POST /api/v1/channels`: the creator becomes a member. */
   createChannel(input: CreateChannelInput): Promise<Channel> {
     const body: Record<string, unknown> = { kind: input.kind };
     if (input.name !== undefined) body.name = input.name;
     if (input.recipients !== undefined) body.recipients = input.recipients;
     if (input.invite !== undefined) body.invite = input.invite;
-    return this.#http.call('POST', '/api/channels', body);
+    return this.#http.call('POST', '/api/v1/channels', body);
   }
 
-  /** `POST /api/channels/:id/members`. */
+  /** `POST /api/v1/channels/:id/members`. */
   async addMember(channelId: Snowflake, userId: Snowflake): Promise<void> {
-    await this.#http.call('POST', `/api/channels/${enc(channelId)}/members`, { user_id: userId });
+    await this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/members`, { user_id: userId });
   }
 
-  /** `DELETE /api/channels/:id/members/:userId`. */
+  /** `DELETE /api/v1/channels/:id/members/:userId`. */
   async removeMember(channelId: Snowflake, userId: Snowflake): Promise<void> {
-    await this.#http.call('DELETE', `/api/channels/${enc(channelId)}/members/${enc(userId)}`);
+    await this.#http.call('DELETE', `/api/v1/channels/${enc(channelId)}/members/${enc(userId)}`);
   }
 
-  /** `GET /api/channels/:id/messages`: newest first, `limit` ≤ 100 (server default 50). */
+  /** `GET /api/v1/channels/:id/messages`: newest first, `limit` ≤ 100 (server default 50). */
   history(channelId: Snowflake, query: HistoryQuery = {}): Promise<Message[]> {
     const q = new URLSearchParams();
     if (query.before !== undefined) q.set('before', query.before);
     if (query.after !== undefined) q.set('after', query.after);
     if (query.limit !== undefined) q.set('limit', String(query.limit));
     const qs = q.toString();
-    return this.#http.call('GET', `/api/channels/${enc(channelId)}/messages${qs ? `?${qs}` : ''}`);
+    return this.#http.call('GET', `/api/v1/channels/${enc(channelId)}/messages${qs ? `?${qs}` : ''}`);
   }
 
-  /** `POST /api/channels/:id/messages`: resolves once the write is durable. */
+  /** `POST /api/v1/channels/:id/messages`: resolves once the write is durable. */
   sendMessage(channelId: Snowflake, content: string, nonce?: string): Promise<Message> {
     const body: Record<string, unknown> = { content };
     if (nonce !== undefined) body.nonce = nonce;
-    return this.#http.call('POST', `/api/channels/${enc(channelId)}/messages`, body);
+    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/messages`, body);
   }
 
-  /** `PATCH /api/channels/:id/messages/:mid` (author only). */
+  /** `PATCH /api/v1/channels/:id/messages/:mid` (author only). */
   editMessage(channelId: Snowflake, messageId: Snowflake, content: string): Promise<Message> {
-    return this.#http.call('PATCH', `/api/channels/${enc(channelId)}/messages/${enc(messageId)}`, { content });
+    return this.#http.call('PATCH', `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`, { content });
   }
 
-  /** `DELETE /api/channels/:id/messages/:mid` (author only). */
+  /** `DELETE /api/v1/channels/:id/messages/:mid` (author only). */
   async deleteMessage(channelId: Snowflake, messageId: Snowflake): Promise<void> {
-    await this.#http.call('DELETE', `/api/channels/${enc(channelId)}/messages/${enc(messageId)}`);
+    await this.#http.call('DELETE', `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`);
   }
 
   // ── WebSocket session ──────────────────────────────────────────────────────────────────────
@@ -466,7 +526,9 @@ export class ChatClient {
   /**
    * Opens the session: HELLO, IDENTIFY, READY. Resolves with the READY payload. The first attempt
    * fails fast (rejects, state `closed`); once a session was established, drops are repaired by
-   * reconnecting and resuming until `close()` or a 4004. While open, returns the last READY.
+   * reconnecting and resuming until `close()`, a 4004 that `getToken` cannot repair, or
+   * `reconnect.maxAttempts` failed attempts. Without a token, `getToken` is asked for one first.
+   * While open, returns the last READY.
    */
   connect(): Promise<ReadyPayload> {
     if (this.#state === 'open' && this.#ready) return Promise.resolve(this.#ready);
@@ -476,14 +538,19 @@ export class ChatClient {
       this.#waiter = waiter; // the running reconnect settles it
       return waiter.promise;
     }
-    if (!this.#token)
-      return Promise.reject(new NotAuthenticatedError('connect() needs a token: pass `token` or call login() first'));
+    if (!this.#token && !this.#getToken)
+      return Promise.reject(
+        new NotAuthenticatedError('connect() needs a token: pass `token` or `getToken`, or call login() first'),
+      );
     this.#waiter = waiter;
     this.#wantOpen = true;
     this.#initial = true;
     this.#forceIdentify = true;
     this.#lastSeenId = null;
     this.#attempt = 0;
+    this.#generation++;
+    this.#tokenRefused = false;
+    this.#refreshing = false;
     this.#setState('connecting');
     void this.#openSocket();
     return waiter.promise;
@@ -491,9 +558,11 @@ export class ChatClient {
 
   /**
    * Closes the session with 1000 and stops reconnecting. Pending and waiting requests reject with
-   * ClientClosedError. Resolves when the socket has closed. `connect()` may be called again.
+   * ClientClosedError. Resolves when the socket has closed (the closing handshake is done, or the
+   * socket was terminated after 1 s without an answer). `connect()` may be called again.
    */
   close(): Promise<void> {
+    this.#generation++;
     this.#wantOpen = false;
     this.#initial = false;
     clearTimeout(this.#reconnectTimer);
@@ -506,7 +575,7 @@ export class ChatClient {
       closed = closeSocket(conn.ws, CloseCode.NORMAL, 'client closed');
     }
     this.#failWaiting(err());
-    this.#setState('closed');
+    this.#setState('closed', { code: CloseCode.NORMAL, reason: 'client closed' });
     return closed;
   }
 
@@ -609,12 +678,42 @@ export class ChatClient {
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────
 
-  #setState(next: ConnectionState): void {
+  #setState(next: ConnectionState, change: StateChange = {}): void {
     const prev = this.#state;
     if (prev === next) return;
     this.#state = next;
-    this.#log.debug({ state: next, previous: prev }, 'client state');
-    this.#events.emit('state', next, prev);
+    this.#log.debug({ state: next, previous: prev, code: change.code, reason: change.reason }, 'client state');
+    this.#events.emit('state', next, prev, change);
+  }
+
+  /**
+   * Makes sure a token is held before a socket opens: asks `getToken` when there is none or the
+   * server refused the last one. False when the run is over (closed, restarted, or given up).
+   */
+  async #ensureToken(): Promise<boolean> {
+    if (this.#token && !this.#tokenRefused) return true;
+    const getToken = this.#getToken;
+    if (!getToken) {
+      this.#terminal(new NotAuthenticatedError('no token: pass `token` or `getToken`, or call login() first'));
+      return false;
+    }
+    const generation = this.#generation;
+    let token: string | null;
+    try {
+      token = await getToken();
+    } catch (cause) {
+      if (generation !== this.#generation || !this.#wantOpen) return false;
+      this.#terminal(new AuthenticationFailedError('getToken() failed', { cause }));
+      return false;
+    }
+    if (generation !== this.#generation || !this.#wantOpen) return false;
+    if (typeof token !== 'string' || token.length === 0) {
+      this.#terminal(new AuthenticationFailedError('getToken() returned no token'));
+      return false;
+    }
+    this.#token = token;
+    this.#tokenRefused = false;
+    return true;
   }
 
   #emitError(err: ChatClientError): void {
@@ -636,6 +735,7 @@ export class ChatClient {
   }
 
   async #openSocket(): Promise<void> {
+    if (!(await this.#ensureToken())) return;
     let Ctor: WebSocketConstructor;
     try {
       Ctor = await resolveWebSocket(this.options.WebSocket);
@@ -854,6 +954,7 @@ export class ChatClient {
     conn.connectTimer = undefined;
     this.#attempt = 0;
     this.#initial = false;
+    this.#refreshing = false;
     this.#setState('open');
     const waiter = this.#waiter;
     this.#waiter = null;
@@ -942,10 +1043,22 @@ export class ChatClient {
     conn.ws.onclose = null;
     if (!this.#wantOpen) return;
     this.#log.info({ code, reason, serverId: this.#serverId }, 'WebSocket closed');
+    const change: StateChange = { code, reason };
     if (code === CloseCode.AUTHENTICATION_FAILED) {
+      if (this.#getToken && !this.#refreshing) {
+        // Refused (expired, revoked): one fresh token from getToken, then straight back.
+        this.#log.info({ serverId: this.#serverId }, 'token refused (4004): asking getToken for a new one');
+        this.#tokenRefused = true;
+        this.#refreshing = true;
+        this.#setState(this.#initial ? 'connecting' : 'reconnecting', change);
+        clearTimeout(this.#reconnectTimer);
+        this.#reconnectTimer = undefined;
+        void this.#openSocket();
+        return;
+      }
       const err = new AuthenticationFailedError(`authentication failed (4004${reason ? `: ${reason}` : ''})`);
       this.#emitError(err);
-      this.#terminal(err);
+      this.#terminal(err, change);
       return;
     }
     if (CLIENT_BUG_CLOSE_CODES.has(code)) {
@@ -955,10 +1068,10 @@ export class ChatClient {
         code,
       );
       this.#emitError(err);
-      this.#retry(err);
+      this.#retry(err, change);
       return;
     }
-    this.#retry(new ConnectionLostError(what));
+    this.#retry(new ConnectionLostError(what), change);
   }
 
   /** Drops a connection the client gave up on (dead heartbeat, RECONNECT, timeout, INVALID_SESSION). */
@@ -968,27 +1081,39 @@ export class ChatClient {
     this.#teardown(conn, this.#lostFailure(reason));
     void closeSocket(conn.ws, CLIENT_RECONNECT_CLOSE, kind);
     if (!this.#wantOpen) return;
+    const change: StateChange = { code: CLIENT_RECONNECT_CLOSE, reason };
     if (kind === 'reconnect' && this.#initial) {
       // A draining gateway is not a failure of this client: try another one.
-      this.#scheduleReconnect();
+      this.#scheduleReconnect(change);
       return;
     }
     this.#retry(
       kind === 'timeout' && this.#initial ? new ConnectTimeoutError(reason) : new ConnectionLostError(reason),
+      change,
     );
   }
 
   /** After a failed connection: give up if no session was ever established, else reconnect. */
-  #retry(cause: ChatClientError): void {
+  #retry(cause: ChatClientError, change: StateChange): void {
     if (this.#initial) {
-      this.#terminal(cause);
+      this.#terminal(cause, change);
       return;
     }
-    this.#scheduleReconnect();
+    this.#scheduleReconnect(change);
   }
 
-  #scheduleReconnect(): void {
-    this.#setState(this.#initial ? 'connecting' : 'reconnecting');
+  /** The next attempt after a backoff delay, unless `reconnect.maxAttempts` attempts in a row have failed. */
+  #scheduleReconnect(change: StateChange): void {
+    const { maxAttempts } = this.options.reconnect;
+    if (this.#attempt >= maxAttempts) {
+      const err = new ReconnectFailedError(
+        `gave up after ${maxAttempts} failed reconnect attempts (last close: ${change.code ?? 'none'}${change.reason ? ` ${change.reason}` : ''})`,
+      );
+      this.#log.warn({ attempts: this.#attempt, code: change.code }, err.message);
+      this.#terminal(err, change);
+      return;
+    }
+    this.#setState(this.#initial ? 'connecting' : 'reconnecting', change);
     const delay = backoffDelay(this.#attempt++, this.options.reconnect);
     this.#log.info({ delayMs: delay, attempt: this.#attempt }, 'reconnecting');
     clearTimeout(this.#reconnectTimer);
@@ -998,8 +1123,9 @@ export class ChatClient {
     }, delay);
   }
 
-  /** Stops for good (until the next `connect()`): auth failed, or the first attempt failed. */
-  #terminal(err: ChatClientError): void {
+  /** Stops for good (until the next `connect()`): auth failed, the first attempt failed, or reconnects ran out. */
+  #terminal(err: ChatClientError, change: StateChange = {}): void {
+    this.#generation++;
     this.#wantOpen = false;
     this.#initial = false;
     clearTimeout(this.#reconnectTimer);
@@ -1010,7 +1136,7 @@ export class ChatClient {
       void closeSocket(conn.ws, CloseCode.NORMAL, 'giving up');
     }
     this.#failWaiting(err);
-    this.#setState('closed');
+    this.#setState('closed', { ...change, error: err });
   }
 
   /** Rejects `connect()` and the requests still waiting for a session. */

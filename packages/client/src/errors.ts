@@ -96,13 +96,27 @@ export class NetworkError extends ChatClientError {
   readonly retryable = true;
 }
 
-/** The server closed with 4004: the token was refused. The client does not reconnect with it. */
+/**
+ * The server closed with 4004: the token was refused. Without `getToken` the client does not
+ * reconnect with it; with `getToken`, this is the error when a fresh token was refused too, or
+ * when `getToken` failed or returned no token (then `cause` is what it threw).
+ */
 export class AuthenticationFailedError extends ChatClientError {
   readonly code = 'CLIENT_AUTHENTICATION_FAILED';
   readonly retryable = false;
 }
 
-/** `connect()` without a token: pass `token` or call `login()` first. */
+/**
+ * The session was lost and `reconnect.maxAttempts` reconnect attempts in a row failed: the client
+ * stopped (state `closed`), and the requests waiting for a session were rejected with this error.
+ * `connect()` starts again.
+ */
+export class ReconnectFailedError extends ChatClientError {
+  readonly code = 'CLIENT_RECONNECT_FAILED';
+  readonly retryable = true;
+}
+
+/** `connect()` without a token: pass `token` or `getToken`, or call `login()` first. */
 export class NotAuthenticatedError extends ChatClientError {
   readonly code = 'CLIENT_NOT_AUTHENTICATED';
   readonly retryable = false;
@@ -143,6 +157,7 @@ export const ERROR_CLASSES = [
   ConnectionLostError,
   ConnectTimeoutError,
   NetworkError,
+  ReconnectFailedError,
   AuthenticationFailedError,
   NotAuthenticatedError,
   ProtocolError,

@@ -2,11 +2,15 @@
 
 export {
   ChatClient,
+  type ClientEventListener,
+  type ClientEventName,
   type ClientEvents,
   type ClientOptions,
   createClient,
+  type ReconnectOptions,
   type RequestOptions,
   type ResolvedClientOptions,
+  type StateChange,
 } from './client.js';
 export {
   AuthenticationFailedError,
@@ -22,6 +26,7 @@ export {
   NetworkError,
   NotAuthenticatedError,
   ProtocolError,
+  ReconnectFailedError,
   RequestTimeoutError,
 } from './errors.js';
 export type { BackoffOptions } from './internal/backoff.js';

@@ -33,6 +33,8 @@ export interface GatewayConfig {
   readonly resumeMax: number;
   readonly httpBodyMaxBytes: number;
   readonly drainTimeoutMs: number;
+  /** Origins (exact `scheme://host[:port]`) whose browsers may call the HTTP API cross-origin (CORS). */
+  readonly corsOrigins: readonly string[];
   /** Peers (CIDRs) whose X-Real-IP / X-Forwarded-For name the client; nobody else's are read. */
   readonly trustedProxies: readonly string[];
   readonly maxSocketsPerUser: number;
@@ -98,6 +100,27 @@ function cidrs(env: Env, name: string): readonly string[] {
   if (raw === undefined || raw.trim() === '') return Object.freeze([]);
   const list = raw.split(',').map((c) => c.trim());
   for (const c of list) if (!parseCidr(c)) throw new ConfigError(`${name}: "${c}" is not an address or CIDR`);
+  return Object.freeze(list);
+}
+
+/** A comma-separated list of exact origins (`https://app.example.com`, `http://localhost:5173`). */
+function origins(env: Env, name: string): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return Object.freeze([]);
+  const list = raw.split(',').map((o) => o.trim());
+  for (const o of list) {
+    let origin: string | undefined;
+    try {
+      const u = new URL(o);
+      origin = u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== o)
+      throw new ConfigError(
+        `${name}: "${o}" is not an origin (scheme://host[:port], no path, no trailing slash, no *)`,
+      );
+  }
   return Object.freeze(list);
 }
 
@@ -186,6 +209,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     httpBodyMaxBytes: int(env, 'HTTP_BODY_MAX_BYTES', 65_536, 1024, 16 << 20),
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
     trustedProxies: cidrs(env, 'TRUSTED_PROXIES'),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
     maxSocketsPerUser: int(env, 'MAX_SOCKETS_PER_USER', 25, 1, 10_000_000),
     maxPendingSocketsPerAddress: int(env, 'MAX_PENDING_SOCKETS_PER_ADDRESS', 32, 1, 10_000_000),
     maxSocketsPerAddress: int(env, 'MAX_SOCKETS_PER_ADDRESS', 5000, 1, 10_000_000),

@@ -26,12 +26,19 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
   readonly retryAfterMs: number | undefined;
+  /** For `method_not_allowed`: the methods the route takes (HTTP `Allow`). */
+  readonly allow: readonly string[] | undefined;
 
-  constructor(code: ApiErrorCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { retryAfterMs?: number; allow?: readonly string[]; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'ApiError';
     this.code = code;
     this.status = API_ERRORS[code];
     this.retryAfterMs = options.retryAfterMs;
+    this.allow = options.allow;
   }
 }

@@ -261,6 +261,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     metrics,
     logger,
     bodyMaxBytes: config.httpBodyMaxBytes,
+    corsOrigins: config.corsOrigins,
     accepting: () => accepting,
     addresses,
     budgets,

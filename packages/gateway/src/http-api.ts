@@ -1,4 +1,7 @@
-// The HTTP API of PROTOCOL.md §6 on uWebSockets.js: routing, body reading, auth, errors.
+// The HTTP API of PROTOCOL.md §6 on uWebSockets.js: routing, body reading, auth, errors, CORS.
+// Documented under `/api/v1/…`; `/api/…` is the same API (an alias kept for older clients).
+// HTTP semantics kept: a 405 names the route's methods in `Allow`, a 401 carries
+// `WWW-Authenticate: Bearer`, OPTIONS answers with `Allow` (and a CORS preflight for configured origins).
 // uWS rules followed here: everything read from `req` is copied before the first await, onAborted
 // is registered before any async work, and writes are corked.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
@@ -8,6 +11,7 @@ import type { WriteAdmission } from './admission.js';
 import type { TokenClaims, TokenService } from './auth.js';
 import type { ChatService } from './chat-service.js';
 import type { ClientAddresses } from './client-address.js';
+import { CorsPolicy } from './cors.js';
 import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
 import type { Logger } from './logger.js';
@@ -26,6 +30,8 @@ export interface HttpDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   bodyMaxBytes: number;
+  /** Origins allowed to call the API from a browser (CORS); empty: no CORS headers at all. */
+  corsOrigins: readonly string[];
   ready: () => Promise<{ ok: boolean; checks: Record<string, boolean> }>;
   /** False while draining: new work is refused with 503. */
   accepting: () => boolean;
@@ -51,6 +57,8 @@ interface Call {
   path: string;
   query: URLSearchParams;
   auth: string;
+  /** The Origin header ('' when absent). */
+  origin: string;
   ip: string;
   body: Buffer | null;
 }
@@ -86,6 +94,22 @@ interface Route {
   handler: Handler;
 }
 
+/** The versioned prefix of the API; the unversioned `/api/` is an alias of it. */
+export const API_V1_PREFIX = '/api/v1/';
+
+/** `/api/v1/x` → `/api/x` (routes are matched without the version); anything else unchanged. */
+export function unversionedPath(path: string): string {
+  return path.startsWith(API_V1_PREFIX) ? `/api/${path.slice(API_V1_PREFIX.length)}` : path;
+}
+
+/** The `WWW-Authenticate` challenge of a 401 (RFC 6750): `invalid_token` when a token was sent. */
+export function bearerChallenge(authorization: string): string {
+  return authorization.trim() === '' ? 'Bearer realm="chat"' : 'Bearer realm="chat", error="invalid_token"';
+}
+
+/** Endpoints outside the API, GET only. */
+const PLAIN_GET = new Set(['/healthz', '/readyz', '/metrics']);
+
 function json(call: Call): unknown {
   if (!call.body || call.body.length === 0) throw new ApiError('invalid_request', 'a JSON body is required');
   try {
@@ -110,6 +134,7 @@ async function spend(budget: SharedRateLimiter, scope: string, what: string): Pr
 
 export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
   const { chat, store, tokens } = deps;
+  const cors = new CorsPolicy(deps.corsOrigins);
   const routes: Route[] = [
     {
       method: 'post',
@@ -302,11 +327,23 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
         },
       };
     }
-    let matchedPath = false;
+    if (PLAIN_GET.has(call.path))
+      throw new ApiError('method_not_allowed', `${call.path} takes GET only`, { allow: ['GET'] });
+    const path = unversionedPath(call.path);
+    const allow = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method.toUpperCase()))];
+    if (allow.length > 0 && call.method === 'options') {
+      // Also the CORS preflight: its headers only for a configured origin.
+      return {
+        route: 'options',
+        reply: {
+          status: 204,
+          headers: { allow: [...allow, 'OPTIONS'].join(', '), ...cors.preflight(call.origin, allow) },
+        },
+      };
+    }
     for (const route of routes) {
-      const m = route.pattern.exec(call.path);
+      const m = route.pattern.exec(path);
       if (!m) continue;
-      matchedPath = true;
       if (route.method !== call.method) continue;
       if (!deps.accepting())
         throw Object.assign(new ApiError('unavailable', 'this gateway is draining; retry'), { route: route.name });
@@ -342,8 +379,10 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
         throw Object.assign(err as object, { route: route.name });
       }
     }
-    throw matchedPath
-      ? new ApiError('method_not_allowed', 'method not allowed')
+    throw allow.length > 0
+      ? new ApiError('method_not_allowed', `method not allowed; this route takes ${allow.join(', ')}`, {
+          allow: [...allow, 'OPTIONS'],
+        })
       : new ApiError('not_found', 'no such route');
   }
 
@@ -356,6 +395,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       path: url,
       query: new URLSearchParams(req.getQuery() ?? ''),
       auth: req.getHeader('authorization'),
+      origin: req.getHeader('origin'),
       ip: deps.addresses.resolve(
         Buffer.from(res.getRemoteAddressAsText()).toString(),
         req.getHeader('x-real-ip'),
@@ -374,8 +414,10 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
         reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       res.cork(() => {
         res.writeStatus(STATUS_TEXT[reply.status] ?? String(reply.status));
-        res.writeHeader('content-type', reply.headers?.['content-type'] ?? 'application/json');
-        for (const [k, v] of Object.entries(reply.headers ?? {})) if (k !== 'content-type') res.writeHeader(k, v);
+        if (reply.status !== 204)
+          res.writeHeader('content-type', reply.headers?.['content-type'] ?? 'application/json');
+        const headers = { ...cors.headers(call.origin), ...reply.headers };
+        for (const [k, v] of Object.entries(headers)) if (k !== 'content-type') res.writeHeader(k, v);
         res.end(body);
       });
     };
@@ -388,10 +430,12 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
         deps.logger.warn({ code: e.code, err: e.message, path: call.path }, 'http request failed on a dependency');
       const headers: Record<string, string> = {};
       if (e.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+      if (e.allow) headers.allow = e.allow.join(', ');
+      if (e.status === 401) headers['www-authenticate'] = bearerChallenge(call.auth);
       send(route, { status: e.status, body: { code: e.code, message: e.message }, headers });
     };
     const run = () => handle(call).then(({ route, reply }) => send(route, reply), fail);
-    if (method === 'get' || method === 'delete' || method === 'head') {
+    if (method === 'get' || method === 'delete' || method === 'head' || method === 'options') {
       run();
       return;
     }

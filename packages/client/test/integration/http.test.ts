@@ -14,7 +14,7 @@ describe('HTTP API', () => {
     assert.deepEqual(await f.client.register('alice', 'secret'), ALICE);
     const [req] = f.server.httpRequests;
     assert.equal(req?.method, 'POST');
-    assert.equal(req?.url, '/api/users');
+    assert.equal(req?.url, '/api/v1/users');
     assert.deepEqual(req?.body, { username: 'alice', password: 'secret' });
     assert.equal(req?.headers.authorization, undefined);
     assert.equal(req?.headers['content-type'], 'application/json');
@@ -23,9 +23,9 @@ describe('HTTP API', () => {
   it('login() stores the token and the user, and later calls send the token as a Bearer token', async (t) => {
     const f = await fixture(t, { token: null });
     f.server.onHttp = (req) =>
-      req.url === '/api/sessions'
+      req.url === '/api/v1/sessions'
         ? { status: 200, body: { token: 'jwt-1', user: ALICE } }
-        : { status: 200, body: req.url === '/api/users/@me' ? ALICE : [GENERAL] };
+        : { status: 200, body: req.url === '/api/v1/users/@me' ? ALICE : [GENERAL] };
     assert.deepEqual(await f.client.login('alice', 'secret'), { token: 'jwt-1', user: ALICE });
     assert.equal(f.client.token, 'jwt-1');
     assert.deepEqual(f.client.user, ALICE);
@@ -33,20 +33,20 @@ describe('HTTP API', () => {
     assert.deepEqual(await f.client.channels(), [GENERAL]);
     const [login, me, channels] = f.server.httpRequests;
     assert.equal(login?.headers.authorization, undefined);
-    assert.equal(me?.url, '/api/users/@me');
+    assert.equal(me?.url, '/api/v1/users/@me');
     assert.equal(me?.headers.authorization, 'Bearer jwt-1');
-    assert.equal(channels?.url, '/api/users/@me/channels');
+    assert.equal(channels?.url, '/api/v1/users/@me/channels');
     assert.equal(channels?.headers.authorization, 'Bearer jwt-1');
   });
 
-  it('logout() sends DELETE /api/sessions with the token, then forgets the token', async (t) => {
+  it('logout() sends DELETE /api/v1/sessions with the token, then forgets the token', async (t) => {
     const f = await fixture(t);
     const token = f.client.token;
     f.server.onHttp = () => ({ status: 204 });
     assert.equal(await f.client.logout(), undefined);
     const [req] = f.server.httpRequests;
     assert.equal(req?.method, 'DELETE');
-    assert.equal(req?.url, '/api/sessions');
+    assert.equal(req?.url, '/api/v1/sessions');
     assert.equal(req?.headers.authorization, `Bearer ${token}`);
     assert.equal(f.client.token, null);
   });
@@ -54,16 +54,16 @@ describe('HTTP API', () => {
   it('channel and member calls use the paths and bodies of the protocol, and a 204 resolves to undefined', async (t) => {
     const f = await fixture(t);
     f.server.onHttp = (req) =>
-      req.method === 'POST' && req.url === '/api/channels' ? { status: 201, body: GENERAL } : { status: 204 };
+      req.method === 'POST' && req.url === '/api/v1/channels' ? { status: 201, body: GENERAL } : { status: 204 };
     assert.deepEqual(await f.client.createChannel({ kind: 'group', name: 'general' }), GENERAL);
     assert.equal(await f.client.addMember(GENERAL.id, '1002'), undefined);
     assert.equal(await f.client.removeMember(GENERAL.id, '1002'), undefined);
     assert.deepEqual(
       f.server.httpRequests.map((r) => [r.method, r.url, r.body]),
       [
-        ['POST', '/api/channels', { kind: 'group', name: 'general' }],
-        ['POST', `/api/channels/${GENERAL.id}/members`, { user_id: '1002' }],
-        ['DELETE', `/api/channels/${GENERAL.id}/members/1002`, undefined],
+        ['POST', '/api/v1/channels', { kind: 'group', name: 'general' }],
+        ['POST', `/api/v1/channels/${GENERAL.id}/members`, { user_id: '1002' }],
+        ['DELETE', `/api/v1/channels/${GENERAL.id}/members/1002`, undefined],
       ],
     );
   });
@@ -81,7 +81,7 @@ describe('HTTP API', () => {
     assert.deepEqual(await f.client.sendMessage(GENERAL.id, 'hi'), m);
     assert.deepEqual(await f.client.editMessage(GENERAL.id, m.id, 'hey'), m);
     assert.equal(await f.client.deleteMessage(GENERAL.id, m.id), undefined);
-    const base = `/api/channels/${GENERAL.id}/messages`;
+    const base = `/api/v1/channels/${GENERAL.id}/messages`;
     assert.deepEqual(
       f.server.httpRequests.map((r) => [r.method, r.url, r.body]),
       [
@@ -158,6 +158,6 @@ describe('HTTP API', () => {
     };
     const client = createClient({ baseUrl: 'https://chat.example/prefix/', token: 't', fetch });
     assert.deepEqual(await client.me(), ALICE);
-    assert.deepEqual(calls, [{ url: 'https://chat.example/prefix/api/users/@me', method: 'GET', auth: 'Bearer t' }]);
+    assert.deepEqual(calls, [{ url: 'https://chat.example/prefix/api/v1/users/@me', method: 'GET', auth: 'Bearer t' }]);
   });
 });

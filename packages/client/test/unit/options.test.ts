@@ -14,7 +14,7 @@ describe('createClient options', () => {
         WebSocket: undefined,
         requestTimeoutMs: 10_000,
         connectTimeoutMs: 10_000,
-        reconnect: { initialDelayMs: 250, maxDelayMs: 10_000, jitter: 0.2 },
+        reconnect: { initialDelayMs: 250, maxDelayMs: 10_000, jitter: 0.2, maxAttempts: Number.POSITIVE_INFINITY },
         overloadRetry: { maxRetries: 4, initialDelayMs: 250, maxDelayMs: 5_000 },
         resumeMarginMs: 10_000,
         dedupCapacity: 10_000,
@@ -37,6 +37,9 @@ describe('createClient options', () => {
       [{ baseUrl: 'http://h', resumeMarginMs: -1 }, /resumeMarginMs/],
       [{ baseUrl: 'http://h', overloadRetry: { maxRetries: -1 } }, /overloadRetry\.maxRetries/],
       [{ baseUrl: 'http://h', WebSocket: 'ws' }, /WebSocket/],
+      [{ baseUrl: 'http://h', reconnect: { maxAttempts: 0 } }, /reconnect\.maxAttempts/],
+      [{ baseUrl: 'http://h', reconnect: { maxAttempts: 1.5 } }, /reconnect\.maxAttempts/],
+      [{ baseUrl: 'http://h', getToken: 'secret' }, /getToken/],
     ];
     for (const [o, re] of cases)
       assert.throws(

@@ -65,6 +65,16 @@ describe('through nginx with 3 gateways', () => {
     );
     const sent = await a.send('1', 'via nginx');
     assert.equal(await got, sent.id);
+    // The HTTP API at /api/v1 (what the SDK calls) and its /api alias both pass nginx, with the
+    // template's security headers on the answers.
+    assert.equal((await a.me()).id, users[0]!.id);
+    for (const path of ['/api/v1/users/@me', '/api/users/@me']) {
+      const res = await fetch(`${nginx.url}${path}`);
+      assert.equal(res.status, 401, path);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="chat"', path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+    }
   });
 
   it('per-client budgets work behind nginx: the failed logins of one client do not lock out another (issue #12)', async () => {
