@@ -23,6 +23,7 @@ export { freePort, type ServiceProcess, spawnService, waitFor } from './processe
 export {
   PROMETHEUS_CONFIG,
   type Prometheus,
+  type PrometheusRule,
   type PrometheusSample,
   type PrometheusTarget,
   prometheusJobs,
