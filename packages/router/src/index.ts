@@ -57,3 +57,4 @@ export {
   type RouterStats,
   resolveRouterOptions,
 } from './router.js';
+export { type LeaseOptions, type LeaseRedis, leaseWorkerId, WORKER_IDS, type WorkerLease } from './worker-lease.js';
