@@ -40,6 +40,7 @@ export {
   type SnowflakeParts,
   snowflakeAt,
 } from './internal/snowflake.js';
+export type { RouterTlsOptions } from './internal/tls.js';
 export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
 export { amqpUserOf, WRITER_NOT_ALLOWED } from './internal/writer-identity.js';
 export {
