@@ -88,6 +88,7 @@ for (let attempt = 1; ; attempt++) {
 
 const router = createRouter({
   url: config.amqpUrls,
+  ...(config.amqpTls ? { tls: config.amqpTls } : {}),
   serverId: config.serverId,
   prefix: config.prefix,
   partitions: config.partitions,

@@ -58,4 +58,5 @@ export {
   type RouterStats,
   resolveRouterOptions,
 } from './router.js';
+export { readTlsFiles, type TlsFiles } from './tls-files.js';
 export { type LeaseOptions, type LeaseRedis, leaseWorkerId, WORKER_IDS, type WorkerLease } from './worker-lease.js';
