@@ -56,3 +56,4 @@ export {
 } from './rabbit-nodes.js';
 export { type RedisServer, startRedisServer } from './redis-server.js';
 export { startTcpBalancer, startTcpProxy, type TcpBalancer, type TcpProxy } from './tcp-proxy.js';
+export { makeTestCertificates, type TestCertificates } from './tls-certificates.js';

@@ -1,90 +1,23 @@
 // amqps:// with the router's `tls` options against a private RabbitMQ node listening for TLS with
-// certificates made here by the openssl CLI: a CA, a server certificate for "localhost" only (no IP
-// address), and a client certificate whose key is encrypted. The node verifies peers and refuses
-// clients without a certificate, so a working connection shows every option reached tls.connect.
+// certificates made by the openssl CLI (testkit's makeTestCertificates): a CA, a server certificate for
+// "localhost" only (no IP address), and a client certificate whose key is encrypted. The node verifies
+// peers and refuses clients without a certificate, so a working connection shows every option reached
+// tls.connect.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type DurableDelivery, InvalidArgumentError, type Logger, type RouterTlsOptions } from '@chat/router';
-import { freePort, type RabbitNode, startRabbitNode, useAmqpLeakCheck } from '@chat/testkit';
+import {
+  freePort,
+  makeTestCertificates,
+  type RabbitNode,
+  startRabbitNode,
+  type TestCertificates,
+  useAmqpLeakCheck,
+} from '@chat/testkit';
 import { createWrite, routerFixture, waitFor } from './fixture.js';
 
 useAmqpLeakCheck();
-
-const PASSPHRASE = 'client key passphrase';
-
-/** CA, server (CN and SAN localhost) and client certificates, PEM files in `dir`. */
-function makeCertificates(dir: string): void {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=chat test CA',
-  );
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-  );
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-passout',
-    `pass:${PASSPHRASE}`,
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-    '-subj',
-    '/CN=chat client',
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'client.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'client.ext',
-  );
-}
 
 /** A logger that keeps the warnings (connect failures are logged, then retried). */
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -104,38 +37,28 @@ function recordingLogger(): Logger & { warnings: string[] } {
 }
 
 describe('amqps:// with tls options', () => {
-  let dir: string;
+  let certs: TestCertificates;
   let node: RabbitNode;
   let tlsUrl: string;
   let tls: RouterTlsOptions;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'router-tls-'));
-    makeCertificates(dir);
+    certs = makeTestCertificates();
     const port = await freePort();
-    node = await startRabbitNode({
-      extraConfig: [
-        `listeners.ssl.default = 127.0.0.1:${port}`,
-        `ssl_options.cacertfile = ${join(dir, 'ca.crt')}`,
-        `ssl_options.certfile = ${join(dir, 'server.crt')}`,
-        `ssl_options.keyfile = ${join(dir, 'server.key')}`,
-        'ssl_options.verify = verify_peer',
-        'ssl_options.fail_if_no_peer_cert = true',
-      ].join('\n'),
-    });
+    node = await startRabbitNode({ extraConfig: certs.rabbitConfig(port) });
     // By address: the certificate names only localhost, so servername must say which name to check.
     tlsUrl = `amqps://guest:guest@127.0.0.1:${port}`;
     tls = {
-      ca: readFileSync(join(dir, 'ca.crt')),
-      cert: readFileSync(join(dir, 'client.crt')),
-      key: readFileSync(join(dir, 'client.key'), 'utf8'),
-      passphrase: PASSPHRASE,
-      servername: 'localhost',
+      ca: readFileSync(certs.caFile),
+      cert: readFileSync(certs.clientCertFile),
+      key: readFileSync(certs.clientKeyFile, 'utf8'),
+      passphrase: certs.clientKeyPassphrase,
+      servername: certs.serverName,
     };
   });
   after(async () => {
     await node?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    certs?.remove();
   });
 
   it('connects with ca, client cert and encrypted key, and servername; a durable write goes round over TLS', async () => {
