@@ -33,8 +33,8 @@ export interface LeaseOptions {
   /** Lease lifetime, renewed every third of it. Default 30,000 ms; at least 3 ms. */
   ttlMs?: number;
   /**
-   * The key now names another owner (this process stalled past the TTL and another took the id):
-   * ids this process mints may collide from now on. Stop minting — the services exit.
+   * A renewal found the key gone (expired while this process stalled, or evicted) or naming another
+   * owner: ids this process mints may collide from now on. Stop minting — the services exit.
    */
   onLost: (reason: string) => void;
   /** A renewal failed because Redis is unreachable (the lease survives until its TTL). */
