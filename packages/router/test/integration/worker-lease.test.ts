@@ -75,6 +75,18 @@ describe('leaseWorkerId (Redis)', () => {
     assert.equal(await redis.get(lease.key), 'second', 'release leaves the new owner alone');
   });
 
+  it('reports the loss when the key is gone (expired or evicted)', async () => {
+    const prefix = fresh();
+    let lost: (reason: string) => void = () => {};
+    const reported = new Promise<string>((resolve) => {
+      lost = resolve;
+    });
+    const lease = await leaseWorkerId({ redis, owner: 'evicted', prefix, ttlMs: 600, onLost: (r) => lost(r) });
+    await redis.del(lease.key);
+    assert.match(await reported, new RegExp(`worker id ${lease.workerId} is now held by another process`));
+    await lease.release();
+  });
+
   it('refuses bad options', async () => {
     await assert.rejects(leaseWorkerId({ redis, owner: '', onLost: never }), InvalidArgumentError);
     await assert.rejects(leaseWorkerId({ redis, owner: 'x', ttlMs: 1.5, onLost: never }), InvalidArgumentError);
