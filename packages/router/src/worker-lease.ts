@@ -61,7 +61,8 @@ export async function leaseWorkerId(o: LeaseOptions): Promise<WorkerLease> {
       async () => {
         try {
           const r = await o.redis.eval(RENEW, 1, key, o.owner, String(ttl));
-          if (r === -1 && !released) o.onLost(`worker id ${id} is now held by another process`);
+          if (r === -1 && !released)
+            o.onLost(`worker id ${id} lease lost: its key expired, was evicted or is held by another process`);
         } catch (err) {
           // Redis unreachable: the lease runs out after ttl unless Redis is back before then.
           if (!released) o.onRenewError?.(err);

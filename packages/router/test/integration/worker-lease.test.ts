@@ -70,7 +70,7 @@ describe('leaseWorkerId (Redis)', () => {
     await new Promise((r) => setTimeout(r, 3500));
     assert.equal(await redis.get(lease.key), 'first');
     await redis.set(lease.key, 'second', 'PX', 60_000);
-    assert.match(await reported, new RegExp(`worker id ${lease.workerId} is now held by another process`));
+    assert.match(await reported, new RegExp(`worker id ${lease.workerId} lease lost`));
     await lease.release();
     assert.equal(await redis.get(lease.key), 'second', 'release leaves the new owner alone');
   });
@@ -83,7 +83,7 @@ describe('leaseWorkerId (Redis)', () => {
     });
     const lease = await leaseWorkerId({ redis, owner: 'evicted', prefix, ttlMs: 600, onLost: (r) => lost(r) });
     await redis.del(lease.key);
-    assert.match(await reported, new RegExp(`worker id ${lease.workerId} is now held by another process`));
+    assert.match(await reported, new RegExp(`worker id ${lease.workerId} lease lost`));
     await lease.release();
   });
 
