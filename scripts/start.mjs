@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// `npm start`: the whole system on one machine, without Docker. After scripts/setup.sh (run by
-// `prestart`) has installed and started RabbitMQ and Redis and built everything, this starts
-// MongoDB (MONGO_URL, or the in-memory stand-in with a loud warning), the persister, N gateways and
-// nginx in front of them serving the demo page, prints the URLs, and stops everything on Ctrl-C.
+// `npm start`: the whole system on one machine, without Docker. After `scripts/setup.sh --run` (run by
+// `prestart`) has checked RabbitMQ, Redis and nginx (installing or starting them as root) and built
+// everything, this starts MongoDB (MONGO_URL, or the in-memory stand-in with a loud warning), the
+// persister, N gateways and nginx in front of them serving the demo page, and prints the URLs.
+// SIGINT (Ctrl-C) and SIGTERM (`kill` of npm, a supervisor, `timeout`) stop everything it started, and so
+// does the death of its parent: package.json's `start` execs this script, so npm forwards both signals
+// straight to it (without `exec`, sh would die and leave this process running).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -84,7 +87,7 @@ function run(name, script, extraEnv) {
   child.stderr.on('data', onData);
   entry.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   entry.exited.then((how) => {
-    if (!stopping) log('start', `${name} exited (${how}); the rest keeps running — Ctrl-C stops everything`);
+    if (!stopping) log('start', `${name} exited (${how}); the rest keeps running — Ctrl-C or SIGTERM stops everything`);
   });
   children.push(entry);
   return entry.exited;
@@ -137,6 +140,14 @@ async function shutdown(code) {
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+// Orphaned (the parent was killed with SIGKILL, or a wrapper died without forwarding a signal): stop too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) {
+    log('start', `parent process ${parent} is gone`);
+    void shutdown(0);
+  }
+}, 1000).unref();
 
 try {
   mongo = await startMongo({
@@ -191,7 +202,7 @@ try {
     `    persister   http://127.0.0.1:${persisterPort}/metrics  /readyz`,
     `    RabbitMQ    ${amqpUrl.replace(/\/\/[^@]*@/, '//')}    Redis ${redisUrl}`,
     env.JWT_SECRET ? '' : '    (JWT_SECRET was generated for this run: tokens do not survive a restart)',
-    '  Ctrl-C stops everything.',
+    '  Ctrl-C (or SIGTERM) stops everything.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -51,6 +51,32 @@ const OVERVIEW = {
       'Durable writes stored and dispatched, by type (message.create, message.update, message.delete).',
       [['{{type}}', 'sum by (type) (rate(chat_persister_stored_total[1m]))']],
     ),
+    panel(
+      'End-to-end latency: durable write published → dispatch at the gateway',
+      's',
+      'message.create, from the gateway publishing the durable write (the time in the message id) to its MESSAGE_CREATE dispatch reaching a gateway that holds a recipient: persist queue wait + MongoDB insert + dispatch + routing. Grows with the persister lag. Across machines it includes their clock difference (keep NTP on).',
+      [
+        ['p50', hq(0.5, 'chat_gateway_end_to_end_seconds')],
+        ['p90', hq(0.9, 'chat_gateway_end_to_end_seconds')],
+        ['p99', hq(0.99, 'chat_gateway_end_to_end_seconds')],
+        ['p99 {{instance}}', hq(0.99, 'chat_gateway_end_to_end_seconds', 'instance')],
+      ],
+    ),
+    panel(
+      'Persister lag in seconds',
+      's',
+      'How long the writes waiting in the persist queue take to store at the current store rate (ready messages ÷ writes stored per second over 1 min), as the persisters and as the broker count the backlog. With no persister storing, the broker view shows the backlog × 100 s. 0 = no backlog.',
+      [
+        [
+          'persister view',
+          'max(chat_persister_queue_depth) / clamp_min(sum(rate(chat_persister_stored_total[1m])), 0.01)',
+        ],
+        [
+          'broker view {{queue}}',
+          'sum by (queue) (rabbitmq_detailed_queue_messages_ready{queue=~".+\\\\.persist"}) / on() group_left() clamp_min(sum(rate(chat_persister_stored_total[1m])) or vector(0), 0.01)',
+        ],
+      ],
+    ),
     row('Persister'),
     panel(
       'Processing breakdown (p50 / p99)',

@@ -1,6 +1,7 @@
 // The gateway's configuration: read from the environment once, validated, frozen. A bad value
 // stops the process at start with the variable's name (exit code 2).
 import { hostname } from 'node:os';
+import { type RouterTlsOptions, readTlsFiles } from '@chat/router';
 import { parseCidr } from './client-address.js';
 
 export interface GatewayConfig {
@@ -8,6 +9,8 @@ export interface GatewayConfig {
   readonly port: number;
   readonly serverId: string;
   readonly amqpUrls: readonly string[];
+  /** TLS options for amqps:// (from AMQP_*_FILE, AMQP_KEY_PASSPHRASE, AMQP_SERVERNAME); undefined: none. */
+  readonly amqpTls: RouterTlsOptions | undefined;
   readonly mongoUrl: string;
   readonly mongoDb: string;
   readonly redisUrl: string;
@@ -147,6 +150,31 @@ function refusePlaceholders(env: Env, names: readonly string[]): void {
   }
 }
 
+/** The variables of amqpTls, by field of readTlsFiles (named in its errors). */
+const AMQP_TLS_VARIABLES = {
+  caFile: 'AMQP_CA_FILE',
+  certFile: 'AMQP_CERT_FILE',
+  keyFile: 'AMQP_KEY_FILE',
+  passphrase: 'AMQP_KEY_PASSPHRASE',
+  servername: 'AMQP_SERVERNAME',
+} as const;
+
+/** TLS for amqps:// brokers: PEM files, the key's passphrase and the server name (see the README). */
+function amqpTls(env: Env, amqpUrls: readonly string[]): RouterTlsOptions | undefined {
+  const files = {
+    caFile: str(env, 'AMQP_CA_FILE', ''),
+    certFile: str(env, 'AMQP_CERT_FILE', ''),
+    keyFile: str(env, 'AMQP_KEY_FILE', ''),
+    passphrase: str(env, 'AMQP_KEY_PASSPHRASE', ''),
+    servername: str(env, 'AMQP_SERVERNAME', ''),
+  };
+  try {
+    return readTlsFiles(amqpUrls, files, AMQP_TLS_VARIABLES);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Every variable is documented in packages/gateway/README.md. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
   // A retired variable (read by name here only to refuse it; not part of the configuration).
@@ -172,17 +200,17 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent');
   }
+  const amqpUrls = str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
+    .split(',')
+    .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:']));
   const defaultGroup = env.DEFAULT_GROUP ?? 'official';
   if (defaultGroup.length > 100) throw new ConfigError('DEFAULT_GROUP must be at most 100 characters');
   return Object.freeze({
     host: str(env, 'HOST', '0.0.0.0'),
     port: int(env, 'PORT', 8080, 0, 65535),
     serverId,
-    amqpUrls: Object.freeze(
-      str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672')
-        .split(',')
-        .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:'])),
-    ),
+    amqpUrls: Object.freeze(amqpUrls),
+    amqpTls: amqpTls(env, amqpUrls),
     mongoUrl: url('MONGO_URL', str(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017'), ['mongodb:', 'mongodb+srv:']),
     mongoDb,
     redisUrl: url('REDIS_URL', str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),

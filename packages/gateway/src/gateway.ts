@@ -11,12 +11,13 @@ import { createTokenService, revocable, type TokenService } from './auth.js';
 import { ChatService } from './chat-service.js';
 import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
+import { endToEndSeconds } from './end-to-end-latency.js';
 import { NonceGuard, SharedRateLimiter } from './guards.js';
 import { mountHttpApi } from './http-api.js';
 import { IdleGc } from './idle-gc.js';
 import { LocalIndex, type Member } from './local-index.js';
 import type { Logger } from './logger.js';
-import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Close, frame, Op } from './protocol.js';
 import { dedupeKey, Session, type SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
@@ -65,7 +66,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       for (const s of sessions) bytes += s.bufferedAmount();
       return bytes;
     },
+    dependencies,
   );
+  /** What /readyz and the chat_gateway_dependency_up gauge report. */
+  async function dependencies(): Promise<DependencyChecks> {
+    const checks = { broker: router.isReady, redis: redis.status === 'ready', mongodb: false };
+    try {
+      await store.ping();
+      checks.mongodb = true;
+    } catch {
+      checks.mongodb = false;
+    }
+    return checks;
+  }
   const index = new LocalIndex();
   const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), store.accounts);
   const keyPrefix = `${config.prefix}:`;
@@ -164,6 +177,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
   await router.consume((env: DispatchEnvelope) => {
+    const endToEnd = endToEndSeconds(env, Date.now());
+    if (endToEnd !== undefined) metrics.endToEndSeconds.observe(endToEnd);
     applyMembership(env);
     const audience: Member[] = [];
     if (env.to) {
@@ -266,13 +281,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     addresses,
     budgets,
     ready: async () => {
-      const checks = { broker: router.isReady, redis: redis.status === 'ready', mongodb: false };
-      try {
-        await store.ping();
-        checks.mongodb = true;
-      } catch {
-        checks.mongodb = false;
-      }
+      const checks = await dependencies();
       return { ok: checks.broker && checks.redis && checks.mongodb, checks };
     },
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The gateway process: configuration from the environment, connections, worker-id lease, signals.
 import v8 from 'node:v8';
-import { createRouter, SnowflakeGenerator } from '@chat/router';
+import { createRouter, leaseWorkerId, SnowflakeGenerator } from '@chat/router';
 import { createStore } from '@chat/store';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -10,7 +10,6 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { loadNativeUws, NativeUwsMissingError } from './uws.js';
-import { leaseWorkerId } from './worker-lease.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -89,6 +88,7 @@ for (let attempt = 1; ; attempt++) {
 
 const router = createRouter({
   url: config.amqpUrls,
+  ...(config.amqpTls ? { tls: config.amqpTls } : {}),
   serverId: config.serverId,
   prefix: config.prefix,
   partitions: config.partitions,

@@ -4,12 +4,22 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 
 const LATENCY = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** End to end includes waiting in the persist queue: up to minutes when the persisters fall behind. */
+const END_TO_END = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** Health of what a gateway depends on, as its /readyz checks it. */
+export type DependencyChecks = {
+  broker: boolean;
+  redis: boolean;
+  mongodb: boolean;
+};
 
 export function createMetrics(
   registry: Registry,
   connections: () => number,
   inflightWrites: () => number = () => 0,
   bufferedBytes: () => number = () => 0,
+  dependencies?: () => Promise<DependencyChecks>,
 ) {
   const registers = [registry];
   return {
@@ -45,6 +55,23 @@ export function createMetrics(
       help: 'message.create: durable write published → broker confirm',
       buckets: LATENCY,
       registers,
+    }),
+    endToEndSeconds: new Histogram({
+      name: 'chat_gateway_end_to_end_seconds',
+      help: 'message.create: durable write published (time in the message id) → its MESSAGE_CREATE dispatch received by this gateway; across machines, includes their clock difference',
+      buckets: END_TO_END,
+      registers,
+    }),
+    dependencyUp: new Gauge({
+      name: 'chat_gateway_dependency_up',
+      help: '1 when a dependency passes the /readyz check (broker connected with topology; Redis connected; MongoDB answers ping), at scrape time',
+      labelNames: ['dependency'] as const,
+      registers,
+      async collect() {
+        if (!dependencies) return;
+        const checks = await dependencies();
+        for (const [dependency, up] of Object.entries(checks)) this.set({ dependency }, up ? 1 : 0);
+      },
     }),
     httpRequests: new Counter({
       name: 'chat_gateway_http_requests_total',

@@ -1,9 +1,12 @@
 // The persister's configuration: read from the environment once, validated, frozen. A bad value
 // stops the process at start with the variable's name.
 import { hostname } from 'node:os';
+import { type RouterTlsOptions, readTlsFiles } from '@chat/router';
 
 export interface PersisterConfig {
   readonly amqpUrls: readonly string[];
+  /** TLS options for amqps:// (from AMQP_*_FILE, AMQP_KEY_PASSPHRASE, AMQP_SERVERNAME); undefined: none. */
+  readonly amqpTls: RouterTlsOptions | undefined;
   readonly mongoUrl: string;
   readonly mongoDb: string;
   /** Empty: no membership cache (membership read from MongoDB). */
@@ -89,6 +92,31 @@ function writersOf(raw: string): string[] {
   return names;
 }
 
+/** The variables of amqpTls, by field of readTlsFiles (named in its errors). */
+const AMQP_TLS_VARIABLES = {
+  caFile: 'AMQP_CA_FILE',
+  certFile: 'AMQP_CERT_FILE',
+  keyFile: 'AMQP_KEY_FILE',
+  passphrase: 'AMQP_KEY_PASSPHRASE',
+  servername: 'AMQP_SERVERNAME',
+} as const;
+
+/** TLS for amqps:// brokers: PEM files, the key's passphrase and the server name (see the README). */
+function amqpTls(env: Env, amqpUrls: readonly string[]): RouterTlsOptions | undefined {
+  const files = {
+    caFile: str(env, 'AMQP_CA_FILE', ''),
+    certFile: str(env, 'AMQP_CERT_FILE', ''),
+    keyFile: str(env, 'AMQP_KEY_FILE', ''),
+    passphrase: str(env, 'AMQP_KEY_PASSPHRASE', ''),
+    servername: str(env, 'AMQP_SERVERNAME', ''),
+  };
+  try {
+    return readTlsFiles(amqpUrls, files, AMQP_TLS_VARIABLES);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 /** Documented in packages/persister/README.md; every variable has a default. */
 export function loadConfig(env: Env = process.env): PersisterConfig {
   refusePlaceholders(env, ['AMQP_URL', 'MONGO_URL', 'REDIS_URL']);
@@ -111,6 +139,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
   }
   return Object.freeze({
     amqpUrls: Object.freeze(amqpUrls),
+    amqpTls: amqpTls(env, amqpUrls),
     mongoUrl: url('MONGO_URL', str(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017'), ['mongodb:', 'mongodb+srv:']),
     mongoDb,
     redisUrl: redisRaw === '' ? '' : url('REDIS_URL', redisRaw, ['redis:', 'rediss:']),

@@ -44,6 +44,7 @@ redis?.on('error', (err) => {
 });
 const router = createRouter({
   url: config.amqpUrls,
+  ...(config.amqpTls ? { tls: config.amqpTls } : {}),
   prefix: config.prefix,
   partitions: config.partitions,
   slots: config.slots,

@@ -40,6 +40,7 @@ export {
   type SnowflakeParts,
   snowflakeAt,
 } from './internal/snowflake.js';
+export type { RouterTlsOptions } from './internal/tls.js';
 export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
 export { amqpUserOf, WRITER_NOT_ALLOWED } from './internal/writer-identity.js';
 export {
@@ -57,3 +58,5 @@ export {
   type RouterStats,
   resolveRouterOptions,
 } from './router.js';
+export { readTlsFiles, type TlsFiles } from './tls-files.js';
+export { type LeaseOptions, type LeaseRedis, leaseWorkerId, WORKER_IDS, type WorkerLease } from './worker-lease.js';

@@ -25,6 +25,7 @@ import {
 import { partitionOf, slotOf } from './internal/hashing.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
+import { type RouterTlsOptions, resolveTls } from './internal/tls.js';
 import {
   checkTopology,
   declareGatewayQueue,
@@ -104,6 +105,11 @@ export interface RouterOptions {
   declareTopology?: boolean;
   /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
   outageWaitMs?: number;
+  /**
+   * TLS for amqps:// URLs (every URL must then be amqps://): `ca`, `cert` + `key`, `passphrase`,
+   * `servername`, passed to Node's `tls.connect` on every connect. Default: none (Node's CAs, the URL's host).
+   */
+  tls?: RouterTlsOptions;
   /** AMQP heartbeat. Default 10 s. */
   heartbeatSeconds?: number;
   /** TCP connect timeout. Default 5,000 ms. */
@@ -147,6 +153,8 @@ export interface ResolvedRouterOptions {
   readonly reconnectInitialDelayMs: number;
   readonly reconnectMaxDelayMs: number;
   readonly connectionName: string;
+  /** Whether the TLS options (not shown here: they hold key material) are in use. */
+  readonly tls: boolean;
   readonly metricsPrefix: string;
 }
 
@@ -265,6 +273,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     reconnectInitialDelayMs: positiveInt('reconnectInitialDelayMs', options.reconnectInitialDelayMs ?? 100),
     reconnectMaxDelayMs: positiveInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 5_000),
     connectionName: options.connectionName ?? `${prefix}:${options.serverId ?? 'router'}:${process.pid}`,
+    tls: resolveTls(urls, options.tls) !== undefined,
     metricsPrefix: options.metricsPrefix ?? 'chat_router_',
   });
 }
@@ -331,6 +340,7 @@ export class Router extends EventEmitter {
       reconnectInitialDelayMs: o.reconnectInitialDelayMs,
       reconnectMaxDelayMs: o.reconnectMaxDelayMs,
       lanes: o.bindingLanes,
+      tls: resolveTls(o.urls, options.tls),
       logger: this.#logger,
       setup: (session) => this.#setup(session),
     });

@@ -23,6 +23,7 @@ export { freePort, type ServiceProcess, spawnService, waitFor } from './processe
 export {
   PROMETHEUS_CONFIG,
   type Prometheus,
+  type PrometheusRule,
   type PrometheusSample,
   type PrometheusTarget,
   prometheusJobs,
@@ -55,3 +56,4 @@ export {
 } from './rabbit-nodes.js';
 export { type RedisServer, startRedisServer } from './redis-server.js';
 export { startTcpBalancer, startTcpProxy, type TcpBalancer, type TcpProxy } from './tcp-proxy.js';
+export { makeTestCertificates, type TestCertificates } from './tls-certificates.js';

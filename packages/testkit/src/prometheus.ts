@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './processes.js';
@@ -25,6 +25,8 @@ export interface RenderPrometheusOptions {
   scrapeTimeout?: string;
   /** The configuration text. Default: the shipped file. */
   source?: string;
+  /** Where relative `rule_files` entries are read from. Default: the shipped file's directory. */
+  rulesDir?: string;
 }
 
 const JOB = /^ {2}- job_name:\s*['"]?([^'"\s#]+)['"]?\s*(#.*)?$/;
@@ -51,7 +53,8 @@ export function prometheusJobs(source?: string): string[] {
 
 /**
  * The configuration with each job's target lists replaced by `static_configs` of local targets,
- * and the intervals overridden. Everything else (job names, metrics_path, params, relabelling) is
+ * the intervals overridden and relative `rule_files` made absolute (`rulesDir`), since the rendered
+ * file is written elsewhere. Everything else (job names, metrics_path, params, relabelling) is
  * kept as shipped. Throws when the jobs of the file and of `targets` differ, or when a job has
  * no target block to replace.
  */
@@ -67,6 +70,7 @@ export function renderPrometheusConfig(o: RenderPrometheusOptions): string {
     );
   }
   const timeout = o.scrapeTimeout ?? o.scrapeInterval;
+  const rulesDir = o.rulesDir ?? dirname(PROMETHEUS_CONFIG);
   const out: string[] = [];
   let section = '';
   let job: string | undefined;
@@ -106,6 +110,10 @@ export function renderPrometheusConfig(o: RenderPrometheusOptions): string {
       continue;
     }
     let kept = line;
+    if (section === 'rule_files') {
+      const rule = /^(\s*-\s*)['"]?([^'"#\s]+)['"]?\s*$/.exec(line);
+      if (rule && !isAbsolute(rule[2]!)) kept = `${rule[1]}'${join(rulesDir, rule[2]!)}'`;
+    }
     if (o.scrapeInterval !== undefined) {
       kept = kept.replace(/^(\s+(?:scrape_interval|evaluation_interval):\s*)\S+/, `$1${o.scrapeInterval}`);
     }
@@ -129,6 +137,18 @@ export interface PrometheusTarget {
   lastError: string;
 }
 
+export interface PrometheusRule {
+  group: string;
+  /** The alert's name, or the recorded series' name. */
+  name: string;
+  type: 'alerting' | 'recording';
+  /** 'unknown' until first evaluated; 'err' when the expression failed (see lastError). */
+  health: 'ok' | 'err' | 'unknown';
+  lastError: string;
+  /** Alerting rules: 'inactive', 'pending' or 'firing'. */
+  state?: string;
+}
+
 export interface Prometheus {
   readonly url: string;
   readonly port: number;
@@ -137,6 +157,8 @@ export interface Prometheus {
   query(expr: string): Promise<PrometheusSample[]>;
   /** GET /api/v1/targets: the active targets and their health. */
   targets(): Promise<PrometheusTarget[]>;
+  /** GET /api/v1/rules: every loaded rule, its group, and the health of its last evaluation. */
+  rules(): Promise<PrometheusRule[]>;
   /** The last lines Prometheus wrote (warnings and errors). */
   logs(): string;
   /** SIGTERM, SIGKILL after 5 s; removes the data directory. Idempotent. */
@@ -243,6 +265,30 @@ export async function startPrometheus(o: StartPrometheusOptions): Promise<Promet
         health: t.health,
         lastError: t.lastError,
       }));
+    },
+    async rules() {
+      const data = await api<{
+        groups: Array<{
+          name: string;
+          rules: Array<{
+            name: string;
+            type: PrometheusRule['type'];
+            health: PrometheusRule['health'];
+            lastError?: string;
+            state?: string;
+          }>;
+        }>;
+      }>('/api/v1/rules');
+      return data.groups.flatMap((g) =>
+        g.rules.map((r) => ({
+          group: g.name,
+          name: r.name,
+          type: r.type,
+          health: r.health,
+          lastError: r.lastError ?? '',
+          ...(r.state === undefined ? {} : { state: r.state }),
+        })),
+      );
     },
     logs: () => output,
     stop,

@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@chat/client';
-import { topologyNames } from '@chat/router';
-import { amqpUrl, deleteByPrefix } from '@chat/testkit';
-import { freePort, waitFor } from './stack.js';
-
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+import { deleteRunnerTopology, ROOT, runnerEnv, runnerPorts } from './runner.js';
+import { waitFor } from './stack.js';
 
 describe('npm start (scripts/start.mjs)', () => {
   it('starts the whole system behind nginx, serves the page and the API, carries a chat, and stops everything on Ctrl-C', async () => {
-    const [httpPort, base, persisterPort] = [
-      await freePort(),
-      20_000 + Math.floor(Math.random() * 5000),
-      await freePort(),
-    ];
+    const ports = await runnerPorts();
+    const httpPort = ports.http;
     const child = spawn(process.execPath, ['--conditions=@chat/source', '--import', 'tsx', 'scripts/start.mjs'], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        CHAT_FROM_SOURCE: '1',
-        GATEWAYS: '2',
-        HTTP_PORT: String(httpPort),
-        GATEWAY_BASE_PORT: String(base),
-        PERSISTER_HTTP_PORT: String(persisterPort),
-        // Its own names on the shared broker, Redis and database, so it never meets other runs.
-        CHAT_PREFIX: `runner${process.pid}`,
-        MONGO_DB: `runner${process.pid}`,
-      },
+      // Its own names on the shared broker, Redis and database, so it never meets other runs.
+      env: runnerEnv(ports, 2, `runner${process.pid}`),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -61,10 +45,6 @@ describe('npm start (scripts/start.mjs)', () => {
     assert.match(out, /\[gw0\] info drained/);
     assert.match(out, /\[persister\] info stopped/);
     assert.match(out, /\[start\] stopped/);
-    const names = topologyNames(`runner${process.pid}`, 16);
-    await deleteByPrefix(amqpUrl(), `runner${process.pid}`, {
-      queues: [names.persistQueue, names.deadQueue],
-      exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
-    });
+    await deleteRunnerTopology(`runner${process.pid}`);
   });
 });

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -18,5 +21,26 @@ describe('persister configuration', () => {
     );
     assert.equal(loadConfig({}).declareTopology, true);
     assert.equal(loadConfig({ DECLARE_TOPOLOGY: 'false' }).declareTopology, false);
+  });
+
+  it('reads TLS options for amqps:// brokers from AMQP_CA_FILE and AMQP_SERVERNAME, and refuses them for amqp://', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'persister-tls-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), 'ca pem');
+      const env = { AMQP_CA_FILE: join(dir, 'ca.pem'), AMQP_SERVERNAME: 'rabbit.internal' };
+      const tls = loadConfig({ ...env, AMQP_URL: 'amqps://u:p@rabbit-1:5671' }).amqpTls;
+      assert.equal(String(tls?.ca), 'ca pem');
+      assert.equal(tls?.servername, 'rabbit.internal');
+      assert.throws(
+        () => loadConfig(env),
+        (e: unknown) => e instanceof ConfigError && /amqps:\/\//.test(e.message),
+      );
+      assert.throws(
+        () => loadConfig({ AMQP_URL: 'amqps://h', AMQP_CERT_FILE: join(dir, 'none.pem') }),
+        /AMQP_CERT_FILE: cannot read .*none\.pem/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

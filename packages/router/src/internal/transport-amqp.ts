@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { RouterTlsOptions } from './tls.js';
 
 export interface TransportOptions {
   urls: readonly string[];
@@ -17,6 +18,8 @@ export interface TransportOptions {
   reconnectMaxDelayMs: number;
   /** Binding lanes: channels used for bind/unbind. */
   lanes: number;
+  /** For amqps:// URLs: options of tls.connect (validated by resolveTls). */
+  tls?: Readonly<RouterTlsOptions> | undefined;
   logger: Logger;
   /** Runs on every new connection before it counts as ready; throwing makes amqplib retry. */
   setup: (session: Session) => Promise<void>;
@@ -83,6 +86,7 @@ export class AmqpTransport extends EventEmitter {
   async start(): Promise<void> {
     const log = this.#opts.logger;
     const model = (await amqp.connect(this.#target, {
+      ...this.#opts.tls,
       clientProperties: { connection_name: this.#opts.connectionName },
       timeout: this.#opts.connectTimeoutMs,
       noDelay: true,

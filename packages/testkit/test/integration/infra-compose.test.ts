@@ -9,9 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { REPO, yaml } from './infra-files.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (path: string) => readFileSync(`${REPO}${path}`, 'utf8');
 
 interface Service {
@@ -30,19 +29,6 @@ interface Service {
 }
 interface Compose {
   services: Record<string, Service>;
-}
-
-/** YAML → data through PyYAML, which docker-compose (Python) brings along. */
-function yaml(text: string): unknown {
-  const json = execFileSync(
-    'python3',
-    ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
-    {
-      input: text,
-      encoding: 'utf8',
-    },
-  );
-  return JSON.parse(json);
 }
 
 /** Bind mounts (absolute host path) and named volumes of a service. */

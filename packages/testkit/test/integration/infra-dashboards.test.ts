@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { chatMetricsIn, definedMetrics, REPO } from './infra-files.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const GRAFANA = `${REPO}infra/grafana/`;
 
 interface Query {
@@ -72,26 +71,6 @@ function disagreements(dashboards: Iterable<Dashboard>, queries: readonly Query[
     ...missingFrom(inDashboards, queries).map((q) => `not in queries.json: ${q.dashboard} / ${q.panel}: ${q.expr}`),
     ...missingFrom(queries, inDashboards).map((q) => `not in a dashboard: ${q.dashboard} / ${q.panel}: ${q.expr}`),
   ];
-}
-
-/** Metric names the services define: prom-client `name:` in their metrics sources (the router's with its prefix). */
-function definedMetrics(): Set<string> {
-  const sources: Array<[string, string]> = [
-    ['packages/gateway/src/metrics.ts', ''],
-    ['packages/persister/src/metrics.ts', ''],
-    ['packages/router/src/internal/metrics.ts', 'chat_router_'],
-  ];
-  const names = new Set<string>();
-  for (const [file, prefix] of sources) {
-    const text = readFileSync(`${REPO}${file}`, 'utf8');
-    for (const m of text.matchAll(/name:\s*['`]([^'`]+)['`]/g)) names.add(m[1]!.replace(/^\$\{prefix\}/, prefix));
-  }
-  return names;
-}
-
-/** chat_* metric names an expression uses, without the histogram series suffixes. */
-function chatMetricsIn(expr: string): string[] {
-  return [...expr.matchAll(/\bchat_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''));
 }
 
 describe('Grafana dashboards and infra/grafana/queries.json', () => {
@@ -162,6 +141,8 @@ describe('Grafana dashboards and infra/grafana/queries.json', () => {
       'chat_router_binding_operations_total',
       'chat_router_confirm_seconds_bucket',
       'chat_gateway_send_confirm_seconds_bucket',
+      'chat_gateway_end_to_end_seconds_bucket',
+      'rate(chat_persister_stored_total[1m])), 0.01)',
       'chat_persister_redeliveries_total',
       'chat_persister_dead_letters_total',
       'chat_gateway_slow_consumer_closes_total',
