@@ -20,6 +20,7 @@ export interface PersisterConfig {
   readonly prefetch: number;
   readonly batchSize: number;
   readonly batchMs: number;
+  readonly maxBatchesInFlight: number;
   readonly maxContentLength: number;
   readonly httpHost: string;
   readonly httpPort: number;
@@ -152,6 +153,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     prefetch: int(env, 'PERSISTER_PREFETCH', 2000, 1, 65535),
     batchSize: int(env, 'PERSISTER_BATCH_SIZE', 500, 1, 100_000),
     batchMs: int(env, 'PERSISTER_BATCH_MS', 5, 0, 10_000),
+    maxBatchesInFlight: int(env, 'PERSISTER_MAX_BATCHES', 2, 0, 1000),
     maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
     httpHost: str(env, 'PERSISTER_HTTP_HOST', '0.0.0.0'),
     httpPort: int(env, 'PERSISTER_HTTP_PORT', 9101, 0, 65535),

@@ -71,6 +71,7 @@ const persister = createPersister({
   prefetch: config.prefetch,
   batchSize: config.batchSize,
   batchMs: config.batchMs,
+  maxBatchesInFlight: config.maxBatchesInFlight,
   maxContentLength: config.maxContentLength,
   writers: config.writers.length > 0 ? config.writers : undefined,
 });
@@ -100,7 +101,15 @@ for (let attempt = 1; ; attempt++) {
 }
 await router.ready();
 await persister.start();
-logger.info({ prefetch: config.prefetch, batchSize: config.batchSize, batchMs: config.batchMs }, 'persister consuming');
+logger.info(
+  {
+    prefetch: config.prefetch,
+    batchSize: config.batchSize,
+    batchMs: config.batchMs,
+    maxBatchesInFlight: config.maxBatchesInFlight,
+  },
+  'persister consuming',
+);
 
 let shuttingDown = false;
 async function shutdown(signal: string): Promise<void> {

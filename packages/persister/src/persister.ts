@@ -26,6 +26,13 @@ export interface PersisterOptions {
   batchSize?: number;
   /** …or this long after its first write. Default 5 ms. */
   batchMs?: number;
+  /**
+   * Group commit: at most this many batches are stored and dispatched at once; what arrives meanwhile
+   * waits and goes as one batch when one finishes (a full batch too: the prefetch bounds the wait). So
+   * batches grow with the load instead of the number of store calls, dispatch messages and gateway
+   * deliveries, each of which costs the broker or the store per call, not per write. Default 2; 0 = no limit.
+   */
+  maxBatchesInFlight?: number;
   /** Content limit in code points. Default 4000. */
   maxContentLength?: number;
   /**
@@ -63,6 +70,7 @@ export function createPersister(options: PersisterOptions): Persister {
   const { router, store, logger } = options;
   const batchSize = options.batchSize ?? 500;
   const batchMs = options.batchMs ?? 5;
+  const maxBatches = options.maxBatchesInFlight ?? 2;
   const maxContent = options.maxContentLength ?? 4000;
   const retryMin = options.retryMinMs ?? 100;
   const retryMax = options.retryMaxMs ?? 5000;
@@ -311,17 +319,22 @@ export function createPersister(options: PersisterOptions): Persister {
     }
   }
 
+  /** Starts a batch of what is pending, unless `maxBatchesInFlight` are running (one's end flushes again). */
   function flush(): void {
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
     }
     if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
+    if (maxBatches > 0 && batches.size >= maxBatches) return;
+    const batch = pending.length > batchSize ? pending.splice(0, batchSize) : pending;
+    if (batch === pending) pending = [];
     const p = processBatch(batch);
     batches.add(p);
-    void p.finally(() => batches.delete(p));
+    void p.finally(() => {
+      batches.delete(p);
+      if (pending.length > 0) flush();
+    });
   }
 
   function onDelivery(delivery: DurableDelivery): void {

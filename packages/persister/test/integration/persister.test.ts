@@ -81,6 +81,43 @@ describe('persister', () => {
     assert.match(stored[0]!.content, /^message \d+/);
   });
 
+  it('group commit: while a batch cannot be stored, no other batch starts; the backlog goes in full batches, each write once', async () => {
+    world = await createWorld();
+    const proxy = await startTcpProxy({ port: Number(new URL(world.mongoUrl).port) });
+    try {
+      /** Batches started while MongoDB is cut and 600 writes wait, with `maxBatches` at once. */
+      const startedWhileCut = async (maxBatches: string, from: number) => {
+        const proc = await startPersister(
+          world.env({
+            MONGO_URL: proxy.wrap(world.mongoUrl),
+            PERSISTER_MAX_BATCHES: maxBatches,
+            PERSISTER_BATCH_MS: '1',
+          }),
+        );
+        procs.push(proc);
+        proxy.cut();
+        const writing = writeCreates(world, from, 600, 8);
+        const scrape = async () => (await fetch(`http://127.0.0.1:${proc.httpPort}/metrics`)).text();
+        const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+        await waitFor(async () => metric(await scrape(), 'chat_persister_in_flight') >= 600, 'every write taken');
+        const batches = metric(await scrape(), 'chat_persister_batch_size_count');
+        proxy.restore();
+        const confirmed = await writing;
+        await waitFor(async () => (await world.storedCount()) >= from + 600, `${from + 600} stored`, 60_000);
+        await assertStoredAndDispatched(world, confirmed);
+        proc.kill('SIGTERM');
+        await proc.exited;
+        return batches;
+      };
+      const unlimited = await startedWhileCut('0', 0);
+      const one = await startedWhileCut('1', 600);
+      assert.ok(unlimited > 1, `without a limit, ${unlimited} batches started while the store was cut`);
+      assert.equal(one, 1, 'with one batch at a time, only the first batch started while the store was cut');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a persister SIGKILLed in the middle of 20,000 writes and restarted leaves every confirmed write stored exactly once and dispatched', async () => {
     world = await createWorld();
     const first = await startPersister(world.env());
