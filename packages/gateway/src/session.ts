@@ -11,6 +11,7 @@ import { ApiError } from './errors.js';
 import type { LocalIndex, Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { PresencePort } from './presence.js';
 import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
 import type { AddressSlot, SocketCaps } from './socket-caps.js';
 import { checkShape, isId } from './validation.js';
@@ -60,6 +61,8 @@ export interface SessionHost {
   /** Bounds durable writes in flight (per process, per connection). */
   admission: WriteAdmission;
   index: LocalIndex;
+  /** Presence (absent in tests that build sessions by hand). */
+  presence?: PresencePort;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -201,7 +204,7 @@ export class Session implements Member {
       this.#host.caps?.close(this.#slot, this.#identified);
       this.#identified = false;
     }
-    this.#host.index.remove(this);
+    if (this.#host.index.remove(this)) this.#host.presence?.disconnected(this.userId);
     if (this.#attached) {
       this.#attached = false;
       this.#host.detach(this.userId);
@@ -366,8 +369,18 @@ export class Session implements Member {
         this,
         channels.map((c) => c.id),
       );
+      const first = this.#host.index.membersOfUser(this.userId).length === 1;
+      const presences = this.#host.presence?.connected(this.userId, channels, first, !resume);
       if (!resume) {
-        const ready = { user: { id: claims.userId, username: claims.username }, channels, session_id: this.sessionId };
+        // Events that arrive meanwhile are held (state 'buffering') and follow READY.
+        const snapshot = await presences;
+        if (this.#gone()) return;
+        const ready = {
+          user: { id: claims.userId, username: claims.username },
+          channels,
+          session_id: this.sessionId,
+          ...(snapshot ? { presences: snapshot } : {}),
+        };
         if (this.#fits()) this.#sock.send(dispatchFrame('READY', ++this.#seq, JSON.stringify(ready)));
         this.#host.metrics.identifies.inc({ kind: 'identify', outcome: 'ok' });
         this.#flush(new Set());
