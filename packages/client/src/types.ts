@@ -62,6 +62,8 @@ export interface ResumedPayload {
   replayed: number;
   /** True when more than the server's cap (1000) had happened: page history to fill the gap. */
   truncated: boolean;
+  /** Presence as of RESUMED, as in READY (PRESENCE_UPDATEs missed while away are not replayed). */
+  presences?: PresenceUpdatePayload[];
 }
 
 /** Payload of HELLO (op 10). */

@@ -23,8 +23,8 @@ export interface PresenceEntry {
 export interface PresencePort {
   /**
    * A socket of `userId` identified here; `first`: it is the user's only socket on this gateway.
-   * With `snapshot`, resolves with the presence of the user's audience for READY (undefined when Redis
-   * failed). Never rejects.
+   * With `snapshot`, resolves with the presence of the user's audience for READY / RESUMED (undefined when
+   * Redis or the store failed). Never rejects.
    */
   connected(
     userId: string,
@@ -77,6 +77,7 @@ export class Presence implements PresencePort {
     first: boolean,
     snapshot: boolean,
   ): Promise<PresenceEntry[] | undefined> {
+    if (!first && !snapshot) return Promise.resolve(undefined);
     const audience = presenceAudience(this.#o.channels, userId, channels, this.#o.limits);
     audience.catch(() => {}); // observed below; a failure is reported once, by whoever awaits it
     if (first) {

@@ -370,7 +370,8 @@ export class Session implements Member {
         channels.map((c) => c.id),
       );
       const first = this.#host.index.membersOfUser(this.userId).length === 1;
-      const presences = this.#host.presence?.connected(this.userId, channels, first, !resume);
+      // READY and RESUMED both carry the audience's presence: updates missed while away are not replayed.
+      const presences = this.#host.presence?.connected(this.userId, channels, first, true);
       if (!resume) {
         // Events that arrive meanwhile are held (state 'buffering') and follow READY.
         const snapshot = await presences;
@@ -395,7 +396,9 @@ export class Session implements Member {
             since as string,
             this.#host.resumeMax,
           );
+      const snapshot = await presences;
       if (this.#gone()) return;
+      const resumed = { replayed: 0, truncated: false, ...(snapshot ? { presences: snapshot } : {}) };
       const replayed = new Set<string>();
       let sent = 0;
       let cut = truncated;
@@ -411,8 +414,9 @@ export class Session implements Member {
           this.#sock.send(dispatchFrame(e.event, ++this.#seq, JSON.stringify(e.data)));
           sent++;
         }
-        if (this.#fits())
-          this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify({ replayed: sent, truncated: cut })));
+        resumed.replayed = sent;
+        resumed.truncated = cut;
+        if (this.#fits()) this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify(resumed)));
       });
       if (this.#gone()) return;
       this.#host.metrics.identifies.inc({ kind: 'resume', outcome: 'ok' });

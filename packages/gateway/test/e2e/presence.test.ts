@@ -1,8 +1,8 @@
 // Presence end to end, across two gateway processes: A and B share a DM; A's sockets are on either
 // gateway, B's on the second. B hears A come online with its first socket anywhere, go offline only
 // after its last one closed, and go offline after A's gateway is SIGKILLed, within the presence
-// timeout; a member of a group past PRESENCE_MAX_GROUP_MEMBERS hears nothing; READY carries the
-// presence of the DM partners.
+// timeout; a member of a group past PRESENCE_MAX_GROUP_MEMBERS hears nothing; READY and RESUMED carry
+// the presence of the DM partners.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from './raw-client.js';
@@ -87,6 +87,14 @@ describe('presence across gateways', () => {
       [],
       'a member of a group past the limit gets no presence',
     );
+
+    // Updates are not replayed: RESUMED carries the presence as of now, as READY does.
+    const b2 = await RawClient.open(ws(1));
+    open.push(b2);
+    b2.send({ op: 6, d: { token: b.token, since: '1' } });
+    const resumed = (await b2.next((f) => f.t === 'RESUMED')).d;
+    assert.deepEqual(resumed.presences, [{ user_id: a.id, status: 'online' }]);
+    b2.ws.close(1000);
   });
 
   it('two sockets on two gateways: A goes offline only after both closed', async () => {
