@@ -200,6 +200,17 @@ export class PresenceRegistry {
     return Array.isArray(r) ? (r as string[]) : null;
   }
 
+  /**
+   * At start: takes what an earlier process with this server id left (a restart after a crash, within
+   * the timeout: same host name and pid in a container). Resolves with the users it listed, now dropped.
+   */
+  async takeOver(): Promise<string[]> {
+    const [[, users]] = (await this.#o.redis.multi().smembers(this.#own).del(this.#own).exec()) as [
+      [Error | null, string[]],
+    ];
+    return users ?? [];
+  }
+
   /** This gateway stops (drained): it leaves the gateway set and drops its user set. */
   async stop(): Promise<void> {
     await this.#o.redis.multi().zrem(this.#gateways, this.#o.serverId).del(this.#own).exec();

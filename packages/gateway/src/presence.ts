@@ -64,8 +64,20 @@ export class Presence implements PresencePort {
     this.#o = options;
   }
 
-  /** The first heartbeat (this gateway counts as alive before any user joins), then one per `heartbeatMs`. */
+  /**
+   * The first heartbeat (this gateway counts as alive before any user joins), then one per `heartbeatMs`.
+   * Users an earlier process with this server id left listed go offline (unless they are elsewhere).
+   */
   async start(): Promise<void> {
+    try {
+      const leftovers = await this.#o.registry.takeOver();
+      if (leftovers.length > 0) {
+        this.#o.logger.info({ users: leftovers.length }, 'presence: taking over what a previous process left');
+        void this.#offlineAll(leftovers).catch((err: unknown) => this.#failed(err, 'presence change failed'));
+      }
+    } catch (err) {
+      this.#failed(err, 'presence: reading what a previous process left failed');
+    }
     await this.#beat();
     this.#timer = setInterval(() => void this.#beat(), this.#o.heartbeatMs);
     this.#timer.unref();
@@ -175,9 +187,14 @@ export class Presence implements PresencePort {
   async #reap(serverId: string): Promise<void> {
     const users = await this.#o.registry.claim(serverId);
     if (users === null) return;
+    this.#o.logger.info({ gateway: serverId, users: users.length }, 'claimed a dead gateway');
+    await this.#offlineAll(users);
+  }
+
+  /** Offline for each of `users` (left by a dead process) that is on no live gateway. */
+  async #offlineAll(users: string[]): Promise<void> {
     const online = await this.#o.registry.online(users);
     const gone = users.filter((_, i) => !online[i]);
-    this.#o.logger.info({ gateway: serverId, users: users.length, offline: gone.length }, 'claimed a dead gateway');
     this.#o.metrics.presence.inc({ change: 'reaped' }, users.length);
     for (let i = 0; i < gone.length; i += REAP_CONCURRENCY) {
       await Promise.all(

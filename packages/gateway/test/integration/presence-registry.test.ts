@@ -98,6 +98,17 @@ describe('PresenceRegistry', () => {
     assert.equal(await redis.zscore(g.gatewaysKey, 'g'), null);
   });
 
+  it('a process restarted with the same server id takes over (and drops) what its predecessor listed', async () => {
+    const p = `${prefix}restart:`;
+    const earlier = new PresenceRegistry({ redis, prefix: p, serverId: 'same', timeoutMs: 60_000 });
+    await earlier.beat(0);
+    await earlier.join('left-behind');
+    const restarted = new PresenceRegistry({ redis, prefix: p, serverId: 'same', timeoutMs: 60_000 });
+    assert.deepEqual(await restarted.takeOver(), ['left-behind']);
+    assert.deepEqual(await restarted.online(['left-behind']), [false]);
+    assert.deepEqual(await restarted.takeOver(), [], 'nothing left the second time');
+  });
+
   it('answers many users in bounded chunks', async () => {
     const g = registry('many');
     await g.beat(0);
