@@ -69,6 +69,8 @@ export interface GatewayConfig {
   readonly presenceHeartbeatMs: number;
   /** Presence: a gateway silent this long is dead, its users offline (the bound after a crash, plus one heartbeat). */
   readonly presenceTimeoutMs: number;
+  /** Presence: a user is announced offline only if still offline this long after its last socket closed. */
+  readonly presenceOfflineGraceMs: number;
   readonly logLevel: string;
   /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
   readonly semiSpaceGrowth: number;
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     presenceMaxAudience: int(env, 'PRESENCE_MAX_AUDIENCE', 1000, 1, 100_000),
     presenceHeartbeatMs,
     presenceTimeoutMs,
+    presenceOfflineGraceMs: int(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     logLevel,
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
   });

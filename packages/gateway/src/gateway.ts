@@ -145,6 +145,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     channels: store.channels,
     limits: { maxGroupMembers: config.presenceMaxGroupMembers, maxAudience: config.presenceMaxAudience },
     heartbeatMs: config.presenceHeartbeatMs,
+    offlineGraceMs: config.presenceOfflineGraceMs,
     localUsers: () => index.userIds(),
     localUserCount: () => index.users,
     metrics,

@@ -114,7 +114,7 @@ export function createMetrics(
     }),
     presence: new Counter({
       name: 'chat_gateway_presence_total',
-      help: 'Presence changes of local users, by change: online/offline (announced), still_online (a last local socket closed, the user has sockets elsewhere), reaped (users of a dead gateway checked), error (Redis or dispatch failed)',
+      help: 'Presence changes of local users, by change: online/offline (announced), still_online (a last local socket closed, the user has sockets elsewhere), returned (back within the offline grace: nothing announced), reaped (users of a dead gateway checked), error (Redis or dispatch failed)',
       labelNames: ['change'] as const,
       registers,
     }),

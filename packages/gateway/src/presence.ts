@@ -42,6 +42,11 @@ export interface PresenceOptions {
   channels: Pick<Store['channels'], 'membership' | 'memberCount' | 'listForUser'>;
   limits: AudienceLimits;
   heartbeatMs: number;
+  /**
+   * A user whose last socket closed is announced offline only if it is still offline this much later; a
+   * reconnect to this gateway meanwhile announces nothing (reloads and reconnects do not flap). 0: at once.
+   */
+  offlineGraceMs: number;
   /** The users with sockets on this gateway now. */
   localUsers: () => Iterable<string>;
   localUserCount: () => number;
@@ -56,6 +61,11 @@ export class Presence implements PresencePort {
   readonly #o: PresenceOptions;
   /** Per user, the end of its pending presence work: one user's joins and leaves run in order. */
   readonly #chains = new Map<string, Promise<void>>();
+  /**
+   * Users who left this gateway (and every other) less than `offlineGraceMs` ago, not announced yet.
+   * Bounded by the users who can leave within the grace; each entry is dropped when its timer fires.
+   */
+  readonly #leaving = new Map<string, NodeJS.Timeout>();
   #timer: NodeJS.Timeout | undefined;
   #beating = false;
   #lastWarn = 0;
@@ -94,7 +104,16 @@ export class Presence implements PresencePort {
     audience.catch(() => {}); // observed below; a failure is reported once, by whoever awaits it
     if (first) {
       this.#serial(userId, async () => {
-        if (await this.#o.registry.join(userId)) await this.#announce(userId, 'online', await audience);
+        const cameOnline = await this.#o.registry.join(userId);
+        const leaving = this.#leaving.get(userId);
+        if (leaving !== undefined) {
+          // Back within the grace: its audience never heard it leave.
+          clearTimeout(leaving);
+          this.#leaving.delete(userId);
+          this.#o.metrics.presence.inc({ change: 'returned' });
+          return;
+        }
+        if (cameOnline) await this.#announce(userId, 'online', await audience);
       });
     }
     if (!snapshot) return Promise.resolve(undefined);
@@ -112,14 +131,44 @@ export class Presence implements PresencePort {
 
   disconnected(userId: string): void {
     this.#serial(userId, async () => {
-      if (await this.#o.registry.leave(userId)) await this.#announceFresh(userId, 'offline');
-      else this.#o.metrics.presence.inc({ change: 'still_online' });
+      if (!(await this.#o.registry.leave(userId))) {
+        this.#o.metrics.presence.inc({ change: 'still_online' });
+        return;
+      }
+      if (this.#o.offlineGraceMs === 0) {
+        await this.#announceFresh(userId, 'offline');
+        return;
+      }
+      const timer = setTimeout(() => this.#settleLeaving(userId), this.#o.offlineGraceMs);
+      timer.unref();
+      this.#leaving.set(userId, timer);
+    });
+  }
+
+  /** The grace of a user who left is over (or the gateway stops): offline, unless it is online somewhere. */
+  #settleLeaving(userId: string): void {
+    const timer = this.#leaving.get(userId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#leaving.delete(userId);
+    this.#serial(userId, async () => {
+      if ((await this.#o.registry.online([userId]))[0]) this.#o.metrics.presence.inc({ change: 'still_online' });
+      else await this.#announceFresh(userId, 'offline');
     });
   }
 
   /** Stops beating, waits (until `deadline`) for pending changes, then leaves the registry. */
   async stop(deadline: number): Promise<void> {
     clearInterval(this.#timer);
+    // Pending changes first (users whose sockets just closed), then the graces still running, at once.
+    await this.#settled(deadline);
+    for (const userId of [...this.#leaving.keys()]) this.#settleLeaving(userId);
+    await this.#settled(deadline);
+    await this.#o.registry.stop().catch((err: unknown) => this.#failed(err, 'presence: leaving the registry failed'));
+  }
+
+  /** Waits for every pending change, until `deadline` at most. */
+  async #settled(deadline: number): Promise<void> {
     const pending = Promise.allSettled([...this.#chains.values()]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -129,7 +178,6 @@ export class Presence implements PresencePort {
       }),
     ]);
     clearTimeout(timer);
-    await this.#o.registry.stop().catch((err: unknown) => this.#failed(err, 'presence: leaving the registry failed'));
   }
 
   /** Runs `work` after the user's earlier presence work; failures are counted and logged, never thrown. */

@@ -1,16 +1,19 @@
 // Presence end to end, across two gateway processes: A and B share a DM; A's sockets are on either
 // gateway, B's on the second. B hears A come online with its first socket anywhere, go offline only
-// after its last one closed, and go offline after A's gateway is SIGKILLed, within the presence
-// timeout; a member of a group past PRESENCE_MAX_GROUP_MEMBERS hears nothing; READY and RESUMED carry
-// the presence of the DM partners.
+// after its last one closed (and a reconnect within the offline grace announces nothing), and go
+// offline after A's gateway is SIGKILLed, within the presence timeout; a member of a group past
+// PRESENCE_MAX_GROUP_MEMBERS hears nothing; READY and RESUMED carry the presence of the DM partners.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RawClient } from './raw-client.js';
 import { http, metric, type Stack, signUp, startStack, waitFor } from './stack.js';
 
 const HEARTBEAT_MS = 300;
 const TIMEOUT_MS = 1500;
+const GRACE_MS = 1000;
 const PRESENCE_ENV = {
+  PRESENCE_OFFLINE_GRACE_MS: String(GRACE_MS),
   PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
   PRESENCE_TIMEOUT_MS: String(TIMEOUT_MS),
   PRESENCE_MAX_GROUP_MEMBERS: '3',
@@ -118,10 +121,27 @@ describe('presence across gateways', () => {
     assert.deepEqual(statusesOf(bSock, a.id), ['online', 'offline']);
   });
 
+  it('a reconnect within the offline grace announces nothing', async () => {
+    const bSock = open[0]!;
+    const { client: first } = await connect(0, a);
+    await waitFor(() => statusesOf(bSock, a.id).length === 3, 'B to hear A online again');
+    const gw0 = stack.gateways[0]!.url;
+    const returned = await metric(gw0, 'chat_gateway_presence_total{change="returned"}');
+    first.ws.close(1000);
+    await first.closed();
+    await connect(0, a);
+    await waitFor(
+      async () => (await metric(gw0, 'chat_gateway_presence_total{change="returned"}')) > returned,
+      'the gateway to see A back within the grace',
+    );
+    // Past the grace (had the offline been pending, it would have been sent by now), then a round trip.
+    await sleep(GRACE_MS + 500);
+    await roundTrip(bSock);
+    assert.deepEqual(statusesOf(bSock, a.id), ['online', 'offline', 'online'], 'no offline, no second online');
+  });
+
   it("A's gateway SIGKILLed: B hears A offline within the presence timeout", async () => {
     const bSock = open[0]!;
-    await connect(0, a);
-    await waitFor(() => statusesOf(bSock, a.id).length === 3, 'B to hear A online again');
     const victim = stack.gateways[0]!;
     victim.kill('SIGKILL');
     assert.equal(await victim.exited, 'SIGKILL');
