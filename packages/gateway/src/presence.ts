@@ -6,6 +6,7 @@
 // dispatch(). Nothing here runs on the message path.
 import type { Router } from '@chat/router';
 import type { Channel, Store } from '@chat/store';
+import { GraceTimers } from './grace-timers.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { type AudienceLimits, presenceAudience } from './presence-audience.js';
@@ -47,6 +48,8 @@ export interface PresenceOptions {
    * reconnect to this gateway meanwhile announces nothing (reloads and reconnects do not flap). 0: at once.
    */
   offlineGraceMs: number;
+  /** Users waiting out their grace at most; past it, a user who leaves is announced offline at once. Default 100 000. */
+  maxLeaving?: number;
   /** The users with sockets on this gateway now. */
   localUsers: () => Iterable<string>;
   localUserCount: () => number;
@@ -61,17 +64,17 @@ export class Presence implements PresencePort {
   readonly #o: PresenceOptions;
   /** Per user, the end of its pending presence work: one user's joins and leaves run in order. */
   readonly #chains = new Map<string, Promise<void>>();
-  /**
-   * Users who left this gateway (and every other) less than `offlineGraceMs` ago, not announced yet.
-   * Bounded by the users who can leave within the grace; each entry is dropped when its timer fires.
-   */
-  readonly #leaving = new Map<string, NodeJS.Timeout>();
+  /** Users who left this gateway (and every other) less than `offlineGraceMs` ago, not announced yet. */
+  readonly #leaving: GraceTimers;
   #timer: NodeJS.Timeout | undefined;
   #beating = false;
   #lastWarn = 0;
 
   constructor(options: PresenceOptions) {
     this.#o = options;
+    this.#leaving = new GraceTimers(options.offlineGraceMs, options.maxLeaving ?? 100_000, (userId) =>
+      this.#serial(userId, () => this.#offlineUnlessBack(userId)),
+    );
   }
 
   /**
@@ -105,11 +108,8 @@ export class Presence implements PresencePort {
     if (first) {
       this.#serial(userId, async () => {
         const cameOnline = await this.#o.registry.join(userId);
-        const leaving = this.#leaving.get(userId);
-        if (leaving !== undefined) {
+        if (this.#leaving.cancel(userId)) {
           // Back within the grace: its audience never heard it leave.
-          clearTimeout(leaving);
-          this.#leaving.delete(userId);
           this.#o.metrics.presence.inc({ change: 'returned' });
           return;
         }
@@ -135,26 +135,15 @@ export class Presence implements PresencePort {
         this.#o.metrics.presence.inc({ change: 'still_online' });
         return;
       }
-      if (this.#o.offlineGraceMs === 0) {
-        await this.#announceFresh(userId, 'offline');
-        return;
-      }
-      const timer = setTimeout(() => this.#settleLeaving(userId), this.#o.offlineGraceMs);
-      timer.unref();
-      this.#leaving.set(userId, timer);
+      // No grace, or too many users waiting out theirs: at once.
+      if (this.#o.offlineGraceMs === 0 || !this.#leaving.start(userId)) await this.#announceFresh(userId, 'offline');
     });
   }
 
   /** The grace of a user who left is over (or the gateway stops): offline, unless it is online somewhere. */
-  #settleLeaving(userId: string): void {
-    const timer = this.#leaving.get(userId);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.#leaving.delete(userId);
-    this.#serial(userId, async () => {
-      if ((await this.#o.registry.online([userId]))[0]) this.#o.metrics.presence.inc({ change: 'still_online' });
-      else await this.#announceFresh(userId, 'offline');
-    });
+  async #offlineUnlessBack(userId: string): Promise<void> {
+    if ((await this.#o.registry.online([userId]))[0]) this.#o.metrics.presence.inc({ change: 'still_online' });
+    else await this.#announceFresh(userId, 'offline');
   }
 
   /** Stops beating, waits (until `deadline`) for pending changes, then leaves the registry. */
@@ -162,7 +151,7 @@ export class Presence implements PresencePort {
     clearInterval(this.#timer);
     // Pending changes first (users whose sockets just closed), then the graces still running, at once.
     await this.#settled(deadline);
-    for (const userId of [...this.#leaving.keys()]) this.#settleLeaving(userId);
+    this.#leaving.flush();
     await this.#settled(deadline);
     await this.#o.registry.stop().catch((err: unknown) => this.#failed(err, 'presence: leaving the registry failed'));
   }
