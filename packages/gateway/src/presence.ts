@@ -64,7 +64,7 @@ export class Presence implements PresencePort {
   readonly #o: PresenceOptions;
   /** Per user, the end of its pending presence work: one user's joins and leaves run in order. */
   readonly #chains = new Map<string, Promise<void>>();
-  /** Users who left this gateway (and every other) less than `offlineGraceMs` ago, not announced yet. */
+  /** Users whose last socket here closed less than `offlineGraceMs` ago: still listed here, not announced. */
   readonly #leaving: GraceTimers;
   #timer: NodeJS.Timeout | undefined;
   #beating = false;
@@ -73,7 +73,7 @@ export class Presence implements PresencePort {
   constructor(options: PresenceOptions) {
     this.#o = options;
     this.#leaving = new GraceTimers(options.offlineGraceMs, options.maxLeaving ?? 100_000, (userId) =>
-      this.#serial(userId, () => this.#offlineUnlessBack(userId)),
+      this.#serial(userId, () => this.#leave(userId)),
     );
   }
 
@@ -105,15 +105,13 @@ export class Presence implements PresencePort {
     if (!first && !snapshot) return Promise.resolve(undefined);
     const audience = presenceAudience(this.#o.channels, userId, channels, this.#o.limits);
     audience.catch(() => {}); // observed below; a failure is reported once, by whoever awaits it
-    if (first) {
+    if (first && this.#leaving.cancel(userId)) {
+      // Back within the grace (checked synchronously: its leave was not queued): still listed here, and its
+      // audience never heard it leave.
+      this.#o.metrics.presence.inc({ change: 'returned' });
+    } else if (first) {
       this.#serial(userId, async () => {
-        const cameOnline = await this.#o.registry.join(userId);
-        if (this.#leaving.cancel(userId)) {
-          // Back within the grace: its audience never heard it leave.
-          this.#o.metrics.presence.inc({ change: 'returned' });
-          return;
-        }
-        if (cameOnline) await this.#announce(userId, 'online', await audience);
+        if (await this.#o.registry.join(userId)) await this.#announce(userId, 'online', await audience);
       });
     }
     if (!snapshot) return Promise.resolve(undefined);
@@ -129,21 +127,19 @@ export class Presence implements PresencePort {
     })();
   }
 
+  /**
+   * The user's last socket here closed. It stays listed here (online, for every reader) for the grace;
+   * then it leaves, and is announced offline if no other live gateway lists it. No grace, or too many
+   * users waiting out theirs: at once.
+   */
   disconnected(userId: string): void {
-    this.#serial(userId, async () => {
-      if (!(await this.#o.registry.leave(userId))) {
-        this.#o.metrics.presence.inc({ change: 'still_online' });
-        return;
-      }
-      // No grace, or too many users waiting out theirs: at once.
-      if (this.#o.offlineGraceMs === 0 || !this.#leaving.start(userId)) await this.#announceFresh(userId, 'offline');
-    });
+    if (this.#o.offlineGraceMs > 0 && this.#leaving.start(userId)) return;
+    this.#serial(userId, () => this.#leave(userId));
   }
 
-  /** The grace of a user who left is over (or the gateway stops): offline, unless it is online somewhere. */
-  async #offlineUnlessBack(userId: string): Promise<void> {
-    if ((await this.#o.registry.online([userId]))[0]) this.#o.metrics.presence.inc({ change: 'still_online' });
-    else await this.#announceFresh(userId, 'offline');
+  async #leave(userId: string): Promise<void> {
+    if (await this.#o.registry.leave(userId)) await this.#announceFresh(userId, 'offline');
+    else this.#o.metrics.presence.inc({ change: 'still_online' });
   }
 
   /** Stops beating, waits (until `deadline`) for pending changes, then leaves the registry. */
