@@ -4,6 +4,9 @@
 // partners first, then small groups in the order given.
 import type { Channel, Store } from '@chat/store';
 
+/** DM memberships read at once. */
+const DM_READS = 32;
+
 export interface AudienceLimits {
   /** Groups with more members than this add nobody; 0: DMs only. */
   maxGroupMembers: number;
@@ -27,9 +30,11 @@ export async function presenceAudience(
     }
     return true;
   };
-  for (const c of memberOf) {
-    if (c.kind !== 'dm') continue;
-    if (!add((await channels.membership(c.id)).members)) return [...audience];
+  // DMs read a few at a time (memory or one Redis read each), in the order given.
+  const dms = memberOf.filter((c) => c.kind === 'dm');
+  for (let i = 0; i < dms.length; i += DM_READS) {
+    const read = await Promise.all(dms.slice(i, i + DM_READS).map((c) => channels.membership(c.id)));
+    for (const m of read) if (!add(m.members)) return [...audience];
   }
   if (limits.maxGroupMembers === 0) return [...audience];
   for (const c of memberOf) {
