@@ -900,10 +900,15 @@ export class ChatClient {
         return;
       }
       case 'RESUMED': {
-        const r = (typeof d === 'object' && d !== null ? d : {}) as { replayed?: unknown; truncated?: unknown };
+        const r = (typeof d === 'object' && d !== null ? d : {}) as {
+          replayed?: unknown;
+          truncated?: unknown;
+          presences?: unknown;
+        };
         const payload: ResumedPayload = {
           replayed: typeof r.replayed === 'number' ? r.replayed : 0,
           truncated: r.truncated === true,
+          ...(Array.isArray(r.presences) ? { presences: r.presences as PresenceUpdatePayload[] } : {}),
         };
         this.#established(conn);
         if (payload.truncated)

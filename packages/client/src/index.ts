@@ -49,6 +49,7 @@ export type {
   LoginResult,
   Message,
   MessageDeletePayload,
+  PresenceStatus,
   PresenceUpdatePayload,
   ReadyPayload,
   RequestMethod,

@@ -49,6 +49,11 @@ export interface ReadyPayload {
   user: User;
   channels: Channel[];
   session_id: string;
+  /**
+   * Presence, as of READY, of the users who hear this user's presence: its DM partners and the members
+   * of its small groups (bounded by the server). Absent when the server could not read presence.
+   */
+  presences?: PresenceUpdatePayload[];
 }
 
 /** Payload of the RESUMED event: the end of a RESUME replay. */
@@ -57,6 +62,8 @@ export interface ResumedPayload {
   replayed: number;
   /** True when more than the server's cap (1000) had happened: page history to fill the gap. */
   truncated: boolean;
+  /** Presence as of RESUMED, as in READY (PRESENCE_UPDATEs missed while away are not replayed). */
+  presences?: PresenceUpdatePayload[];
 }
 
 /** Payload of HELLO (op 10). */
@@ -98,10 +105,13 @@ export interface ChannelMemberPayload {
   [field: string]: unknown;
 }
 
-/** Payload of PRESENCE_UPDATE. */
+/** A user's presence: `online` while it has a connection on any gateway. */
+export type PresenceStatus = 'online' | 'offline';
+
+/** Payload of PRESENCE_UPDATE (and an entry of READY's `presences`). */
 export interface PresenceUpdatePayload {
   user_id: Snowflake;
-  status: string;
+  status: PresenceStatus;
   [field: string]: unknown;
 }
 

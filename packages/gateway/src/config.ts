@@ -64,6 +64,16 @@ export interface GatewayConfig {
   readonly maxInflightWritesPerConnection: number;
   readonly overloadRetryAfterMs: number;
   readonly overloadConfirmTargetMs: number;
+  /** Presence: groups with more members than this send none (0: DMs only). */
+  readonly presenceMaxGroupMembers: number;
+  /** Presence: users told of one user's change at most. */
+  readonly presenceMaxAudience: number;
+  /** Presence: this gateway's heartbeat in Redis. */
+  readonly presenceHeartbeatMs: number;
+  /** Presence: a gateway silent this long is dead, its users offline (the bound after a crash, plus one heartbeat). */
+  readonly presenceTimeoutMs: number;
+  /** Presence: a user is announced offline only if still offline this long after its last socket closed. */
+  readonly presenceOfflineGraceMs: number;
   readonly logLevel: string;
   /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
   readonly semiSpaceGrowth: number;
@@ -205,6 +215,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     .map((u) => url('AMQP_URL', u.trim(), ['amqp:', 'amqps:']));
   const defaultGroup = env.DEFAULT_GROUP ?? 'official';
   if (defaultGroup.length > 100) throw new ConfigError('DEFAULT_GROUP must be at most 100 characters');
+  const presenceHeartbeatMs = int(env, 'PRESENCE_HEARTBEAT_MS', 10_000, 100, 600_000);
+  const presenceTimeoutMs = int(env, 'PRESENCE_TIMEOUT_MS', 30_000, 300, 3_600_000);
+  if (presenceTimeoutMs < 2 * presenceHeartbeatMs)
+    throw new ConfigError('PRESENCE_TIMEOUT_MS must be at least twice PRESENCE_HEARTBEAT_MS');
   return Object.freeze({
     host: str(env, 'HOST', '0.0.0.0'),
     port: int(env, 'PORT', 8080, 0, 65535),
@@ -258,6 +272,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
     overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
     overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
+    presenceMaxGroupMembers: int(env, 'PRESENCE_MAX_GROUP_MEMBERS', 100, 0, 1_000_000),
+    presenceMaxAudience: int(env, 'PRESENCE_MAX_AUDIENCE', 1000, 1, 100_000),
+    presenceHeartbeatMs,
+    presenceTimeoutMs,
+    presenceOfflineGraceMs: int(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     logLevel,
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
   });

@@ -18,6 +18,8 @@ import { IdleGc } from './idle-gc.js';
 import { LocalIndex, type Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
+import { Presence } from './presence.js';
+import { PresenceRegistry } from './presence-registry.js';
 import { Close, frame, Op } from './protocol.js';
 import { dedupeKey, Session, type SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
@@ -145,6 +147,25 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       ),
   });
 
+  const presence = new Presence({
+    registry: new PresenceRegistry({
+      redis,
+      prefix: keyPrefix,
+      serverId: config.serverId,
+      timeoutMs: config.presenceTimeoutMs,
+    }),
+    router,
+    channels: store.channels,
+    limits: { maxGroupMembers: config.presenceMaxGroupMembers, maxAudience: config.presenceMaxAudience },
+    heartbeatMs: config.presenceHeartbeatMs,
+    offlineGraceMs: config.presenceOfflineGraceMs,
+    localUsers: () => index.userIds(),
+    localUserCount: () => index.users,
+    metrics,
+    logger,
+  });
+  await presence.start();
+
   const host: SessionHost = {
     serverId: config.serverId,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -171,6 +192,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     chat,
     admission,
     index,
+    presence,
     metrics,
     logger,
   };
@@ -323,6 +345,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         for (const session of [...sessions]) session.close(Close.GOING_AWAY, 'server draining');
         while (sessions.size > 0 && Date.now() < deadline) await sleep(20);
         clearInterval(sweep);
+        // Offline for the users who left and are nowhere else, then this gateway leaves the registry.
+        await presence.stop(deadline);
         await Promise.race([router.drain(), sleep(Math.max(0, deadline - Date.now()))]);
         await router.close();
       })();

@@ -81,16 +81,23 @@ export class LocalIndex {
   }
 
   /** Removes a socket; its user's subscriptions go with the user's last local socket. */
-  remove(member: Member): void {
+  /** Removes a socket; true when it was its user's last socket here (the user left this gateway). */
+  remove(member: Member): boolean {
     const user = this.#byUser.get(member.userId);
-    if (!user) return;
+    if (!user) return false;
     const i = user.sockets.indexOf(member);
-    if (i < 0) return;
+    if (i < 0) return false;
     user.sockets.splice(i, 1);
-    if (user.sockets.length > 0) return;
+    if (user.sockets.length > 0) return false;
     for (const ch of user.channels) this.#leave(ch, user);
     user.channels = [];
     this.#byUser.delete(user.id);
+    return true;
+  }
+
+  /** The ids of the users with sockets here. */
+  userIds(): IterableIterator<string> {
+    return this.#byUser.keys();
   }
 
   /** The member's user hears the channel (on all its local sockets). */

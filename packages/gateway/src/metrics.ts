@@ -139,6 +139,12 @@ export function createMetrics(
         this.set(inflightWrites());
       },
     }),
+    presence: new Counter({
+      name: 'chat_gateway_presence_total',
+      help: 'Presence changes of local users, by change: online/offline (announced), still_online (a last local socket closed, the user has sockets elsewhere), returned (back within the offline grace: nothing announced), reaped (users of a dead gateway checked), error (Redis or dispatch failed)',
+      labelNames: ['change'] as const,
+      registers,
+    }),
     closes: new Counter({
       name: 'chat_gateway_closes_total',
       help: 'Connections closed by the server, by close code',

@@ -11,6 +11,7 @@ import { ApiError } from './errors.js';
 import type { LocalIndex, Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { PresencePort } from './presence.js';
 import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
 import type { AddressSlot, SocketCaps } from './socket-caps.js';
 import { checkShape, isId } from './validation.js';
@@ -60,6 +61,8 @@ export interface SessionHost {
   /** Bounds durable writes in flight (per process, per connection). */
   admission: WriteAdmission;
   index: LocalIndex;
+  /** Presence (absent in tests that build sessions by hand). */
+  presence?: PresencePort;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -201,7 +204,7 @@ export class Session implements Member {
       this.#host.caps?.close(this.#slot, this.#identified);
       this.#identified = false;
     }
-    this.#host.index.remove(this);
+    if (this.#host.index.remove(this)) this.#host.presence?.disconnected(this.userId);
     if (this.#attached) {
       this.#attached = false;
       this.#host.detach(this.userId);
@@ -366,8 +369,19 @@ export class Session implements Member {
         this,
         channels.map((c) => c.id),
       );
+      const first = this.#host.index.membersOfUser(this.userId).length === 1;
+      // READY and RESUMED both carry the audience's presence: updates missed while away are not replayed.
+      const presences = this.#host.presence?.connected(this.userId, channels, first, true);
       if (!resume) {
-        const ready = { user: { id: claims.userId, username: claims.username }, channels, session_id: this.sessionId };
+        // Events that arrive meanwhile are held (state 'buffering') and follow READY.
+        const snapshot = await presences;
+        if (this.#gone()) return;
+        const ready = {
+          user: { id: claims.userId, username: claims.username },
+          channels,
+          session_id: this.sessionId,
+          ...(snapshot ? { presences: snapshot } : {}),
+        };
         if (this.#fits()) this.#sock.send(dispatchFrame('READY', ++this.#seq, JSON.stringify(ready)));
         this.#host.metrics.identifies.inc({ kind: 'identify', outcome: 'ok' });
         this.#flush(new Set());
@@ -382,7 +396,9 @@ export class Session implements Member {
             since as string,
             this.#host.resumeMax,
           );
+      const snapshot = await presences;
       if (this.#gone()) return;
+      const resumed = { replayed: 0, truncated: false, ...(snapshot ? { presences: snapshot } : {}) };
       const replayed = new Set<string>();
       let sent = 0;
       let cut = truncated;
@@ -398,8 +414,9 @@ export class Session implements Member {
           this.#sock.send(dispatchFrame(e.event, ++this.#seq, JSON.stringify(e.data)));
           sent++;
         }
-        if (this.#fits())
-          this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify({ replayed: sent, truncated: cut })));
+        resumed.replayed = sent;
+        resumed.truncated = cut;
+        if (this.#fits()) this.#sock.send(dispatchFrame('RESUMED', ++this.#seq, JSON.stringify(resumed)));
       });
       if (this.#gone()) return;
       this.#host.metrics.identifies.inc({ kind: 'resume', outcome: 'ok' });

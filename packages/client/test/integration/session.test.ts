@@ -180,8 +180,12 @@ describe('reconnect and RESUME', () => {
     second.dispatch('MESSAGE_CREATE', message(missed, 'missed', '3001'));
     second.dispatch('MESSAGE_CREATE', message(high, 'hi', '3001'));
     const resumed = nextEvent(f.client, 'resumed');
-    second.dispatch('RESUMED', { replayed: 3, truncated: false });
-    assert.deepEqual(await resumed, [{ replayed: 3, truncated: false }]);
+    const presences = [{ user_id: '1002', status: 'online' }];
+    second.dispatch('RESUMED', { replayed: 3, truncated: false, presences });
+    assert.deepEqual(await resumed, [{ replayed: 3, truncated: false, presences }], 'presence as of RESUMED');
+    const presence = nextEvent(f.client, 'presenceUpdate');
+    second.dispatch('PRESENCE_UPDATE', { user_id: '1002', status: 'offline' });
+    assert.deepEqual(await presence, [{ user_id: '1002', status: 'offline' }]);
     assert.deepEqual(
       created.map(([m]) => m.content),
       ['hi', 'lo', 'missed'],

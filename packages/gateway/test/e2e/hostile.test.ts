@@ -16,6 +16,7 @@ describe('hostile input', () => {
   let stack: Stack;
   let wsUrl: string;
   let token: string;
+  let malloryId: string;
   let channelId: string;
   before(async () => {
     // Limits raised so that the barrage itself is not rate limited (limits have their own test).
@@ -27,6 +28,7 @@ describe('hostile input', () => {
     wsUrl = `ws://127.0.0.1:${gw.port}/ws`;
     const u = await signUp(gw.url, 'mallory');
     token = u.token;
+    malloryId = u.id;
     channelId = '1'; // the default group everyone joins
   });
   after(async () => stack?.close());
@@ -227,8 +229,17 @@ describe('hostile input', () => {
     // Still up, and a bystander saw nothing but what it should.
     assert.equal((await http(gw.url, 'GET', '/healthz')).status, 200);
     assert.equal(bystander.closeCode, undefined);
-    const unexpected = bystander.frames.slice(framesBefore).filter((f) => f.op !== 11 && f.t !== 'TYPING_START');
+    const during = bystander.frames.slice(framesBefore);
+    const unexpected = during.filter((f) => f.op !== 11 && f.t !== 'TYPING_START' && f.t !== 'PRESENCE_UPDATE');
     assert.deepEqual(unexpected, [], 'the bystander received nothing from the barrage');
+    // Mallory is in the bystander's (small) default group, so the bystander hears mallory come online; the
+    // barrage's hundreds of connects and closes do not flap it (offline grace, first/last socket only).
+    const presence = during.filter((f) => f.t === 'PRESENCE_UPDATE');
+    assert.ok(
+      presence.every((f) => f.d.user_id === malloryId),
+      'presence of nobody but mallory',
+    );
+    assert.ok(presence.length <= 2, `${presence.length} presence updates for hundreds of connects`);
     const sent = await c.request('message.create', { channel_id: channelId, content: '<script>alert(1)</script>' });
     assert.equal(sent.ok, true);
     assert.equal(sent.result.content, '<script>alert(1)</script>', 'stored literally, never interpreted');

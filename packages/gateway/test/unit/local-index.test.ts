@@ -30,6 +30,29 @@ describe('local index (per-user subscriptions)', () => {
     assert.equal(index.channels, 2);
   });
 
+  it('counts sockets per user for presence: remove() is true only for the last socket of the user', () => {
+    const index = new LocalIndex();
+    const a1 = new Sock('a');
+    const a2 = new Sock('a');
+    const b = new Sock('b');
+    index.add(a1, ['1']);
+    assert.equal(ids(index.membersOfUser('a')).length, 1, 'first socket: the user is new here');
+    index.add(a2, ['1']);
+    index.add(b, ['1']);
+    assert.equal(ids(index.membersOfUser('a')).length, 2, 'second socket: not new');
+    assert.deepEqual([...index.userIds()].sort(), ['a', 'b']);
+    assert.equal(index.remove(a1), false, 'a still has a socket here');
+    assert.equal(index.remove(a1), false, 'a socket removed twice counts once');
+    assert.equal(index.remove(new Sock('a')), false, 'a socket that was never added');
+    assert.equal(index.remove(a2), true, "a's last socket");
+    assert.equal(index.remove(a2), false);
+    assert.deepEqual([...index.userIds()], ['b']);
+    index.add(a1, ['1']);
+    assert.equal(ids(index.membersOfUser('a')).length, 1, 'back: first socket again');
+    assert.equal(index.remove(b), true);
+    assert.deepEqual([...index.userIds()], ['a']);
+  });
+
   it('returns the interned user id, shared by all sockets of the user', () => {
     const index = new LocalIndex();
     const first = index.add(new Sock(['4', '2'].join('')), ['1']);
