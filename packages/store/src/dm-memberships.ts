@@ -3,8 +3,8 @@
 // channel's kind never changes, so what this process once read of a DM stays true: membership checks
 // and audience reads of a DM are answered here without a Redis or MongoDB round trip. Why: every DM
 // send is a membership check at the gateway and an audience read at the persister, and those round
-// trips (a Redis EVAL costs ≈ 67 µs of Redis CPU, and under load the 250 ms guard trips into MongoDB)
-// were a measured share of a durable DM's cost (bench/results/profile-2026-12.md).
+// trips (the read is a Lua EVAL, ≈ 12 µs of Redis CPU, plus the client's work; under load the 250 ms
+// guard trips into MongoDB) were a measured share of a durable DM's cost (bench/results/profile-2026-12.md).
 //
 // Bounded: at most `maxChannels` channels are remembered (DMs with their members, other channels as
 // "not a DM" so they are not looked up again); past that the oldest entry is forgotten (insertion
