@@ -11,6 +11,13 @@
 // never below 1/16 of it): the in-flight writes a saturated path can finish within the target. The
 // floor keeps writes flowing, so the average keeps being measured and the bound comes back up as
 // soon as confirms are fast again; there is no state in which everything is refused.
+//
+// Second signal: the whole path's latency — from this gateway's durable write to its MESSAGE_CREATE
+// coming back to this gateway's consumer (stored by the persister, dispatched, routed), read from the
+// message id, so it measures the persister and the dispatch the confirm does not see. Only this
+// gateway's own ids count (same clock: no skew between machines). Above `pathTargetMs` it lowers the
+// bound the same way; the lower of the two bounds applies. Why: under 4× overload the confirms stayed
+// near their target while the persister's queueing took delivered p99 to 844 ms (bench/results/profile-2026-12.md).
 import { ApiError } from './errors.js';
 
 export interface AdmissionOptions {
@@ -22,6 +29,8 @@ export interface AdmissionOptions {
   retryAfterMs: number;
   /** Confirm latency (moving average) above which the process bound shrinks; 0 disables. */
   confirmTargetMs?: number;
+  /** Write → own MESSAGE_CREATE back at this gateway (moving average) above which the bound shrinks; 0 disables. */
+  pathTargetMs?: number;
   /** Called once per refusal with its reason. */
   onRefused?: (reason: RefusalReason) => void;
 }
@@ -30,6 +39,15 @@ export type RefusalReason = 'gateway' | 'latency' | 'connection';
 
 /** Weight of the newest confirm in the moving average. */
 const EWMA_ALPHA = 0.1;
+
+function ewma(average: number, sample: number): number {
+  return average === 0 ? sample : average + EWMA_ALPHA * (sample - average);
+}
+
+/** How far a moving average is above its target (> 1: over); 0 when the signal is off or unsampled. */
+function overshoot(averageMs: number, targetMs: number | undefined): number {
+  return targetMs === undefined || targetMs <= 0 || averageMs === 0 ? 0 : averageMs / targetMs;
+}
 
 /** A connection's share: how many of its writes are in flight. */
 export interface ConnectionWrites {
@@ -44,6 +62,8 @@ export class WriteAdmission {
   #inFlight = 0;
   /** Moving average of the confirm latency, ms (0: no sample yet). */
   #confirmMs = 0;
+  /** Moving average of the whole path's latency, ms (0: no sample yet). */
+  #pathMs = 0;
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
@@ -57,17 +77,25 @@ export class WriteAdmission {
     return this.#o.retryAfterMs;
   }
 
-  /** The process bound now: `maxInFlight`, lowered while confirms are slower than the target. */
+  /** The process bound now: `maxInFlight`, lowered while confirms or the whole path are slower than their targets. */
   get limit(): number {
     const max = this.#o.maxInFlight;
-    const target = this.#o.confirmTargetMs ?? 0;
-    if (target <= 0 || this.#confirmMs <= target) return max;
-    return Math.max(Math.ceil(max / 16), Math.floor((max * target) / this.#confirmMs));
+    const over = Math.max(
+      overshoot(this.#confirmMs, this.#o.confirmTargetMs),
+      overshoot(this.#pathMs, this.#o.pathTargetMs),
+    );
+    if (over <= 1) return max;
+    return Math.max(Math.ceil(max / 16), Math.floor(max / over));
   }
 
   /** Feeds one durable write's send → confirm time. */
   observeConfirm(ms: number): void {
-    this.#confirmMs = this.#confirmMs === 0 ? ms : this.#confirmMs + EWMA_ALPHA * (ms - this.#confirmMs);
+    this.#confirmMs = ewma(this.#confirmMs, ms);
+  }
+
+  /** Feeds one write → own MESSAGE_CREATE back at this gateway time. */
+  observePath(ms: number): void {
+    this.#pathMs = ewma(this.#pathMs, ms);
   }
 
   /**

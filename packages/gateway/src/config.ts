@@ -64,6 +64,7 @@ export interface GatewayConfig {
   readonly maxInflightWritesPerConnection: number;
   readonly overloadRetryAfterMs: number;
   readonly overloadConfirmTargetMs: number;
+  readonly overloadPathTargetMs: number;
   /** Presence: groups with more members than this send none (0: DMs only). */
   readonly presenceMaxGroupMembers: number;
   /** Presence: users told of one user's change at most. */
@@ -272,6 +273,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
     overloadRetryAfterMs: int(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
     overloadConfirmTargetMs: int(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
+    overloadPathTargetMs: int(env, 'OVERLOAD_PATH_TARGET_MS', 250, 0, 600_000),
     presenceMaxGroupMembers: int(env, 'PRESENCE_MAX_GROUP_MEMBERS', 100, 0, 1_000_000),
     presenceMaxAudience: int(env, 'PRESENCE_MAX_AUDIENCE', 1000, 1, 100_000),
     presenceHeartbeatMs,

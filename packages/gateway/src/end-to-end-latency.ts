@@ -10,8 +10,14 @@ import { type DispatchEnvelope, isSnowflake, parseSnowflake } from '@chat/router
  * ahead of this gateway's (ids minted on another machine) counts as 0.
  */
 export function endToEndSeconds(env: DispatchEnvelope, nowMs: number): number | undefined {
+  return endToEnd(env, nowMs)?.seconds;
+}
+
+/** endToEndSeconds with the snowflake worker that minted the id (its writer: a gateway's own writes carry its worker id). */
+export function endToEnd(env: DispatchEnvelope, nowMs: number): { seconds: number; workerId: number } | undefined {
   if (env.event !== 'MESSAGE_CREATE') return undefined;
   const id = (env.data as { id?: unknown } | null)?.id;
   if (!isSnowflake(id)) return undefined;
-  return Math.max(0, nowMs - parseSnowflake(id).timestampMs) / 1000;
+  const parts = parseSnowflake(id);
+  return { seconds: Math.max(0, nowMs - parts.timestampMs) / 1000, workerId: parts.workerId };
 }

@@ -11,7 +11,7 @@ import { createTokenService, revocable, type TokenService } from './auth.js';
 import { ChatService } from './chat-service.js';
 import { ClientAddresses } from './client-address.js';
 import type { GatewayConfig } from './config.js';
-import { endToEndSeconds } from './end-to-end-latency.js';
+import { endToEnd } from './end-to-end-latency.js';
 import { NonceGuard, SharedRateLimiter } from './guards.js';
 import { mountHttpApi } from './http-api.js';
 import { IdleGc } from './idle-gc.js';
@@ -115,6 +115,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     maxPerConnection: config.maxInflightWritesPerConnection,
     retryAfterMs: config.overloadRetryAfterMs,
     confirmTargetMs: config.overloadConfirmTargetMs,
+    pathTargetMs: config.overloadPathTargetMs,
     onRefused: (reason) => metrics.overloaded.inc({ reason }),
   });
   await chat.ensureDefaultGroup();
@@ -199,8 +200,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
   await router.consume((env: DispatchEnvelope) => {
-    const endToEnd = endToEndSeconds(env, Date.now());
-    if (endToEnd !== undefined) metrics.endToEndSeconds.observe(endToEnd);
+    const path = endToEnd(env, Date.now());
+    if (path !== undefined) {
+      metrics.endToEndSeconds.observe(path.seconds);
+      // This gateway's own writes coming back: the whole path's latency, on this machine's clock.
+      if (path.workerId === deps.ids.workerId) admission?.observePath(path.seconds * 1000);
+    }
     applyMembership(env);
     const audience: Member[] = [];
     if (env.to) {

@@ -81,6 +81,37 @@ describe('write admission', () => {
     assert.equal(off.limit, 8, '0 disables it');
   });
 
+  it('a slow whole path shrinks the bound like slow confirms do; the lower bound applies', () => {
+    const refused: string[] = [];
+    const a = new WriteAdmission({
+      maxInFlight: 64,
+      maxPerConnection: 64,
+      retryAfterMs: 1,
+      confirmTargetMs: 100,
+      pathTargetMs: 200,
+      onRefused: (r) => refused.push(r),
+    });
+    for (let i = 0; i < 100; i++) a.observeConfirm(50);
+    a.observePath(100);
+    assert.equal(a.limit, 64, 'both under their targets');
+    for (let i = 0; i < 200; i++) a.observePath(800);
+    assert.ok(a.limit >= 16 && a.limit <= 17, String(a.limit)); // 64 × 200 / ~800, with fast confirms
+    while (a.inFlight < a.limit) a.enter();
+    assert.equal(refusal(() => a.enter()).code, 'overloaded');
+    assert.deepEqual(refused, ['latency']);
+    for (let i = 0; i < 200; i++) a.observeConfirm(400); // now confirms are worse: 64 × 100 / 400 = 16
+    for (let i = 0; i < 200; i++) a.observePath(400); // path: 64 × 200 / 400 = 32
+    assert.ok(a.limit >= 16 && a.limit <= 17, `the lower bound applies: ${a.limit}`);
+    for (let i = 0; i < 200; i++) {
+      a.observeConfirm(5);
+      a.observePath(5);
+    }
+    assert.equal(a.limit, 64, 'fast again: restored');
+    const off = new WriteAdmission({ maxInFlight: 8, maxPerConnection: 8, retryAfterMs: 1, pathTargetMs: 0 });
+    off.observePath(60_000);
+    assert.equal(off.limit, 8, '0 disables it');
+  });
+
   it('run releases on success and on failure', async () => {
     const a = new WriteAdmission({ maxInFlight: 1, maxPerConnection: 1, retryAfterMs: 1 });
     assert.equal(await a.run(async () => 7), 7);
