@@ -7,6 +7,7 @@
 import type { Router } from '@chat/router';
 import type { Channel, Store } from '@chat/store';
 import { GraceTimers } from './grace-timers.js';
+import { GroupSizes } from './group-sizes.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { type AudienceLimits, presenceAudience } from './presence-audience.js';
@@ -71,7 +72,16 @@ export class Presence implements PresencePort {
   #lastWarn = 0;
 
   constructor(options: PresenceOptions) {
-    this.#o = options;
+    // Every IDENTIFY asks how big the user's groups are: counts are remembered for 30 s (group-sizes.ts).
+    const sizes = new GroupSizes((id, upTo) => options.channels.memberCount(id, upTo));
+    this.#o = {
+      ...options,
+      channels: {
+        membership: (id) => options.channels.membership(id),
+        memberCount: (id, upTo) => sizes.memberCount(id, upTo),
+        listForUser: (id) => options.channels.listForUser(id),
+      },
+    };
     this.#leaving = new GraceTimers(options.offlineGraceMs, options.maxLeaving ?? 100_000, (userId) =>
       this.#serial(userId, () => this.#leave(userId)),
     );
