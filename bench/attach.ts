@@ -1,4 +1,4 @@
-// Attach storm (BENCHMARKS.md W4, binding side): N users attach to ONE gateway router at once, with
+// Attach storm (docs/benchmarks.md W4, binding side): N users attach to ONE gateway router at once, with
 // slot and with user granularity, on a private single node and on a private 3-node cluster.
 // Measures binding operations, time until every attach() resolved, then until a probe dispatched
 // to the last user reaches the gateway consumer, then the detach (unbind) of everyone.

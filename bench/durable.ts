@@ -1,4 +1,4 @@
-// Durable write throughput (BENCHMARKS.md W5, first two steps): raw amqplib on a confirm channel
+// Durable write throughput (docs/benchmarks.md W5, first two steps): raw amqplib on a confirm channel
 // into the quorum queue (the broker ceiling) vs router.durableWrite(), with the same window of W
 // outstanding publishes, the same ~200-byte message.create bodies and properties, the same queue
 // declaration, interleaved A/B/A/B on the system broker, each run on a fresh prefix.

@@ -2,7 +2,7 @@
 // Socket.IO + Redis adapter, the seeds' RabbitMQ designs — driven by the same load generators in the
 // same run, one after another, each on a machine left quiet by the others (waitForQuiet). Per system:
 //   1. idle memory: RSS of its processes before and after N idle sockets (KiB per connection);
-//   2. W1 (BENCHMARKS.md): N users, half on each of 2 servers, random DMs of ~100 bytes, paced open
+//   2. W1 (docs/benchmarks.md): N users, half on each of 2 servers, random DMs of ~100 bytes, paced open
 //      loop at a sweep of rates; offered/delivered msg/s, p50/p99/max send → receive, lost (not received
 //      5 s after the step), acked vs stored where durable, CPU µs per delivered message per process, knee;
 //   3. W2 through the PeerSystem API: one group of G members, one sender at 10/50/100 msg/s, latency
@@ -91,7 +91,7 @@ const SYSTEMS: PeerSystem[] = (() => {
   return names.map((n) => peerSystems.find((s) => s.name === n)!);
 })();
 const SERVERS = 2;
-/** BENCHMARKS.md: lost = not received 5 s after the step (the quick smoke run waits 2 s; acked-lost is judged after the drain). */
+/** docs/benchmarks.md: lost = not received 5 s after the step (the quick smoke run waits 2 s; acked-lost is judged after the drain). */
 const GRACE_MS = quick ? 2000 : 5000;
 /** After the grace period: until every request is answered (and, durable, stored), at most this long. */
 const DRAIN_LIMIT_MS = quick ? 20_000 : 60_000;

@@ -1,4 +1,4 @@
-// The seed's Little's-law experiment on our persister (seeds/000, DESIGN.md §4): the real persister
+// The seed's Little's-law experiment on our persister (the seed write-up's first experiment, docs/design.md §4): the real persister
 // process drains a pre-filled persist queue at 1, 10, 100 and 1,000 writes in flight
 // (PERSISTER_PREFETCH), so it is the bottleneck; over a fixed window after a warm-up we read its own
 // metrics: stored/s, whole-loop latency, busy seconds per second. Then (W5) the whole durable path —

@@ -1,4 +1,4 @@
-// BENCHMARKS.md W1 — direct messages through the whole system: 2 gateway processes, a persister,
+// docs/benchmarks.md W1 — direct messages through the whole system: 2 gateway processes, a persister,
 // the MongoDB stand-in, N = 1,000 WebSocket clients (u0..u999, half on each gateway, connected to
 // its port directly) in two load-generator processes. A timer sends message.create on DM channels
 // at an aggregate rate R (open loop) from random clients; every recipient records send → receive
@@ -998,7 +998,7 @@ async function main(): Promise<number> {
       STAND_IN_NOTE,
       otherLoadNote(steps.map((s) => s.cpu)),
     );
-    if (DURATION_S !== 15) notes.push(`Duration reduced to ${DURATION_S} s per rate (BENCHMARKS.md says 15 s).`);
+    if (DURATION_S !== 15) notes.push(`Duration reduced to ${DURATION_S} s per rate (docs/benchmarks.md says 15 s).`);
     for (const n of notes) console.log(`- ${n}`);
     if (SAVE) {
       const saved = saveResults({

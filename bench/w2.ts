@@ -1,4 +1,4 @@
-// BENCHMARKS.md W2 — group fan-out through the whole system: 3 gateway processes, a persister, the
+// docs/benchmarks.md W2 — group fan-out through the whole system: 3 gateway processes, a persister, the
 // MongoDB stand-in, one group of `--members` (1,000) WebSocket clients spread over the gateways (one
 // load-generator process per gateway). One sender (or `--senders` of them, in turn) posts
 // message.create into the group at R = 10, 50, 100 msg/s (open loop); every member records each copy.
@@ -490,7 +490,7 @@ async function main(): Promise<number> {
         `u<n> on gateway n mod ${GATEWAYS}, one load-generator process per gateway (127.0.0.31–33, raw \`ws\` clients). ` +
         `${SENDERS} sender(s) (u0${SENDERS > 1 ? ', u3, …' : ''}, on gw0) post message.create into the group in turn, paced by a 5 ms timer (open loop); ~100-byte contents.`,
       `to last member = send (loader clock) → the copy of the LAST member to receive it, over the messages every member received; per delivery = send → each member's copy (the sender's own echo included). ` +
-        `missing at +5 s = member copies of the messages not refused that were not received ${GRACE_MS / 1000} s after the step (BENCHMARKS.md's loss); lost copies = those still missing once the persist and gateway queues were empty (≤ ${DRAIN_LIMIT_MS / 1000} s later): the rest arrived late; latencies include late copies; refused = message.create answered with an error ` +
+        `missing at +5 s = member copies of the messages not refused that were not received ${GRACE_MS / 1000} s after the step (docs/benchmarks.md's loss); lost copies = those still missing once the persist and gateway queues were empty (≤ ${DRAIN_LIMIT_MS / 1000} s later): the rest arrived late; latencies include late copies; refused = message.create answered with an error ` +
         `(codes seen: ${[...new Set(steps.flatMap((s) => Object.keys(s.responseErrors)))].join(', ') || 'none'}; \`overloaded\` = shed by the gateway's admission control, nothing stored; the loader never retries); incomplete msgs = messages at least one member missed; members ready = member sockets still identified after the step (a gateway closes a slow consumer with 4008). deliveries/s = unique copies received during the send window / its length.`,
       'Broker per group message (per message stored: refused ones excluded), from the routers’ counters over the step and its grace period (all three gateways summed): AMQP msgs = chat_router_consumed_messages_total{queue="gateway"} ' +
         '(a dispatch bundle counts once; must equal the gateways holding members when each message travels alone, less when the persister bundles several messages of one batch); ' +

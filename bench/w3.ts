@@ -1,4 +1,4 @@
-// BENCHMARKS.md W3 — idle connections: the resident memory (VmRSS) of ONE gateway process before and
+// docs/benchmarks.md W3 — idle connections: the resident memory (VmRSS) of ONE gateway process before and
 // after N idle, identified WebSocket clients (default 10,000), opened from several load-generator
 // processes (≤ 5,000 sockets each, each from its own 127.0.0.x source address); KiB per connection.
 // Then as many as one gateway can hold on this machine (50,000 asked; the open-file limit decides).

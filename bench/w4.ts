@@ -1,4 +1,4 @@
-// BENCHMARKS.md W4 — reconnect storms through real gateways: `--users` (10,000) WebSocket clients,
+// docs/benchmarks.md W4 — reconnect storms through real gateways: `--users` (10,000) WebSocket clients,
 // all members of one group, connected through 3 gateway processes on a private 3-node RabbitMQ
 // cluster (testkit), from ≥ 4 load-generator processes with their own 127.0.0.x addresses. Clients
 // fail over to the next gateway URL themselves (lib/storm-loadgen.ts) and RESUME. Per granularity

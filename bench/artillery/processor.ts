@@ -1,5 +1,5 @@
 // Artillery processor of the chat scenarios (w1.yml, w2.yml): each virtual user is one client of
-// the gateway protocol (PROTOCOL.md §5) on Artillery's WebSocket engine. It IDENTIFYs with the token
+// the gateway protocol (docs/protocol.md §5) on Artillery's WebSocket engine. It IDENTIFYs with the token
 // of its CSV row, keeps the connection alive with heartbeats, waits for the common start, sends
 // message.create on its channel at the scenario's pace (open loop: a send never waits for the
 // previous ack), and stays connected until every sender of its worker is done, so it receives all

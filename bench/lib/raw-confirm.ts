@@ -1,4 +1,4 @@
-// The broker ceiling of the durable path (BENCHMARKS.md W5): raw amqplib, one ConfirmChannel, a
+// The broker ceiling of the durable path (docs/benchmarks.md W5): raw amqplib, one ConfirmChannel, a
 // window of W outstanding persistent publishes (per-message callbacks, honouring 'drain') into a
 // fresh quorum queue that is deleted afterwards. Every confirmed message must be in the queue.
 // `publishConfirmed` is the same loop into an existing queue (pre-filling the persist queue).

@@ -1,4 +1,4 @@
-// One raw WebSocket client of the gateway protocol (PROTOCOL.md §5) for the W2 and W4 load
+// One raw WebSocket client of the gateway protocol (docs/protocol.md §5) for the W2 and W4 load
 // generators: HELLO → IDENTIFY, or RESUME from the last message id it saw once it has had a session;
 // heartbeats at the interval HELLO announced; MESSAGE_CREATE frames and RESPONSEs handed to the caller
 // as text. It remembers the last message id it saw (the `since` of its next RESUME) and which of its

@@ -1,5 +1,5 @@
 // A load-generator process for the whole-system scenarios (w1, w3): many raw WebSocket clients of
-// the gateway protocol (PROTOCOL.md §5) from one source address, driven by the parent over IPC.
+// the gateway protocol (docs/protocol.md §5) from one source address, driven by the parent over IPC.
 // It identifies them, keeps them alive with heartbeats, sends paced (open loop) or closed-loop
 // message.create requests, and records send → receive latency of every DM its clients receive.
 // Requests are never retried: a RESPONSE error `overloaded` is counted as refused (the gateway shed

@@ -23,7 +23,7 @@ const hq = (q, metric, by = '') =>
 const OVERVIEW = {
   uid: 'chat-overview',
   title: 'Chat fabric — overview',
-  description: 'The chat backend: throughput, lag, persister processing, gateways, routing. DESIGN.md §7.',
+  description: 'The chat backend: throughput, lag, persister processing, gateways, routing. docs/design.md §7.',
   panels: [
     row('Throughput and lag'),
     panel(
@@ -151,7 +151,7 @@ const OVERVIEW = {
         ['bad input {{code}}', 'sum by (code) (rate(chat_gateway_rejected_frames_total[1m]))'],
       ],
     ),
-    panel('HTTP API by route and status', 'ops', 'PROTOCOL.md §6 requests.', [
+    panel('HTTP API by route and status', 'ops', 'docs/protocol.md §6 requests.', [
       ['{{route}} {{status}}', 'sum by (route, status) (rate(chat_gateway_http_requests_total[1m]))'],
     ]),
     row('Routing fabric'),
@@ -167,7 +167,7 @@ const OVERVIEW = {
     panel(
       'Binding operations',
       'ops',
-      'bind/unbind per second by outcome: cluster-wide metadata writes (a 3-node cluster does ~200–270/s, DESIGN.md §3). A storm here = users churning across slots or a gateway restart.',
+      'bind/unbind per second by outcome: cluster-wide metadata writes (a 3-node cluster does ~200–270/s, docs/design.md §3). A storm here = users churning across slots or a gateway restart.',
       [['{{op}} {{outcome}}', 'sum by (op, outcome) (rate(chat_router_binding_operations_total[1m]))']],
     ),
     panel(

@@ -3,7 +3,7 @@
 // each design is one module implementing `Routing` (routing-*.ts).
 import type { Membership } from './membership.js';
 
-/** The message object of PROTOCOL.md §4 that MESSAGE_CREATE carries. */
+/** The message object of docs/protocol.md §4 that MESSAGE_CREATE carries. */
 export interface ChatMessage {
   id: string;
   channel_id: string;

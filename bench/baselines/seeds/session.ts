@@ -1,4 +1,4 @@
-// One client connection of a seed server: the subset of the gateway protocol (PROTOCOL.md §5) the
+// One client connection of a seed server: the subset of the gateway protocol (docs/protocol.md §5) the
 // load generator speaks. HELLO → IDENTIFY (JWT) → READY; HEARTBEAT → HEARTBEAT_ACK; REQUEST
 // message.create → RESPONSE once the routing has handed the message to the broker; DISPATCH
 // MESSAGE_CREATE for every message of the user's channels. No RESUME (INVALID_SESSION), no storage.

@@ -1,4 +1,4 @@
-// The opcodes and close codes of PROTOCOL.md §5 that the seed servers use. The gateway's table
+// The opcodes and close codes of docs/protocol.md §5 that the seed servers use. The gateway's table
 // (packages/gateway/src/protocol.ts) is not imported because `@chat/gateway` loads the whole gateway
 // (MongoDB driver, metrics…): start-up time and memory in every baseline process measured.
 // bench/test/unit/seeds-wire.test.ts keeps this copy equal to the gateway's.

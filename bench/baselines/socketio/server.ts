@@ -28,7 +28,7 @@ const REDIS_URL = env('REDIS_URL');
 const KEY = new TextEncoder().encode(env('JWT_SECRET'));
 const PREFIX = env('PEER_PREFIX');
 const SERVER_ID = env('SERVER_ID');
-/** Largest `content` accepted (PROTOCOL.md's limit for messages). */
+/** Largest `content` accepted (docs/protocol.md's limit for messages). */
 const MAX_CONTENT = 4000;
 
 /** Logs a kind of bad input once (then counts it silently): a flood of bad frames must not flood the log. */

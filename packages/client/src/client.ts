@@ -1,4 +1,4 @@
-// The chat client: the HTTP API of PROTOCOL.md §6 and the WebSocket session of §5 (HELLO,
+// The chat client: the HTTP API of docs/protocol.md §6 and the WebSocket session of §5 (HELLO,
 // IDENTIFY/RESUME, heartbeats, reconnect with backoff, requests) behind one object with typed events.
 import { slotOf } from '@chat/hashing';
 import {
@@ -438,7 +438,7 @@ export class ChatClient {
     this.#events.off(event, fn);
   }
 
-  // ── HTTP API (PROTOCOL.md §6): one attempt each, errors as ChatApiError ─────────────────────
+  // ── HTTP API (docs/protocol.md §6): one attempt each, errors as ChatApiError ─────────────────────
 
   /** `POST /api/v1/users`: creates an account (does not log in). */
   register(username: string, password: string): Promise<User> {

@@ -13,7 +13,7 @@ export abstract class ChatClientError extends Error {
   }
 }
 
-/** An HTTP call of PROTOCOL.md §6 answered with an error status; `code` is the server's. */
+/** An HTTP call of docs/protocol.md §6 answered with an error status; `code` is the server's. */
 export class ChatApiError extends ChatClientError {
   readonly code: string;
   readonly status: number;

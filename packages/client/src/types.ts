@@ -1,4 +1,4 @@
-// The objects of PROTOCOL.md §4–6 as the client sees them. Ids are decimal strings (snowflakes
+// The objects of docs/protocol.md §4–6 as the client sees them. Ids are decimal strings (snowflakes
 // exceed 2^53): compare them with `compareIds`, never with Number.
 
 /** A snowflake or other id, written as a decimal string. */
@@ -16,7 +16,7 @@ export interface Author {
   username: string;
 }
 
-/** PROTOCOL.md §4. Deleted messages are never returned. */
+/** docs/protocol.md §4. Deleted messages are never returned. */
 export interface Message {
   id: Snowflake;
   channel_id: Snowflake;
@@ -78,8 +78,8 @@ export interface MessageDeletePayload {
   channel_id: Snowflake;
 }
 
-// PROTOCOL.md §5 names the events below but not their payloads. These are the fields the gateway
-// sends today; anything else it adds is passed through.
+// The payloads of the events below, as docs/protocol.md §5.5 specifies them; any field the gateway
+// adds beyond these is passed through.
 
 /** Payload of TYPING_START. */
 export interface TypingStartPayload {
@@ -130,7 +130,7 @@ export interface CreateChannelInput {
   invite?: 'owner' | 'members';
 }
 
-/** History paging (PROTOCOL.md §6): newest first, `limit` ≤ 100 (default 50). */
+/** History paging (docs/protocol.md §6): newest first, `limit` ≤ 100 (default 50). */
 export interface HistoryQuery {
   /** Messages older than this id. */
   before?: Snowflake;
@@ -139,7 +139,7 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-/** The REQUEST (op 20) methods of PROTOCOL.md §5 with their params and results. */
+/** The REQUEST (op 20) methods of docs/protocol.md §5 with their params and results. */
 export interface RequestMethods {
   'message.create': { params: { channel_id: Snowflake; content: string; nonce?: string }; result: Message };
   'message.update': { params: { channel_id: Snowflake; message_id: Snowflake; content: string }; result: Message };

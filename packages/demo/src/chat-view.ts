@@ -20,7 +20,7 @@ import { $, h } from './dom.js';
 import { MessageLog } from './message-log.js';
 import { describeTyping, TypingTracker } from './typing-tracker.js';
 
-/** PROTOCOL.md §4: content is 1..4000 code points after trimming. */
+/** docs/protocol.md §4: content is 1..4000 code points after trimming. */
 const MAX_CONTENT = 4000;
 const HISTORY_PAGE = 50;
 /** `typing()` at most this often per channel: the server shows a TYPING_START for a few seconds. */

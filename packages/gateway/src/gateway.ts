@@ -239,7 +239,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     compression: uws.DISABLED,
     // Larger than our frame limit so that an oversize frame gets our 4010, not uWS's own close.
     maxPayloadLength: Math.max(config.maxFrameBytes * 4, 64 * 1024),
-    // Our own limit decides (DESIGN.md §6); uWS must not drop frames silently before that.
+    // Our own limit decides (docs/design.md §6); uWS must not drop frames silently before that.
     maxBackpressure: 256 * 1024 * 1024,
     closeOnBackpressureLimit: 0,
     idleTimeout: 0,

@@ -1,4 +1,4 @@
-// The HTTP API of PROTOCOL.md §6 on uWebSockets.js: routing, body reading, auth, errors, CORS.
+// The HTTP API of docs/protocol.md §6 on uWebSockets.js: routing, body reading, auth, errors, CORS.
 // Documented under `/api/v1/…`; `/api/…` is the same API (an alias kept for older clients).
 // HTTP semantics kept: a 405 names the route's methods in `Allow`, a 401 carries
 // `WWW-Authenticate: Bearer`, OPTIONS answers with `Allow` (and a CORS preflight for configured origins).

@@ -1,5 +1,5 @@
 // Which local sockets hear what, and the delivery of one dispatch to its local audience with the
-// backpressure policy of DESIGN.md §6.
+// backpressure policy of docs/design.md §6.
 //
 // Memory (bench W3): subscriptions are kept per USER, not per socket. Every user of this gateway has
 // one LocalUser (its sockets and its channels); every channel one Set of LocalUsers. A socket costs
@@ -8,8 +8,8 @@
 // Set entry, independent of how many members the channel already has here. Channel and user id
 // strings are held once (the map keys), not once per socket.
 //
-// Why not uWS topics: a topic publish sends identical bytes to every subscriber, but PROTOCOL.md §5
-// gives every DISPATCH frame a per-connection sequence `s`, and DESIGN.md §6 treats a slow socket
+// Why not uWS topics: a topic publish sends identical bytes to every subscriber, but docs/protocol.md §5
+// gives every DISPATCH frame a per-connection sequence `s`, and docs/design.md §6 treats a slow socket
 // differently for ephemeral events (skipped) and chat events (kept, then 4008). So the payload is
 // serialised once per event and framed per socket here.
 import { dispatchFrame, EPHEMERAL_EVENTS } from './protocol.js';

@@ -1,4 +1,4 @@
-// The WebSocket wire format of PROTOCOL.md §5: opcodes, close codes, frames. No I/O here.
+// The WebSocket wire format of docs/protocol.md §5: opcodes, close codes, frames. No I/O here.
 
 export const Op = {
   DISPATCH: 0,

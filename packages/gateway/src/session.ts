@@ -1,4 +1,4 @@
-// One WebSocket connection's protocol state machine (PROTOCOL.md §5), independent of uWS:
+// One WebSocket connection's protocol state machine (docs/protocol.md §5), independent of uWS:
 // HELLO → IDENTIFY | RESUME → READY | RESUMED, heartbeats, requests, and delivery of dispatches
 // with a per-connection sequence. The socket and everything else come in through ports.
 import { randomUUID } from 'node:crypto';
@@ -345,7 +345,7 @@ export class Session implements Member {
     }
     try {
       // Attach first: from here on everything dispatched to this user reaches this gateway, so a
-      // replay read after this point cannot miss what happens meanwhile (PROTOCOL.md §5, RESUME).
+      // replay read after this point cannot miss what happens meanwhile (docs/protocol.md §5, RESUME).
       this.#attached = true;
       await withTimeout(this.#host.attach(claims.userId), this.#host.attachTimeoutMs, 'attach');
       if (this.#gone()) return;

@@ -1,5 +1,5 @@
 // Loads uWebSockets.js and refuses a JavaScript fallback. The npm build we use
-// (@trufflesuite/uws-js-unofficial, DESIGN.md §8) silently falls back to a slow `ws`-based
+// (@trufflesuite/uws-js-unofficial, docs/design.md §8) silently falls back to a slow `ws`-based
 // implementation when its native addon fails to load; only the native build exports getParts.
 import uws from 'uWebSockets.js';
 

@@ -1,4 +1,4 @@
-// Request validation: exact shapes, unknown fields rejected (PROTOCOL.md §6), limits enforced.
+// Request validation: exact shapes, unknown fields rejected (docs/protocol.md §6), limits enforced.
 // Guarantees: only a value's own properties are looked at (a field named `constructor`,
 // `toString` or `__proto__` is an unknown field, never an inherited one); ids are snowflakes as
 // this system makes them (decimal, no leading zeros, < 2^63); bad path encoding is a 400.

@@ -1,4 +1,4 @@
-// @chat/hashing — the routing arithmetic of PROTOCOL.md §1: FNV-1a over UTF-8, slots, partitions, buckets.
+// @chat/hashing — the routing arithmetic of docs/protocol.md §1: FNV-1a over UTF-8, slots, partitions, buckets.
 // Pure functions, no I/O, no dependencies: the one source for @chat/router (servers) and @chat/client
 // (browsers, the ?slot= hint); any language reproduces them from the protocol's test vectors.
 

@@ -1,4 +1,4 @@
-// Schema of the durable writes the persister accepts (PROTOCOL.md §3–4). A write that fails here
+// Schema of the durable writes the persister accepts (docs/protocol.md §3–4). A write that fails here
 // can never be stored: it is dead-lettered with the returned reason.
 import { type DurableWrite, isSnowflake } from '@chat/router';
 

@@ -377,7 +377,7 @@ export class Router extends EventEmitter {
     });
   }
 
-  /** The slot of a user (PROTOCOL.md §1). */
+  /** The slot of a user (docs/protocol.md §1). */
   slotOf(userId: string): number {
     return slotOf(userId, this.options.slots);
   }

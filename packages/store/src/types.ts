@@ -1,4 +1,4 @@
-// Documents as stored in MongoDB and the objects the store returns (PROTOCOL.md §4 shapes).
+// Documents as stored in MongoDB and the objects the store returns (docs/protocol.md §4 shapes).
 import type { Long } from 'mongodb';
 
 export interface Author {
@@ -6,7 +6,7 @@ export interface Author {
   username: string;
 }
 
-/** A message as PROTOCOL.md §4 defines it (ids as decimal strings, times as ISO 8601). */
+/** A message as docs/protocol.md §4 defines it (ids as decimal strings, times as ISO 8601). */
 export interface Message {
   id: string;
   channel_id: string;

@@ -1,5 +1,5 @@
 // Starts throw-away RabbitMQ nodes and clusters from the Debian install, as root, next to the
-// system node (DESIGN.md §8): each node gets its own name, ports, data and log dirs and config;
+// system node (docs/design.md §8): each node gets its own name, ports, data and log dirs and config;
 // all share a temporary HOME whose .erlang.cookie both the servers and rabbitmqctl use.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The WebSocket frame format of PROTOCOL.md §5: `{ op, d, s?, t? }` as JSON text. No I/O here.
+// The WebSocket frame format of docs/protocol.md §5: `{ op, d, s?, t? }` as JSON text. No I/O here.
 
 export const Op = {
   DISPATCH: 0,

@@ -1,4 +1,4 @@
-// The HTTP API of PROTOCOL.md §6 over `fetch`: JSON in and out, `Authorization: Bearer <JWT>`,
+// The HTTP API of docs/protocol.md §6 over `fetch`: JSON in and out, `Authorization: Bearer <JWT>`,
 // error statuses mapped to ChatApiError. A call is one attempt, except that a 503 `overloaded`
 // (the server shed the request, did nothing) is sent again after its Retry-After plus jitter.
 import { ChatApiError, NetworkError, ProtocolError, RequestTimeoutError } from '../errors.js';

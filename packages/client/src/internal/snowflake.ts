@@ -1,4 +1,4 @@
-// Snowflake arithmetic the client needs (PROTOCOL.md §1): ordering, the time in an id, and the
+// Snowflake arithmetic the client needs (docs/protocol.md §1): ordering, the time in an id, and the
 // RESUME `since`. Everything goes through BigInt: ids exceed 2^53.
 
 /** The chat epoch, 2024-01-01T00:00:00Z, in Unix milliseconds. */

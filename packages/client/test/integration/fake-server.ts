@@ -1,5 +1,5 @@
 // A scripted protocol peer for the client's integration tests: ws's WebSocketServer and node:http
-// on 127.0.0.1, speaking PROTOCOL.md §5–6 frame by frame as each test dictates. It is a fake ONLY
+// on 127.0.0.1, speaking docs/protocol.md §5–6 frame by frame as each test dictates. It is a fake ONLY
 // because the real gateway (packages/gateway) is being built concurrently by someone else, and
 // because these scenarios need exact timing (a missed HEARTBEAT_ACK, a close with a given code in
 // the middle of a request, the same delivery twice), as centrifuge-js's fakeServer does. It is not

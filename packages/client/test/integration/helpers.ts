@@ -86,7 +86,7 @@ export async function waitFor(cond: () => boolean, timeoutMs = 2000, what = 'con
   }
 }
 
-/** A message object of PROTOCOL.md §4. */
+/** A message object of docs/protocol.md §4. */
 export function message(id: string, content = `m${id}`, channelId = GENERAL.id, edited: string | null = null) {
   return {
     id,

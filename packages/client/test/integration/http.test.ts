@@ -1,4 +1,4 @@
-// The HTTP API helpers (PROTOCOL.md §6) against the scripted peer of fake-server.ts (a fake only
+// The HTTP API helpers (docs/protocol.md §6) against the scripted peer of fake-server.ts (a fake only
 // because the real gateway is being built concurrently): paths, bodies, the Bearer token, and the
 // mapping of error statuses to ChatApiError.
 import assert from 'node:assert/strict';

@@ -10,7 +10,7 @@ import {
   timestampOfId,
 } from '../../src/internal/snowflake.js';
 
-// PROTOCOL.md §1 test vector: 2026-01-01T00:00:00Z, worker 5, sequence 7.
+// docs/protocol.md §1 test vector: 2026-01-01T00:00:00Z, worker 5, sequence 7.
 const VECTOR = '264905529753620487';
 const VECTOR_MS = Date.parse('2026-01-01T00:00:00Z');
 

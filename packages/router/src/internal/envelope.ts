@@ -1,9 +1,9 @@
-// Envelope types of PROTOCOL.md §3 and their validation: what may be published and what a
+// Envelope types of docs/protocol.md §3 and their validation: what may be published and what a
 // consumer accepts. Validation is structural; content rules belong to the persister.
 
 export const PROTOCOL_VERSION = 1;
 
-/** Dispatch events that travel on the route exchanges (PROTOCOL.md §5). */
+/** Dispatch events that travel on the route exchanges (docs/protocol.md §5). */
 export const DISPATCH_EVENTS = [
   'MESSAGE_CREATE',
   'MESSAGE_UPDATE',

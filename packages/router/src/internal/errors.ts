@@ -19,7 +19,7 @@ export class InvalidArgumentError extends RouterError {
   readonly retryable = false;
 }
 
-/** An envelope does not follow PROTOCOL.md §3. */
+/** An envelope does not follow docs/protocol.md §3. */
 export class InvalidEnvelopeError extends RouterError {
   readonly code = 'ROUTER_INVALID_ENVELOPE';
   readonly retryable = false;

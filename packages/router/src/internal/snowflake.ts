@@ -1,4 +1,4 @@
-// Snowflake ids of PROTOCOL.md §1: 42 bits of milliseconds since the chat epoch, 10 bits of
+// Snowflake ids of docs/protocol.md §1: 42 bits of milliseconds since the chat epoch, 10 bits of
 // worker id, 12 bits of sequence. Decimal strings on the wire, bigint in memory.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError } from './errors.js';

@@ -1,4 +1,4 @@
-// Names and declaration of the RabbitMQ objects of PROTOCOL.md §2. Declaring is idempotent:
+// Names and declaration of the RabbitMQ objects of docs/protocol.md §2. Declaring is idempotent:
 // the same options declare the same objects; different arguments on an existing queue are a
 // broker error (PRECONDITION_FAILED), which surfaces instead of silently diverging.
 import type { Channel } from 'amqplib';

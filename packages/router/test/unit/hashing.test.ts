@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bucketOf, fnv1a32, makeSnowflake, parseSnowflake, partitionOf, slotOf } from '@chat/router';
 
-// PROTOCOL.md §1, verbatim.
+// docs/protocol.md §1.3, verbatim.
 const VECTORS = [
   { userId: '', fnv: 2166136261, slot: 453, partition: 5 },
   { userId: 'u1', fnv: 71477235, slot: 1011, partition: 3 },
@@ -11,7 +11,7 @@ const VECTORS = [
   { userId: 'Zoë', fnv: 3265445340, slot: 476, partition: 12 },
 ];
 
-describe('hashing (PROTOCOL.md §1 test vectors)', () => {
+describe('hashing (docs/protocol.md §1 test vectors)', () => {
   for (const v of VECTORS) {
     it(`user ${JSON.stringify(v.userId)} hashes to ${v.fnv}, slot ${v.slot}, partition ${v.partition}`, () => {
       assert.equal(fnv1a32(v.userId), v.fnv);

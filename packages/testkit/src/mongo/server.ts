@@ -37,7 +37,7 @@ function emitWarning(message: string): void {
 }
 
 /**
- * Starts an in-memory MongoDB wire-protocol stand-in for tests (DESIGN.md §5): the real `mongodb`
+ * Starts an in-memory MongoDB wire-protocol stand-in for tests (docs/design.md §5): the real `mongodb`
  * driver connects to it, but it keeps nothing and implements only the commands listed in
  * packages/testkit/MONGO.md. Logs one warning saying so.
  */

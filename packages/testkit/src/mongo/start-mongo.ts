@@ -1,5 +1,5 @@
 // The one place tests get a MongoDB from: the real server named by MONGO_URL when it is set,
-// otherwise the in-memory stand-in (DESIGN.md §5). testkit is the test harness, so reading the
+// otherwise the in-memory stand-in (docs/design.md §5). testkit is the test harness, so reading the
 // environment here is its job; libraries under test receive the URL.
 
 import { type MongoStandInOptions, startMongoStandIn } from './server.js';
