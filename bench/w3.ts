@@ -112,6 +112,10 @@ interface PhaseResult {
   heapKibPerConnection: number;
   /** RSS after close relative to RSS before: 1.0 = back to the start. */
   afterCloseRatio: number;
+  /** RSS when the last socket had closed plus AFTER_CLOSE_S, before the presence work ended. */
+  rssEarlyAfterCloseKiB: number;
+  /** Seconds from the last socket's close until the gateway's presence work for the closes was done. */
+  presenceSettledS: number;
   gaugeConnections: number;
   connectS: number;
   connectCpu: CpuReading;
@@ -280,10 +284,30 @@ async function phase(
     while (Date.now() < deadline && (await scrape(`${gw.url}/metrics`)).value('chat_gateway_connections') > 0) {
       await sleep(250);
     }
+    // Presence: a user whose last socket closed leaves after the gateway's offline grace (5 s), and its
+    // offline announcement reads its channels (16 users at a time). "After close" is the state once the
+    // gateway has done what the closes asked of it: wait until the presence counters have not moved for
+    // 3 s (and the grace is over; ≤ 180 s). The RSS at the old point (AFTER_CLOSE_S after the last
+    // close, whatever was still running) is reported too.
+    const closedAt = Date.now();
+    let lastPresence = -1;
+    let stableSince = closedAt;
+    let earlyRssKiB: number | undefined;
+    while (Date.now() - closedAt < 180_000) {
+      if (earlyRssKiB === undefined && Date.now() - closedAt >= AFTER_CLOSE_S * 1000) earlyRssKiB = rssKiB(gw.pid);
+      const total = (await scrape(`${gw.url}/metrics`)).value('chat_gateway_presence_total');
+      if (total !== lastPresence) {
+        lastPresence = total;
+        stableSince = Date.now();
+      } else if (Date.now() - stableSince >= 3000 && Date.now() - closedAt >= 6000) break;
+      await sleep(250);
+    }
+    const presenceSettledS = (Date.now() - closedAt) / 1000;
     // The bindings linger ATTACH_LINGER_MS (2 s) after the last socket of a user; then give the
     // process the time V8's memory reducer waits before it collects and releases an idle heap.
     await sleep(AFTER_CLOSE_S * 1000);
     const rssAfterCloseKiB = rssKiB(gw.pid);
+    const rssEarlyAfterCloseKiB = earlyRssKiB ?? rssAfterCloseKiB;
     const heapAfterClose = await heap(gw);
     return {
       label,
@@ -302,6 +326,8 @@ async function phase(
       rssBeforeKiB,
       rssAfterKiB,
       rssAfterCloseKiB,
+      rssEarlyAfterCloseKiB,
+      presenceSettledS,
       heapBeforeKiB: heapBefore.usedKiB,
       heapAfterKiB: heapAfter.usedKiB,
       heapAfterCloseKiB: heapAfterClose.usedKiB,
@@ -485,6 +511,8 @@ async function main(): Promise<number> {
         'RSS after MiB',
         'KiB per conn (RSS)',
         'heap KiB per conn',
+        `RSS ${AFTER_CLOSE_S} s after close MiB`,
+        'presence done s',
         'RSS after close MiB',
         'after close / before',
         'fds after / limit',
@@ -500,6 +528,8 @@ async function main(): Promise<number> {
         p.rssAfterKiB / 1024,
         p.kibPerConnection,
         p.heapKibPerConnection,
+        p.rssEarlyAfterCloseKiB / 1024,
+        p.presenceSettledS,
         p.rssAfterCloseKiB / 1024,
         p.afterCloseRatio,
         `${p.fdsAfter} / ${p.fdLimit}`,
@@ -573,7 +603,7 @@ async function main(): Promise<number> {
         : `Default group disabled (--default-group '').`,
       'Users: seeded into the store as registration leaves them (an account row without a usable password, and a member row of the default group; IDENTIFY checks the JWT against the token version of the account and reads the memberships); tokens are JWTs of the run secret. Each phase has a database of its own with exactly its users.',
       ...(Object.keys(EXTRA_ENV).length > 0 ? [`Gateway environment added: ${JSON.stringify(EXTRA_ENV)}.`] : []),
-      `RSS = VmRSS from /proc/<pid>/status of a freshly started gateway, 3 s after start, again after the idle period, and again ${AFTER_CLOSE_S} s after every socket closed; heap = nodejs_heap_size_used_bytes from the gateway /metrics (V8 heap only; uWS socket buffers live outside it). No forced GC: garbage not yet collected counts. The gateway runs from source through tsx, as the e2e stack does; the loader adds to the base RSS, not to the per-connection delta.`,
+      `RSS = VmRSS from /proc/<pid>/status of a freshly started gateway, 3 s after start, again after the idle period, again ${AFTER_CLOSE_S} s after every socket closed, and "after close": once the gateway's presence work for the closes is done (its counters still for 3 s: offline grace 5 s, then each user's offline announcement) plus ${AFTER_CLOSE_S} s; heap = nodejs_heap_size_used_bytes from the gateway /metrics (V8 heap only; uWS socket buffers live outside it). No forced GC: garbage not yet collected counts. The gateway runs from source through tsx, as the e2e stack does; the loader adds to the base RSS, not to the per-connection delta.`,
       'The gateway runs with the glibc settings of the shipped launchers (MALLOC_ARENA_MAX=2, MALLOC_TRIM_THRESHOLD_=131072).',
       'Load generators: `ws` clients, ≤ 5,000 sockets per process, process i binds 127.0.0.(11+i) as its source address.',
       ...(maxNote ? [maxNote] : []),
