@@ -308,6 +308,8 @@ async function phase(
     await sleep(AFTER_CLOSE_S * 1000);
     const rssAfterCloseKiB = rssKiB(gw.pid);
     const rssEarlyAfterCloseKiB = earlyRssKiB ?? rssAfterCloseKiB;
+    const s2 = await snapshot(gw, `${label}-after-close`.replace(/[^A-Za-z0-9_-]+/g, '_'));
+    if (s2) snapshots.push(s2);
     const heapAfterClose = await heap(gw);
     return {
       label,

@@ -162,6 +162,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     offlineGraceMs: config.presenceOfflineGraceMs,
     localUsers: () => index.userIds(),
     localUserCount: () => index.users,
+    onActivity: () => idleGc.changed(Date.now()),
     metrics,
     logger,
   });

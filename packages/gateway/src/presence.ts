@@ -58,6 +58,12 @@ export interface PresenceOptions {
    * together and ran 10,000 audience reads at once — the gateway's RSS 15 s later was 3.4× its start (w3).
    */
   concurrency?: number;
+  /**
+   * Called when a user's presence work has finished. The gateway counts it as churn for its idle
+   * garbage collection (idle-gc.ts): a mass disconnect's offline work runs after the grace, when the
+   * collection for the closes themselves may already have run, and leaves its own garbage.
+   */
+  onActivity?: () => void;
   /** The users with sockets on this gateway now. */
   localUsers: () => Iterable<string>;
   localUserCount: () => number;
@@ -189,7 +195,8 @@ export class Presence implements PresencePort {
   #serial(userId: string, work: () => Promise<void>): void {
     const next = (this.#chains.get(userId) ?? Promise.resolve())
       .then(work)
-      .catch((err: unknown) => this.#failed(err, 'presence change failed'));
+      .catch((err: unknown) => this.#failed(err, 'presence change failed'))
+      .finally(() => this.#o.onActivity?.());
     this.#chains.set(userId, next);
     void next.then(() => {
       if (this.#chains.get(userId) === next) this.#chains.delete(userId);
