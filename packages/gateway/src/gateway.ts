@@ -140,10 +140,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let accepting = true;
   const idleGc = new IdleGc({
     minChanges: 1000,
-    // Quiet for longer than the presence grace: the offline work of a mass disconnect starts only when
-    // the grace ends, so one collection after it gets that garbage too (w3: 19,760 sockets of 198 users
-    // closed, after close 1.21× with 3 s, when the collection ran before the leaves).
-    quietMs: 3000 + config.presenceOfflineGraceMs,
+    quietMs: 3000,
+    // Not while presence has leaves waiting out their grace or running: a mass disconnect's offline work
+    // starts when the grace ends, and one collection after it gets that garbage too (w3: 19,760 sockets of
+    // 198 users closed, after close 1.21× when the collection ran before the leaves).
+    busy: () => presence?.busy ?? false,
     onCollect: (c) =>
       logger.info(
         { changes: c.changes, ms: Math.round(c.ms), freed_mib: Math.round(c.freedBytes / 1048576) },

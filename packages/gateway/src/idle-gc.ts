@@ -14,6 +14,8 @@ export interface IdleGcOptions {
   minChanges: number;
   /** How long no connect/disconnect must have happened. */
   quietMs: number;
+  /** Work the churn started is still pending (e.g. presence leaves): wait for it. */
+  busy?: () => boolean;
   onCollect?: (info: { changes: number; ms: number; freedBytes: number }) => void;
 }
 
@@ -50,6 +52,7 @@ export class IdleGc {
   /** Called by the gateway's periodic sweep. Returns true when it collected. */
   tick(now: number): boolean {
     if (this.#changes < this.#o.minChanges || now - this.#lastChangeAt < this.#o.quietMs) return false;
+    if (this.#o.busy?.()) return false;
     const changes = this.#changes;
     this.#changes = 0;
     const before = process.memoryUsage().heapUsed;

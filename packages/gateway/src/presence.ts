@@ -103,6 +103,11 @@ export class Presence implements PresencePort {
     );
   }
 
+  /** Users waiting out their grace, or with presence work pending or running. */
+  get busy(): boolean {
+    return this.#leaving.size > 0 || this.#chains.size > 0;
+  }
+
   /**
    * The first heartbeat (this gateway counts as alive before any user joins), then one per `heartbeatMs`.
    * Users an earlier process with this server id left listed go offline (unless they are elsewhere).

@@ -16,4 +16,15 @@ describe('idle collection after connection churn', () => {
     assert.equal(gc.tick(1000), false, 'once per burst');
     assert.deepEqual(collected, [3, 3]);
   });
+
+  it('waits while the work the churn started is pending, then collects once', () => {
+    let busy = true;
+    const gc = new IdleGc({ minChanges: 2, quietMs: 100, busy: () => busy });
+    gc.changed(0);
+    gc.changed(10);
+    assert.equal(gc.tick(500), false, 'quiet, but presence leaves are pending');
+    busy = false;
+    assert.equal(gc.tick(600), true);
+    assert.equal(gc.tick(700), false);
+  });
 });
