@@ -68,11 +68,6 @@ export class WriteCoalescer {
     }
   }
 
-  /** Publishes what is collected now, whatever is in flight (shutdown). */
-  flush(): void {
-    this.#send();
-  }
-
   #flushIfRoom(): void {
     if (this.#maxInFlight === 0 || this.#inFlight < this.#maxInFlight) this.#send();
   }
