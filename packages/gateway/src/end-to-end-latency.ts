@@ -5,15 +5,11 @@
 import { type DispatchEnvelope, isSnowflake, parseSnowflake } from '@chat/router';
 
 /**
- * Seconds from the publish of the durable write behind `env` to `nowMs`, or undefined when `env` is
- * not a MESSAGE_CREATE dispatch carrying a snowflake id. Never negative: a sender whose clock runs
- * ahead of this gateway's (ids minted on another machine) counts as 0.
+ * Seconds from the publish of the durable write behind `env` to `nowMs`, and the snowflake worker that
+ * minted its id (a gateway's own writes carry its worker id); undefined when `env` is not a
+ * MESSAGE_CREATE dispatch carrying a snowflake id. Never negative: a sender whose clock runs ahead of
+ * this gateway's (ids minted on another machine) counts as 0.
  */
-export function endToEndSeconds(env: DispatchEnvelope, nowMs: number): number | undefined {
-  return endToEnd(env, nowMs)?.seconds;
-}
-
-/** endToEndSeconds with the snowflake worker that minted the id (its writer: a gateway's own writes carry its worker id). */
 export function endToEnd(env: DispatchEnvelope, nowMs: number): { seconds: number; workerId: number } | undefined {
   if (env.event !== 'MESSAGE_CREATE') return undefined;
   const id = (env.data as { id?: unknown } | null)?.id;

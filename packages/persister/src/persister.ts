@@ -1,7 +1,8 @@
 // The durable path's consumer: batches deliveries of the persist queue, stores them, then
 // dispatches them to the members' gateways, then acks — so nothing is delivered that is not
 // stored, and nothing is acked that is not delivered. Throughput comes from concurrency: many
-// deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds.
+// deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds, at most
+// `maxBatchesInFlight` at once (what arrives meanwhile joins the next batch: group commit).
 import type { DispatchEnvelope, DispatchTarget, DurableDelivery, Router } from '@chat/router';
 import { isPermanentError, type Message, type Store } from '@chat/store';
 import type { Registry } from 'prom-client';

@@ -616,7 +616,9 @@ export class Router extends EventEmitter {
   /**
    * Durable write: publishes to `<prefix>.persist` (persistent, publisher confirms). Resolves only
    * when the broker confirmed it, i.e. a quorum of the queue's replicas has it. Writes issued in the
-   * same event-loop turn travel as one broker message (`coalesceWrites`), confirmed together. At-least-once: on
+   * same event-loop turn travel as one broker message (`coalesceWrites`), and while `writesInFlight`
+   * such messages await their confirm, later writes wait and travel together with the next; each
+   * message is confirmed as a whole. At-least-once: on
    * `ConfirmTimeoutError` or `ConnectionLostError` it may or may not be stored, so retry with the
    * same envelope (same `id`): the persister stores by id, so a repeat is harmless. During an outage
    * it waits up to `outageWaitMs` for the reconnect, then rejects with `UnavailableError` (retryable).
