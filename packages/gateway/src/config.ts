@@ -75,6 +75,8 @@ export interface GatewayConfig {
   readonly presenceTimeoutMs: number;
   /** Presence: a user is announced offline only if still offline this long after its last socket closed. */
   readonly presenceOfflineGraceMs: number;
+  /** Snowflake worker ids this gateway may lease (WORKER_ID_RANGE `first-last`); one range per site. */
+  readonly workerIds: { readonly first: number; readonly last: number };
   readonly logLevel: string;
   /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
   readonly semiSpaceGrowth: number;
@@ -186,6 +188,17 @@ function amqpTls(env: Env, amqpUrls: readonly string[]): RouterTlsOptions | unde
   }
 }
 
+/** `first-last`, inclusive, within the 1,024 snowflake worker ids. */
+function workerIdRange(env: Env, name: string): { first: number; last: number } {
+  const raw = str(env, name, '0-1023');
+  const m = /^(\d{1,4})-(\d{1,4})$/.exec(raw);
+  const first = Number(m?.[1]);
+  const last = Number(m?.[2]);
+  if (!m || first > last || last > 1023)
+    throw new ConfigError(`${name} must be first-last with 0 ≤ first ≤ last ≤ 1023`);
+  return Object.freeze({ first, last });
+}
+
 /** Every variable is documented in packages/gateway/README.md. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
   // A retired variable (read by name here only to refuse it; not part of the configuration).
@@ -278,6 +291,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     presenceMaxAudience: int(env, 'PRESENCE_MAX_AUDIENCE', 1000, 1, 100_000),
     presenceHeartbeatMs,
     presenceTimeoutMs,
+    workerIds: workerIdRange(env, 'WORKER_ID_RANGE'),
     presenceOfflineGraceMs: int(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     logLevel,
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),

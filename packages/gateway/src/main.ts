@@ -54,6 +54,7 @@ const lease = await leaseWorkerId({
   redis,
   owner: config.serverId,
   prefix: `${config.prefix}:`,
+  ids: config.workerIds,
   onLost: (reason) => {
     logger.fatal({ reason }, 'snowflake worker id lease lost; exiting to keep ids unique');
     process.exit(1);

@@ -39,21 +39,30 @@ export interface LeaseOptions {
   onLost: (reason: string) => void;
   /** A renewal failed because Redis is unreachable (the lease survives until its TTL). */
   onRenewError?: (err: unknown) => void;
+  /**
+   * The worker ids this caller may take, inclusive. Default all: `{ first: 0, last: 1023 }`. Producers that
+   * lease from different Redis servers (one per site, docs/two-sites.md) must use disjoint ranges.
+   */
+  ids?: { first: number; last: number };
 }
 
 /**
- * Leases a free worker id, starting from a random one. Guarantees: while the lease is renewed no other
- * caller of this function (same Redis, same prefix) gets the same id; a process that dies frees its id
- * after `ttlMs`. Throws `InvalidArgumentError` on bad options and `Error` when all 1024 ids are held.
+ * Leases a free worker id of `ids`, starting from a random one. Guarantees: while the lease is renewed no
+ * other caller of this function (same Redis, same prefix) gets the same id; a process that dies frees its id
+ * after `ttlMs`. Throws `InvalidArgumentError` on bad options and `Error` when every id of the range is held.
  */
 export async function leaseWorkerId(o: LeaseOptions): Promise<WorkerLease> {
   if (typeof o.owner !== 'string' || o.owner === '') throw new InvalidArgumentError('owner must be a non-empty string');
   const prefix = o.prefix ?? 'chat:';
   const ttl = o.ttlMs ?? 30_000;
   if (!Number.isInteger(ttl) || ttl < 3) throw new InvalidArgumentError('ttlMs must be an integer ≥ 3');
-  const start = Math.floor(Math.random() * WORKER_IDS);
-  for (let i = 0; i < WORKER_IDS; i++) {
-    const id = (start + i) % WORKER_IDS;
+  const { first, last } = o.ids ?? { first: 0, last: WORKER_IDS - 1 };
+  if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || last >= WORKER_IDS || first > last)
+    throw new InvalidArgumentError(`ids must be integers with 0 ≤ first ≤ last ≤ ${WORKER_IDS - 1}`);
+  const size = last - first + 1;
+  const start = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const id = first + ((start + i) % size);
     const key = `${prefix}worker:${id}`;
     if ((await o.redis.set(key, o.owner, 'PX', ttl, 'NX')) !== 'OK') continue;
     let released = false;
@@ -82,5 +91,5 @@ export async function leaseWorkerId(o: LeaseOptions): Promise<WorkerLease> {
       },
     };
   }
-  throw new Error(`no free worker id: ${WORKER_IDS} producers hold leases under ${prefix}worker:*`);
+  throw new Error(`no free worker id: ${size} producers hold leases on ids ${first}..${last} under ${prefix}worker:*`);
 }

@@ -87,8 +87,32 @@ describe('leaseWorkerId (Redis)', () => {
     await lease.release();
   });
 
+  it('leases only from its range (one range per site), and fails clearly when the range is full', async () => {
+    const prefix = fresh();
+    const ids = { first: 512, last: 515 };
+    const leases = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => leaseWorkerId({ redis, owner: `b-${i}`, prefix, ids, onLost: never })),
+    );
+    assert.deepEqual(leases.map((l) => l.workerId).sort(), [512, 513, 514, 515]);
+    await assert.rejects(
+      leaseWorkerId({ redis, owner: 'b-late', prefix, ids, onLost: never }),
+      /no free worker id: 4 producers hold leases on ids 512\.\.515/,
+    );
+    // Another site's range under the same prefix is unaffected.
+    const other = await leaseWorkerId({ redis, owner: 'a-0', prefix, ids: { first: 0, last: 511 }, onLost: never });
+    assert.ok(other.workerId >= 0 && other.workerId <= 511);
+    await Promise.all([...leases, other].map((l) => l.release()));
+  });
+
   it('refuses bad options', async () => {
     await assert.rejects(leaseWorkerId({ redis, owner: '', onLost: never }), InvalidArgumentError);
     await assert.rejects(leaseWorkerId({ redis, owner: 'x', ttlMs: 1.5, onLost: never }), InvalidArgumentError);
+    for (const ids of [
+      { first: -1, last: 3 },
+      { first: 5, last: 4 },
+      { first: 0, last: WORKER_IDS },
+      { first: 0.5, last: 3 },
+    ])
+      await assert.rejects(leaseWorkerId({ redis, owner: 'x', ids, onLost: never }), InvalidArgumentError);
   });
 });
