@@ -8,7 +8,7 @@ import type { DispatchBatch } from './dispatch.js';
 import type { PersisterMetrics } from './metrics.js';
 import type { Logger } from './persister.js';
 import type { StoreWrites, WriteItem } from './store-writes.js';
-import { Turns } from './turns.js';
+import { type Turn, Turns } from './turns.js';
 import { validateWrite } from './validate.js';
 
 /** A delivery of the persist queue, and when it arrived (`performance.now()`). */
@@ -41,7 +41,7 @@ export function createBatchProcessor(deps: BatchDeps): (batch: Received[]) => Pr
 
   /** Edits and deletes, one at a time after the previous batch's: an edit's event then carries the
    * state after every change queued before it (never an edit of a deleted message). */
-  async function applyChanges(items: Valid[], turn: ReturnType<Turns['next']>): Promise<Valid[]> {
+  async function applyChanges(items: Valid[], turn: Turn): Promise<Valid[]> {
     if (items.length === 0) {
       // A batch without any waits for nobody (its turn passes on once the previous batch's has).
       turn.passWhenReady();
