@@ -2,6 +2,7 @@
 // The gateway process: configuration from the environment, connections, worker-id lease, signals.
 import v8 from 'node:v8';
 import { createRouter, leaseWorkerId, SnowflakeGenerator } from '@chat/router';
+import { closeInOrder, connectWithRetry, exitOnSignals, loadOrExit } from '@chat/service-kit';
 import { createStore } from '@chat/store';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -11,17 +12,11 @@ import { ConfigError, loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { loadNativeUws, NativeUwsMissingError } from './uws.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
+const config = loadOrExit('gateway', () => {
+  const loaded = loadConfig();
   loadNativeUws();
-} catch (err) {
-  if (err instanceof ConfigError || err instanceof NativeUwsMissingError) {
-    process.stderr.write(`gateway: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+  return loaded;
+}, [ConfigError, NativeUwsMissingError]);
 
 // Memory per idle connection (bench W3): V8 grows its young generation (2 × semi-space) from 2 MiB to
 // 32 MiB under the allocation burst of many IDENTIFYs and keeps it, ~3 KiB of RSS per connection at
@@ -76,16 +71,14 @@ const store = createStore({
   },
   logger,
 });
-for (let attempt = 1; ; attempt++) {
-  try {
+await connectWithRetry(
+  'MongoDB',
+  async () => {
     await mongo.connect();
     await store.init();
-    break;
-  } catch (err) {
-    logger.warn({ err: (err as Error).message, attempt }, 'MongoDB not ready; retrying');
-    await new Promise((r) => setTimeout(r, Math.min(attempt * 500, 5000)));
-  }
-}
+  },
+  { logger },
+);
 
 const router = createRouter({
   url: config.amqpUrls,
@@ -107,22 +100,22 @@ await router.ready();
 const gateway = await createGateway({ config, router, store, redis, ids, registry, logger });
 logger.info({ port: gateway.port, workerId: lease.workerId }, 'gateway listening');
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal, connections: gateway.connections() }, 'draining');
-  const hard = setTimeout(() => {
-    logger.error('drain timed out; exiting');
-    process.exit(1);
-  }, config.drainTimeoutMs + 5000);
-  hard.unref();
-  await gateway.drain();
-  await lease.release();
-  await mongo.close().catch(() => {});
-  redis.disconnect();
-  logger.info('drained');
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+exitOnSignals({
+  logger,
+  timeoutMs: config.drainTimeoutMs + 5000,
+  timeoutMessage: 'drain timed out; exiting',
+  async stop(signal) {
+    logger.info({ signal, connections: gateway.connections() }, 'draining');
+    await gateway.drain();
+    await closeInOrder(
+      [
+        ['worker id lease', () => lease.release()],
+        ['mongodb', () => mongo.close()],
+        ['redis', () => redis.disconnect()],
+      ],
+      logger,
+    );
+    logger.info('drained');
+    return 0;
+  },
+});

@@ -2,5 +2,12 @@
 
 export { ConfigError, loadConfig, type PersisterConfig } from './config.js';
 export { type HttpOptions, startHttp } from './http.js';
-export { createPersister, type Logger, type Persister, type PersisterOptions } from './persister.js';
+export { resolvePersisterOptions } from './options.js';
+export {
+  createPersister,
+  type Logger,
+  type Persister,
+  type PersisterOptions,
+  type ResolvedPersisterOptions,
+} from './persister.js';
 export { type ValidWrite, validateWrite } from './validate.js';

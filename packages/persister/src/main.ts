@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { createRouter } from '@chat/router';
-import { createStore } from '@chat/store';
 // The persister process: configuration from the environment, connections, HTTP, signals.
+import { createRouter } from '@chat/router';
+import { closeInOrder, connectWithRetry, exitOnSignals, loadOrExit } from '@chat/service-kit';
+import { createStore } from '@chat/store';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
@@ -10,16 +11,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { startHttp } from './http.js';
 import { createPersister } from './persister.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`persister: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadOrExit('persister', () => loadConfig(), [ConfigError]);
 
 const logger = pino({ level: config.logLevel, base: { service: 'persister', server_id: config.serverId } });
 const registry = new Registry();
@@ -89,16 +81,14 @@ const http = await startHttp({
 logger.info({ port: (http.address() as { port: number }).port }, 'persister http listening');
 
 // MongoDB may be down at start: keep trying (indexes first), never give up.
-for (let attempt = 1; ; attempt++) {
-  try {
+await connectWithRetry(
+  'MongoDB',
+  async () => {
     await mongo.connect();
     await store.init();
-    break;
-  } catch (err) {
-    logger.warn({ err: (err as Error).message, attempt }, 'MongoDB not ready; retrying');
-    await new Promise((r) => setTimeout(r, Math.min(attempt * 500, 5000)));
-  }
-}
+  },
+  { logger },
+);
 await router.ready();
 await persister.start();
 logger.info(
@@ -111,23 +101,23 @@ logger.info(
   'persister consuming',
 );
 
-let shuttingDown = false;
-async function shutdown(signal: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  logger.info({ signal }, 'stopping: finishing in-flight writes');
-  const hardStop = setTimeout(() => {
-    logger.error('shutdown timed out; exiting with writes unacked (they will be redelivered)');
-    process.exit(1);
-  }, config.shutdownTimeoutMs + 2000);
-  hardStop.unref();
-  const drained = await persister.stop(config.shutdownTimeoutMs);
-  await router.close();
-  await mongo.close().catch(() => {});
-  redis?.disconnect();
-  http.close();
-  logger.info({ drained }, 'stopped');
-  process.exit(drained ? 0 : 1);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+exitOnSignals({
+  logger,
+  timeoutMs: config.shutdownTimeoutMs + 2000,
+  timeoutMessage: 'shutdown timed out; exiting with writes unacked (they will be redelivered)',
+  async stop(signal) {
+    logger.info({ signal }, 'stopping: finishing in-flight writes');
+    const drained = await persister.stop(config.shutdownTimeoutMs);
+    await closeInOrder(
+      [
+        ['router', () => router.close()],
+        ['mongodb', () => mongo.close()],
+        ['redis', () => redis?.disconnect()],
+        ['http', () => http.close()],
+      ],
+      logger,
+    );
+    logger.info({ drained }, 'stopped');
+    return drained ? 0 : 1;
+  },
+});

@@ -44,6 +44,14 @@ export async function startPersister(env: Record<string, string>): Promise<Persi
   return Object.assign(proc, { httpPort });
 }
 
+/** Writes the persister has stored, dispatched and acked (its chat_persister_stored_total, all types). */
+export async function storedByPersister(p: PersisterProcess): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^chat_persister_stored_total\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
 export interface World {
   prefix: string;
   db: Db;

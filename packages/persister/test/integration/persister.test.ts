@@ -10,6 +10,7 @@ import {
   createWrite,
   type PersisterProcess,
   startPersister,
+  storedByPersister,
   type World,
   waitFor,
   writeCreates,
@@ -215,7 +216,8 @@ describe('persister', () => {
 
   it('edits and deletes that arrive out of order or twice end in the same state as in order and once, and are delivered', async () => {
     world = await createWorld({ channels: 1 });
-    procs.push(await startPersister(world.env()));
+    const persister = await startPersister(world.env());
+    procs.push(persister);
     const ch = world.channels[0]!;
     const author = ch.members[0]!;
     const T = Date.now();
@@ -252,7 +254,8 @@ describe('persister', () => {
     ]) {
       await world.service.durableWrite(w);
     }
-    await waitFor(async () => await world.persistQueueIdle(), 'the persist queue to drain');
+    // Every write stored, dispatched and acked (an empty queue alone says only that all were delivered).
+    await waitFor(async () => (await storedByPersister(persister)) === 9, 'the nine writes to be acked');
     const a = await world.store.messages.get(ch.id, msgA.id);
     assert.equal(a?.content, 'A3');
     assert.equal(await world.store.messages.get(ch.id, msgB.id), null, 'B is deleted');

@@ -106,9 +106,14 @@ function composeConfig(args: string[]): string {
   return r.stdout;
 }
 
-/** Variables a service's config.ts reads: `env, 'NAME'` (str/int helpers) and `env.NAME`. */
+/**
+ * Variables a service's config.ts reads: `env, 'NAME'` (str/int helpers) and `env.NAME` — its own, and
+ * those of the @chat/service-kit readers it calls (AMQP_URL, the TLS block, the deployment settings).
+ */
 function configVariables(pkg: 'gateway' | 'persister'): string[] {
-  const text = read(`packages/${pkg}/src/config.ts`);
+  const own = read(`packages/${pkg}/src/config.ts`);
+  const kit = ['amqp.ts', 'deployment.ts'].map((f) => read(`packages/service-kit/src/${f}`));
+  const text = [own, ...kit].join('\n');
   const names = new Set<string>();
   for (const m of text.matchAll(/\benv,\s*'([A-Z][A-Z0-9_]*)'/g)) names.add(m[1]!);
   for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)) names.add(m[1]!);

@@ -1,0 +1,38 @@
+// The event a stored write delivers to the channel's members (docs/protocol.md: MESSAGE_CREATE,
+// MESSAGE_UPDATE, MESSAGE_DELETE dispatch envelopes).
+import type { DispatchEnvelope } from '@chat/router';
+import type { Message } from '@chat/store';
+import type { ValidWrite } from './validate.js';
+
+/** Reads a message's stored state (null: deleted or never stored). */
+export type CurrentMessage = (channelId: string, messageId: string) => Promise<Message | null>;
+
+/** The delivery envelope for a stored write, or null when there is nothing to deliver. */
+export async function envelopeFor(w: ValidWrite, current: CurrentMessage): Promise<DispatchEnvelope | null> {
+  if (w.kind === 'create') {
+    const data: Message = {
+      id: w.id,
+      channel_id: w.channel_id,
+      author: w.author,
+      content: w.content,
+      timestamp: w.timestamp,
+      edited_timestamp: null,
+      nonce: w.nonce,
+      type: 0,
+    };
+    return { v: 1, type: 'dispatch', event: 'MESSAGE_CREATE', channel_id: w.channel_id, data };
+  }
+  if (w.kind === 'update') {
+    // Deliver the stored state: an edit that lost to a newer one or to a delete delivers nothing
+    // stale, and a redelivered edit delivers the same state again (clients replace by id).
+    const stored = await current(w.channel_id, w.message_id);
+    return stored ? { v: 1, type: 'dispatch', event: 'MESSAGE_UPDATE', channel_id: w.channel_id, data: stored } : null;
+  }
+  return {
+    v: 1,
+    type: 'dispatch',
+    event: 'MESSAGE_DELETE',
+    channel_id: w.channel_id,
+    data: { id: w.message_id, channel_id: w.channel_id },
+  };
+}
