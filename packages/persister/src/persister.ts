@@ -3,7 +3,13 @@
 // stored, and nothing is acked that is not delivered. Throughput comes from concurrency: many
 // deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds, at most
 // `maxBatchesInFlight` at once (what arrives meanwhile joins the next batch: group commit).
-import type { DispatchEnvelope, DispatchTarget, DurableDelivery, Router } from '@chat/router';
+import {
+  type DispatchEnvelope,
+  type DispatchTarget,
+  type DurableDelivery,
+  dispatchToMembers,
+  type Router,
+} from '@chat/router';
 import { isPermanentError, type Message, type Store } from '@chat/store';
 import type { Registry } from 'prom-client';
 import { createMetrics, type PersisterMetrics } from './metrics.js';
@@ -224,7 +230,6 @@ export function createPersister(options: PersisterOptions): Persister {
       }),
     );
     const envelopes = await Promise.all(items.map((i) => envelopeFor(i.write!)));
-    const bySlot = router.options.granularity === 'slot';
     const dispatches: Array<{ envelope: DispatchEnvelope; target: DispatchTarget; id: string }> = [];
     envelopes.forEach((env, i) => {
       if (!env) return;
@@ -233,7 +238,7 @@ export function createPersister(options: PersisterOptions): Persister {
       // the gateways as the same delivery.
       dispatches.push({
         envelope: env,
-        target: bySlot ? { slots: a.slots } : { users: a.members },
+        target: dispatchToMembers(router.options, a),
         id: items[i]!.write!.id,
       });
     });

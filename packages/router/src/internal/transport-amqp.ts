@@ -1,11 +1,16 @@
-// The only file that touches amqplib. One recovering connection (amqplib's opt-in recovery),
-// rotated over the configured broker URLs; after every (re)connect a fresh Session of channels is
-// built and handed to the router's setup hook before the connection counts as ready.
+// The transport: the one layer that speaks AMQP (with amqp-consumer.ts and ack-batcher.ts, which
+// it runs, and topology.ts / persist-queue.ts, the declarations it applies). One recovering
+// connection (amqplib's opt-in recovery), rotated over the configured broker URLs; after every
+// (re)connect a fresh Session of channels is built and handed to the router's setup hook before the
+// connection counts as ready. The router sees Sessions, Consumers and Deliveries, never amqplib.
 import { EventEmitter } from 'node:events';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import { AmqpConsumer } from './amqp-consumer.js';
+import type { Delivery } from './delivery.js';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RouterTlsOptions } from './tls.js';
+import { checkTopology, declareGatewayQueue, declareTopology, type TopologySpec } from './topology.js';
 
 export interface TransportOptions {
   urls: readonly string[];
@@ -230,11 +235,39 @@ export class Session {
     await ch.close().catch(() => {});
   }
 
-  async openConsumerChannel(prefetch: number): Promise<Channel> {
+  /**
+   * Consumes `queue` on a channel of its own with `prefetch` unacked deliveries: each message reaches
+   * `onDelivery` in queue order as a Delivery to settle once. A cancel by the broker recycles the connection.
+   */
+  async consume(queue: string, prefetch: number, onDelivery: (delivery: Delivery) => void): Promise<AmqpConsumer> {
     const ch = await this.model.createChannel();
     this.#watch(ch);
     await ch.prefetch(prefetch);
-    return ch;
+    return AmqpConsumer.start(this, ch, queue, onDelivery, this.#logger);
+  }
+
+  /**
+   * Declares the shared topology (topology.ts), or with `declare` false only checks that it exists
+   * (passive declares, for accounts without `configure` permission); rejects naming what is missing.
+   */
+  async ensureTopology(spec: Omit<TopologySpec, 'openChannel' | 'logger'>, declare: boolean): Promise<void> {
+    const full = { ...spec, openChannel: () => this.model.createChannel(), logger: this.#logger };
+    if (declare) await declareTopology(this.control, full);
+    else await checkTopology(full.openChannel, full);
+  }
+
+  /** Declares a gateway's own queue (durable, `x-expires`). */
+  declareGatewayQueue(name: string, expiresMs: number): Promise<void> {
+    return declareGatewayQueue(this.control, name, expiresMs);
+  }
+
+  /** Messages ready in a queue, as the broker reports it now. */
+  async messageCount(queue: string): Promise<number> {
+    return (await this.control.checkQueue(queue)).messageCount;
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.control.deleteQueue(queue);
   }
 
   bind(queue: string, exchange: string, key: string, lane: number): Promise<void> {
@@ -305,4 +338,6 @@ export class Session {
   }
 }
 
-export type { Channel, ConsumeMessage };
+export type { AmqpConsumer as Consumer } from './amqp-consumer.js';
+/** Properties of a published message (amqplib's names: `messageId`, `userId`, `CC`, `headers`, …). */
+export type PublishProperties = Options.Publish;
