@@ -1,7 +1,8 @@
 // createRouter(): the routing fabric seen by a gateway process or any other Node service — the
 // façade and its lifecycle (connect, ready, recover, drain, close) over the parts that do the work:
 // internal/options.ts (resolved, frozen options), internal/routing-keys.ts (keys, exchanges,
-// targets), internal/dispatch-consumer.ts and internal/durable-consumer.ts (the two consumers, with
+// targets), internal/publisher.ts (durable writes, dispatches, dead letters),
+// internal/dispatch-consumer.ts and internal/durable-consumer.ts (the two consumers, with
 // internal/dead-letter.ts), internal/bindings.ts (when the broker is asked to bind) and
 // internal/transport-amqp.ts, the only layer that speaks AMQP.
 import { EventEmitter } from 'node:events';

@@ -46,6 +46,7 @@ export interface DispatchConsumerDeps {
 
 export class DispatchConsumer {
   readonly #d: DispatchConsumerDeps;
+  readonly #onHandlerError = (err: unknown) => this.#d.drops.drop('handler_error', err);
 
   constructor(deps: DispatchConsumerDeps) {
     this.#d = deps;
@@ -113,7 +114,7 @@ export class DispatchConsumer {
       return undefined;
     }
     if (result && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).catch((err: unknown) => this.#d.drops.drop('handler_error', err));
+      return (result as Promise<void>).catch(this.#onHandlerError);
     }
     return undefined;
   }

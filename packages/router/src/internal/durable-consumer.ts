@@ -59,30 +59,27 @@ export class DurableConsumer {
         () => delivery.ack(),
         () => delivery.requeue(),
       );
-      const settle = (requeue: boolean) => bundle.settle(requeue);
-      for (const line of lines) this.#deliver(delivery, line, settle, refused);
+      for (const line of lines) this.#deliver(delivery, line, bundle, refused);
       return;
     }
-    this.#deliver(
-      delivery,
-      delivery.body.toString('utf8'),
-      (requeue) => (requeue ? delivery.requeue() : delivery.ack()),
-      refused,
-    );
+    this.#deliver(delivery, delivery.body.toString('utf8'), undefined, refused);
   }
 
   /**
    * Hands one durable write (a whole message, or one record of a write bundle) to the handler, or
    * dead-letters it when it is malformed or `refused` names why its publisher is not accepted. A
    * dead letter that cannot be published requeues the write; so does a handler that throws or rejects.
+   * Settling it settles the delivery, or its record of `bundle`.
    */
-  #deliver(delivery: Delivery, json: string, settle: (requeue: boolean) => void, refused: string | undefined): void {
+  #deliver(delivery: Delivery, json: string, bundle: BundleSettlement | undefined, refused: string | undefined): void {
     const { handler, drops, logger, publishDead } = this.#d;
     let settled = false;
     const once = (requeue: boolean) => {
       if (settled) return;
       settled = true;
-      settle(requeue);
+      if (bundle) bundle.settle(requeue);
+      else if (requeue) delivery.requeue();
+      else delivery.ack();
     };
     const checked = checkedJson(json, durableWriteProblem);
     const value = checked.value;
