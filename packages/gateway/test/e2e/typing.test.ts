@@ -22,15 +22,8 @@ for (const granularity of ['slot', 'user'] as const) {
         await signUp(gw1!.url, `far-${granularity}`),
         await signUp(gw1!.url, `outsider-${granularity}`),
       ];
-      const channel = (
-        await http(
-          gw1!.url,
-          'POST',
-          '/api/channels',
-          { kind: 'group', name: 'typing', recipients: [near.id, far.id] },
-          typist.token,
-        )
-      ).body;
+      const group = { kind: 'group', name: 'typing', recipients: [near.id, far.id] };
+      const channel = (await http(gw1!.url, 'POST', '/api/channels', group, typist.token)).body;
       const open = async (port: number, token: string) => {
         const c = await RawClient.open(`ws://127.0.0.1:${port}/ws`);
         await c.identify(token);
