@@ -160,13 +160,16 @@ interface Gate {
   blocked: Promise<void> | null;
 }
 
-/** The channels of one connection. A channel that closes on its own recycles the whole connection. */
+/**
+ * The channels of one connection, kept to itself: the router binds, publishes, consumes and declares
+ * through its methods. A channel that closes on its own recycles the whole connection.
+ */
 export class Session {
-  readonly model: ChannelModel;
-  readonly control: Channel;
-  readonly lanes: Channel[];
-  readonly publisher: Channel;
-  readonly confirmer: ConfirmChannel;
+  readonly #model: ChannelModel;
+  readonly #control: Channel;
+  readonly #lanes: Channel[];
+  readonly #publisher: Channel;
+  readonly #confirmer: ConfirmChannel;
   readonly #logger: Logger;
   readonly #gates = new Map<Channel, Gate>();
   readonly #closingOnPurpose = new WeakSet<Channel>();
@@ -180,11 +183,11 @@ export class Session {
     confirmer: ConfirmChannel,
     logger: Logger,
   ) {
-    this.model = model;
-    this.control = control;
-    this.lanes = lanes;
-    this.publisher = publisher;
-    this.confirmer = confirmer;
+    this.#model = model;
+    this.#control = control;
+    this.#lanes = lanes;
+    this.#publisher = publisher;
+    this.#confirmer = confirmer;
     this.#logger = logger;
   }
 
@@ -226,7 +229,7 @@ export class Session {
   recycle(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.model.close().catch(() => {});
+    this.#model.close().catch(() => {});
   }
 
   /** Closes one channel of this session without recycling the connection. */
@@ -240,7 +243,7 @@ export class Session {
    * `onDelivery` in queue order as a Delivery to settle once. A cancel by the broker recycles the connection.
    */
   async consume(queue: string, prefetch: number, onDelivery: (delivery: Delivery) => void): Promise<AmqpConsumer> {
-    const ch = await this.model.createChannel();
+    const ch = await this.#model.createChannel();
     this.#watch(ch);
     await ch.prefetch(prefetch);
     return AmqpConsumer.start(this, ch, queue, onDelivery, this.#logger);
@@ -251,31 +254,31 @@ export class Session {
    * (passive declares, for accounts without `configure` permission); rejects naming what is missing.
    */
   async ensureTopology(spec: Omit<TopologySpec, 'openChannel' | 'logger'>, declare: boolean): Promise<void> {
-    const full = { ...spec, openChannel: () => this.model.createChannel(), logger: this.#logger };
-    if (declare) await declareTopology(this.control, full);
+    const full = { ...spec, openChannel: () => this.#model.createChannel(), logger: this.#logger };
+    if (declare) await declareTopology(this.#control, full);
     else await checkTopology(full.openChannel, full);
   }
 
   /** Declares a gateway's own queue (durable, `x-expires`). */
   declareGatewayQueue(name: string, expiresMs: number): Promise<void> {
-    return declareGatewayQueue(this.control, name, expiresMs);
+    return declareGatewayQueue(this.#control, name, expiresMs);
   }
 
   /** Messages ready in a queue, as the broker reports it now. */
   async messageCount(queue: string): Promise<number> {
-    return (await this.control.checkQueue(queue)).messageCount;
+    return (await this.#control.checkQueue(queue)).messageCount;
   }
 
   async deleteQueue(queue: string): Promise<void> {
-    await this.control.deleteQueue(queue);
+    await this.#control.deleteQueue(queue);
   }
 
   bind(queue: string, exchange: string, key: string, lane: number): Promise<void> {
-    return this.lanes[lane]!.bindQueue(queue, exchange, key).then(() => undefined);
+    return this.#lanes[lane]!.bindQueue(queue, exchange, key).then(() => undefined);
   }
 
   unbind(queue: string, exchange: string, key: string, lane: number): Promise<void> {
-    return this.lanes[lane]!.unbindQueue(queue, exchange, key).then(() => undefined);
+    return this.#lanes[lane]!.unbindQueue(queue, exchange, key).then(() => undefined);
   }
 
   /** Waits while a channel's write buffer is full (its publish returned false) until 'drain'. */
@@ -303,9 +306,9 @@ export class Session {
 
   /** Fire-and-forget publish (no confirm); waits first if the channel is applying backpressure. */
   async publish(exchange: string, routingKey: string, body: Buffer, props: Options.Publish): Promise<void> {
-    await this.#whenWritable(this.publisher);
+    await this.#whenWritable(this.#publisher);
     if (this.#closed) throw new ConnectionLostError('connection closed before publishing');
-    this.#noteBackpressure(this.publisher, this.publisher.publish(exchange, routingKey, body, props));
+    this.#noteBackpressure(this.#publisher, this.#publisher.publish(exchange, routingKey, body, props));
   }
 
   /** Publishes on the confirm channel; resolves on basic.ack, rejects on nack, close or timeout. */
@@ -316,7 +319,7 @@ export class Session {
     props: Options.Publish,
     timeoutMs: number,
   ): Promise<void> {
-    await this.#whenWritable(this.confirmer);
+    await this.#whenWritable(this.#confirmer);
     if (this.#closed) throw new ConnectionLostError('connection closed before publishing');
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -324,7 +327,7 @@ export class Session {
         settled = true;
         reject(new ConfirmTimeoutError(`no broker confirm within ${timeoutMs} ms`));
       }, timeoutMs);
-      const ok = this.confirmer.publish(exchange, routingKey, body, props, (err: unknown) => {
+      const ok = this.#confirmer.publish(exchange, routingKey, body, props, (err: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -333,7 +336,7 @@ export class Session {
           reject(new NackError('the broker nacked the message', { cause: err }));
         else reject(new ConnectionLostError('the channel closed before the broker confirmed', { cause: err }));
       });
-      this.#noteBackpressure(this.confirmer, ok);
+      this.#noteBackpressure(this.#confirmer, ok);
     });
   }
 }
