@@ -1,7 +1,13 @@
 // The chat operations behind both the HTTP API and WebSocket requests: membership checks,
 // validation, durable writes through the router (answered only after the broker's confirm),
 // membership changes announced to the affected gateways. Transport-agnostic: errors are ApiErrors.
-import { type DispatchEnvelope, parseSnowflake, type Router, type SnowflakeGenerator } from '@chat/router';
+import {
+  type DispatchEnvelope,
+  dispatchToMembers,
+  parseSnowflake,
+  type Router,
+  type SnowflakeGenerator,
+} from '@chat/router';
 import {
   type Channel,
   ConflictError,
@@ -255,7 +261,7 @@ export class ChatService {
   /** typing.start: ephemeral, at most once, to the channel's members. */
   async typing(author: Author, channelId: string): Promise<void> {
     await this.requireMember(channelId, author.id);
-    const { slots, members } = await this.#o.store.channels.membership(channelId);
+    const membership = await this.#o.store.channels.membership(channelId);
     const env: DispatchEnvelope = {
       v: 1,
       type: 'dispatch',
@@ -269,7 +275,7 @@ export class ChatService {
       },
     };
     await this.#o.router
-      .dispatch(env, this.#o.router.options.granularity === 'slot' ? { slots } : { users: members }, { waitMs: 0 })
+      .dispatch(env, dispatchToMembers(this.#o.router.options, membership), { waitMs: 0 })
       .catch((err: unknown) => this.#o.logger.debug({ err: (err as Error).message }, 'typing event dropped'));
   }
 

@@ -1,6 +1,6 @@
 // Delivering a batch's stored writes to the members' gateways: each write's event, addressed to its
 // channel's members (slots or users), published as bundles in batch order and confirmed by the broker.
-import type { DispatchEnvelope, Router } from '@chat/router';
+import { type DispatchEnvelope, dispatchToMembers, type Router } from '@chat/router';
 import type { Channels, Membership, Messages } from '@chat/store';
 import { envelopeFor } from './envelope.js';
 import { type Retry, routerTransient, storeTransient } from './retry.js';
@@ -25,13 +25,8 @@ interface MemberEvent {
  * One broker message per 256 events, in the order given.
  */
 function publishToMembers(router: DispatchRouter, events: readonly MemberEvent[]): Promise<number> {
-  const bySlot = router.options.granularity === 'slot';
   return router.dispatchMany(
-    events.map((e) => ({
-      envelope: e.envelope,
-      target: bySlot ? { slots: e.membership.slots } : { users: e.membership.members },
-      id: e.id,
-    })),
+    events.map((e) => ({ envelope: e.envelope, target: dispatchToMembers(router.options, e.membership), id: e.id })),
     { confirm: true },
   );
 }

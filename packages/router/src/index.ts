@@ -1,5 +1,7 @@
 // @chat/router — the public door. Everything else lives under src/internal/.
 
+export type { DeliveryInfo, DispatchHandler } from './internal/dispatch-consumer.js';
+export type { DurableDelivery, DurableHandler } from './internal/durable-consumer.js';
 export {
   type Author,
   DISPATCH_EVENTS,
@@ -30,7 +32,15 @@ export {
 } from './internal/errors.js';
 export { BUCKET_MS, bucketOf, fnv1a32, partitionOf, slotOf } from './internal/hashing.js';
 export type { Logger } from './internal/logger.js';
+export {
+  type Granularity,
+  type ResolvedRouterOptions,
+  type RouterOptions,
+  resolveRouterOptions,
+} from './internal/options.js';
 export { persistPolicyCommand, persistQueueArguments } from './internal/persist-queue.js';
+export type { DispatchOptions } from './internal/publisher.js';
+export { type ChannelMembership, type DispatchTarget, dispatchToMembers } from './internal/routing-keys.js';
 export {
   CHAT_EPOCH_MS,
   makeSnowflake,
@@ -43,20 +53,6 @@ export {
 export type { RouterTlsOptions } from './internal/tls.js';
 export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
 export { amqpUserOf, WRITER_NOT_ALLOWED } from './internal/writer-identity.js';
-export {
-  createRouter,
-  type DeliveryInfo,
-  type DispatchHandler,
-  type DispatchOptions,
-  type DispatchTarget,
-  type DurableDelivery,
-  type DurableHandler,
-  type Granularity,
-  type ResolvedRouterOptions,
-  Router,
-  type RouterOptions,
-  type RouterStats,
-  resolveRouterOptions,
-} from './router.js';
+export { createRouter, Router, type RouterStats } from './router.js';
 export { readTlsFiles, type TlsFiles } from './tls-files.js';
 export { type LeaseOptions, type LeaseRedis, leaseWorkerId, WORKER_IDS, type WorkerLease } from './worker-lease.js';

@@ -1,206 +1,33 @@
-// createRouter(): the routing fabric seen by a gateway process or any other Node service.
-// Hashing and topology decide where things go; the binding table decides when the broker is
-// asked to bind; the transport is the only layer that talks AMQP.
-import { randomUUID } from 'node:crypto';
+// createRouter(): the routing fabric seen by a gateway process or any other Node service — the
+// façade and its lifecycle (connect, ready, recover, drain, close) over the parts that do the work:
+// internal/options.ts (resolved, frozen options), internal/routing-keys.ts (keys, exchanges,
+// targets), internal/publisher.ts (durable writes, dispatches, dead letters),
+// internal/dispatch-consumer.ts and internal/durable-consumer.ts (the two consumers, with
+// internal/dead-letter.ts), internal/bindings.ts (when the broker is asked to bind) and
+// internal/transport-amqp.ts, the only layer that speaks AMQP.
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
-import { AckBatcher } from './internal/ack-batcher.js';
 import { BindingTable } from './internal/bindings.js';
-import { BUNDLE_TYPE, bundlesOf, decodeBundle, encodeRecord } from './internal/dispatch-bundle.js';
-import {
-  type DispatchEnvelope,
-  type DurableWrite,
-  dispatchProblem,
-  durableWriteProblem,
-  PROTOCOL_VERSION,
-} from './internal/envelope.js';
-import {
-  ClosedError,
-  InvalidArgumentError,
-  InvalidEnvelopeError,
-  NackError,
-  QueueFullError,
-  UnavailableError,
-} from './internal/errors.js';
-import { partitionOf, slotOf } from './internal/hashing.js';
+import type { Delivery } from './internal/delivery.js';
+import { DispatchConsumer, type DispatchHandler, RecentIds } from './internal/dispatch-consumer.js';
+import { Drops } from './internal/drops.js';
+import { DurableConsumer, type DurableHandler } from './internal/durable-consumer.js';
+import type { DispatchEnvelope, DurableWrite } from './internal/envelope.js';
+import { ClosedError, InvalidArgumentError, UnavailableError } from './internal/errors.js';
+import { slotOf } from './internal/hashing.js';
 import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
-import { type RouterTlsOptions, resolveTls } from './internal/tls.js';
 import {
-  checkTopology,
-  declareGatewayQueue,
-  declareTopology,
-  gatewayQueueName,
-  type TopologyNames,
-  topologyNames,
-} from './internal/topology.js';
-import { AmqpTransport, type Channel, type ConsumeMessage, type Session } from './internal/transport-amqp.js';
-import {
-  BundleSettlement,
-  type PendingWrite,
-  WRITE_BUNDLE_TYPE,
-  WriteCoalescer,
-  writeBundleLines,
-} from './internal/write-bundle.js';
-import { sharedAmqpUser, writerProblem } from './internal/writer-identity.js';
-
-export type Granularity = 'slot' | 'user';
-
-export interface RouterOptions {
-  /** Broker URL, or one URL per cluster node (tried in turn on reconnect). Default `amqp://guest:guest@127.0.0.1:5672`. */
-  url?: string | readonly string[];
-  /**
-   * This gateway process's id (`[A-Za-z0-9_-]{1,64}`). Required for attach/detach/consume, which
-   * use the queue `<prefix>.gw.<serverId>`. Omit it in services that only publish.
-   */
-  serverId?: string;
-  /** Name prefix of every exchange and queue. Default `chat`. */
-  prefix?: string;
-  /** P, the number of route exchanges. Default 16. */
-  partitions?: number;
-  /** S, the number of slots; a multiple of P. Default 1024. */
-  slots?: number;
-  /** Bind per slot (`s.<slot>`, default) or per user (`u.<userId>`, the seed's design). */
-  granularity?: Granularity;
-  /** `x-expires` of the gateway queue: how long it outlives its last consumer. Default 60,000 ms. */
-  gatewayQueueExpiresMs?: number;
-  /** `x-delivery-limit` of the persist queue before a message is dead-lettered. Default 10. */
-  persistDeliveryLimit?: number;
-  /** `x-max-length` of the persist queue: past it durable writes fail with `QueueFullError`. Default 100,000; 0 = none. */
-  persistMaxLength?: number;
-  /** Keep a key bound this long after its last detach. Default 0 (unbind at once). */
-  lingerMs?: number;
-  /** Channels used for bind/unbind (one RPC in flight per channel). Default 4. */
-  bindingLanes?: number;
-  /** Unacked deliveries per consumer of the gateway queue. Default 256. */
-  prefetch?: number;
-  /** How long a confirmed publish waits for the broker's ack. Default 10,000 ms. */
-  confirmTimeoutMs?: number;
-  /**
-   * Durable writes issued in one event-loop turn share one broker message (a write bundle, up to 64
-   * writes). Default true. Consumers need a router that reads bundles (this version or later): during a
-   * rolling upgrade, upgrade the persisters first or set false until they are.
-   */
-  coalesceWrites?: boolean;
-  /**
-   * Group commit of coalesced writes: at most this many write messages wait for their confirm at once;
-   * writes issued meanwhile wait and leave together when one is confirmed (a full bundle of 64 goes at
-   * once). Fewer, fuller quorum-queue messages cost the broker far less per write; the price is up to
-   * one confirm round trip of extra latency for a write that arrives while the limit is reached.
-   * Default 1; 0 = no limit (one message per event-loop turn).
-   */
-  writesInFlight?: number;
-  /**
-   * Stamp durable writes with the AMQP `user_id` property (the broker account of the connection, which
-   * RabbitMQ checks), so persisters can accept writes only from allowed accounts. Default true; set
-   * false only when the broker authenticates some other way than the URL's user (e.g. EXTERNAL/TLS).
-   */
-  stampUserId?: boolean;
-  /**
-   * Declare the shared topology (route, front and dead-letter exchanges, the persist queues) at every
-   * connect. Default true. False: only check that it exists (passive declares), for broker accounts
-   * without `configure` permission on it — least-privilege deployments import it from definitions.
-   * A gateway router still declares its own queue.
-   */
-  declareTopology?: boolean;
-  /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
-  outageWaitMs?: number;
-  /**
-   * TLS for amqps:// URLs (every URL must then be amqps://): `ca`, `cert` + `key`, `passphrase`,
-   * `servername`, passed to Node's `tls.connect` on every connect. Default: none (Node's CAs, the URL's host).
-   */
-  tls?: RouterTlsOptions;
-  /** AMQP heartbeat. Default 10 s. */
-  heartbeatSeconds?: number;
-  /** TCP connect timeout. Default 5,000 ms. */
-  connectTimeoutMs?: number;
-  /** First reconnect delay, doubled per attempt with jitter. Default 100 ms. */
-  reconnectInitialDelayMs?: number;
-  /** Cap of the reconnect delay. Default 5,000 ms. */
-  reconnectMaxDelayMs?: number;
-  /** `connection_name` shown by the broker. Default `<prefix>:<serverId or "router">:<pid>`. */
-  connectionName?: string;
-  /** Where metrics are registered. Default: a registry of the router's own (`router.registry`). */
-  registry?: Registry;
-  /** Metric name prefix. Default `chat_router_`. */
-  metricsPrefix?: string;
-  /** pino-compatible logger. Default: silent. */
-  logger?: Logger;
-}
-
-export interface ResolvedRouterOptions {
-  readonly urls: readonly string[];
-  readonly serverId: string | undefined;
-  readonly prefix: string;
-  readonly partitions: number;
-  readonly slots: number;
-  readonly granularity: Granularity;
-  readonly gatewayQueueExpiresMs: number;
-  readonly persistDeliveryLimit: number;
-  readonly persistMaxLength: number;
-  readonly lingerMs: number;
-  readonly bindingLanes: number;
-  readonly prefetch: number;
-  readonly confirmTimeoutMs: number;
-  readonly coalesceWrites: boolean;
-  readonly writesInFlight: number;
-  /** The AMQP user of the broker URLs, stamped as `user_id` on durable writes; undefined when `stampUserId` is false. */
-  readonly amqpUser: string | undefined;
-  readonly declareTopology: boolean;
-  readonly outageWaitMs: number;
-  readonly heartbeatSeconds: number;
-  readonly connectTimeoutMs: number;
-  readonly reconnectInitialDelayMs: number;
-  readonly reconnectMaxDelayMs: number;
-  readonly connectionName: string;
-  /** Whether the TLS options (not shown here: they hold key material) are in use. */
-  readonly tls: boolean;
-  readonly metricsPrefix: string;
-}
-
-/** Who receives a dispatch: users (routed by their slot or user key) and/or whole slots. */
-export interface DispatchTarget {
-  users?: Iterable<string>;
-  /** Slot numbers; slot granularity only. */
-  slots?: Iterable<number>;
-}
-
-export interface DispatchOptions {
-  /** Wait for the broker's confirm (the dispatch reached the exchanges). Default false. */
-  confirm?: boolean;
-  /** Wait this long for a connection during an outage. Default `outageWaitMs`. */
-  waitMs?: number;
-  /**
-   * The dispatch's id (AMQP `message_id`), shared by its per-partition publishes so that consumers
-   * keep one copy. Give the event id when there is one (a re-dispatch of the same event is then
-   * recognised too); default: a fresh random id.
-   */
-  id?: string;
-}
-
-export interface DeliveryInfo {
-  /** `message_id` property: the dispatch id (the event id when the publisher gave one). */
-  messageId: string | undefined;
-  redelivered: boolean;
-}
-
-export type DispatchHandler = (envelope: DispatchEnvelope, info: DeliveryInfo) => void | Promise<void>;
-
-/** One message of the persist queue, handed to a durable consumer, which must settle it exactly once. */
-export interface DurableDelivery {
-  envelope: DurableWrite;
-  /** Times the broker delivered it before (quorum `x-delivery-count`), 0 on first delivery. */
-  deliveryCount: number;
-  redelivered: boolean;
-  /** Done: removes it from the queue. */
-  ack(): void;
-  /** Not done: back to the queue (counts toward `x-delivery-limit`). */
-  requeue(): void;
-  /** Poison: moves it to `<prefix>.persist.dead` with the reason, confirmed, then acks it. */
-  deadLetter(reason: string): Promise<void>;
-}
-
-export type DurableHandler = (delivery: DurableDelivery) => void | Promise<void>;
+  positiveInt,
+  type ResolvedRouterOptions,
+  type RouterOptions,
+  resolveRouterOptions,
+} from './internal/options.js';
+import { type DispatchOptions, Publisher } from './internal/publisher.js';
+import { type DispatchTarget, RoutingKeys } from './internal/routing-keys.js';
+import { resolveTls } from './internal/tls.js';
+import { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
+import { AmqpTransport, type Consumer, type Session } from './internal/transport-amqp.js';
 
 export interface RouterStats {
   ready: boolean;
@@ -212,70 +39,7 @@ export interface RouterStats {
 interface ConsumerSpec {
   queue: string;
   prefetch: number;
-  onMessage: (msg: ConsumeMessage, acks: AckBatcher) => void;
-}
-
-const SERVER_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
-const DEAD_REASON_HEADER = 'x-chat-dead-reason';
-/** On a dead-lettered write: the AMQP user that published it (its `user_id`). */
-const WRITER_HEADER = 'x-chat-writer';
-
-function positiveInt(name: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  }
-  return value;
-}
-
-/** Validates options once and freezes them. */
-export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRouterOptions {
-  const urls = Array.isArray(options.url)
-    ? [...options.url]
-    : [(options.url as string | undefined) ?? 'amqp://guest:guest@127.0.0.1:5672'];
-  if (urls.length === 0) throw new InvalidArgumentError('url must name at least one broker');
-  for (const u of urls) {
-    if (!/^amqps?:\/\//.test(u)) throw new InvalidArgumentError(`url must start with amqp:// or amqps://`);
-  }
-  const prefix = options.prefix ?? 'chat';
-  if (!PREFIX_RE.test(prefix)) throw new InvalidArgumentError(`prefix must be dot-separated [A-Za-z0-9_-] words`);
-  if (options.serverId !== undefined && !SERVER_ID_RE.test(options.serverId)) {
-    throw new InvalidArgumentError('serverId must match [A-Za-z0-9_-]{1,64}');
-  }
-  const partitions = positiveInt('partitions', options.partitions ?? 16);
-  const slots = positiveInt('slots', options.slots ?? 1024);
-  if (slots % partitions !== 0) throw new InvalidArgumentError('slots must be a multiple of partitions');
-  const granularity = options.granularity ?? 'slot';
-  if (granularity !== 'slot' && granularity !== 'user') {
-    throw new InvalidArgumentError(`granularity must be 'slot' or 'user'`);
-  }
-  return Object.freeze({
-    urls: Object.freeze(urls),
-    serverId: options.serverId,
-    prefix,
-    partitions,
-    slots,
-    granularity,
-    gatewayQueueExpiresMs: positiveInt('gatewayQueueExpiresMs', options.gatewayQueueExpiresMs ?? 60_000),
-    persistDeliveryLimit: positiveInt('persistDeliveryLimit', options.persistDeliveryLimit ?? 10),
-    persistMaxLength: positiveInt('persistMaxLength', options.persistMaxLength ?? 100_000, 0),
-    lingerMs: positiveInt('lingerMs', options.lingerMs ?? 0, 0),
-    bindingLanes: positiveInt('bindingLanes', options.bindingLanes ?? 4),
-    prefetch: positiveInt('prefetch', options.prefetch ?? 256),
-    confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
-    coalesceWrites: options.coalesceWrites ?? true,
-    writesInFlight: positiveInt('writesInFlight', options.writesInFlight ?? 1, 0),
-    amqpUser: options.stampUserId === false ? undefined : sharedAmqpUser(urls),
-    declareTopology: options.declareTopology ?? true,
-    outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),
-    heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 0),
-    connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),
-    reconnectInitialDelayMs: positiveInt('reconnectInitialDelayMs', options.reconnectInitialDelayMs ?? 100),
-    reconnectMaxDelayMs: positiveInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 5_000),
-    connectionName: options.connectionName ?? `${prefix}:${options.serverId ?? 'router'}:${process.pid}`,
-    tls: resolveTls(urls, options.tls) !== undefined,
-    metricsPrefix: options.metricsPrefix ?? 'chat_router_',
-  });
+  onDelivery: (delivery: Delivery) => void;
 }
 
 /**
@@ -297,13 +61,14 @@ export class Router extends EventEmitter {
   readonly #metrics: RouterMetrics;
   readonly #transport: AmqpTransport;
   readonly #bindings: BindingTable;
+  readonly #keys: RoutingKeys;
+  readonly #drops: Drops;
   readonly #consumers: ConsumerSpec[] = [];
-  /** Consumers running on the current connection: their channel and consumer tag. */
-  #running: Array<{ ch: Channel; tag: string; acks: AckBatcher }> = [];
-  readonly #warnedDrops = new Set<string>();
+  /** Consumers running on the current connection. */
+  #running: Consumer[] = [];
   /** Dispatch ids seen lately: the per-partition copies of one dispatch reach the handler once. */
   readonly #recentDispatches = new RecentIds(16_384);
-  readonly #writes: WriteCoalescer;
+  readonly #publisher: Publisher;
   #ready = false;
   #closed = false;
   #connectedOnce = false;
@@ -318,8 +83,17 @@ export class Router extends EventEmitter {
     this.#metrics = createMetrics(this.registry, o.metricsPrefix);
     this.names = topologyNames(o.prefix, o.partitions);
     this.gatewayQueue = o.serverId === undefined ? undefined : gatewayQueueName(o.prefix, o.serverId);
+    this.#keys = new RoutingKeys(o, this.names);
+    this.#drops = new Drops(this.#metrics, this.#logger);
+    this.#publisher = new Publisher({
+      options: o,
+      names: this.names,
+      keys: this.#keys,
+      metrics: this.#metrics,
+      isReady: () => this.#ready,
+      session: (waitMs) => this.#session(waitMs),
+    });
     this.#metrics.ready.set(0);
-    this.#writes = new WriteCoalescer((group) => this.#publishWrites(group), o.writesInFlight);
     this.#bindings = new BindingTable({
       lanes: o.bindingLanes,
       lingerMs: o.lingerMs,
@@ -384,12 +158,12 @@ export class Router extends EventEmitter {
 
   /** The routing key this router binds for a user: `s.<slot>` or `u.<userId>`. */
   keyOf(userId: string): string {
-    return this.options.granularity === 'slot' ? `s.${this.slotOf(userId)}` : `u.${userId}`;
+    return this.#keys.keyOf(userId);
   }
 
   /** The route exchange that carries a user's key. */
   exchangeOf(userId: string): string {
-    return this.names.routeExchanges[partitionOf(this.slotOf(userId), this.options.partitions)]!;
+    return this.#keys.exchangeOfKey(this.#keys.keyOf(userId));
   }
 
   stats(): RouterStats {
@@ -409,13 +183,13 @@ export class Router extends EventEmitter {
    */
   attach(userId: string): Promise<void> {
     this.#requireGateway('attach');
-    return this.#bindings.acquire(this.#checkedKey(userId));
+    return this.#bindings.acquire(this.#keys.checkedKey(userId));
   }
 
   /** Drops a reference taken by attach(); the last one unbinds the key (after `lingerMs`). Never throws for unknown users. */
   detach(userId: string): void {
     this.#requireGateway('detach');
-    this.#bindings.release(this.#checkedKey(userId));
+    this.#bindings.release(this.#keys.checkedKey(userId));
   }
 
   /** Resolves when every pending bind/unbind has been applied (or rejects if the connection drops). */
@@ -438,75 +212,18 @@ export class Router extends EventEmitter {
    */
   async consume(handler: DispatchHandler): Promise<void> {
     this.#requireGateway('consume');
-    const queue = this.gatewayQueue!;
-    await this.#addConsumer({
-      queue,
-      prefetch: this.options.prefetch,
-      onMessage: (msg, acks) => {
-        const settle = () => acks.ack(msg);
-        if (msg.properties.type === BUNDLE_TYPE) return this.#consumeBundle(msg, handler, settle);
-        const envelope = this.#parse(msg.content.toString('utf8'), dispatchProblem);
-        if (envelope === undefined) return settle();
-        const messageId = msg.properties.messageId as string | undefined;
-        // A queue bound in k partitions gets one copy per partition of a dispatch; keep the first.
-        if (messageId !== undefined && !this.#recentDispatches.add(messageId)) {
-          this.#metrics.duplicates.inc();
-          return settle();
-        }
-        const handled = this.#handOver(handler, envelope as DispatchEnvelope, {
-          messageId,
-          redelivered: msg.fields.redelivered,
-        });
-        if (handled) void handled.then(settle);
-        else settle();
-      },
+    const consumer = new DispatchConsumer({
+      handler,
+      isBound: (key) => this.#bindings.refCount(key) > 0,
+      recent: this.#recentDispatches,
+      drops: this.#drops,
+      metrics: this.#metrics,
     });
-  }
-
-  /**
-   * Calls a dispatch handler: returns the promise of an async handler (never rejecting), or
-   * undefined when it finished synchronously. A throw or rejection is counted and logged as dropped.
-   */
-  #handOver(handler: DispatchHandler, envelope: DispatchEnvelope, info: DeliveryInfo): Promise<void> | undefined {
-    this.#metrics.deliveries.inc({ queue: 'gateway' });
-    let result: void | Promise<void>;
-    try {
-      result = handler(envelope, info);
-    } catch (err) {
-      this.#drop('handler_error', err);
-      return undefined;
-    }
-    if (result && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).catch((err: unknown) => this.#drop('handler_error', err));
-    }
-    return undefined;
-  }
-
-  /** Hands a bundle's records for keys this gateway binds to the handler, in order; acks it after the last. */
-  #consumeBundle(msg: ConsumeMessage, handler: DispatchHandler, settle: () => void): void {
-    const records = decodeBundle(msg.content.toString('utf8'), (reason) => this.#drop(reason));
-    const pending: Promise<void>[] = [];
-    for (const record of records) {
-      // Not addressed to a key of ours: the bundle reached this queue through another record's key.
-      if (!record.keys.some((k) => this.#bindings.refCount(k) > 0)) {
-        this.#metrics.bundleRecords.inc({ outcome: 'foreign' });
-        continue;
-      }
-      if (!this.#recentDispatches.add(record.id)) {
-        this.#metrics.duplicates.inc();
-        continue;
-      }
-      const envelope = this.#parse(record.envelopeJson, dispatchProblem);
-      if (envelope === undefined) continue;
-      this.#metrics.bundleRecords.inc({ outcome: 'delivered' });
-      const handled = this.#handOver(handler, envelope as DispatchEnvelope, {
-        messageId: record.id,
-        redelivered: msg.fields.redelivered,
-      });
-      if (handled) pending.push(handled);
-    }
-    if (pending.length === 0) settle();
-    else void Promise.all(pending).then(settle);
+    await this.#addConsumer({
+      queue: this.gatewayQueue!,
+      prefetch: this.options.prefetch,
+      onDelivery: (delivery) => consumer.onDelivery(delivery),
+    });
   }
 
   /**
@@ -529,88 +246,19 @@ export class Router extends EventEmitter {
     const writers = options.writers === undefined ? undefined : new Set(options.writers);
     if (writers !== undefined && writers.size === 0)
       throw new InvalidArgumentError('writers must name at least one AMQP user');
+    const consumer = new DurableConsumer({
+      handler,
+      writers,
+      publishDead: (letter) => this.#publisher.deadLetter(letter),
+      drops: this.#drops,
+      metrics: this.#metrics,
+      logger: this.#logger,
+    });
     await this.#addConsumer({
       queue: this.names.persistQueue,
       prefetch,
-      onMessage: (msg, acks) => {
-        const refused = writerProblem(msg.properties.userId, writers);
-        if (msg.properties.type === WRITE_BUNDLE_TYPE) {
-          const lines = writeBundleLines(msg.content.toString('utf8'));
-          const bundle = new BundleSettlement(
-            lines.length,
-            () => acks.ack(msg),
-            () => acks.nack(msg, true),
-          );
-          for (const line of lines) {
-            this.#deliverDurable(handler, msg, line, (requeue) => bundle.settle(requeue), refused);
-          }
-          return;
-        }
-        this.#deliverDurable(
-          handler,
-          msg,
-          msg.content.toString('utf8'),
-          (requeue) => (requeue ? acks.nack(msg, true) : acks.ack(msg)),
-          refused,
-        );
-      },
+      onDelivery: (delivery) => consumer.onDelivery(delivery),
     });
-  }
-
-  /**
-   * Hands one durable write (a whole message, or one record of a write bundle) to the handler, or
-   * dead-letters it when it is malformed or `refused` names why its publisher is not accepted.
-   */
-  #deliverDurable(
-    handler: DurableHandler,
-    msg: ConsumeMessage,
-    json: string,
-    settle: (requeue: boolean) => void,
-    refused: string | undefined,
-  ): void {
-    let settled = false;
-    const once = (requeue: boolean) => {
-      if (settled) return;
-      settled = true;
-      settle(requeue);
-    };
-    const checked = this.#problemOf(json, durableWriteProblem);
-    const value = checked.value;
-    const reason = refused ?? checked.reason;
-    const deadLetter = async (why: string) => {
-      if (settled) return;
-      await this.#publishDead(msg, json, value, why);
-      once(false);
-    };
-    if (reason !== undefined) {
-      this.#drop(reason);
-      deadLetter(reason).catch((err: unknown) => {
-        this.#logger.warn({ err: (err as Error).message }, 'dead-lettering failed; requeueing');
-        once(true);
-      });
-      return;
-    }
-    this.#metrics.deliveries.inc({ queue: 'persist' });
-    const delivery: DurableDelivery = {
-      envelope: value as DurableWrite,
-      deliveryCount: Number(msg.properties.headers?.['x-delivery-count'] ?? 0),
-      redelivered: msg.fields.redelivered,
-      ack: () => once(false),
-      requeue: () => once(true),
-      deadLetter,
-    };
-    try {
-      const r = handler(delivery);
-      if (r && typeof (r as Promise<void>).then === 'function') {
-        (r as Promise<void>).catch((err: unknown) => {
-          this.#logger.error({ err }, 'durable handler failed; requeueing');
-          delivery.requeue();
-        });
-      }
-    } catch (err) {
-      this.#logger.error({ err }, 'durable handler threw; requeueing');
-      delivery.requeue();
-    }
   }
 
   /**
@@ -627,41 +275,8 @@ export class Router extends EventEmitter {
    * but the persister does not promise order across writes. Each write carries the AMQP `user_id` of
    * this router's account (`stampUserId`), which persisters with a `writers` list check.
    */
-  async durableWrite(envelope: DurableWrite): Promise<void> {
-    const problem = durableWriteProblem(envelope);
-    if (problem) throw new InvalidEnvelopeError(`invalid durable write: ${problem}`);
-    const json = JSON.stringify(envelope);
-    if (!this.#ready) await this.#session(this.options.outageWaitMs);
-    return new Promise<void>((resolve, reject) => {
-      const write = { json, type: envelope.type, id: envelope.id, resolve, reject };
-      if (this.options.coalesceWrites) this.#writes.add(write);
-      else void this.#publishWrites([write]);
-    });
-  }
-
-  /** Publishes writes as one message (a write bundle when there are several); settles each on the confirm. */
-  async #publishWrites(group: PendingWrite[]): Promise<void> {
-    const started = performance.now();
-    try {
-      const session = await this.#session(this.options.outageWaitMs);
-      const single = group.length === 1 ? group[0]! : undefined;
-      const body = Buffer.from(single ? single.json : group.map((w) => w.json).join('\n'));
-      const props = single
-        ? this.#props(single.type, single.id, true)
-        : this.#props(WRITE_BUNDLE_TYPE, randomUUID(), true);
-      if (this.options.amqpUser !== undefined) props.userId = this.options.amqpUser;
-      await session.publishConfirmed('', this.names.persistQueue, body, props, this.options.confirmTimeoutMs);
-      this.#metrics.confirmSeconds.observe({ kind: 'durable' }, (performance.now() - started) / 1000);
-      this.#metrics.publishes.inc({ kind: 'durable', outcome: 'ok' });
-      this.#metrics.durableWrites.observe(group.length);
-      for (const w of group) w.resolve();
-    } catch (err) {
-      // A nack on the persist queue is its `x-overflow: reject-publish` at `x-max-length`.
-      const e =
-        err instanceof NackError ? new QueueFullError(`${this.names.persistQueue} is full`, { cause: err }) : err;
-      this.#metrics.publishes.inc({ kind: 'durable', outcome: (e as { code?: string }).code ?? 'error' });
-      for (const w of group) w.reject(e);
-    }
+  durableWrite(envelope: DurableWrite): Promise<void> {
+    return this.#publisher.durableWrite(envelope);
   }
 
   /**
@@ -673,13 +288,8 @@ export class Router extends EventEmitter {
    * routed it. Ordered from one publisher. Resolves with the number of publishes issued (0 when the
    * target is empty).
    */
-  async dispatch(envelope: DispatchEnvelope, target: DispatchTarget, options: DispatchOptions = {}): Promise<number> {
-    const problem = dispatchProblem(envelope);
-    if (problem) throw new InvalidEnvelopeError(`invalid dispatch: ${problem}`);
-    const keys = this.#keysOf(target);
-    if (keys.size === 0) return 0;
-    const body = Buffer.from(JSON.stringify(envelope));
-    return this.#publishRouted(this.#routes([...keys]), 'dispatch', body, options.id ?? randomUUID(), options);
+  dispatch(envelope: DispatchEnvelope, target: DispatchTarget, options: DispatchOptions = {}): Promise<number> {
+    return this.#publisher.dispatch(envelope, target, options);
   }
 
   /**
@@ -691,74 +301,11 @@ export class Router extends EventEmitter {
    * rejects with `InvalidEnvelopeError` (nothing published) if any envelope is invalid. Records
    * with an empty target are skipped. Resolves with the number of broker messages published.
    */
-  async dispatchMany(
+  dispatchMany(
     items: ReadonlyArray<{ envelope: DispatchEnvelope; target: DispatchTarget; id?: string }>,
     options: Omit<DispatchOptions, 'id'> = {},
   ): Promise<number> {
-    const records: Array<{ line: string; keys: string[] }> = [];
-    for (const item of items) {
-      const problem = dispatchProblem(item.envelope);
-      if (problem) throw new InvalidEnvelopeError(`invalid dispatch: ${problem}`);
-      const keys = [...this.#keysOf(item.target)];
-      if (keys.length === 0) continue;
-      records.push({ line: encodeRecord(item.id ?? randomUUID(), keys, item.envelope), keys });
-    }
-    if (records.length === 0) return 0;
-    const sends: Array<Promise<number>> = [];
-    for (const bundle of bundlesOf(records)) {
-      const keys = new Set<string>();
-      for (const r of bundle) for (const k of r.keys) keys.add(k);
-      const body = Buffer.from(bundle.map((r) => r.line).join(''));
-      // In user granularity a bundle goes to each partition it touches; a queue bound in several
-      // gets several copies, and its consumer keeps one per record id.
-      sends.push(this.#publishRouted(this.#routes([...keys]), BUNDLE_TYPE, body, randomUUID(), options));
-    }
-    const counts = await Promise.all(sends);
-    return counts.reduce((a, b) => a + b, 0);
-  }
-
-  /** Where a key set is published: one front-exchange message (slot granularity) or one per partition. */
-  #routes(keys: string[]): Array<{ exchange: string; keys: string[] }> {
-    if (this.options.granularity === 'slot') return [{ exchange: this.names.frontExchange, keys }];
-    const groups = new Map<number, string[]>();
-    for (const key of keys) {
-      const p = this.#partitionOfKey(key);
-      const list = groups.get(p);
-      if (list) list.push(key);
-      else groups.set(p, [key]);
-    }
-    return [...groups].map(([p, k]) => ({ exchange: this.names.routeExchanges[p]!, keys: k }));
-  }
-
-  async #publishRouted(
-    routes: Array<{ exchange: string; keys: string[] }>,
-    type: string,
-    body: Buffer,
-    id: string,
-    options: Omit<DispatchOptions, 'id'>,
-  ): Promise<number> {
-    const session = await this.#session(options.waitMs ?? this.options.outageWaitMs);
-    const kind = 'dispatch';
-    const started = performance.now();
-    try {
-      const sends: Promise<void>[] = [];
-      for (const { exchange, keys } of routes) {
-        const props = this.#props(type, id, false);
-        if (keys.length > 1) props.CC = keys.slice(1);
-        sends.push(
-          options.confirm
-            ? session.publishConfirmed(exchange, keys[0]!, body, props, this.options.confirmTimeoutMs)
-            : session.publish(exchange, keys[0]!, body, props),
-        );
-      }
-      await Promise.all(sends);
-      if (options.confirm) this.#metrics.confirmSeconds.observe({ kind }, (performance.now() - started) / 1000);
-      this.#metrics.publishes.inc({ kind, outcome: 'ok' }, routes.length);
-      return routes.length;
-    } catch (err) {
-      this.#metrics.publishes.inc({ kind, outcome: (err as { code?: string }).code ?? 'error' });
-      throw err;
-    }
+    return this.#publisher.dispatchMany(items, options);
   }
 
   /**
@@ -770,16 +317,14 @@ export class Router extends EventEmitter {
   async stopConsuming(): Promise<void> {
     this.#consumers.length = 0;
     // Acks given so far go out before the cancel (see above).
-    for (const { acks } of this.#running) acks.flush();
     // The channels stay in #running: close() closes them, which flushes the acks still to come.
-    await Promise.all(this.#running.map(({ ch, tag }) => ch.cancel(tag).catch(() => {})));
+    await Promise.all(this.#running.map((consumer) => consumer.cancel()));
   }
 
   /** Messages ready in `<prefix>.persist` (the durable path's lag), as the broker reports it now. */
   async persistQueueDepth(): Promise<number> {
     const session = await this.#session(this.options.outageWaitMs);
-    const reply = await session.control.checkQueue(this.names.persistQueue);
-    return reply.messageCount;
+    return session.messageCount(this.names.persistQueue);
   }
 
   /**
@@ -795,9 +340,9 @@ export class Router extends EventEmitter {
       this.#bindings.releaseAll();
       try {
         // Stop consuming first so that deleting the queue is not mistaken for a broker-side cancel.
-        if (session) await Promise.all(this.#running.splice(0).map((r) => this.#closeConsumer(session, r)));
+        if (session) await Promise.all(this.#running.splice(0).map((consumer) => consumer.close()));
         await this.#bindings.settled();
-        if (session && !session.closed) await session.control.deleteQueue(this.gatewayQueue);
+        if (session && !session.closed) await session.deleteQueue(this.gatewayQueue);
       } catch (err) {
         this.#logger.warn({ err: (err as Error).message }, 'drain could not unbind or delete the gateway queue');
       }
@@ -819,7 +364,7 @@ export class Router extends EventEmitter {
     // processed every ack sent on it, whereas closing the connection may drop acks still buffered.
     const session = this.#transport.session;
     if (session && !session.closed) {
-      await Promise.all(this.#running.splice(0).map((r) => this.#closeConsumer(session, r)));
+      await Promise.all(this.#running.splice(0).map((consumer) => consumer.close()));
     }
     await this.#transport.close();
   }
@@ -829,28 +374,19 @@ export class Router extends EventEmitter {
   async #setup(session: Session): Promise<void> {
     const o = this.options;
     this.#running = [];
-    const topology = {
-      prefix: o.prefix,
-      partitions: o.partitions,
-      persistDeliveryLimit: o.persistDeliveryLimit,
-      persistMaxLength: o.persistMaxLength,
-      openChannel: () => session.model.createChannel(),
-      logger: this.#logger,
-    };
-    if (o.declareTopology) await declareTopology(session.control, topology);
-    else await checkTopology(topology.openChannel, topology);
+    await session.ensureTopology(o, o.declareTopology);
     if (this.gatewayQueue !== undefined) {
-      await declareGatewayQueue(session.control, this.gatewayQueue, o.gatewayQueueExpiresMs);
+      await session.declareGatewayQueue(this.gatewayQueue, o.gatewayQueueExpiresMs);
       const queue = this.gatewayQueue;
       await this.#bindings.reconcile({
         // Slot keys are bound on the front exchange too (what dispatches use); both or neither.
         bind: async (key, lane) => {
-          await session.bind(queue, this.#exchangeOfKey(key), key, lane);
+          await session.bind(queue, this.#keys.exchangeOfKey(key), key, lane);
           if (key.startsWith('s.')) await session.bind(queue, this.names.frontExchange, key, lane);
         },
         unbind: async (key, lane) => {
           if (key.startsWith('s.')) await session.unbind(queue, this.names.frontExchange, key, lane);
-          await session.unbind(queue, this.#exchangeOfKey(key), key, lane);
+          await session.unbind(queue, this.#keys.exchangeOfKey(key), key, lane);
         },
       });
     }
@@ -895,162 +431,17 @@ export class Router extends EventEmitter {
     if (this.#ready && session && !session.closed) await this.#startConsumer(session, spec);
   }
 
-  /** Sends the consumer's pending acks, then closes its channel (close-ok follows the acks). */
-  async #closeConsumer(session: Session, consumer: { ch: Channel; acks: AckBatcher }): Promise<void> {
-    consumer.acks.flush();
-    consumer.acks.close();
-    await session.closeChannel(consumer.ch);
-  }
-
   async #startConsumer(session: Session, spec: ConsumerSpec): Promise<void> {
-    const ch = await session.openConsumerChannel(spec.prefetch);
-    const acks = new AckBatcher(ch);
-    ch.once('close', () => acks.close());
-    const { consumerTag } = await ch.consume(spec.queue, (msg) => {
-      if (msg === null) {
-        // The broker cancelled us (queue deleted or node gone): rebuild everything.
-        this.#logger.warn({ queue: spec.queue }, 'consumer cancelled by the broker; recycling the connection');
-        session.recycle();
-        return;
-      }
-      acks.track(msg);
-      this.#metrics.consumedMessages.inc({ queue: spec.queue === this.names.persistQueue ? 'persist' : 'gateway' });
-      spec.onMessage(msg, acks);
+    const counted = { queue: spec.queue === this.names.persistQueue ? 'persist' : 'gateway' };
+    const consumer = await session.consume(spec.queue, spec.prefetch, (delivery) => {
+      this.#metrics.consumedMessages.inc(counted);
+      spec.onDelivery(delivery);
     });
-    this.#running.push({ ch, tag: consumerTag, acks });
-  }
-
-  /** Parses JSON text and checks it: the value (when it parsed), and the reason it is not acceptable, if any. */
-  #problemOf(text: string, check: (v: unknown) => string | undefined): { reason: string | undefined; value: unknown } {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { reason: 'invalid_json', value: undefined };
-    }
-    return { reason: check(value), value };
-  }
-
-  /** The checked value, or undefined after counting and logging the reason it was dropped. */
-  #parse(text: string, check: (v: unknown) => string | undefined): unknown {
-    const r = this.#problemOf(text, check);
-    if (r.reason !== undefined) {
-      this.#drop(r.reason);
-      return undefined;
-    }
-    return r.value;
-  }
-
-  #drop(reason: string, err?: unknown): void {
-    this.#metrics.dropped.inc({ reason });
-    const fields = { reason, err: err instanceof Error ? err.message : err };
-    if (this.#warnedDrops.has(reason)) this.#logger.debug(fields, 'envelope dropped');
-    else {
-      this.#warnedDrops.add(reason);
-      this.#logger.warn(fields, 'envelope dropped (further drops for this reason are logged at debug)');
-    }
-  }
-
-  /** Publishes one write (`json`, from `msg` or one record of it) to the dead-letter exchange with the reason, confirmed. */
-  async #publishDead(msg: ConsumeMessage, json: string, value: unknown, reason: string): Promise<void> {
-    const session = await this.#session(this.options.outageWaitMs);
-    const headers: Record<string, unknown> = { ...(msg.properties.headers ?? {}), [DEAD_REASON_HEADER]: reason };
-    if (msg.properties.userId !== undefined) headers[WRITER_HEADER] = msg.properties.userId;
-    // user_id names this connection's user or the broker refuses the publish: the writer moves to a header.
-    const properties = { ...msg.properties, headers, persistent: true, userId: undefined };
-    if (msg.properties.type === WRITE_BUNDLE_TYPE) {
-      // A record of a bundle goes alone, with the type and id a single write would have.
-      const v = value as { type?: unknown; id?: unknown } | undefined;
-      properties.type = typeof v?.type === 'string' ? v.type : undefined;
-      properties.messageId = typeof v?.id === 'string' ? v.id : undefined;
-    }
-    const content = msg.properties.type === WRITE_BUNDLE_TYPE ? Buffer.from(json) : msg.content;
-    await session.publishConfirmed(
-      this.names.deadExchange,
-      '',
-      content,
-      properties as never,
-      this.options.confirmTimeoutMs,
-    );
-  }
-
-  #props(type: string, id: string | undefined, persistent: boolean) {
-    return {
-      contentType: 'application/json',
-      messageId: id,
-      timestamp: Math.floor(Date.now() / 1000),
-      type,
-      persistent,
-      headers: { v: PROTOCOL_VERSION },
-    } as {
-      contentType: string;
-      messageId?: string;
-      timestamp: number;
-      type: string;
-      persistent: boolean;
-      headers: Record<string, unknown>;
-      CC?: string[];
-      userId?: string;
-    };
-  }
-
-  #keysOf(target: DispatchTarget): Set<string> {
-    const { slots: S, granularity } = this.options;
-    const keys = new Set<string>();
-    for (const user of target.users ?? []) {
-      keys.add(this.#checkedKey(user));
-    }
-    for (const slot of target.slots ?? []) {
-      if (granularity !== 'slot') throw new InvalidArgumentError('dispatch to slots needs slot granularity');
-      if (!Number.isInteger(slot) || slot < 0 || slot >= S)
-        throw new InvalidArgumentError(`slot out of range: ${slot}`);
-      keys.add(`s.${slot}`);
-    }
-    return keys;
-  }
-
-  #partitionOfKey(key: string): number {
-    const { slots, partitions } = this.options;
-    const slot = key.startsWith('s.') ? Number(key.slice(2)) : slotOf(key.slice(2), slots);
-    return partitionOf(slot, partitions);
-  }
-
-  #exchangeOfKey(key: string): string {
-    return this.names.routeExchanges[this.#partitionOfKey(key)]!;
-  }
-
-  #checkedKey(userId: string): string {
-    if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128) {
-      throw new InvalidArgumentError('userId must be a non-empty string of at most 128 characters');
-    }
-    // In user granularity the id becomes a topic word: a dot would split it and `*`/`#` would
-    // bind a wildcard that receives other users' traffic.
-    if (this.options.granularity === 'user' && /[.*#]/.test(userId)) {
-      throw new InvalidArgumentError('userId must not contain ".", "*" or "#" in user granularity');
-    }
-    return this.keyOf(userId);
+    this.#running.push(consumer);
   }
 
   #requireGateway(op: string): void {
     if (this.gatewayQueue === undefined) throw new InvalidArgumentError(`${op}() needs the serverId option`);
     if (this.#closed) throw new ClosedError('router closed');
-  }
-}
-
-/** A bounded set of recent ids, oldest evicted first. */
-class RecentIds {
-  readonly #ids = new Set<string>();
-  readonly #capacity: number;
-
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
-  /** Adds an id; false when it was already there. */
-  add(id: string): boolean {
-    if (this.#ids.has(id)) return false;
-    this.#ids.add(id);
-    if (this.#ids.size > this.#capacity) this.#ids.delete(this.#ids.values().next().value as string);
-    return true;
   }
 }

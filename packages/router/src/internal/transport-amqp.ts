@@ -1,11 +1,16 @@
-// The only file that touches amqplib. One recovering connection (amqplib's opt-in recovery),
-// rotated over the configured broker URLs; after every (re)connect a fresh Session of channels is
-// built and handed to the router's setup hook before the connection counts as ready.
+// The transport: the one layer that speaks AMQP (with amqp-consumer.ts and ack-batcher.ts, which
+// it runs, and topology.ts / persist-queue.ts, the declarations it applies). One recovering
+// connection (amqplib's opt-in recovery), rotated over the configured broker URLs; after every
+// (re)connect a fresh Session of channels is built and handed to the router's setup hook before the
+// connection counts as ready. The router sees Sessions, Consumers and Deliveries, never amqplib.
 import { EventEmitter } from 'node:events';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import { AmqpConsumer } from './amqp-consumer.js';
+import type { Delivery } from './delivery.js';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RouterTlsOptions } from './tls.js';
+import { checkTopology, declareGatewayQueue, declareTopology, type TopologySpec } from './topology.js';
 
 export interface TransportOptions {
   urls: readonly string[];
@@ -155,13 +160,16 @@ interface Gate {
   blocked: Promise<void> | null;
 }
 
-/** The channels of one connection. A channel that closes on its own recycles the whole connection. */
+/**
+ * The channels of one connection, kept to itself: the router binds, publishes, consumes and declares
+ * through its methods. A channel that closes on its own recycles the whole connection.
+ */
 export class Session {
-  readonly model: ChannelModel;
-  readonly control: Channel;
-  readonly lanes: Channel[];
-  readonly publisher: Channel;
-  readonly confirmer: ConfirmChannel;
+  readonly #model: ChannelModel;
+  readonly #control: Channel;
+  readonly #lanes: Channel[];
+  readonly #publisher: Channel;
+  readonly #confirmer: ConfirmChannel;
   readonly #logger: Logger;
   readonly #gates = new Map<Channel, Gate>();
   readonly #closingOnPurpose = new WeakSet<Channel>();
@@ -175,11 +183,11 @@ export class Session {
     confirmer: ConfirmChannel,
     logger: Logger,
   ) {
-    this.model = model;
-    this.control = control;
-    this.lanes = lanes;
-    this.publisher = publisher;
-    this.confirmer = confirmer;
+    this.#model = model;
+    this.#control = control;
+    this.#lanes = lanes;
+    this.#publisher = publisher;
+    this.#confirmer = confirmer;
     this.#logger = logger;
   }
 
@@ -221,7 +229,7 @@ export class Session {
   recycle(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.model.close().catch(() => {});
+    this.#model.close().catch(() => {});
   }
 
   /** Closes one channel of this session without recycling the connection. */
@@ -230,19 +238,47 @@ export class Session {
     await ch.close().catch(() => {});
   }
 
-  async openConsumerChannel(prefetch: number): Promise<Channel> {
-    const ch = await this.model.createChannel();
+  /**
+   * Consumes `queue` on a channel of its own with `prefetch` unacked deliveries: each message reaches
+   * `onDelivery` in queue order as a Delivery to settle once. A cancel by the broker recycles the connection.
+   */
+  async consume(queue: string, prefetch: number, onDelivery: (delivery: Delivery) => void): Promise<AmqpConsumer> {
+    const ch = await this.#model.createChannel();
     this.#watch(ch);
     await ch.prefetch(prefetch);
-    return ch;
+    return AmqpConsumer.start(this, ch, queue, onDelivery, this.#logger);
+  }
+
+  /**
+   * Declares the shared topology (topology.ts), or with `declare` false only checks that it exists
+   * (passive declares, for accounts without `configure` permission); rejects naming what is missing.
+   */
+  async ensureTopology(spec: Omit<TopologySpec, 'openChannel' | 'logger'>, declare: boolean): Promise<void> {
+    const full = { ...spec, openChannel: () => this.#model.createChannel(), logger: this.#logger };
+    if (declare) await declareTopology(this.#control, full);
+    else await checkTopology(full.openChannel, full);
+  }
+
+  /** Declares a gateway's own queue (durable, `x-expires`). */
+  declareGatewayQueue(name: string, expiresMs: number): Promise<void> {
+    return declareGatewayQueue(this.#control, name, expiresMs);
+  }
+
+  /** Messages ready in a queue, as the broker reports it now. */
+  async messageCount(queue: string): Promise<number> {
+    return (await this.#control.checkQueue(queue)).messageCount;
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.#control.deleteQueue(queue);
   }
 
   bind(queue: string, exchange: string, key: string, lane: number): Promise<void> {
-    return this.lanes[lane]!.bindQueue(queue, exchange, key).then(() => undefined);
+    return this.#lanes[lane]!.bindQueue(queue, exchange, key).then(() => undefined);
   }
 
   unbind(queue: string, exchange: string, key: string, lane: number): Promise<void> {
-    return this.lanes[lane]!.unbindQueue(queue, exchange, key).then(() => undefined);
+    return this.#lanes[lane]!.unbindQueue(queue, exchange, key).then(() => undefined);
   }
 
   /** Waits while a channel's write buffer is full (its publish returned false) until 'drain'. */
@@ -270,9 +306,9 @@ export class Session {
 
   /** Fire-and-forget publish (no confirm); waits first if the channel is applying backpressure. */
   async publish(exchange: string, routingKey: string, body: Buffer, props: Options.Publish): Promise<void> {
-    await this.#whenWritable(this.publisher);
+    await this.#whenWritable(this.#publisher);
     if (this.#closed) throw new ConnectionLostError('connection closed before publishing');
-    this.#noteBackpressure(this.publisher, this.publisher.publish(exchange, routingKey, body, props));
+    this.#noteBackpressure(this.#publisher, this.#publisher.publish(exchange, routingKey, body, props));
   }
 
   /** Publishes on the confirm channel; resolves on basic.ack, rejects on nack, close or timeout. */
@@ -283,7 +319,7 @@ export class Session {
     props: Options.Publish,
     timeoutMs: number,
   ): Promise<void> {
-    await this.#whenWritable(this.confirmer);
+    await this.#whenWritable(this.#confirmer);
     if (this.#closed) throw new ConnectionLostError('connection closed before publishing');
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -291,7 +327,7 @@ export class Session {
         settled = true;
         reject(new ConfirmTimeoutError(`no broker confirm within ${timeoutMs} ms`));
       }, timeoutMs);
-      const ok = this.confirmer.publish(exchange, routingKey, body, props, (err: unknown) => {
+      const ok = this.#confirmer.publish(exchange, routingKey, body, props, (err: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -300,9 +336,11 @@ export class Session {
           reject(new NackError('the broker nacked the message', { cause: err }));
         else reject(new ConnectionLostError('the channel closed before the broker confirmed', { cause: err }));
       });
-      this.#noteBackpressure(this.confirmer, ok);
+      this.#noteBackpressure(this.#confirmer, ok);
     });
   }
 }
 
-export type { Channel, ConsumeMessage };
+export type { AmqpConsumer as Consumer } from './amqp-consumer.js';
+/** Properties of a published message (amqplib's names: `messageId`, `userId`, `CC`, `headers`, …). */
+export type PublishProperties = Options.Publish;

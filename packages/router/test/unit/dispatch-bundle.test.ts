@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bundlesOf, decodeBundle, encodeRecord } from '../../src/internal/dispatch-bundle.js';
-import type { DispatchEnvelope } from '../../src/internal/envelope.js';
+import { textDispatch } from './fake-delivery.js';
 
-const env = (text: string): DispatchEnvelope => ({
-  v: 1,
-  type: 'dispatch',
-  event: 'MESSAGE_CREATE',
-  channel_id: 'c1',
-  data: { content: text },
-});
+const env = textDispatch;
 
 describe('dispatch bundle codec', () => {
   it('round-trips records whose ids, keys and contents hold separators and non-ASCII text', () => {
