@@ -68,7 +68,7 @@ describe('HTTP API', () => {
     );
   });
 
-  it('message calls use the paths, methods and bodies of the protocol', async (t) => {
+  it('without a session, message operations use the HTTP paths, methods and bodies of the protocol', async (t) => {
     const f = await fixture(t);
     const m = message('264905529753620487', 'hi');
     f.server.onHttp = (req) =>
@@ -77,10 +77,12 @@ describe('HTTP API', () => {
         : { status: req.method === 'POST' ? 201 : 200, body: req.method === 'GET' ? [m] : m };
     assert.deepEqual(await f.client.history(GENERAL.id, { before: '264905529753620487', limit: 10 }), [m]);
     assert.deepEqual(await f.client.history(GENERAL.id), [m]);
-    assert.deepEqual(await f.client.sendMessage(GENERAL.id, 'hi', 'n-1'), m);
-    assert.deepEqual(await f.client.sendMessage(GENERAL.id, 'hi'), m);
-    assert.deepEqual(await f.client.editMessage(GENERAL.id, m.id, 'hey'), m);
-    assert.equal(await f.client.deleteMessage(GENERAL.id, m.id), undefined);
+    assert.deepEqual(await f.client.send(GENERAL.id, 'hi', { nonce: 'n-1' }), m);
+    assert.deepEqual(await f.client.send(GENERAL.id, 'hi'), m);
+    assert.deepEqual(await f.client.edit(GENERAL.id, m.id, 'hey'), m);
+    assert.equal(await f.client.delete(GENERAL.id, m.id), undefined);
+    const generated = (f.server.httpRequests[3]?.body as { nonce?: unknown } | undefined)?.nonce;
+    assert.ok(typeof generated === 'string' && generated.length > 0, 'send() generates a nonce');
     const base = `/api/v1/channels/${GENERAL.id}/messages`;
     assert.deepEqual(
       f.server.httpRequests.map((r) => [r.method, r.url, r.body]),
@@ -88,7 +90,7 @@ describe('HTTP API', () => {
         ['GET', `${base}?before=264905529753620487&limit=10`, undefined],
         ['GET', base, undefined],
         ['POST', base, { content: 'hi', nonce: 'n-1' }],
-        ['POST', base, { content: 'hi' }],
+        ['POST', base, { content: 'hi', nonce: generated }],
         ['PATCH', `${base}/${m.id}`, { content: 'hey' }],
         ['DELETE', `${base}/${m.id}`, undefined],
       ],
@@ -116,7 +118,7 @@ describe('HTTP API', () => {
       headers: { 'retry-after': '7' },
       body: { code: 'rate_limited', message: 'slow down' },
     });
-    await assert.rejects(f.client.sendMessage(GENERAL.id, 'hi'), (err: unknown) => {
+    await assert.rejects(f.client.send(GENERAL.id, 'hi'), (err: unknown) => {
       assert.ok(err instanceof ChatApiError);
       assert.equal(err.status, 429);
       assert.equal(err.code, 'rate_limited');

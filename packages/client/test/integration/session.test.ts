@@ -319,7 +319,7 @@ describe('requests', () => {
   it('request() resolves with the RESPONSE result', async (t) => {
     const f = await fixture(t);
     const peer = await connected(f);
-    const pending = f.client.getHistory(GENERAL.id, { before: idAt(10), limit: 2 });
+    const pending = f.client.history(GENERAL.id, { before: idAt(10), limit: 2 });
     const req = await peer.next(20);
     const d = req.d as { id: string; method: string; params: unknown };
     assert.equal(d.method, 'history.get');
