@@ -1,6 +1,6 @@
 // The chat client: ONE object with one name per operation, over the HTTP API (docs/protocol.md §6)
 // and the WebSocket session (§5). It only wires its parts together:
-//   internal/session.ts       the socket state machine: connect, heartbeats, reconnect, RESUME
+//   internal/session.ts       the socket state machine: connect, heartbeats, reconnect, RESUME, token refresh
 //   internal/requests.ts      REQUEST/RESPONSE correlation: timeouts, bound, overload retry
 //   internal/http-endpoints.ts the HTTP API's endpoints
 //   internal/message-dedup.ts which message events reach the app

@@ -32,7 +32,9 @@ import { backoffDelay } from './backoff.js';
 import { Connection, closeSocket } from './connection.js';
 import { CLIENT_BUG_CLOSE_CODES, CloseCode, encodeFrame, Op, parseFrame } from './frames.js';
 import type { Logger } from './logger.js';
-import { firstIdAt, isSnowflake, maxId, resumeSince } from './snowflake.js';
+import { ResumePoint } from './resume-point.js';
+import { isSnowflake } from './snowflake.js';
+import { TokenRefresh, type TokenStore } from './token-refresh.js';
 import { OPEN, resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from './websocket.js';
 
 /**
@@ -71,12 +73,7 @@ export interface SessionListener {
   error(err: ChatClientError): void;
 }
 
-export interface SessionPorts {
-  /** The token shared with the HTTP API. */
-  token(): string | null;
-  setToken(token: string): void;
-  /** Where a fresh token comes from (see ClientOptions.getToken). */
-  getToken: (() => string | null | Promise<string | null>) | undefined;
+export interface SessionPorts extends TokenStore {
   /** The user known so far (login, me, READY). */
   user(): User | null;
   /** The URL of the next socket, asked when it opens. */
@@ -124,10 +121,7 @@ export class SocketSession {
   readonly #o: SessionOptions;
   readonly #ports: SessionPorts;
   readonly #on: SessionListener;
-  /** The server refused the token (4004): the next attempt asks getToken for a new one first. */
-  #tokenRefused = false;
-  /** A refreshed token has not yet reached a session: a second 4004 is final. */
-  #refreshing = false;
+  readonly #tokens: TokenRefresh;
   /** Bumped by connect() and close(): an async step of an older run sees it changed and stops. */
   #generation = 0;
   #ready: ReadyPayload | null = null;
@@ -141,7 +135,7 @@ export class SocketSession {
   #initial = false;
   /** The next authentication must be IDENTIFY (fresh connect, INVALID_SESSION, client-bug close). */
   #forceIdentify = true;
-  #lastSeenId: string | null = null;
+  readonly #resume = new ResumePoint();
   #sequence: number | null = null;
   #latencyMs: number | null = null;
   #attempt = 0;
@@ -152,6 +146,7 @@ export class SocketSession {
     this.#o = options;
     this.#ports = ports;
     this.#on = ports.listener;
+    this.#tokens = new TokenRefresh(ports);
   }
 
   get state(): ConnectionState {
@@ -168,7 +163,7 @@ export class SocketSession {
     return this.#serverId;
   }
   get lastSeenId(): Snowflake | null {
-    return this.#lastSeenId;
+    return this.#resume.lastSeenId;
   }
   get sequence(): number | null {
     return this.#sequence;
@@ -198,7 +193,7 @@ export class SocketSession {
       this.#waiter = waiter; // the running reconnect settles it
       return waiter.promise;
     }
-    if (!this.#ports.token() && !this.#ports.getToken)
+    if (!this.#tokens.available)
       return Promise.reject(
         new NotAuthenticatedError('connect() needs a token: pass `token` or `getToken`, or call login() first'),
       );
@@ -206,11 +201,10 @@ export class SocketSession {
     this.#wantOpen = true;
     this.#initial = true;
     this.#forceIdentify = true;
-    this.#lastSeenId = null;
+    this.#resume.reset();
     this.#attempt = 0;
     this.#generation++;
-    this.#tokenRefused = false;
-    this.#refreshing = false;
+    this.#tokens.reset();
     this.#setState('connecting');
     void this.#openSocket();
     return waiter.promise;
@@ -242,38 +236,14 @@ export class SocketSession {
     this.#on.state(next, prev, change);
   }
 
-  /**
-   * Makes sure a token is held before a socket opens: asks `getToken` when there is none or the
-   * server refused the last one. False when the run is over (closed, restarted, or given up).
-   */
-  async #ensureToken(): Promise<boolean> {
-    if (this.#ports.token() && !this.#tokenRefused) return true;
-    const getToken = this.#ports.getToken;
-    if (!getToken) {
-      this.#terminal(new NotAuthenticatedError('no token: pass `token` or `getToken`, or call login() first'));
-      return false;
-    }
-    const generation = this.#generation;
-    let token: string | null;
-    try {
-      token = await getToken();
-    } catch (cause) {
-      if (generation !== this.#generation || !this.#wantOpen) return false;
-      this.#terminal(new AuthenticationFailedError('getToken() failed', { cause }));
-      return false;
-    }
-    if (generation !== this.#generation || !this.#wantOpen) return false;
-    if (typeof token !== 'string' || token.length === 0) {
-      this.#terminal(new AuthenticationFailedError('getToken() returned no token'));
-      return false;
-    }
-    this.#ports.setToken(token);
-    this.#tokenRefused = false;
-    return true;
-  }
-
   async #openSocket(): Promise<void> {
-    if (!(await this.#ensureToken())) return;
+    const generation = this.#generation;
+    const token = await this.#tokens.ensure(() => generation === this.#generation && this.#wantOpen);
+    if (token === 'stale') return;
+    if (token !== 'ok') {
+      this.#terminal(token);
+      return;
+    }
     let Ctor: WebSocketConstructor;
     try {
       Ctor = await resolveWebSocket(this.#o.WebSocket);
@@ -381,10 +351,10 @@ export class SocketSession {
       this.#terminal(new NotAuthenticatedError('the token was removed while connecting'));
       return;
     }
-    if (!this.#forceIdentify && this.#lastSeenId !== null) {
-      const since = resumeSince(this.#lastSeenId, this.#o.resumeMarginMs);
+    const since = this.#resume.since(this.#o.resumeMarginMs);
+    if (!this.#forceIdentify && since !== null) {
       conn.mode = 'resume';
-      this.#o.log.debug({ since, lastSeenId: this.#lastSeenId }, 'RESUME');
+      this.#o.log.debug({ since, lastSeenId: this.#resume.lastSeenId }, 'RESUME');
       conn.send(encodeFrame(Op.RESUME, { token, since }));
     } else {
       conn.mode = 'identify';
@@ -414,9 +384,7 @@ export class SocketSession {
         this.#ready = ready;
         this.#sessionId = ready.session_id;
         this.#forceIdentify = false;
-        // READY means "up to date as of now": a later RESUME starts here (minus the margin) even if
-        // no message arrived meanwhile, so nothing sent during a first outage is missed.
-        this.#lastSeenId = maxId(this.#lastSeenId, firstIdAt(Date.now()));
+        this.#resume.ready(Date.now());
         this.#established(conn);
         this.#on.ready(ready);
         return;
@@ -445,7 +413,7 @@ export class SocketSession {
           this.#on.error(new ProtocolError(`${t} without a valid id`));
           return;
         }
-        this.#noteSeen(t, d);
+        this.#resume.seen(t, d);
         this.#on.message(t, d);
         return;
       }
@@ -454,27 +422,12 @@ export class SocketSession {
     }
   }
 
-  /**
-   * Raises `lastSeenId`. A create's id is its event id. An update or delete carries no event id
-   * (unless the server adds `event_id`), so a lower bound is used: the message id, and for an
-   * update the first id of its `edited_timestamp` millisecond (the store sets it from the event id).
-   * A lower bound only makes the next RESUME start a little earlier.
-   */
-  #noteSeen(t: string, d: { id: string; edited_timestamp?: unknown; event_id?: unknown }): void {
-    let seen = isSnowflake(d.event_id) ? maxId(d.id, d.event_id) : d.id;
-    if (t === 'MESSAGE_UPDATE' && typeof d.edited_timestamp === 'string') {
-      const ms = Date.parse(d.edited_timestamp);
-      if (!Number.isNaN(ms)) seen = maxId(seen, firstIdAt(ms));
-    }
-    this.#lastSeenId = maxId(this.#lastSeenId, seen);
-  }
-
   #established(conn: Connection): void {
     if (conn !== this.#conn) return;
     conn.markEstablished();
     this.#attempt = 0;
     this.#initial = false;
-    this.#refreshing = false;
+    this.#tokens.accepted();
     this.#setState('open');
     const waiter = this.#waiter;
     this.#waiter = null;
@@ -504,11 +457,9 @@ export class SocketSession {
     this.#o.log.info({ code, reason, serverId: this.#serverId }, 'WebSocket closed');
     const change: StateChange = { code, reason };
     if (code === CloseCode.AUTHENTICATION_FAILED) {
-      if (this.#ports.getToken && !this.#refreshing) {
+      if (this.#tokens.refused()) {
         // Refused (expired, revoked): one fresh token from getToken, then straight back.
         this.#o.log.info({ serverId: this.#serverId }, 'token refused (4004): asking getToken for a new one');
-        this.#tokenRefused = true;
-        this.#refreshing = true;
         this.#setState(this.#initial ? 'connecting' : 'reconnecting', change);
         this.#cancelReconnect();
         void this.#openSocket();
