@@ -1,17 +1,6 @@
 // @chat/client — the public door. Everything else lives under src/internal/.
 
-export {
-  ChatClient,
-  type ClientEventListener,
-  type ClientEventName,
-  type ClientEvents,
-  type ClientOptions,
-  createClient,
-  type ReconnectOptions,
-  type RequestOptions,
-  type ResolvedClientOptions,
-  type StateChange,
-} from './client.js';
+export { ChatClient, createClient } from './client.js';
 export {
   AuthenticationFailedError,
   ChatApiError,
@@ -29,13 +18,16 @@ export {
   ReconnectFailedError,
   RequestTimeoutError,
 } from './errors.js';
+export type { ClientEventListener, ClientEventName, ClientEvents } from './events.js';
 export type { BackoffOptions } from './internal/backoff.js';
 export { CloseCode, Op } from './internal/frames.js';
 export type { FetchLike } from './internal/http-api.js';
 export type { Logger } from './internal/logger.js';
 export { createNonce } from './internal/nonce.js';
+export type { StateChange } from './internal/session.js';
 export { CHAT_EPOCH_MS, compareIds, isSnowflake, resumeSince, timestampOfId } from './internal/snowflake.js';
 export type { WebSocketConstructor, WebSocketLike } from './internal/websocket.js';
+export type { ClientOptions, ReconnectOptions, RequestOptions, ResolvedClientOptions } from './options.js';
 export type {
   Author,
   Channel,

@@ -401,7 +401,7 @@ export class ChatView {
     if (older && !before) return;
     this.#el.loadOlder.disabled = true;
     try {
-      const page = await this.#client.getHistory(channelId, { limit: HISTORY_PAGE, ...(before ? { before } : {}) });
+      const page = await this.#client.history(channelId, { limit: HISTORY_PAGE, ...(before ? { before } : {}) });
       for (const m of page) {
         this.#learn(channelId, m.author);
         log.upsert(m);

@@ -19,6 +19,13 @@ export interface HttpApiOptions {
   token: () => string | null;
 }
 
+export interface CallOptions {
+  /** Send the token (default true; false for sign-up and login). */
+  auth?: boolean;
+  /** Default: the client's `requestTimeoutMs`; covers the overload retries too. */
+  timeoutMs?: number;
+}
+
 /** Seconds from a `Retry-After` header: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
@@ -39,15 +46,16 @@ export class HttpApi {
    * One HTTP call. Resolves with the decoded JSON body (undefined for an empty body such as 204);
    * rejects with ChatApiError (error status), RequestTimeoutError or NetworkError.
    */
-  call<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+  call<T>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs;
     return retryOverloaded(
-      () => this.#once<T>(method, path, body, auth),
+      () => this.#once<T>(method, path, body, options.auth ?? true, timeoutMs),
       this.#o.overloadRetry,
-      Date.now() + this.#o.timeoutMs,
+      Date.now() + timeoutMs,
     );
   }
 
-  async #once<T>(method: string, path: string, body: unknown, auth: boolean): Promise<T> {
+  async #once<T>(method: string, path: string, body: unknown, auth: boolean, timeoutMs: number): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = auth ? this.#o.token() : null;
     if (token) headers.authorization = `Bearer ${token}`;
@@ -62,7 +70,7 @@ export class HttpApi {
     const timer = setTimeout(() => {
       timedOut = true;
       controller?.abort();
-    }, this.#o.timeoutMs);
+    }, timeoutMs);
     const what = `${method} ${path}`;
     try {
       let res: Response;
@@ -71,7 +79,7 @@ export class HttpApi {
         res = await this.#o.fetch(this.#o.baseUrl + path, init);
         text = await res.text();
       } catch (err) {
-        if (timedOut) throw new RequestTimeoutError(`${what}: no answer within ${this.#o.timeoutMs} ms`);
+        if (timedOut) throw new RequestTimeoutError(`${what}: no answer within ${timeoutMs} ms`);
         throw new NetworkError(`${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       }
       if (!res.ok) {

@@ -1,10 +1,14 @@
 // A scripted protocol peer for the client's integration tests: ws's WebSocketServer and node:http
-// on 127.0.0.1, speaking docs/protocol.md §5–6 frame by frame as each test dictates. It is a fake ONLY
-// because the real gateway (packages/gateway) is being built concurrently by someone else, and
-// because these scenarios need exact timing (a missed HEARTBEAT_ACK, a close with a given code in
-// the middle of a request, the same delivery twice), as centrifuge-js's fakeServer does. It is not
-// a gateway: no auth, no routing; the end-to-end tests of the gateway run the client against the
-// real thing.
+// on 127.0.0.1, speaking docs/protocol.md §5–6 frame by frame as each test dictates. It is not a
+// gateway (no auth, no routing). Everything a normal gateway does is tested against a real one in
+// test/e2e/gateway-api.test.ts and test/e2e/session-habits.test.ts; this fake is kept ONLY for what a
+// real gateway cannot be made to do on cue:
+// - withhold or misbehave: a missed HEARTBEAT_ACK, no RESPONSE, an undecodable frame, a 502 without
+//   a JSON body, an HTTP call that hangs, a handshake that never completes;
+// - send what only a fault or a race produces: the same delivery twice, a RESUME replay carrying an
+//   edit, RESUMED with `truncated`, INVALID_SESSION, RECONNECT, a server HEARTBEAT, a 4002/4004/4008
+//   close at a chosen moment (mid-request, after open);
+// - show the exact frames the client sends (heartbeat `d`, RESUME `since`, the resent nonce).
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

@@ -1,24 +1,19 @@
-// The WebSocket session against a scripted protocol peer (see fake-server.ts for why a fake):
-// HELLO/IDENTIFY/READY, heartbeats, reconnect and RESUME, close codes, requests, de-duplication.
+// The WebSocket session against a scripted protocol peer, for what a real gateway does not do on cue
+// (see fake-server.ts): missed heartbeats, close codes at chosen moments, exact RESUME `since`,
+// replays and duplicate deliveries, requests without an answer or cut mid-flight.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { slotOf } from '@chat/hashing';
-import { WebSocket as WsWebSocket } from 'ws';
 import {
   AuthenticationFailedError,
-  ChatRequestError,
-  ClientClosedError,
   ConnectionLostError,
-  type ConnectionState,
   createClient,
   NotAuthenticatedError,
   ProtocolError,
   RequestTimeoutError,
-  type WebSocketConstructor,
 } from '../../src/index.js';
 import { startFakeServer } from './fake-server.js';
-import { ALICE, acceptIdentify, connected, fixture, GENERAL, message, nextEvent, record, waitFor } from './helpers.js';
+import { ALICE, connected, fixture, GENERAL, message, nextEvent, record, waitFor } from './helpers.js';
 
 /** Snowflake ids `ms` milliseconds apart, from the protocol's test vector (2026-01-01, worker 5, seq 7). */
 // Ids a minute ahead of now: newer than the READY moment, which the client also counts as seen.
@@ -28,52 +23,6 @@ function idAt(ms: number): string {
 }
 
 describe('connecting', () => {
-  it('connect() sends IDENTIFY with the token after HELLO and resolves with the READY payload', async (t) => {
-    const f = await fixture(t);
-    const states = record(f.client, 'state');
-    const ready = f.client.connect();
-    const peer = await f.server.nextConnection();
-    assert.equal(peer.url.pathname, '/ws');
-    assert.equal(peer.url.searchParams.get('slot'), null, 'no slot hint while the user id is unknown');
-    peer.hello(60_000, 'gw-7');
-    const identify = await peer.next(2);
-    assert.deepEqual(identify.d, { token: 'token-alice' });
-    peer.dispatch('READY', { user: ALICE, channels: [GENERAL], session_id: 'session-1' });
-    const payload = await ready;
-    assert.deepEqual(payload, { user: ALICE, channels: [GENERAL], session_id: 'session-1' });
-    assert.equal(f.client.state, 'open');
-    assert.deepEqual(f.client.user, ALICE);
-    assert.equal(f.client.sessionId, 'session-1');
-    assert.equal(f.client.serverId, 'gw-7');
-    assert.equal(f.client.sequence, 1);
-    assert.deepEqual(
-      states.map(([s]) => s),
-      ['connecting', 'open'],
-    );
-    assert.deepEqual(await f.client.connect(), payload, 'connect() while open returns the READY payload');
-  });
-
-  it('the WebSocket URL carries ?slot=slotOf(userId) once the user id is known', async (t) => {
-    const f = await fixture(t);
-    const peer = await connected(f);
-    peer.close(4000, 'unknown error');
-    const second = await f.server.nextConnection();
-    assert.equal(second.url.searchParams.get('slot'), String(slotOf(ALICE.id)));
-  });
-
-  it('after login() the first connection already carries the slot hint and IDENTIFYs with the new token', async (t) => {
-    const f = await fixture(t, { token: null });
-    f.server.onHttp = () => ({ status: 200, body: { token: 'jwt-2', user: ALICE } });
-    await f.client.login('alice', 'secret');
-    const ready = f.client.connect();
-    const peer = await f.server.nextConnection();
-    assert.equal(peer.url.searchParams.get('slot'), String(slotOf(ALICE.id)));
-    peer.hello();
-    assert.deepEqual((await peer.next(2)).d, { token: 'jwt-2' });
-    peer.dispatch('READY', { user: ALICE, channels: [], session_id: 's' });
-    await ready;
-  });
-
   it('connect() without a token rejects with NotAuthenticatedError and opens nothing', async (t) => {
     const f = await fixture(t, { token: null });
     await assert.rejects(f.client.connect(), NotAuthenticatedError);
@@ -91,30 +40,6 @@ describe('connecting', () => {
     await assert.rejects(client.connect(), ConnectionLostError);
     assert.equal(client.state, 'closed');
   });
-
-  it('an injected WebSocket constructor is the one used', async (t) => {
-    let constructed = 0;
-    const Counting = class extends WsWebSocket {
-      constructor(url: string) {
-        super(url);
-        constructed += 1;
-      }
-    };
-    const f = await fixture(t, { WebSocket: Counting as unknown as WebSocketConstructor });
-    await connected(f);
-    assert.equal(constructed, 1);
-  });
-
-  it('a 4004 close during IDENTIFY rejects connect() with AuthenticationFailedError', async (t) => {
-    const f = await fixture(t);
-    const ready = f.client.connect();
-    const peer = await f.server.nextConnection();
-    peer.hello();
-    await peer.next(2);
-    peer.close(4004, 'authentication failed');
-    await assert.rejects(ready, AuthenticationFailedError);
-    assert.equal(f.client.state, 'closed');
-  });
 });
 
 describe('heartbeats', () => {
@@ -122,11 +47,14 @@ describe('heartbeats', () => {
     const f = await fixture(t);
     const peer = await connected(f, 40);
     const s = peer.dispatch('MESSAGE_CREATE', message(idAt(0)));
-    const beat = await peer.next(1);
-    assert.equal(beat.d, s);
-    const start = Date.now();
-    await peer.next(1);
-    assert.ok(Date.now() - start >= 25, 'beats are spaced by the interval');
+    // Beats sent before the DISPATCH arrived carry the READY's number; a later one carries `s` (or
+    // peer.next times out and the test fails).
+    let beat = await peer.next(1);
+    while (beat.d !== s) {
+      assert.ok(typeof beat.d === 'number' && beat.d < s, `a beat with ${String(beat.d)}`);
+      beat = await peer.next(1);
+    }
+    // (The spacing of beats is tested on mock timers in test/unit/session.test.ts.)
     await waitFor(() => f.client.latencyMs !== null, 1000, 'a measured latency');
   });
 
@@ -300,50 +228,9 @@ describe('reconnect and RESUME', () => {
     // Delays 20 + 40 + 80 + 80 before the fifth connection.
     assert.ok(Date.now() - start >= 200, `took ${Date.now() - start} ms`);
   });
-
-  it('close() closes with 1000 and the client does not reconnect', async (t) => {
-    const f = await fixture(t);
-    const peer = await connected(f);
-    const states: ConnectionState[] = [];
-    f.client.on('state', (s) => states.push(s));
-    await f.client.close();
-    assert.equal((await peer.closed).code, 1000);
-    await sleep(50);
-    assert.equal(f.server.connections.length, 1);
-    assert.deepEqual(states, ['closed']);
-    await assert.rejects(f.client.request('typing.start', { channel_id: GENERAL.id }), ClientClosedError);
-  });
 });
 
 describe('requests', () => {
-  it('request() resolves with the RESPONSE result', async (t) => {
-    const f = await fixture(t);
-    const peer = await connected(f);
-    const pending = f.client.getHistory(GENERAL.id, { before: idAt(10), limit: 2 });
-    const req = await peer.next(20);
-    const d = req.d as { id: string; method: string; params: unknown };
-    assert.equal(d.method, 'history.get');
-    assert.deepEqual(d.params, { channel_id: GENERAL.id, before: idAt(10), limit: 2 });
-    const messages = [message(idAt(2)), message(idAt(1))];
-    peer.respond(d.id, messages);
-    assert.deepEqual(await pending, messages);
-  });
-
-  it('a RESPONSE with ok: false rejects with ChatRequestError carrying the code and message', async (t) => {
-    const f = await fixture(t);
-    const peer = await connected(f);
-    const pending = f.client.edit(GENERAL.id, idAt(1), 'new');
-    const req = await peer.next(20);
-    peer.respondError((req.d as { id: string }).id, 'forbidden', 'not the author');
-    await assert.rejects(pending, (err: unknown) => {
-      assert.ok(err instanceof ChatRequestError);
-      assert.equal(err.code, 'forbidden');
-      assert.equal(err.message, 'not the author');
-      assert.equal(err.method, 'message.update');
-      return true;
-    });
-  });
-
   it('a request without a RESPONSE rejects with RequestTimeoutError after its timeout, and a late answer is ignored', async (t) => {
     const f = await fixture(t);
     const peer = await connected(f);
@@ -417,17 +304,6 @@ describe('requests', () => {
     second.respond(d2.id, stored);
     assert.deepEqual(await sent, stored);
   });
-
-  it('send() uses the nonce it is given', async (t) => {
-    const f = await fixture(t);
-    const peer = await connected(f);
-    const sent = f.client.send(GENERAL.id, 'hi', { nonce: 'my-nonce' });
-    const req = await peer.next(20);
-    const d = req.d as { id: string; params: { nonce: string } };
-    assert.equal(d.params.nonce, 'my-nonce');
-    peer.respond(d.id, message(idAt(1), 'hi'));
-    await sent;
-  });
 });
 
 describe('events', () => {
@@ -485,24 +361,6 @@ describe('events', () => {
     assert.equal(created.length, 1);
     assert.deepEqual(updated, [[current]]);
   });
-
-  it('the other dispatch events are emitted under their camelCase names', async (t) => {
-    const f = await fixture(t);
-    const peer = await connected(f);
-    const events = [
-      ['TYPING_START', 'typingStart', { channel_id: GENERAL.id, user_id: '1002' }],
-      ['CHANNEL_CREATE', 'channelCreate', { id: '3009', kind: 'dm', name: null }],
-      ['CHANNEL_MEMBER_ADD', 'channelMemberAdd', { channel_id: GENERAL.id, user_id: '1003' }],
-      ['CHANNEL_MEMBER_REMOVE', 'channelMemberRemove', { channel_id: GENERAL.id, user_id: '1003' }],
-      ['PRESENCE_UPDATE', 'presenceUpdate', { user_id: '1002', status: 'online' }],
-    ] as const;
-    for (const [wire, name, d] of events) {
-      const got = nextEvent(f.client, name);
-      peer.dispatch(wire, d);
-      assert.deepEqual(await got, [d]);
-    }
-  });
-
   it('an undecodable frame emits a ProtocolError and the session stays open', async (t) => {
     const f = await fixture(t);
     const peer = await connected(f);

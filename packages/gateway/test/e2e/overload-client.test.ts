@@ -36,12 +36,15 @@ describe('@chat/client under overload', () => {
       .body;
     const inbox = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
     await inbox.identify(recipient.token);
-    const client = createClient({
+    const options = {
       baseUrl: gw.url,
       token: sender.token,
       requestTimeoutMs: 60_000,
       overloadRetry: { maxRetries: 1000, initialDelayMs: 50, maxDelayMs: 200 },
-    });
+    };
+    const client = createClient(options);
+    // Never connected: its send() goes over the HTTP API.
+    const httpOnly = createClient(options);
     await client.connect();
     try {
       // Hold the gateway's only write slot: a write waiting on a nonce that is "still publishing".
@@ -53,7 +56,7 @@ describe('@chat/client under overload', () => {
       await waitFor(async () => (await metric(gw.url, 'chat_gateway_inflight_writes')) === 1, 'the slot held');
 
       const viaWs = client.send(dm.id, 'via ws', { nonce: 'sdk-ws' });
-      const viaHttp = client.sendMessage(dm.id, 'via http', 'sdk-http');
+      const viaHttp = httpOnly.send(dm.id, 'via http', { nonce: 'sdk-http' });
       // Both were refused at least twice (the first attempts and a retry) before the slot frees up.
       await waitFor(
         async () => (await metric(gw.url, 'chat_gateway_overloaded_total')) >= 4,
