@@ -4,11 +4,11 @@
 // every gateway that consumes them, so sockets start or stop hearing a channel without reconnecting).
 import type { DispatchEnvelope, Router } from '@chat/router';
 import type { WriteAdmission } from './admission.js';
+import { dedupeKey } from './dedupe-key.js';
 import { endToEnd } from './end-to-end-latency.js';
 import { LocalIndex, type Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
-import { dedupeKey } from './session.js';
 
 /** The dispatch events that change which channels a user's sockets hear. */
 export type MembershipEvent = 'CHANNEL_CREATE' | 'CHANNEL_MEMBER_ADD' | 'CHANNEL_MEMBER_REMOVE';

@@ -7,6 +7,7 @@ import type { ChangeEvent, Channel } from '@chat/store';
 import type { ConnectionWrites, WriteAdmission } from './admission.js';
 import type { TokenClaims } from './auth.js';
 import { type Command, type CommandServices, socketCommand } from './commands.js';
+import { dedupeKey } from './dedupe-key.js';
 import { ApiError, failureOf } from './errors.js';
 import type { LocalIndex, Member } from './local-index.js';
 import type { Logger } from './logger.js';
@@ -71,16 +72,6 @@ export interface SessionHost {
 type State = 'hello' | 'authenticating' | 'buffering' | 'ready' | 'closed';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The key under which a delivery is recognised again (RESUME replay vs live event). */
-export function dedupeKey(event: string, data: unknown): string | undefined {
-  const d = data as { id?: unknown; edited_timestamp?: unknown } | null;
-  if (!d || typeof d.id !== 'string') return undefined;
-  if (event === 'MESSAGE_CREATE') return `c:${d.id}`;
-  if (event === 'MESSAGE_UPDATE') return `u:${d.id}:${String(d.edited_timestamp)}`;
-  if (event === 'MESSAGE_DELETE') return `d:${d.id}`;
-  return undefined;
-}
 
 /**
  * One connection. Its memory is what an idle identified socket costs the gateway (bench W3), so it is
