@@ -1,4 +1,4 @@
-// Admission control for durable writes (message.create / update / delete, WebSocket and HTTP):
+// Admission control for durable writes (the `durable` commands of commands.ts, WebSocket and HTTP):
 // at most `maxInFlight` writes per gateway process and `maxPerConnection` per WebSocket
 // connection are between "accepted" and "answered". Past either bound the write is refused at
 // once with `overloaded` and a retry hint, before any Redis, MongoDB or broker work: under
@@ -53,9 +53,6 @@ function overshoot(averageMs: number, targetMs: number | undefined): number {
 export interface ConnectionWrites {
   inFlight: number;
 }
-
-/** The methods that are durable writes (the WebSocket REQUEST names). */
-export const DURABLE_METHODS: ReadonlySet<string> = new Set(['message.create', 'message.update', 'message.delete']);
 
 export class WriteAdmission {
   readonly #o: AdmissionOptions;

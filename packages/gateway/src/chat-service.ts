@@ -1,6 +1,6 @@
 // The chat operations behind both the HTTP API and WebSocket requests: membership checks,
 // validation, durable writes through the router (answered only after the broker's confirm),
-// membership changes announced to the affected gateways. Transport-agnostic: errors are ApiErrors.
+// membership changes announced to the affected users (through the hub). Transport-agnostic: errors are ApiErrors.
 import {
   type DispatchEnvelope,
   dispatchToMembers,
@@ -20,6 +20,7 @@ import {
 } from '@chat/store';
 import { ApiError } from './errors.js';
 import type { NonceGuard } from './guards.js';
+import type { MembershipEvent } from './hub.js';
 import type { Logger } from './logger.js';
 import { checkContent, checkNonce } from './validation.js';
 
@@ -34,6 +35,8 @@ export interface ChatServiceOptions {
   ids: SnowflakeGenerator;
   nonces: NonceGuard;
   logger: Logger;
+  /** Tells the users concerned of a stored membership change (Hub.announce: confirmed, never throws). */
+  announce(event: MembershipEvent, to: string[], data: unknown): Promise<void>;
   maxContentLength: number;
   defaultGroup: string;
   /** Called with the send → broker-confirm time of every durable write. */
@@ -329,7 +332,7 @@ export class ChatService {
     } catch (err) {
       mapStoreError(err);
     }
-    await this.#announce('CHANNEL_CREATE', result.members, { ...result.channel, member_ids: result.members });
+    await this.#o.announce('CHANNEL_CREATE', result.members, { ...result.channel, member_ids: result.members });
     return result.channel;
   }
 
@@ -379,7 +382,7 @@ export class ChatService {
     if (!before.includes(userId)) throw new ApiError('not_found', 'not a member');
     await this.#o.store.channels.removeMember(channelId, userId);
     const audience = before.length <= ANNOUNCE_LIMIT ? before : [userId];
-    await this.#announce('CHANNEL_MEMBER_REMOVE', audience, { channel_id: channelId, user_id: userId });
+    await this.#o.announce('CHANNEL_MEMBER_REMOVE', audience, { channel_id: channelId, user_id: userId });
   }
 
   async #join(channelId: string, userId: string, known?: Channel): Promise<void> {
@@ -389,20 +392,6 @@ export class ChatService {
     // A big channel (the default group) is not read: its members hear of joins when they read it.
     const big = (await this.#o.store.channels.memberCount(channelId, ANNOUNCE_LIMIT + 1)) > ANNOUNCE_LIMIT;
     const audience = big ? [userId] : await this.#o.store.channels.members(channelId);
-    await this.#announce('CHANNEL_MEMBER_ADD', audience, { channel_id: channelId, user_id: userId, channel });
-  }
-
-  /** Membership events go to users (`to`): their gateways subscribe or unsubscribe the sockets. */
-  async #announce(
-    event: 'CHANNEL_CREATE' | 'CHANNEL_MEMBER_ADD' | 'CHANNEL_MEMBER_REMOVE',
-    to: string[],
-    data: unknown,
-  ) {
-    try {
-      await this.#o.router.dispatch({ v: 1, type: 'dispatch', event, to, data }, { users: to }, { confirm: true });
-    } catch (err) {
-      // The change is stored; sockets pick it up on their next IDENTIFY. Say so.
-      this.#o.logger.warn({ err: (err as Error).message, event }, 'membership change stored but not announced');
-    }
+    await this.#o.announce('CHANNEL_MEMBER_ADD', audience, { channel_id: channelId, user_id: userId, channel });
   }
 }

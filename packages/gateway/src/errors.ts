@@ -1,5 +1,7 @@
 // Errors of the chat API, shared by HTTP (status + body) and WebSocket (RESPONSE error). Every
 // code is listed in packages/gateway/README.md ("Errors"); a unit test keeps the two in step.
+// `failureOf` is the one place a failed command becomes the error a client is answered with.
+import type { Logger } from './logger.js';
 
 export const API_ERRORS = {
   invalid_json: 400,
@@ -41,4 +43,19 @@ export class ApiError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.allow = options.allow;
   }
+}
+
+/**
+ * What a failed command is answered with, on either transport: an ApiError as it is; anything else is
+ * `internal` (a bug: logged as an error with `context`). A dependency failure (5xx other than
+ * `overloaded`, which is shedding and only counted) is logged as a warning.
+ */
+export function failureOf(err: unknown, logger: Logger, context: object): ApiError {
+  if (!(err instanceof ApiError)) {
+    logger.error({ err, ...context }, 'request failed');
+    return new ApiError('internal', 'internal error');
+  }
+  if (err.status >= 500 && err.code !== 'overloaded')
+    logger.warn({ code: err.code, err: err.message, ...context }, 'request failed on a dependency');
+  return err;
 }

@@ -1,30 +1,30 @@
-// createGateway(): one gateway process — uWS server (WebSocket + HTTP API), one AMQP consumer for
-// its own queue feeding the local index, periodic session checks, and the SIGTERM drain.
+// createGateway(): one gateway process, composed — the chat service and its guards, the hub fed by the
+// router's consumer for this gateway's queue, presence, the uWS server (WebSocket + HTTP API), one
+// periodic sweep of the sessions, and the SIGTERM drain.
 
-import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
-import type { DispatchEnvelope, Router, SnowflakeGenerator } from '@chat/router';
+import type { Router, SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { WriteAdmission } from './admission.js';
 import { createTokenService, revocable, type TokenService } from './auth.js';
+import { createBudgets } from './budgets.js';
 import { ChatService } from './chat-service.js';
 import { ClientAddresses } from './client-address.js';
+import type { CommandServices } from './commands.js';
 import type { GatewayConfig } from './config.js';
-import { endToEnd } from './end-to-end-latency.js';
-import { NonceGuard, SharedRateLimiter } from './guards.js';
-import { mountHttpApi } from './http-api.js';
+import { drainGateway } from './drain.js';
+import { NonceGuard } from './guards.js';
+import { Hub } from './hub.js';
 import { IdleGc } from './idle-gc.js';
-import { LocalIndex, type Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';
-import { Close, frame, Op } from './protocol.js';
-import { dedupeKey, Session, type SessionHost } from './session.js';
+import type { Session, SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
 import { loadNativeUws } from './uws.js';
-import { UwsSocket } from './uws-socket.js';
+import { startServer } from './uws-server.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -46,23 +46,14 @@ export interface Gateway {
   drain(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface UserData {
-  session?: Session;
-  /** The client's address, resolved at the upgrade. */
-  address?: string;
-}
-
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, router, store, redis, logger, registry } = deps;
   const uws = loadNativeUws();
   const sessions = new Set<Session>();
-  let admission: WriteAdmission | undefined;
   const metrics = createMetrics(
     registry,
     () => sessions.size,
-    () => admission?.inFlight ?? 0,
+    () => admission.inFlight,
     () => {
       let bytes = 0;
       for (const s of sessions) bytes += s.bufferedAmount();
@@ -81,7 +72,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     return checks;
   }
-  const index = new LocalIndex();
   const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), store.accounts);
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
@@ -93,24 +83,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       }
     },
   });
-  const chat = new ChatService({
-    router,
-    store,
-    ids: deps.ids,
-    nonces,
-    logger,
-    maxContentLength: config.maxContentLength,
-    defaultGroup: config.defaultGroup,
-    onConfirm: (s) => {
-      metrics.sendConfirmSeconds.observe(s);
-      admission?.observeConfirm(s * 1000);
-    },
-    overloadRetryAfterMs: config.overloadRetryAfterMs,
-    onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),
-    maxGroupsPerUser: config.maxGroupsPerUser,
-    maxGroupMembers: config.maxGroupMembers,
-  });
-  admission = new WriteAdmission({
+  const admission = new WriteAdmission({
     maxInFlight: config.maxInflightWrites,
     maxPerConnection: config.maxInflightWritesPerConnection,
     retryAfterMs: config.overloadRetryAfterMs,
@@ -118,20 +91,29 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     pathTargetMs: config.overloadPathTargetMs,
     onRefused: (reason) => metrics.overloaded.inc({ reason }),
   });
+  const hub = new Hub({ router, metrics, admission, workerId: deps.ids.workerId, logger });
+  const index = hub.index;
+  const chat = new ChatService({
+    router,
+    store,
+    ids: deps.ids,
+    nonces,
+    logger,
+    announce: (event, to, data) => hub.announce(event, to, data),
+    maxContentLength: config.maxContentLength,
+    defaultGroup: config.defaultGroup,
+    onConfirm: (s) => {
+      metrics.sendConfirmSeconds.observe(s);
+      admission.observeConfirm(s * 1000);
+    },
+    overloadRetryAfterMs: config.overloadRetryAfterMs,
+    onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),
+    maxGroupsPerUser: config.maxGroupsPerUser,
+    maxGroupMembers: config.maxGroupMembers,
+  });
   await chat.ensureDefaultGroup();
-  const userRate = new SharedRateLimiter(redis, keyPrefix, config.userRateRequests, config.rateWindowMs);
-  const ipRate = new SharedRateLimiter(redis, `${keyPrefix}http:`, config.httpRateRequests, config.rateWindowMs);
-  const budgets = {
-    login: new SharedRateLimiter(redis, `${keyPrefix}login:`, config.loginRateRequests, config.rateWindowMs),
-    loginAddress: new SharedRateLimiter(
-      redis,
-      `${keyPrefix}login-ip:`,
-      config.loginAddressRateRequests,
-      config.rateWindowMs,
-    ),
-    authFailures: new SharedRateLimiter(redis, `${keyPrefix}auth-fail:`, config.authFailureBudget, config.rateWindowMs),
-    signup: new SharedRateLimiter(redis, `${keyPrefix}signup:`, config.signupRateRequests, config.rateWindowMs),
-  };
+  const { userRate, ipRate, auth: budgets } = createBudgets(redis, keyPrefix, config);
+  const services: CommandServices = { chat, store, tokens, budgets };
   const addresses = new ClientAddresses(config.trustedProxies);
   const caps = new SocketCaps({
     maxPendingPerAddress: config.maxPendingSocketsPerAddress,
@@ -195,7 +177,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     authFailed: async (address) => !(await budgets.authFailures.hit(address)).ok,
     caps,
     authenticated: () => idleGc.changed(Date.now()),
-    chat,
+    services,
     admission,
     index,
     presence,
@@ -204,126 +186,37 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
 
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
-  await router.consume((env: DispatchEnvelope) => {
-    const path = endToEnd(env, Date.now());
-    if (path !== undefined) {
-      metrics.endToEndSeconds.observe(path.seconds);
-      // This gateway's own writes coming back: the whole path's latency, on this machine's clock.
-      if (path.workerId === deps.ids.workerId) admission?.observePath(path.seconds * 1000);
-    }
-    applyMembership(env);
-    const audience: Member[] = [];
-    if (env.to) {
-      for (const user of env.to) for (const m of index.membersOfUser(user)) audience.push(m);
-    } else if (env.channel_id !== undefined) {
-      for (const m of index.membersOfChannel(env.channel_id)) audience.push(m);
-    }
-    metrics.envelopes.inc({ audience: audience.length > 0 ? 'local' : 'none' });
-    if (audience.length === 0) return;
-    // Serialised once per envelope, framed per socket (each frame has that socket's sequence).
-    const payloadJson = JSON.stringify(env.data);
-    const key = dedupeKey(env.event, env.data);
-    for (const m of audience) m.deliver(env.event, payloadJson, key);
-  });
+  await router.consume(hub.deliver);
 
-  /** Membership events change which channels local sockets hear, on whichever gateway holds them. */
-  function applyMembership(env: DispatchEnvelope): void {
-    const d = env.data as { channel_id?: string; user_id?: string; id?: string; member_ids?: string[] } | null;
-    if (!d) return;
-    if (env.event === 'CHANNEL_MEMBER_ADD' && d.channel_id && d.user_id) {
-      for (const m of index.membersOfUser(d.user_id)) index.subscribe(m, d.channel_id);
-    } else if (env.event === 'CHANNEL_MEMBER_REMOVE' && d.channel_id && d.user_id) {
-      for (const m of index.membersOfUser(d.user_id)) index.unsubscribe(m, d.channel_id);
-    } else if (env.event === 'CHANNEL_CREATE' && d.id && Array.isArray(d.member_ids)) {
-      for (const u of d.member_ids) for (const m of index.membersOfUser(u)) index.subscribe(m, d.id);
-    }
-  }
-
-  const app = uws.App();
-  app.ws<UserData>('/ws', {
-    compression: uws.DISABLED,
-    // Larger than our frame limit so that an oversize frame gets our 4010, not uWS's own close.
-    maxPayloadLength: Math.max(config.maxFrameBytes * 4, 64 * 1024),
-    // Our own limit decides (docs/design.md §6); uWS must not drop frames silently before that.
-    maxBackpressure: 256 * 1024 * 1024,
-    closeOnBackpressureLimit: 0,
-    idleTimeout: 0,
-    sendPingsAutomatically: false,
-    upgrade: (res, req, context) => {
-      if (!accepting) {
-        res.writeStatus('503 Service Unavailable').end('draining');
-        return;
-      }
-      const address = addresses.resolve(
-        Buffer.from(res.getRemoteAddressAsText()).toString(),
-        req.getHeader('x-real-ip'),
-        req.getHeader('x-forwarded-for'),
-      );
-      const refusal = caps.refusal(address);
-      if (refusal) {
-        metrics.rateLimited.inc({ scope: 'sockets_per_address' });
-        res.writeStatus('429 Too Many Requests').end(refusal);
-        return;
-      }
-      res.upgrade<UserData>(
-        { address },
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
-    },
-    open: (ws: WebSocket<UserData>) => {
-      const data = ws.getUserData();
-      const session = new Session(new UwsSocket(ws), host, caps.open(data.address ?? ''));
-      data.address = undefined;
-      data.session = session;
-      sessions.add(session);
-      idleGc.changed(Date.now());
-      session.open();
-    },
-    message: (ws, message, isBinary) => {
-      ws.getUserData().session?.message(message, isBinary);
-    },
-    drain: (ws) => {
-      ws.getUserData().session?.drained();
-    },
-    close: (ws) => {
-      const session = ws.getUserData().session;
-      if (!session) return;
-      sessions.delete(session);
-      idleGc.changed(Date.now());
-      session.closed();
-    },
-  });
-
-  mountHttpApi(app, {
-    chat,
-    admission,
-    store,
-    tokens,
-    userRate,
-    ipRate,
-    registry,
-    metrics,
-    logger,
-    bodyMaxBytes: config.httpBodyMaxBytes,
-    corsOrigins: config.corsOrigins,
-    accepting: () => accepting,
+  const server = await startServer({
+    uws,
+    host: config.host,
+    port: config.port,
+    maxFrameBytes: config.maxFrameBytes,
+    sessionHost: host,
+    sessions,
+    churn: () => idleGc.changed(Date.now()),
+    caps,
     addresses,
-    budgets,
-    ready: async () => {
-      const checks = await dependencies();
-      return { ok: checks.broker && checks.redis && checks.mongodb, checks };
+    metrics,
+    http: {
+      services,
+      admission,
+      userRate,
+      ipRate,
+      registry,
+      metrics,
+      logger,
+      bodyMaxBytes: config.httpBodyMaxBytes,
+      corsOrigins: config.corsOrigins,
+      accepting: () => accepting,
+      addresses,
+      ready: async () => {
+        const checks = await dependencies();
+        return { ok: checks.broker && checks.redis && checks.mongodb, checks };
+      },
     },
   });
-
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (sock) =>
-      sock ? resolve(sock) : reject(new Error(`cannot listen on ${config.host}:${config.port}`)),
-    );
-  });
-  const port = uws.us_socket_local_port(listenSocket);
 
   // One timer for all sessions, not one per socket.
   const sweep = setInterval(
@@ -338,29 +231,22 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   let draining: Promise<void> | undefined;
   return {
-    port,
+    port: server.port,
     tokens,
     chat,
     metrics,
     connections: () => sessions.size,
-    drain() {
-      draining ??= (async () => {
-        accepting = false;
-        uws.us_listen_socket_close(listenSocket);
-        const deadline = Date.now() + config.drainTimeoutMs;
-        const reconnect = frame(Op.RECONNECT, null);
-        for (const session of sessions) session.sendRaw(reconnect);
-        // Clients that read RECONNECT leave by themselves; close whoever is left after a moment.
-        await sleep(Math.min(1000, config.drainTimeoutMs / 4));
-        for (const session of [...sessions]) session.close(Close.GOING_AWAY, 'server draining');
-        while (sessions.size > 0 && Date.now() < deadline) await sleep(20);
-        clearInterval(sweep);
-        // Offline for the users who left and are nowhere else, then this gateway leaves the registry.
-        await presence.stop(deadline);
-        await Promise.race([router.drain(), sleep(Math.max(0, deadline - Date.now()))]);
-        await router.close();
-      })();
-      return draining;
-    },
+    drain: () =>
+      (draining ??= drainGateway({
+        stopAccepting: () => {
+          accepting = false;
+          server.close();
+        },
+        sessions,
+        stopSweep: () => clearInterval(sweep),
+        presence,
+        router,
+        timeoutMs: config.drainTimeoutMs,
+      })),
   };
 }

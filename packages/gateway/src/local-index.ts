@@ -1,5 +1,5 @@
-// Which local sockets hear what, and the delivery of one dispatch to its local audience with the
-// backpressure policy of docs/design.md §6.
+// Which local sockets hear what: the hub (hub.ts) asks it for an envelope's local audience, and each
+// socket's session applies the backpressure policy of docs/design.md §6 to what it is given.
 //
 // Memory (bench W3): subscriptions are kept per USER, not per socket. Every user of this gateway has
 // one LocalUser (its sockets and its channels); every channel one Set of LocalUsers. A socket costs
@@ -11,8 +11,7 @@
 // Why not uWS topics: a topic publish sends identical bytes to every subscriber, but docs/protocol.md §5
 // gives every DISPATCH frame a per-connection sequence `s`, and docs/design.md §6 treats a slow socket
 // differently for ephemeral events (skipped) and chat events (kept, then 4008). So the payload is
-// serialised once per event and framed per socket here.
-import { dispatchFrame, EPHEMERAL_EVENTS } from './protocol.js';
+// serialised once per event (hub.ts) and framed per socket (session.ts).
 
 /** What the index needs of a connection (implemented by the session). */
 export interface Member {
@@ -80,7 +79,6 @@ export class LocalIndex {
     return user.id;
   }
 
-  /** Removes a socket; its user's subscriptions go with the user's last local socket. */
   /** Removes a socket; true when it was its user's last socket here (the user left this gateway). */
   remove(member: Member): boolean {
     const user = this.#byUser.get(member.userId);
@@ -154,5 +152,3 @@ export class LocalIndex {
     if (ch.users.size === 0) this.#byChannel.delete(ch.id);
   }
 }
-
-export { dispatchFrame, EPHEMERAL_EVENTS };

@@ -3,11 +3,12 @@
 // with a per-connection sequence. The socket and everything else come in through ports.
 import { randomUUID } from 'node:crypto';
 import { parseSnowflake } from '@chat/router';
-import type { ChangeEvent, Channel, Message } from '@chat/store';
-import { type ConnectionWrites, DURABLE_METHODS, type WriteAdmission } from './admission.js';
+import type { ChangeEvent, Channel } from '@chat/store';
+import type { ConnectionWrites, WriteAdmission } from './admission.js';
 import type { TokenClaims } from './auth.js';
-import type { ChatService } from './chat-service.js';
-import { ApiError } from './errors.js';
+import { type Command, type CommandServices, socketCommand } from './commands.js';
+import { dedupeKey } from './dedupe-key.js';
+import { ApiError, failureOf } from './errors.js';
 import type { LocalIndex, Member } from './local-index.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -57,7 +58,8 @@ export interface SessionHost {
   maxSocketsPerUser: number;
   /** An IDENTIFY/RESUME finished (either way): connection churn, for the idle collection. */
   authenticated?(): void;
-  chat: ChatService;
+  /** What REQUEST commands call (commands.ts). */
+  services: CommandServices;
   /** Bounds durable writes in flight (per process, per connection). */
   admission: WriteAdmission;
   index: LocalIndex;
@@ -70,16 +72,6 @@ export interface SessionHost {
 type State = 'hello' | 'authenticating' | 'buffering' | 'ready' | 'closed';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The key under which a delivery is recognised again (RESUME replay vs live event). */
-export function dedupeKey(event: string, data: unknown): string | undefined {
-  const d = data as { id?: unknown; edited_timestamp?: unknown } | null;
-  if (!d || typeof d.id !== 'string') return undefined;
-  if (event === 'MESSAGE_CREATE') return `c:${d.id}`;
-  if (event === 'MESSAGE_UPDATE') return `u:${d.id}:${String(d.edited_timestamp)}`;
-  if (event === 'MESSAGE_DELETE') return `d:${d.id}`;
-  return undefined;
-}
 
 /**
  * One connection. Its memory is what an idle identified socket costs the gateway (bench W3), so it is
@@ -132,10 +124,6 @@ export class Session implements Member {
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
-  }
-
-  get state(): State {
-    return this.#state;
   }
 
   /** Whether the socket closed meanwhile (re-checked after every await). */
@@ -467,6 +455,11 @@ export class Session implements Member {
     this.#host.metrics.deliveries.inc();
   }
 
+  /**
+   * One REQUEST through the command table (commands.ts): admission for a durable command first (an
+   * overloaded gateway refuses before spending a Redis round trip), then the user's rate budget, then
+   * the params against the command's shape, then the command. Exactly one RESPONSE per request.
+   */
   async #request(d: unknown): Promise<void> {
     const req = d as { id?: unknown; method?: unknown; params?: unknown } | null;
     if (
@@ -481,78 +474,31 @@ export class Session implements Member {
     }
     const id = req.id;
     const method = typeof req.method === 'string' ? req.method : '';
+    const command: Command | undefined = socketCommand(method);
+    const label = command ? method : 'unknown';
     const started = performance.now();
     let outcome = 'ok';
     let release: (() => void) | undefined;
     try {
-      // Admission first: an overloaded gateway refuses before spending a Redis round trip on it.
-      if (DURABLE_METHODS.has(method)) release = this.#host.admission.enter(this.#writes);
+      if (command?.durable) release = this.#host.admission.enter(this.#writes);
       const rate = await this.#host.userRate(this.userId);
       if (!rate.ok) {
         this.#host.metrics.rateLimited.inc({ scope: 'user' });
         throw new ApiError('rate_limited', `too many requests; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
       }
-      const result = await this.#dispatchRequest(method, req.params ?? {});
+      if (!command) throw new ApiError('invalid_request', `unknown method "${method.slice(0, 64)}"`);
+      const params = checkShape(req.params ?? {}, command.shape, 'params');
+      const caller = { id: this.userId, username: this.#username };
+      const result = await command.run(this.#host.services, caller, params, this.#slot?.address ?? '');
       this.#send(response(id, result));
     } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError('internal', 'internal error');
-      if (!(err instanceof ApiError)) this.#host.logger.error({ err, method }, 'request failed');
+      const e = failureOf(err, this.#host.logger, { method });
       outcome = e.code;
       this.#send(errorResponse(id, e.code, e.message, e.retryAfterMs));
     } finally {
       release?.();
-      this.#host.metrics.requests.inc({ method: METHODS.has(method) ? method : 'unknown', outcome });
-      this.#host.metrics.requestSeconds.observe(
-        { method: METHODS.has(method) ? method : 'unknown' },
-        (performance.now() - started) / 1000,
-      );
-    }
-  }
-
-  async #dispatchRequest(method: string, params: unknown): Promise<Message | Message[] | null> {
-    const chat = this.#host.chat;
-    const author = { id: this.userId, username: this.#username };
-    switch (method) {
-      case 'message.create': {
-        const p = checkShape<{ channel_id: string; content: string; nonce?: string }>(
-          params,
-          { channel_id: 'snowflake', content: 'string', nonce: 'string?' },
-          'params',
-        );
-        return chat.sendMessage(author, p.channel_id, p.content, p.nonce);
-      }
-      case 'message.update': {
-        const p = checkShape<{ channel_id: string; message_id: string; content: string }>(
-          params,
-          { channel_id: 'snowflake', message_id: 'snowflake', content: 'string' },
-          'params',
-        );
-        return chat.editMessage(this.userId, p.channel_id, p.message_id, p.content);
-      }
-      case 'message.delete': {
-        const p = checkShape<{ channel_id: string; message_id: string }>(
-          params,
-          { channel_id: 'snowflake', message_id: 'snowflake' },
-          'params',
-        );
-        await chat.deleteMessage(this.userId, p.channel_id, p.message_id);
-        return null;
-      }
-      case 'typing.start': {
-        const p = checkShape<{ channel_id: string }>(params, { channel_id: 'snowflake' }, 'params');
-        await chat.typing(author, p.channel_id);
-        return null;
-      }
-      case 'history.get': {
-        const p = checkShape<{ channel_id: string; before?: string; after?: string; limit?: number }>(
-          params,
-          { channel_id: 'snowflake', before: 'snowflake?', after: 'snowflake?', limit: 'int?' },
-          'params',
-        );
-        return chat.history(this.userId, p.channel_id, p);
-      }
-      default:
-        throw new ApiError('invalid_request', `unknown method "${method.slice(0, 64)}"`);
+      this.#host.metrics.requests.inc({ method: label, outcome });
+      this.#host.metrics.requestSeconds.observe({ method: label }, (performance.now() - started) / 1000);
     }
   }
 }
@@ -562,8 +508,6 @@ const MAX_HELD_EVENTS = 10_000;
 
 /** How long the keys of a RESUME replay are remembered against late live copies. */
 const REPLAY_MEMORY_MS = 60_000;
-
-const METHODS = new Set(['message.create', 'message.update', 'message.delete', 'typing.start', 'history.get']);
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

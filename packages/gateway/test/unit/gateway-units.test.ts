@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { dedupeKey } from '../../src/dedupe-key.js';
 import { API_ERRORS, type ApiError } from '../../src/errors.js';
 import { TokenBucket } from '../../src/guards.js';
 import { dispatchFrame, parseFrame } from '../../src/protocol.js';
-import { dedupeKey } from '../../src/session.js';
 import { checkContent, checkShape } from '../../src/validation.js';
 
 describe('gateway units', () => {
