@@ -9,7 +9,7 @@ import { createStore } from '@chat/store';
 import { amqpUrl } from '@chat/testkit';
 import amqp from 'amqplib';
 import { MongoClient } from 'mongodb';
-import { histogramDelta, histogramQuantile, Metrics, parseMetrics, scrape } from './lib/prom.js';
+import { histogramQuantile, Metrics, observedBetween, parseMetrics, scrape } from './lib/prom.js';
 import { durableProps, publishConfirmed, type RawConfirmResult, rawQuorumConfirm } from './lib/raw-confirm.js';
 import { BenchFailure, defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
@@ -280,22 +280,10 @@ async function runLevel(
     const copies1 = await sinkCopies(sinkRouter);
     const windowS = (m1.at - m0.at) / 1000;
     const stored = m1.value('chat_persister_stored_total') - m0.value('chat_persister_stored_total');
-    const loop = histogramDelta(
-      m0.histogram('chat_persister_loop_seconds'),
-      m1.histogram('chat_persister_loop_seconds'),
-    );
-    const insert = histogramDelta(
-      m0.histogram('chat_persister_insert_seconds'),
-      m1.histogram('chat_persister_insert_seconds'),
-    );
-    const dispatch = histogramDelta(
-      m0.histogram('chat_persister_dispatch_seconds'),
-      m1.histogram('chat_persister_dispatch_seconds'),
-    );
-    const batches = histogramDelta(
-      m0.histogram('chat_persister_batch_size'),
-      m1.histogram('chat_persister_batch_size'),
-    );
+    const loop = observedBetween(m0, m1, 'chat_persister_loop_seconds');
+    const insert = observedBetween(m0, m1, 'chat_persister_insert_seconds');
+    const dispatch = observedBetween(m0, m1, 'chat_persister_dispatch_seconds');
+    const batches = observedBetween(m0, m1, 'chat_persister_batch_size');
     const busy = m1.value('chat_persister_busy_seconds_total') - m0.value('chat_persister_busy_seconds_total');
     const storedPerSec = stored / windowS;
     const loopMeanMs = loop.count > 0 ? (loop.sum / loop.count) * 1000 : Number.NaN;

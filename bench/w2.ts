@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { gatewayQueueName, SnowflakeGenerator } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
-import amqp from 'amqplib';
 import hdr from 'hdr-histogram-js';
 import { ChildHandle } from './lib/child.js';
 import { type Metrics, scrape } from './lib/prom.js';
+import { queueDepth } from './lib/queue-depth.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
   cleanupRun,
@@ -159,26 +159,6 @@ function tally(reports: readonly LoadgenReport[], sent: number) {
   return { copies, lostCopies, incomplete, refused, unanswered, toLast };
 }
 
-async function queueDepth(names: readonly string[]): Promise<number> {
-  const conn = await amqp.connect(BROKER, { clientProperties: { connection_name: 'bench-w2-depth' } });
-  conn.on('error', () => {});
-  try {
-    let total = 0;
-    for (const q of names) {
-      const ch = await conn.createChannel();
-      ch.on('error', () => {});
-      total += await ch.checkQueue(q).then(
-        (r) => r.messageCount,
-        () => 0,
-      );
-      await ch.close().catch(() => {});
-    }
-    return total;
-  } finally {
-    await conn.close().catch(() => {});
-  }
-}
-
 async function main(): Promise<ScenarioOutcome> {
   const system = (await printSystem(BROKER)).line;
   const brokerPid = await systemBrokerPid();
@@ -290,7 +270,11 @@ async function main(): Promise<ScenarioOutcome> {
       const atGrace = tally(await report(), run.sent);
       // Then until the queues are empty (bounded): a copy that arrives later is late, not lost.
       const drainStarted = performance.now();
-      while (performance.now() - drainStarted < DRAIN_LIMIT_MS && (await queueDepth(queues)) > 0) await sleep(500);
+      while (
+        performance.now() - drainStarted < DRAIN_LIMIT_MS &&
+        (await queueDepth(BROKER, queues, 'bench-w2-depth')) > 0
+      )
+        await sleep(500);
       await sleep(1000);
       const drainedS = (performance.now() - drainStarted) / 1000;
       const after = await scrapeAll();

@@ -1,7 +1,14 @@
 // Where W1's time went, from the services' own Prometheus metrics scraped before and after a step:
 // gateway request and confirm times, the persister's loop, insert and dispatch times and batch size,
 // and what the broker did per message sent (publishes and deliveries on the persist and gateway queues).
-import { type Histogram, histogramDelta, histogramQuantile, type Metrics, scrape } from '../lib/prom.js';
+import {
+  type Histogram,
+  histogramDelta,
+  histogramQuantile,
+  type Metrics,
+  observedBetween,
+  scrape,
+} from '../lib/prom.js';
 import type { W1Stack } from './stack.js';
 
 /** Where the time went, from the services' own histograms over the step (send window + grace). */
@@ -98,16 +105,10 @@ export function breakdownOf(
     sumHist(gw0, 'chat_gateway_send_confirm_seconds'),
     sumHist(gw1, 'chat_gateway_send_confirm_seconds'),
   );
-  const loop = histogramDelta(p0.histogram('chat_persister_loop_seconds'), p1.histogram('chat_persister_loop_seconds'));
-  const ins = histogramDelta(
-    p0.histogram('chat_persister_insert_seconds'),
-    p1.histogram('chat_persister_insert_seconds'),
-  );
-  const dis = histogramDelta(
-    p0.histogram('chat_persister_dispatch_seconds'),
-    p1.histogram('chat_persister_dispatch_seconds'),
-  );
-  const bat = histogramDelta(p0.histogram('chat_persister_batch_size'), p1.histogram('chat_persister_batch_size'));
+  const loop = observedBetween(p0, p1, 'chat_persister_loop_seconds');
+  const ins = observedBetween(p0, p1, 'chat_persister_insert_seconds');
+  const dis = observedBetween(p0, p1, 'chat_persister_dispatch_seconds');
+  const bat = observedBetween(p0, p1, 'chat_persister_batch_size');
   const total = (list: Metrics[], name: string, labels: Record<string, string> = {}) =>
     list.reduce((n, m) => n + m.value(name, labels), 0);
   const perSent = (before: Metrics[], after: Metrics[], name: string, labels: Record<string, string>) =>

@@ -6,6 +6,7 @@
 import amqp from 'amqplib';
 import type { Shedding } from '../lib/overload.js';
 import { scrape } from '../lib/prom.js';
+import { purgeQueues, queueDepth } from '../lib/queue-depth.js';
 import { RunQueueMeter } from '../lib/schedstat.js';
 import { epochMs, type LatencySummary, sleep } from '../lib/stats.js';
 import { CpuMeter, type CpuReading, waitForQuiet } from '../lib/system.js';
@@ -72,42 +73,6 @@ function storedRate(samples: StepResult['samples'], durationS: number, before: n
   return last && last.s > 0 ? (last.stored - before) / last.s : Number.NaN;
 }
 
-async function queueDepths(broker: string, names: readonly string[]): Promise<number> {
-  const conn = await amqp.connect(broker, { clientProperties: { connection_name: 'bench-w1-depth' } });
-  conn.on('error', () => {});
-  try {
-    let total = 0;
-    for (const q of names) {
-      const ch = await conn.createChannel();
-      ch.on('error', () => {});
-      try {
-        total += (await ch.checkQueue(q)).messageCount;
-        await ch.close();
-      } catch {
-        // a missing queue holds nothing
-      }
-    }
-    return total;
-  } finally {
-    await conn.close().catch(() => {});
-  }
-}
-
-async function purge(broker: string, names: readonly string[]): Promise<void> {
-  const conn = await amqp.connect(broker, { clientProperties: { connection_name: 'bench-w1-purge' } });
-  conn.on('error', () => {});
-  try {
-    for (const q of names) {
-      const ch = await conn.createChannel();
-      ch.on('error', () => {});
-      await ch.purgeQueue(q).catch(() => {});
-      await ch.close().catch(() => {});
-    }
-  } finally {
-    await conn.close().catch(() => {});
-  }
-}
-
 /**
  * Until the step is over everywhere: every request answered by the gateways, then the persist and
  * gateway queues empty. Bounded: unanswered requests cannot be taken back (they are inside the
@@ -121,14 +86,14 @@ async function waitDrained(stack: W1Stack): Promise<{ drainedS: number; purged: 
     pending = await unanswered(stack.loadgens);
   }
   while (performance.now() - started < DRAIN_LIMIT_MS) {
-    if ((await queueDepths(stack.broker, stack.queues)) === 0) {
+    if ((await queueDepth(stack.broker, stack.queues, 'bench-w1-depth')) === 0) {
       const s = (performance.now() - started) / 1000;
       await sleep(1000);
       return { drainedS: s, purged: false, pending };
     }
     await sleep(500);
   }
-  await purge(stack.broker, stack.queues);
+  await purgeQueues(stack.broker, stack.queues, 'bench-w1-purge');
   await sleep(2000);
   return { drainedS: DRAIN_LIMIT_MS / 1000, purged: true, pending };
 }
