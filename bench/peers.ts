@@ -15,7 +15,7 @@ import { amqpUrl } from '@chat/testkit';
 import type { PeerChannel, PeerInstance, PeerSystem } from './baselines/peer.js';
 import { peerTokens } from './baselines/peer-tokens.js';
 import { peerSystems } from './baselines/registry.js';
-import { ChildHandle } from './lib/child.js';
+import { ChildHandle, closeLoaderSockets, stopLoaders } from './lib/child.js';
 import { dmPairs } from './lib/dm-pairs.js';
 import { type LoaderReport, type MergedStep, mergeReports } from './lib/loader-reports.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
@@ -204,16 +204,6 @@ async function connect(
   return { mine, ready: opened.reduce((n, o) => n + o.ready, 0) };
 }
 
-/** Closes every socket of the loaders (they stay up for the next phase). */
-async function disconnect(loaders: readonly ChildHandle[]): Promise<void> {
-  await Promise.all(loaders.map((lg) => lg.call('close', { timeoutMs: 10_000 }, 30_000).catch(() => {})));
-}
-
-async function stopLoaders(loaders: readonly ChildHandle[]): Promise<void> {
-  await disconnect(loaders);
-  await Promise.all(loaders.map((lg) => lg.stop(10_000)));
-}
-
 function rssOf(instance: PeerInstance): Record<string, number | undefined> {
   return Object.fromEntries(instance.processes.map((p) => [p.label, rssKiB(p.pid)]));
 }
@@ -246,7 +236,7 @@ async function measureIdle(
   const users = (n: number) => Array.from({ length: n }, (_, i) => i);
   try {
     await connect(instance, loaders, users(Math.min(IDLE, 200)), tokens);
-    await disconnect(loaders);
+    await closeLoaderSockets(loaders);
     const before = await settledRss(instance);
     const { ready } = await connect(instance, loaders, users(IDLE), tokens);
     await sleep(IDLE_OPEN_MS);
@@ -254,7 +244,7 @@ async function measureIdle(
     const kibPerSocket = ready > 0 ? (rssSum(after) - rssSum(before)) / ready : Number.NaN;
     return { sockets: IDLE, opened: ready, before, after, kibPerSocket };
   } finally {
-    await disconnect(loaders);
+    await closeLoaderSockets(loaders);
   }
 }
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { gatewayQueueName, SnowflakeGenerator } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
 import hdr from 'hdr-histogram-js';
-import { ChildHandle } from './lib/child.js';
+import { ChildHandle, stopLoaders } from './lib/child.js';
 import { type Metrics, scrape } from './lib/prom.js';
 import { queueDepth } from './lib/queue-depth.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
@@ -506,8 +506,7 @@ async function main(): Promise<ScenarioOutcome> {
     const failed = steps.filter((s) => s.lostCopies > 0 || s.sent === 0);
     return { code: failed.length > 0 ? 1 : 0, results };
   } finally {
-    await Promise.all(loadgens.map((lg) => lg.call('close', { timeoutMs: 10_000 }, 30_000).catch(() => {})));
-    await Promise.all(loadgens.map((lg) => lg.stop(10_000)));
+    await stopLoaders(loadgens);
     for (const g of gateways) await g.stop('SIGTERM', 20_000).catch(() => {});
     await persister?.stop('SIGTERM', 20_000).catch(() => {});
     await cleanupRun(BROKER, prefix, serverIds, channelIds).catch((err: unknown) =>

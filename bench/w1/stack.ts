@@ -5,7 +5,7 @@
 // `stop` undoes whatever `start` got to, also after a failure half-way.
 import { randomBytes } from 'node:crypto';
 import { gatewayQueueName, slotOf } from '@chat/router';
-import { ChildHandle } from '../lib/child.js';
+import { ChildHandle, stopLoaders } from '../lib/child.js';
 import { dmPairs } from '../lib/dm-pairs.js';
 import {
   cleanupRun,
@@ -151,8 +151,7 @@ export class W1Stack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.loadgens.map((lg) => lg.call('close', { timeoutMs: 10_000 }, 30_000).catch(() => {})));
-    await Promise.all(this.loadgens.map((lg) => lg.stop(10_000)));
+    await stopLoaders(this.loadgens);
     for (const g of this.gateways) await g.stop('SIGTERM', 20_000).catch(() => {});
     await this.persister?.stop('SIGTERM', 20_000).catch(() => {});
     await cleanupRun(this.broker, this.prefix, this.serverIds, this.channelIds).catch((err: unknown) =>
