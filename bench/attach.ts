@@ -4,45 +4,48 @@
 // to the last user reaches the gateway consumer, then the detach (unbind) of everyone.
 import { createRouter, type Granularity, type Router } from '@chat/router';
 import { type RabbitCluster, startRabbitCluster, startRabbitNode, uniquePrefix } from '@chat/testkit';
-import { choiceFlag, flags, intFlag } from './lib/args.js';
-import { commandLine } from './lib/command.js';
-import { saveResults } from './lib/results.js';
+import { BenchFailure, defineScenario, type ScenarioOutcome, within } from './lib/scenario.js';
 import { sleep } from './lib/stats.js';
 import { CpuMeter, type CpuReading, DISTURBED_PCT, otherLoadNote, printSystem, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct, ratio } from './lib/table.js';
 import { deleteRouterObjects } from './lib/topology.js';
 
-const USAGE =
-  'npm run -w @chat/bench attach -- [--users N] [--topology single|cluster|both] [--granularity slot|user|both] [--quick] [--save|--no-save]';
-const values = flags(
-  {
-    users: { type: 'string' },
-    topology: { type: 'string' },
-    granularity: { type: 'string' },
-    quick: { type: 'boolean' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'attach',
+  summary:
+    'Attach storm: N users attach to one gateway router at once, slot vs user granularity, one node vs a 3-node cluster (W4)',
+  flags: {
+    users: { type: 'int', default: 10_000, min: 1, max: 100_000, help: 'simulated users' },
+    topology: {
+      type: 'choice',
+      choices: ['single', 'cluster', 'both'],
+      default: 'both',
+      help: 'private node(s) to run on',
+    },
+    granularity: { type: 'choice', choices: ['slot', 'user', 'both'], default: 'both', help: 'router granularity' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const USERS = intFlag(values, 'users', quick ? 1000 : 10_000, 1, 100_000);
-const TOPOLOGY = choiceFlag(values, 'topology', ['single', 'cluster', 'both'] as const, quick ? 'single' : 'both');
-const GRANULARITY = choiceFlag(values, 'granularity', ['slot', 'user', 'both'] as const, 'both');
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+  quick: { users: 1000, topology: 'single' },
+  limitMinutes: ({ flags, quick }) => runLimitMs(flags.users, quick) / 60_000,
+});
+const { users: USERS, topology: TOPOLOGY, granularity: GRANULARITY } = scenario.flags;
+const quick = scenario.quick;
 const SERVER_ID = 'gw-attach';
 const WARMUP_USERS = 300;
 /** Before each measured case, wait at most this long for a lull in other people's work. */
-const QUIET_WAIT_MS = quick ? 0 : 60_000;
+function quietWaitMs(quick: boolean): number {
+  return quick ? 0 : 60_000;
+}
+const QUIET_WAIT_MS = quietWaitMs(quick);
 const PROBE_TIMEOUT_MS = 10_000;
 /** No binding rate seen here is below ~150/s; anything slower than this is a failure, not a result. */
-const ATTACH_LIMIT_MS = 30_000 + USERS * 8;
+function attachLimitMs(users: number): number {
+  return 30_000 + users * 8;
+}
+const ATTACH_LIMIT_MS = attachLimitMs(USERS);
 /** The whole run stops by itself: two node starts plus four cases of attach + detach at their limits. */
-const RUN_LIMIT_MS = 4 * 60_000 + 4 * (2 * ATTACH_LIMIT_MS + QUIET_WAIT_MS);
+function runLimitMs(users: number, quick: boolean): number {
+  return 4 * 60_000 + 4 * (2 * attachLimitMs(users) + quietWaitMs(quick));
+}
 
 interface Target {
   topology: 'single' | 'cluster';
@@ -76,18 +79,6 @@ interface CaseResult {
   cpuDetach: CpuReading;
   /** How long we waited for a lull in other work before this case. */
   waitedMs: number;
-}
-
-class BenchFailure extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new BenchFailure(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 async function bindingOps(router: Router): Promise<Record<string, number>> {
@@ -152,7 +143,7 @@ async function runCase(
     log(`  ${target.topology}/${granularity}: attaching ${users.length} users … `);
     let cpu = new CpuMeter(procs);
     const attachStart = performance.now();
-    await withTimeout(Promise.all(users.map((u) => gateway.attach(u))), ATTACH_LIMIT_MS, 'attach of every user');
+    await within(Promise.all(users.map((u) => gateway.attach(u))), ATTACH_LIMIT_MS, 'attach of every user');
     const attachMs = performance.now() - attachStart;
     const cpuAttach = cpu.stop();
     const afterAttach = await bindingOps(gateway);
@@ -174,7 +165,7 @@ async function runCase(
     cpu = new CpuMeter(procs);
     const detachStart = performance.now();
     for (const u of users) gateway.detach(u);
-    await withTimeout(gateway.bindingsSettled(), ATTACH_LIMIT_MS, 'detach of every user');
+    await within(gateway.bindingsSettled(), ATTACH_LIMIT_MS, 'detach of every user');
     const detachMs = performance.now() - detachStart;
     const cpuDetach = cpu.stop();
     const afterDetach = await bindingOps(gateway);
@@ -250,15 +241,7 @@ async function onTopology(
   }
 }
 
-async function main(): Promise<number> {
-  const runTimer = setTimeout(() => {
-    console.error(`attach: the run exceeded ${RUN_LIMIT_MS} ms; giving up (private nodes are killed on exit)`);
-    process.exit(3);
-  }, RUN_LIMIT_MS);
-  runTimer.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const users = Array.from({ length: USERS }, (_, i) => `u${i}`);
   const granularities: Granularity[] = GRANULARITY === 'both' ? ['slot', 'user'] : [GRANULARITY];
   const topologies: Array<'single' | 'cluster'> = TOPOLOGY === 'both' ? ['single', 'cluster'] : [TOPOLOGY];
@@ -387,17 +370,15 @@ async function main(): Promise<number> {
   for (const f of failures) console.error(`FAILED: ${f}`);
   for (const n of notes) console.log(`- ${n}`);
 
-  if (SAVE) {
-    const saved = saveResults({
-      scenario: 'attach',
+  return {
+    code: failures.length > 0 ? 1 : 0,
+    results: {
       title: 'Attach storm — slot vs user granularity (W4, binding side)',
       description:
         'N users attach at once to one gateway router (`await Promise.all(users.map(u => router.attach(u)))`) on a private ' +
         'RabbitMQ node and on a private 3-node cluster; then one probe is dispatched to the last user and must reach the ' +
         'gateway consumer; then every user detaches. Ratios are user mode / slot mode, measured in the same run.',
-      command,
       system,
-      startedAt,
       params: { users: USERS, topology: TOPOLOGY, granularity: GRANULARITY, quick },
       tables: [
         { heading: 'Per case (CPU during the attach phase, % of one core)', markdown: table },
@@ -405,16 +386,8 @@ async function main(): Promise<number> {
       ],
       notes: [...notes, ...failures.map((f) => `FAILED: ${f}`)],
       data: results,
-    });
-    console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-  }
-  return failures.length > 0 ? 1 : 0;
+    },
+  };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof BenchFailure ? `FAILED: ${err.message}` : err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

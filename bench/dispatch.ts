@@ -7,11 +7,9 @@ import { createRouter, type DispatchEnvelope, partitionOf, slotOf } from '@chat/
 import { amqpUrl, uniquePrefix } from '@chat/testkit';
 import amqp from 'amqplib';
 import hdr from 'hdr-histogram-js';
-import { choiceFlag, flags, intFlag } from './lib/args.js';
-import { commandLine } from './lib/command.js';
 import { GatewayProcess } from './lib/gateway-process.js';
 import type { DispatchData, ProgressReply, ReportReply, StartedReply } from './lib/gateway-worker.js';
-import { saveResults } from './lib/results.js';
+import { BenchFailure, defineScenario, type ScenarioOutcome, within } from './lib/scenario.js';
 import { epochMs, latencyHistogram, median, seededRandom, sleep, summarize } from './lib/stats.js';
 import {
   CpuMeter,
@@ -25,45 +23,53 @@ import {
 import { fmt, formatTable, pct, ratio } from './lib/table.js';
 import { deleteRouterObjects } from './lib/topology.js';
 
-const USAGE =
-  'npm run -w @chat/bench dispatch -- [--count N] [--group-count N] [--group-size K] [--rounds R] [--users U] [--granularity slot|user] [--quick] [--save|--no-save]';
-const values = flags(
-  {
-    count: { type: 'string' },
-    'group-count': { type: 'string' },
-    'group-size': { type: 'string' },
-    rounds: { type: 'string' },
-    users: { type: 'string' },
-    granularity: { type: 'string' },
-    quick: { type: 'boolean' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
-  },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const COUNT = intFlag(values, 'count', quick ? 5000 : 200_000, 1, 1_000_000);
-const GROUP_COUNT = intFlag(values, 'group-count', quick ? 2000 : 40_000, 0, 1_000_000);
-const GROUP_SIZE = intFlag(values, 'group-size', 10, 2, 100);
-const ROUNDS = intFlag(values, 'rounds', quick ? 1 : 3, 1, 10);
-const USERS = intFlag(values, 'users', 1000, 2 * GROUP_SIZE, 100_000);
-const GRANULARITY = choiceFlag(values, 'granularity', ['slot', 'user'] as const, 'slot');
-const WARMUP = 2000;
 /** Total time the run may spend waiting for lulls in other people's work. */
-const QUIET_BUDGET_MS = quick ? 0 : 180_000;
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+const quietBudgetMs = (quick: boolean) => (quick ? 0 : 180_000);
+/** A phase that publishes slower than 500 dispatches/s, or drains slower than that, is a failure. */
+const phaseLimitMs = (count: number, groupCount: number) => 30_000 + (Math.max(count, groupCount) / 500) * 1000;
+
+const scenario = defineScenario({
+  name: 'dispatch',
+  summary:
+    'Dispatch throughput (ephemeral path): router.dispatch() vs raw amqplib to 1 and to 10 users on 2 gateway processes',
+  flags: {
+    count: { type: 'int', default: 200_000, min: 1, max: 1_000_000, help: 'dispatches to one user per run' },
+    'group-count': { type: 'int', default: 40_000, min: 0, max: 1_000_000, help: 'dispatches to a group per run' },
+    'group-size': { type: 'int', default: 10, min: 2, max: 100, help: 'users per group dispatch' },
+    rounds: { type: 'int', default: 3, min: 1, max: 10, help: 'A/B rounds' },
+    users: { type: 'int', default: 1000, min: 4, max: 100_000, help: 'users attached (at least 2 × --group-size)' },
+    granularity: { type: 'choice', choices: ['slot', 'user'], default: 'slot', help: 'router granularity' },
+  },
+  quick: { count: 5000, 'group-count': 2000, rounds: 1 },
+  limitMinutes: ({ flags, quick }) =>
+    (120_000 +
+      quietBudgetMs(quick) +
+      2 *
+        flags.rounds *
+        (flags['group-count'] > 0 ? 4 : 2) *
+        (phaseLimitMs(flags.count, flags['group-count']) + 60_000)) /
+    60_000,
+});
+const {
+  count: COUNT,
+  'group-count': GROUP_COUNT,
+  'group-size': GROUP_SIZE,
+  rounds: ROUNDS,
+  users: USERS,
+  granularity: GRANULARITY,
+} = scenario.flags;
+if (USERS < 2 * GROUP_SIZE)
+  scenario.usageError(`--users must be an integer in ${2 * GROUP_SIZE}..100000, got '${USERS}'`);
+const quick = scenario.quick;
+const WARMUP = 2000;
+const QUIET_BUDGET_MS = quietBudgetMs(quick);
 const URL = amqpUrl();
 const SLOTS = 1024;
 const PARTITIONS = 16;
 const SERVER_IDS = ['gw-a', 'gw-b'] as const;
 /** Loss = not received this long after the last delivery seen (dispatch is at-most-once: reported, not failed). */
 const QUIET_MS = 3000;
-/** A phase that publishes slower than 500 dispatches/s, or drains slower than that, is a failure. */
-const PHASE_LIMIT_MS = 30_000 + (Math.max(COUNT, GROUP_COUNT) / 500) * 1000;
+const PHASE_LIMIT_MS = phaseLimitMs(COUNT, GROUP_COUNT);
 
 type Variant = 'raw' | 'router';
 type Phase = 'single' | 'group';
@@ -106,8 +112,6 @@ interface RunResult {
   /** How long we waited for a lull before this run. */
   waitedMs?: number;
 }
-
-class BenchFailure extends Error {}
 
 /** Places users on gateways by slot, as nginx's `hash $arg_slot consistent` would: lower half of the slots on gw-a. */
 function placeUsers(total: number): User[] {
@@ -173,19 +177,7 @@ function envelope(tag: string, seq: number, to: string[]): DispatchEnvelope<Disp
   };
 }
 
-async function main(): Promise<number> {
-  const phasesPerRound = GROUP_COUNT > 0 ? 4 : 2;
-  const limit = setTimeout(
-    () => {
-      console.error('dispatch: the run exceeded its time limit; giving up');
-      process.exit(3);
-    },
-    120_000 + QUIET_BUDGET_MS + 2 * ROUNDS * phasesPerRound * (PHASE_LIMIT_MS + 60_000),
-  );
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const system = (await printSystem(URL)).line;
   const brokerPid = await systemBrokerPid();
   if (brokerPid === undefined) console.warn('could not find the broker pid (rabbitmqctl eval): broker CPU unknown');
@@ -304,7 +296,7 @@ async function main(): Promise<number> {
               }
             }
           })();
-          await withTimeout(publishing, PHASE_LIMIT_MS, `${tag}: publishing`);
+          await within(publishing, PHASE_LIMIT_MS, `${tag}: publishing`);
           const publishMs = performance.now() - t0;
 
           const expectedDeliveries = expected[0].reduce((a, b) => a + b, 0) + expected[1].reduce((a, b) => a + b, 0);
@@ -512,17 +504,15 @@ async function main(): Promise<number> {
     );
     for (const n of notes) console.log(`- ${n}`);
 
-    if (SAVE) {
-      const saved = saveResults({
-        scenario: 'dispatch',
+    return {
+      code: 0,
+      results: {
         title: 'Dispatch throughput — raw amqplib vs router.dispatch (ephemeral path)',
         description:
           `${USERS} users attached to 2 gateway processes (gw-a, gw-b); one publisher sends TYPING_START dispatches to one random user ` +
           `(then to ${GROUP_SIZE} random users) across P = ${PARTITIONS} route exchanges as fast as flow control allows, through raw ` +
           'amqplib (same bodies, exchanges, keys and CC lists) and through `router.dispatch()`, A/B per round in one run, on the system broker.',
-        command,
         system,
-        startedAt,
         params: {
           count: COUNT,
           groupCount: GROUP_COUNT,
@@ -539,10 +529,8 @@ async function main(): Promise<number> {
         ],
         notes,
         data: { started, runs },
-      });
-      console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-    }
-    return 0;
+      },
+    };
   } finally {
     await Promise.allSettled([publisher.close(), rawConn.close(), ...gateways.map((g) => g.stop())]);
     await deleteRouterObjects(URL, prefix, SERVER_IDS).catch((err: unknown) =>
@@ -556,20 +544,4 @@ function publisherMicros(r: RunResult): number {
   return ((r.cpu.percent.bench ?? Number.NaN) * r.cpu.wallMs * 10) / r.dispatches;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new BenchFailure(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof BenchFailure ? `FAILED: ${err.message}` : err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

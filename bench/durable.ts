@@ -5,9 +5,7 @@
 import { createRouter, type MessageCreateWrite, SnowflakeGenerator } from '@chat/router';
 import { amqpUrl, uniquePrefix } from '@chat/testkit';
 import amqp from 'amqplib';
-import { flags, intFlag } from './lib/args.js';
-import { commandLine } from './lib/command.js';
-import { saveResults } from './lib/results.js';
+import { BenchFailure, defineScenario, type ScenarioOutcome, within } from './lib/scenario.js';
 import { type LatencySummary, latencyHistogram, median, recordMs, sleep, summarize } from './lib/stats.js';
 import {
   CpuMeter,
@@ -21,33 +19,30 @@ import {
 import { fmt, formatTable, pct, ratio } from './lib/table.js';
 import { deleteRouterObjects } from './lib/topology.js';
 
-const USAGE = 'npm run -w @chat/bench durable -- [--messages N] [--rounds R] [--window W] [--quick] [--save|--no-save]';
-const values = flags(
-  {
-    messages: { type: 'string' },
-    rounds: { type: 'string' },
-    window: { type: 'string' },
-    quick: { type: 'boolean' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
-  },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const MESSAGES = intFlag(values, 'messages', quick ? 5000 : 100_000, 1, 1_000_000);
-const ROUNDS = intFlag(values, 'rounds', quick ? 1 : 7, 1, 20);
-const WINDOW = intFlag(values, 'window', 1000, 1, 100_000);
-const WARMUP = Math.min(5000, MESSAGES);
-/** Total time the run may spend waiting for lulls in other people's work. */
-const QUIET_BUDGET_MS = quick ? 0 : 180_000;
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
-const URL = amqpUrl();
 /** A run slower than 300 msg/s is a failure, not a result. */
-const RUN_LIMIT_MS = 30_000 + (MESSAGES / 300) * 1000;
+const runLimitMs = (messages: number) => 30_000 + (messages / 300) * 1000;
+/** Total time the run may spend waiting for lulls in other people's work. */
+const quietBudgetMs = (quick: boolean) => (quick ? 0 : 180_000);
+
+const scenario = defineScenario({
+  name: 'durable',
+  summary:
+    'Durable write throughput: raw amqplib confirm channel vs router.durableWrite() into the persist quorum queue (W5)',
+  flags: {
+    messages: { type: 'int', default: 100_000, min: 1, max: 1_000_000, help: 'messages per run' },
+    rounds: { type: 'int', default: 7, min: 1, max: 20, help: 'A/B rounds (up to twice as many when disturbed)' },
+    window: { type: 'int', default: 1000, min: 1, max: 100_000, help: 'outstanding publishes (W)' },
+  },
+  quick: { messages: 5000, rounds: 1 },
+  limitMinutes: ({ flags, quick }) =>
+    ((4 * flags.rounds + 2) * (runLimitMs(flags.messages) + 30_000) + quietBudgetMs(quick)) / 60_000,
+});
+const { messages: MESSAGES, rounds: ROUNDS, window: WINDOW } = scenario.flags;
+const quick = scenario.quick;
+const WARMUP = Math.min(5000, MESSAGES);
+const QUIET_BUDGET_MS = quietBudgetMs(quick);
+const URL = amqpUrl();
+const RUN_LIMIT_MS = runLimitMs(MESSAGES);
 
 type Variant = 'raw' | 'router';
 
@@ -65,8 +60,6 @@ interface RunResult {
   /** How long we waited for a lull before this run. */
   waitedMs?: number;
 }
-
-class BenchFailure extends Error {}
 
 const ids = new SnowflakeGenerator({ workerId: 1 });
 const CONTENT_BASE = 'Stand-up in 5 minutes in the usual room, bring the numbers';
@@ -242,29 +235,13 @@ async function storedCount(queue: string): Promise<number> {
   }
 }
 
-async function timed<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<T>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new BenchFailure(`${what} did not finish within ${RUN_LIMIT_MS} ms`)),
-          RUN_LIMIT_MS,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function once(variant: Variant, round: number, count: number): Promise<RunResult> {
   const prefix = uniquePrefix(`durable-${variant}-r${round}`);
   const envelopes = makeEnvelopes(count);
   try {
-    const r = await timed(
+    const r = await within(
       variant === 'raw' ? runRaw(prefix, envelopes) : runRouter(prefix, envelopes),
+      RUN_LIMIT_MS,
       `${variant} round ${round}`,
     );
     const stored = await storedCount(`${prefix}.persist`);
@@ -278,18 +255,7 @@ async function once(variant: Variant, round: number, count: number): Promise<Run
 
 let brokerPid: number | undefined;
 
-async function main(): Promise<number> {
-  const limit = setTimeout(
-    () => {
-      console.error('durable: the run exceeded its time limit; giving up');
-      process.exit(3);
-    },
-    (4 * ROUNDS + 2) * (RUN_LIMIT_MS + 30_000) + QUIET_BUDGET_MS,
-  );
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const system = (await printSystem(URL)).line;
   brokerPid = await systemBrokerPid();
   if (brokerPid === undefined) console.warn('could not find the broker pid (rabbitmqctl eval): broker CPU unknown');
@@ -412,17 +378,15 @@ async function main(): Promise<number> {
   for (const n of notes) console.log(`- ${n}`);
   console.log(`(ratio of medians ${ratio(routerMedian, rawMedian)})`);
 
-  if (SAVE) {
-    const saved = saveResults({
-      scenario: 'durable',
+  return {
+    code: failures.length > 0 ? 1 : 0,
+    results: {
       title: 'Durable write throughput — raw amqplib confirm channel vs router.durableWrite (W5)',
       description:
         'A window of W outstanding publishes into the `<prefix>.persist` quorum queue of the system broker, publisher confirms, ' +
         'persistent ~200-byte `message.create` envelopes; A = raw amqplib (the broker ceiling), B = `router.durableWrite()` ' +
         'with W concurrent callers; rounds interleaved A/B/A/B in one run. The figure that counts is B/A.',
-      command,
       system,
-      startedAt,
       params: {
         messages: MESSAGES,
         rounds: ROUNDS,
@@ -438,16 +402,8 @@ async function main(): Promise<number> {
       ],
       notes: [...notes, ...failures.map((f) => `FAILED: ${f}`)],
       data: runs,
-    });
-    console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-  }
-  return failures.length > 0 ? 1 : 0;
+    },
+  };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof BenchFailure ? `FAILED: ${err.message}` : err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

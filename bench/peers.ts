@@ -15,13 +15,12 @@ import { amqpUrl } from '@chat/testkit';
 import type { PeerChannel, PeerInstance, PeerSystem } from './baselines/peer.js';
 import { peerTokens } from './baselines/peer-tokens.js';
 import { peerSystems } from './baselines/registry.js';
-import { flags, intFlag } from './lib/args.js';
-import { ChildHandle } from './lib/child.js';
-import { commandLine } from './lib/command.js';
+import { ChildHandle, closeLoaderSockets, stopLoaders } from './lib/child.js';
+import { dmPairs } from './lib/dm-pairs.js';
 import { type LoaderReport, type MergedStep, mergeReports } from './lib/loader-reports.js';
-import { saveResults } from './lib/results.js';
+import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { redisPid, runPrefix } from './lib/services.js';
-import { epochMs, type LatencySummary, seededRandom, sleep } from './lib/stats.js';
+import { epochMs, type LatencySummary, sleep } from './lib/stats.js';
 import {
   CpuMeter,
   type CpuReading,
@@ -34,59 +33,54 @@ import {
 } from './lib/system.js';
 import { type Cell, fmt, formatTable, pct, ratio } from './lib/table.js';
 
-const USAGE =
-  'npm run -w @chat/bench peers -- [--systems a,b,c] [--rates 1000,2000,4000,8000,16000] [--step-s S] [--clients N] ' +
-  '[--partners K] [--idle N] [--group-rates 10,50,100] [--group-size G] [--quick] [--json PATH] [--save|--no-save]';
-const values = flags(
-  {
-    systems: { type: 'string' },
-    rates: { type: 'string' },
-    'step-s': { type: 'string' },
-    clients: { type: 'string' },
-    partners: { type: 'string' },
-    idle: { type: 'string' },
-    'group-rates': { type: 'string' },
-    'group-size': { type: 'string' },
-    quick: { type: 'boolean' },
-    json: { type: 'string' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'peers',
+  summary: 'Peers: this system vs Socket.IO + Redis adapter vs the seeds’ designs: W1 sweep, W2, idle memory, same run',
+  flags: {
+    systems: { type: 'string', help: 'comma-separated systems to run (default: all, listed below)' },
+    rates: {
+      type: 'ints',
+      default: [1000, 2000, 4000, 8000, 16000],
+      min: 10,
+      max: 100_000,
+      help: 'W1 DM rates, msg/s',
+    },
+    'step-s': { type: 'int', default: 15, min: 1, max: 120, help: 'seconds per step' },
+    clients: { type: 'int', default: 1000, min: 4, max: 10_000, help: 'users (WebSocket clients)' },
+    partners: { type: 'int', default: 4, min: 1, max: 32, help: 'DM partners per user (rounds of random pairing)' },
+    idle: { type: 'int', default: 2000, min: 0, max: 20_000, help: 'idle sockets for the memory reading' },
+    'group-rates': { type: 'ints', default: [10, 50, 100], min: 1, max: 1000, help: 'W2 group rates, msg/s' },
+    'group-size': {
+      type: 'int',
+      min: 2,
+      max: 10_000,
+      help: 'W2 group members (default: --clients, at most --clients)',
+    },
+    json: { type: 'string', help: 'also write the data to this file' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(`${USAGE}\nsystems: ${peerSystems.map((s) => s.name).join(', ')}`);
-  process.exit(0);
-}
-
-function listFlag(name: string, fallback: string, min: number, max: number): number[] {
-  const list = String(values[name] ?? fallback)
-    .split(',')
-    .map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((r) => !Number.isInteger(r) || r < min || r > max)) {
-    console.error(`--${name} must be integers in ${min}..${max}\nusage: ${USAGE}`);
-    process.exit(2);
-  }
-  return list;
-}
-
-const quick = values.quick === true;
-const RATES = listFlag('rates', quick ? '100,200' : '1000,2000,4000,8000,16000', 10, 100_000);
-const STEP_S = intFlag(values, 'step-s', quick ? 3 : 15, 1, 120);
-const CLIENTS = intFlag(values, 'clients', quick ? 40 : 1000, 4, 10_000);
-const PARTNERS = intFlag(values, 'partners', 4, 1, 32);
-const IDLE = intFlag(values, 'idle', quick ? 50 : 2000, 0, 20_000);
-const GROUP_RATES = listFlag('group-rates', quick ? '10' : '10,50,100', 1, 1000);
-const GROUP_SIZE = intFlag(values, 'group-size', CLIENTS, 2, CLIENTS);
-const JSON_PATH = typeof values.json === 'string' ? values.json : undefined;
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+  quick: { rates: [100, 200], 'step-s': 3, clients: 40, idle: 50, 'group-rates': [10] },
+  limitMinutes: 180,
+  notes: [`systems: ${peerSystems.map((s) => s.name).join(', ')}`],
+});
+const {
+  rates: RATES,
+  'step-s': STEP_S,
+  clients: CLIENTS,
+  partners: PARTNERS,
+  idle: IDLE,
+  'group-rates': GROUP_RATES,
+  json: JSON_PATH,
+} = scenario.flags;
+const quick = scenario.quick;
+const GROUP_SIZE = scenario.flags['group-size'] ?? CLIENTS;
+if (GROUP_SIZE > CLIENTS) scenario.usageError(`--group-size must be an integer in 2..${CLIENTS}, got '${GROUP_SIZE}'`);
 const SYSTEMS: PeerSystem[] = (() => {
-  if (values.systems === undefined) return [...peerSystems];
-  const names = String(values.systems).split(',');
+  const systems = scenario.flags.systems;
+  if (systems === undefined) return [...peerSystems];
+  const names = systems.split(',');
   const unknown = names.filter((n) => !peerSystems.some((s) => s.name === n));
   if (unknown.length > 0) {
-    console.error(`unknown system(s) ${unknown.join(', ')}; known: ${peerSystems.map((s) => s.name).join(', ')}`);
-    process.exit(2);
+    scenario.usageError(`unknown system(s) ${unknown.join(', ')}; known: ${peerSystems.map((s) => s.name).join(', ')}`);
   }
   return names.map((n) => peerSystems.find((s) => s.name === n)!);
 })();
@@ -102,7 +96,6 @@ const TARGET_P99_MS = 100;
 const IDLE_SETTLE_MS = quick ? 2000 : 15_000;
 const IDLE_OPEN_MS = quick ? 1000 : 10_000;
 const BROKER = amqpUrl();
-const HARD_LIMIT_MS = 3 * 60 * 60_000;
 
 interface IdleResult {
   sockets: number;
@@ -166,24 +159,7 @@ interface SystemResult {
 function workload() {
   const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}`);
   const ids = new SnowflakeGenerator({ workerId: 1021 });
-  const rand = seededRandom(7);
-  const partners = users.map(() => new Set<number>());
-  const dms: Array<{ id: string; a: number; b: number }> = [];
-  for (let round = 0; round < PARTNERS; round++) {
-    const perm = users.map((_, i) => i);
-    for (let i = perm.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-    }
-    for (let i = 0; i + 1 < perm.length; i += 2) {
-      const a = perm[i]!;
-      const b = perm[i + 1]!;
-      if (partners[a]!.has(b)) continue;
-      partners[a]!.add(b);
-      partners[b]!.add(a);
-      dms.push({ id: ids.nextSync(), a, b });
-    }
-  }
+  const dms = dmPairs(CLIENTS, PARTNERS).map(([a, b]) => ({ id: ids.nextSync(), a, b }));
   const group: PeerChannel = { id: ids.nextSync(), members: users.slice(0, GROUP_SIZE) };
   const channels: PeerChannel[] = [...dms.map((d) => ({ id: d.id, members: [users[d.a]!, users[d.b]!] })), group];
   const dmsOf: string[][] = users.map(() => []);
@@ -228,16 +204,6 @@ async function connect(
   return { mine, ready: opened.reduce((n, o) => n + o.ready, 0) };
 }
 
-/** Closes every socket of the loaders (they stay up for the next phase). */
-async function disconnect(loaders: readonly ChildHandle[]): Promise<void> {
-  await Promise.all(loaders.map((lg) => lg.call('close', { timeoutMs: 10_000 }, 30_000).catch(() => {})));
-}
-
-async function stopLoaders(loaders: readonly ChildHandle[]): Promise<void> {
-  await disconnect(loaders);
-  await Promise.all(loaders.map((lg) => lg.stop(10_000)));
-}
-
 function rssOf(instance: PeerInstance): Record<string, number | undefined> {
   return Object.fromEntries(instance.processes.map((p) => [p.label, rssKiB(p.pid)]));
 }
@@ -270,7 +236,7 @@ async function measureIdle(
   const users = (n: number) => Array.from({ length: n }, (_, i) => i);
   try {
     await connect(instance, loaders, users(Math.min(IDLE, 200)), tokens);
-    await disconnect(loaders);
+    await closeLoaderSockets(loaders);
     const before = await settledRss(instance);
     const { ready } = await connect(instance, loaders, users(IDLE), tokens);
     await sleep(IDLE_OPEN_MS);
@@ -278,7 +244,7 @@ async function measureIdle(
     const kibPerSocket = ready > 0 ? (rssSum(after) - rssSum(before)) / ready : Number.NaN;
     return { sockets: IDLE, opened: ready, before, after, kibPerSocket };
   } finally {
-    await disconnect(loaders);
+    await closeLoaderSockets(loaders);
   }
 }
 
@@ -619,15 +585,7 @@ function tables(results: readonly SystemResult[]) {
   return { summary, ratios: ratiosTable(results), sweep, cpu, group, idle };
 }
 
-async function main(): Promise<number> {
-  const limit = setTimeout(() => {
-    console.error('peers: the run exceeded its time limit; giving up');
-    process.exit(3);
-  }, HARD_LIMIT_MS);
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main({ command, startedAt }: { command: string; startedAt: Date }): Promise<ScenarioOutcome> {
   const work = workload();
   const secret = randomBytes(32).toString('hex');
   const [info, broker, redis, tokens] = await Promise.all([
@@ -719,16 +677,14 @@ async function main(): Promise<number> {
     );
     console.log(`wrote ${JSON_PATH}`);
   }
-  if (SAVE) {
-    const saved = saveResults({
-      scenario: 'peers',
+  return {
+    code: results.some((r) => r.error) ? 1 : 0,
+    results: {
       title: 'Peers — this system, Socket.IO + Redis adapter and the seeds’ designs, same load generator, same run',
       description:
         'W1 (DMs, 2 servers, 1,000 users, rate sweep), W2 (one group of 1,000, one sender) and idle memory per socket, ' +
         'for every system of bench/baselines/registry.ts, one after another on a quiet machine. **This system’s MongoDB is the in-memory stand-in.**',
-      command,
       system,
-      startedAt,
       params,
       tables: [
         { heading: 'Summary', markdown: t.summary },
@@ -750,16 +706,8 @@ async function main(): Promise<number> {
       ],
       notes,
       data: { results },
-    });
-    console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-  }
-  return results.some((r) => r.error) ? 1 : 0;
+    },
+  };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

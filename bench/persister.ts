@@ -9,11 +9,9 @@ import { createStore } from '@chat/store';
 import { amqpUrl } from '@chat/testkit';
 import amqp from 'amqplib';
 import { MongoClient } from 'mongodb';
-import { flags, intFlag } from './lib/args.js';
-import { commandLine } from './lib/command.js';
-import { histogramDelta, histogramQuantile, Metrics, parseMetrics, scrape } from './lib/prom.js';
+import { histogramQuantile, Metrics, observedBetween, parseMetrics, scrape } from './lib/prom.js';
 import { durableProps, publishConfirmed, type RawConfirmResult, rawQuorumConfirm } from './lib/raw-confirm.js';
-import { saveResults } from './lib/results.js';
+import { BenchFailure, defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
   cleanupRun,
   type PersisterService,
@@ -38,42 +36,42 @@ import {
 import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct } from './lib/table.js';
 
-const USAGE =
-  'npm run -w @chat/bench persister -- [--levels 1,10,100,1000] [--warmup-s S] [--window-s S] [--batch-div D] ' +
-  '[--path-messages N] [--rounds R] [--quick] [--save|--no-save]';
-const values = flags(
-  {
-    levels: { type: 'string' },
-    'warmup-s': { type: 'string' },
-    'window-s': { type: 'string' },
-    'batch-div': { type: 'string' },
-    'path-messages': { type: 'string' },
-    rounds: { type: 'string' },
-    quick: { type: 'boolean' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'persister',
+  summary:
+    "Persister: the seed's Little's-law experiment (writes in flight) and the whole durable path vs the raw broker ceiling (W5)",
+  flags: {
+    levels: {
+      type: 'ints',
+      default: [1, 10, 100, 1000],
+      min: 1,
+      max: 65_535,
+      help: 'writes in flight (PERSISTER_PREFETCH), one level each',
+    },
+    'warmup-s': { type: 'int', default: 3, min: 1, max: 60, help: 'seconds before each window' },
+    'window-s': { type: 'int', default: 10, min: 2, max: 120, help: 'seconds measured per level' },
+    'batch-div': {
+      type: 'int',
+      default: 4,
+      min: 1,
+      max: 1000,
+      help: 'batch size = ceil(in flight / D): D = 4 and 2,000 in flight give the default 500',
+    },
+    'path-messages': { type: 'int', default: 40_000, min: 1000, max: 1_000_000, help: 'messages per whole-path run' },
+    rounds: { type: 'int', default: 3, min: 1, max: 10, help: 'whole path / raw rounds' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const LEVELS = String(values.levels ?? (quick ? '1,100' : '1,10,100,1000'))
-  .split(',')
-  .map((s) => Number(s.trim()));
-if (LEVELS.some((n) => !Number.isInteger(n) || n < 1 || n > 65_535)) {
-  console.error(`--levels must be integers in 1..65535\nusage: ${USAGE}`);
-  process.exit(2);
-}
-const WARMUP_S = intFlag(values, 'warmup-s', quick ? 2 : 3, 1, 60);
-const WINDOW_S = intFlag(values, 'window-s', quick ? 4 : 10, 2, 120);
-/** Batch size = ceil(in-flight / D): with D = 4, 2000 in flight gives the production default of 500. */
-const BATCH_DIV = intFlag(values, 'batch-div', 4, 1, 1000);
-const PATH_MESSAGES = intFlag(values, 'path-messages', quick ? 5000 : 40_000, 1000, 1_000_000);
-const ROUNDS = intFlag(values, 'rounds', quick ? 1 : 3, 1, 10);
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+  quick: { levels: [1, 100], 'warmup-s': 2, 'window-s': 4, 'path-messages': 5000, rounds: 1 },
+  limitMinutes: 25,
+});
+const {
+  levels: LEVELS,
+  'warmup-s': WARMUP_S,
+  'window-s': WINDOW_S,
+  'batch-div': BATCH_DIV,
+  'path-messages': PATH_MESSAGES,
+  rounds: ROUNDS,
+} = scenario.flags;
+const quick = scenario.quick;
 const URL = amqpUrl();
 const WINDOW = 1000;
 const USERS = 200;
@@ -84,9 +82,6 @@ const MIN_PREFILL = quick ? 10_000 : 30_000;
 const MAX_PREFILL = 300_000;
 /** The persist queue's x-max-length for this bench (the default 100,000 would refuse the pre-fill). */
 const PERSIST_BOUND = 400_000;
-const HARD_LIMIT_MS = 25 * 60_000;
-
-class BenchFailure extends Error {}
 
 interface LevelResult {
   inFlight: number;
@@ -285,22 +280,10 @@ async function runLevel(
     const copies1 = await sinkCopies(sinkRouter);
     const windowS = (m1.at - m0.at) / 1000;
     const stored = m1.value('chat_persister_stored_total') - m0.value('chat_persister_stored_total');
-    const loop = histogramDelta(
-      m0.histogram('chat_persister_loop_seconds'),
-      m1.histogram('chat_persister_loop_seconds'),
-    );
-    const insert = histogramDelta(
-      m0.histogram('chat_persister_insert_seconds'),
-      m1.histogram('chat_persister_insert_seconds'),
-    );
-    const dispatch = histogramDelta(
-      m0.histogram('chat_persister_dispatch_seconds'),
-      m1.histogram('chat_persister_dispatch_seconds'),
-    );
-    const batches = histogramDelta(
-      m0.histogram('chat_persister_batch_size'),
-      m1.histogram('chat_persister_batch_size'),
-    );
+    const loop = observedBetween(m0, m1, 'chat_persister_loop_seconds');
+    const insert = observedBetween(m0, m1, 'chat_persister_insert_seconds');
+    const dispatch = observedBetween(m0, m1, 'chat_persister_dispatch_seconds');
+    const batches = observedBetween(m0, m1, 'chat_persister_batch_size');
     const busy = m1.value('chat_persister_busy_seconds_total') - m0.value('chat_persister_busy_seconds_total');
     const storedPerSec = stored / windowS;
     const loopMeanMs = loop.count > 0 ? (loop.sum / loop.count) * 1000 : Number.NaN;
@@ -376,15 +359,7 @@ async function runPath(writer: Router, sink: Sink, persister: PersisterService, 
   };
 }
 
-async function main(): Promise<number> {
-  const limit = setTimeout(() => {
-    console.error('persister: the run exceeded its time limit; giving up');
-    process.exit(3);
-  }, HARD_LIMIT_MS);
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const system = (await printSystem(URL)).line;
   brokerPid = await systemBrokerPid();
   redisServerPid = await redisPid();
@@ -643,9 +618,9 @@ async function main(): Promise<number> {
     ];
     for (const f of failures) console.error(`FAILED: ${f}`);
 
-    if (SAVE) {
-      const saved = saveResults({
-        scenario: 'persister',
+    return {
+      code: failures.length > 0 ? 1 : 0,
+      results: {
         title: "Persister — the seed's Little's-law experiment, and the whole durable path vs the broker ceiling",
         description:
           'The real persister process drains a pre-filled persist queue with 1, 10, 100, 1,000 writes in flight (PERSISTER_PREFETCH), ' +
@@ -653,9 +628,7 @@ async function main(): Promise<number> {
           'Then the whole durable path (router.durableWrite → stored → dispatched into a gateway queue) against raw amqplib ' +
           'confirms into a fresh quorum queue (window 1,000), interleaved in the same run. **The store is the in-memory MongoDB ' +
           'stand-in, not MongoDB: its speed is not MongoDB’s.**',
-        command,
         system,
-        startedAt,
         params: {
           levels: LEVELS,
           batchDiv: BATCH_DIV,
@@ -677,10 +650,8 @@ async function main(): Promise<number> {
         ],
         notes: [...notes, ...failures.map((f) => `FAILED: ${f}`)],
         data: { levels, path, partitionsPerChannel, share, perRound },
-      });
-      console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-    }
-    return failures.length > 0 ? 1 : 0;
+      },
+    };
   } finally {
     await pathPersister?.stop('SIGTERM', 20_000).catch(() => {});
     await writer?.close().catch(() => {});
@@ -697,10 +668,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof BenchFailure ? `FAILED: ${err.message}` : err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

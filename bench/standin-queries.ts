@@ -9,47 +9,31 @@ import { readFileSync } from 'node:fs';
 import { snowflakeAt } from '@chat/router';
 import { createStore, type Store } from '@chat/store';
 import { MongoClient } from 'mongodb';
-import { flags, intFlag } from './lib/args.js';
-import { commandLine } from './lib/command.js';
-import { saveResults } from './lib/results.js';
+import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { type GcPauses, STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
 import { type BenchChannel, GrowingDataset } from './lib/standin-dataset.js';
 import { type LatencyHistogram, latencyHistogram, recordMs, seededRandom, sleep, summarize } from './lib/stats.js';
 import { CpuMeter, type CpuReading, machineLine, otherLoadNote, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct, ratio } from './lib/table.js';
 
-const USAGE =
-  'npm run -w @chat/bench standin-queries -- [--users N] [--factors 1,3,10] [--samples N] [--messages-per-user N] [--quick] [--no-save]';
-const values = flags(
-  {
-    users: { type: 'string' },
-    factors: { type: 'string' },
-    samples: { type: 'string' },
-    'messages-per-user': { type: 'string' },
-    quick: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'standin-queries',
+  summary: '@chat/store read times on the MongoDB stand-in as the data grows (1×, 3×, 10×)',
+  flags: {
+    users: { type: 'int', default: 1000, min: 60, max: 100_000, help: 'users at 1× (a multiple of 10)' },
+    factors: { type: 'ints', default: [1, 3, 10], min: 1, max: 1000, help: 'growth steps, increasing' },
+    samples: { type: 'int', default: 300, min: 10, max: 100_000, help: 'timed calls per query kind and step' },
+    'messages-per-user': { type: 'int', default: 100, min: 1, max: 10_000, help: 'messages per user at 1×' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const BASE_USERS = intFlag(values, 'users', quick ? 100 : 1000, 60, 100_000);
-const FACTORS = String(values.factors ?? '1,3,10')
-  .split(',')
-  .map(Number);
-const SAMPLES = intFlag(values, 'samples', quick ? 50 : 300, 10, 100_000);
-const PER_USER = intFlag(values, 'messages-per-user', 100, 1, 10_000);
-const SAVE = !quick && values['no-save'] !== true;
+  quick: { users: 100, samples: 50 },
+  limitMinutes: 15,
+});
+const { users: BASE_USERS, factors: FACTORS, samples: SAMPLES, 'messages-per-user': PER_USER } = scenario.flags;
 const DAY_MS = 86_400_000;
 const RESUME_DAYS = 4;
-const HARD_LIMIT_MS = 15 * 60_000;
 
-if (BASE_USERS % 10 !== 0 || FACTORS.some((f, i) => !Number.isInteger(f) || f < 1 || (i > 0 && f <= FACTORS[i - 1]!))) {
-  console.error(`--users must be a multiple of 10 and --factors increasing integers\nusage: ${USAGE}`);
-  process.exit(2);
+if (BASE_USERS % 10 !== 0 || FACTORS.some((f, i) => i > 0 && f <= FACTORS[i - 1]!)) {
+  scenario.usageError('--users must be a multiple of 10 and --factors increasing integers');
 }
 
 interface QueryKind {
@@ -160,12 +144,9 @@ async function measure(kinds: QueryKind[], seed: number): Promise<KindResult[]> 
   return kinds.map((k, i) => ({ name: k.name, ...summarize(hists[i]!), avgItems: items[i]! / SAMPLES }));
 }
 
-async function main(): Promise<void> {
-  const command = commandLine();
+async function main(): Promise<ScenarioOutcome> {
   const system = machineLine();
-  console.log(command);
   console.log(system);
-  const startedAt = new Date();
   const mongo = await startMongoProcess();
   const client = new MongoClient(mongo.url);
   const stages: Stage[] = [];
@@ -224,10 +205,10 @@ async function main(): Promise<void> {
     await client.close().catch(() => {});
     await mongo.stop();
   }
-  report(command, system, startedAt, stages);
+  return report(system, stages);
 }
 
-function report(command: string, system: string, startedAt: Date, stages: Stage[]): void {
+function report(system: string, stages: Stage[]): ScenarioOutcome {
   const first = stages[0]!;
   const last = stages[stages.length - 1]!;
   const sizes = formatTable(
@@ -281,41 +262,28 @@ function report(command: string, system: string, startedAt: Date, stages: Stage[
     'Per-channel sizes stay the same as the data grows (≈ 91 messages per DM/group channel over 40 days); the hot group takes 1% of all messages, so it grows with the data. Users are in 2 DMs and one 10-member group.',
     otherLoadNote(stages.map((s) => s.cpu)),
   ];
-  if (!SAVE) return;
-  const saved = saveResults({
-    scenario: 'standin-queries',
-    title: 'MongoDB stand-in: store query times as the data grows',
-    description:
-      '@chat/store against the MongoDB stand-in of @chat/testkit (in a process of its own), the data set grown in steps; after each step history pages, RESUME changesSince and membership reads are timed. Flat rows mean the stand-in answers through its indexes instead of scanning.',
-    command,
-    system,
-    startedAt,
-    params: {
-      users: BASE_USERS,
-      factors: FACTORS,
-      samples: SAMPLES,
-      messagesPerUser: PER_USER,
-      resumeDays: RESUME_DAYS,
+  return {
+    code: 0,
+    results: {
+      title: 'MongoDB stand-in: store query times as the data grows',
+      description:
+        '@chat/store against the MongoDB stand-in of @chat/testkit (in a process of its own), the data set grown in steps; after each step history pages, RESUME changesSince and membership reads are timed. Flat rows mean the stand-in answers through its indexes instead of scanning.',
+      system,
+      params: {
+        users: BASE_USERS,
+        factors: FACTORS,
+        samples: SAMPLES,
+        messagesPerUser: PER_USER,
+        resumeDays: RESUME_DAYS,
+      },
+      tables: [
+        { heading: 'Data at each step', markdown: sizes },
+        { heading: 'Query times (ms) per step', markdown: times },
+      ],
+      notes,
+      data: stages,
     },
-    tables: [
-      { heading: 'Data at each step', markdown: sizes },
-      { heading: 'Query times (ms) per step', markdown: times },
-    ],
-    notes,
-    data: stages,
-  });
-  console.log(`saved ${saved.markdown} and ${saved.json}`);
+  };
 }
 
-const limit = setTimeout(() => {
-  console.error(`time limit of ${HARD_LIMIT_MS / 60_000} min reached`);
-  process.exit(1);
-}, HARD_LIMIT_MS);
-limit.unref();
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

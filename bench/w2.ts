@@ -9,13 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { gatewayQueueName, SnowflakeGenerator } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
-import amqp from 'amqplib';
 import hdr from 'hdr-histogram-js';
-import { flags, intFlag } from './lib/args.js';
-import { ChildHandle } from './lib/child.js';
-import { commandLine } from './lib/command.js';
+import { ChildHandle, stopLoaders } from './lib/child.js';
 import { type Metrics, scrape } from './lib/prom.js';
-import { saveResults } from './lib/results.js';
+import { queueDepth } from './lib/queue-depth.js';
+import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
   cleanupRun,
   type GatewayService,
@@ -34,41 +32,24 @@ import { makeUsers, seedUsers } from './lib/storm-users.js';
 import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid, waitForQuiet } from './lib/system.js';
 import { fmt, formatTable, pct } from './lib/table.js';
 
-const USAGE =
-  'npm run -w @chat/bench w2 -- [--rates 10,50,100] [--step-s S] [--members N] [--senders N] [--quick] [--save|--no-save]';
-const values = flags(
-  {
-    rates: { type: 'string' },
-    'step-s': { type: 'string' },
-    members: { type: 'string' },
-    senders: { type: 'string' },
-    quick: { type: 'boolean' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'w2',
+  summary: 'W2: a group of 1,000 members over 3 gateways, one sender at R msg/s, through the whole system',
+  flags: {
+    rates: { type: 'ints', default: [10, 50, 100], min: 1, max: 5000, help: 'group messages/s, one step each' },
+    'step-s': { type: 'int', default: 15, min: 1, max: 300, help: 'seconds per step' },
+    members: { type: 'int', default: 1000, min: 3, max: 10_000, help: 'group members (a third per gateway)' },
+    senders: { type: 'int', default: 1, min: 1, max: 100, help: 'members that send' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const RATES = String(values.rates ?? (quick ? '10,50' : '10,50,100'))
-  .split(',')
-  .map((s) => Number(s.trim()));
-if (RATES.some((r) => !Number.isInteger(r) || r < 1 || r > 5000)) {
-  console.error(`--rates must be integers in 1..5000\nusage: ${USAGE}`);
-  process.exit(2);
-}
-const STEP_S = intFlag(values, 'step-s', quick ? 3 : 15, 1, 300);
-const MEMBERS = intFlag(values, 'members', quick ? 60 : 1000, 3, 10_000);
-const SENDERS = intFlag(values, 'senders', 1, 1, 100);
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+  quick: { rates: [10, 50], 'step-s': 3, members: 60 },
+  limitMinutes: 30,
+});
+const { rates: RATES, 'step-s': STEP_S, members: MEMBERS, senders: SENDERS } = scenario.flags;
+const quick = scenario.quick;
 const GATEWAYS = 3;
 const BROKER = amqpUrl();
 const GRACE_MS = 5000;
 const DRAIN_LIMIT_MS = 60_000;
-const HARD_LIMIT_MS = 30 * 60_000;
 const TARGET_P99_MS = 250;
 const TARGET_RATE = 100;
 /** How long a step waits for a lull in other people's load (a quick run does not wait). */
@@ -178,35 +159,7 @@ function tally(reports: readonly LoadgenReport[], sent: number) {
   return { copies, lostCopies, incomplete, refused, unanswered, toLast };
 }
 
-async function queueDepth(names: readonly string[]): Promise<number> {
-  const conn = await amqp.connect(BROKER, { clientProperties: { connection_name: 'bench-w2-depth' } });
-  conn.on('error', () => {});
-  try {
-    let total = 0;
-    for (const q of names) {
-      const ch = await conn.createChannel();
-      ch.on('error', () => {});
-      total += await ch.checkQueue(q).then(
-        (r) => r.messageCount,
-        () => 0,
-      );
-      await ch.close().catch(() => {});
-    }
-    return total;
-  } finally {
-    await conn.close().catch(() => {});
-  }
-}
-
-async function main(): Promise<number> {
-  const limit = setTimeout(() => {
-    console.error('w2: the run exceeded its time limit; giving up');
-    process.exit(3);
-  }, HARD_LIMIT_MS);
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const system = (await printSystem(BROKER)).line;
   const brokerPid = await systemBrokerPid();
   const redisServerPid = await redisPid();
@@ -317,7 +270,11 @@ async function main(): Promise<number> {
       const atGrace = tally(await report(), run.sent);
       // Then until the queues are empty (bounded): a copy that arrives later is late, not lost.
       const drainStarted = performance.now();
-      while (performance.now() - drainStarted < DRAIN_LIMIT_MS && (await queueDepth(queues)) > 0) await sleep(500);
+      while (
+        performance.now() - drainStarted < DRAIN_LIMIT_MS &&
+        (await queueDepth(BROKER, queues, 'bench-w2-depth')) > 0
+      )
+        await sleep(500);
       await sleep(1000);
       const drainedS = (performance.now() - drainStarted) / 1000;
       const after = await scrapeAll();
@@ -522,41 +479,34 @@ async function main(): Promise<number> {
         })),
       )}`,
     );
-    if (SAVE) {
-      const saved = saveResults({
-        scenario: 'w2',
-        title: 'W2 — group fan-out through the whole system',
-        description:
-          `3 gateway processes, a persister, one group of ${MEMBERS} WebSocket members (a third on each gateway); one sender posts into the group at R msg/s. ` +
-          'Send → last member and send → each member latency, loss, broker messages per group message, frames per member, CPU per process. ' +
-          '**MongoDB is the in-memory stand-in, not MongoDB.**',
-        command,
-        system,
-        startedAt,
-        params: {
-          rates: RATES,
-          stepS: STEP_S,
-          members: MEMBERS,
-          senders: SENDERS,
-          gateways: GATEWAYS,
-          graceMs: GRACE_MS,
-          quick,
-        },
-        tables: [
-          { heading: 'Latency and loss per rate', markdown: latencyTable },
-          { heading: 'Broker messages and frames per group message', markdown: brokerTable },
-          { heading: 'CPU per process over the send window (% of one core)', markdown: cpuTable },
-        ],
-        notes,
-        data: { steps, groupId, gatewaysHoldingMembers },
-      });
-      console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-    }
+    const results: ScenarioOutcome['results'] = {
+      title: 'W2 — group fan-out through the whole system',
+      description:
+        `3 gateway processes, a persister, one group of ${MEMBERS} WebSocket members (a third on each gateway); one sender posts into the group at R msg/s. ` +
+        'Send → last member and send → each member latency, loss, broker messages per group message, frames per member, CPU per process. ' +
+        '**MongoDB is the in-memory stand-in, not MongoDB.**',
+      system,
+      params: {
+        rates: RATES,
+        stepS: STEP_S,
+        members: MEMBERS,
+        senders: SENDERS,
+        gateways: GATEWAYS,
+        graceMs: GRACE_MS,
+        quick,
+      },
+      tables: [
+        { heading: 'Latency and loss per rate', markdown: latencyTable },
+        { heading: 'Broker messages and frames per group message', markdown: brokerTable },
+        { heading: 'CPU per process over the send window (% of one core)', markdown: cpuTable },
+      ],
+      notes,
+      data: { steps, groupId, gatewaysHoldingMembers },
+    };
     const failed = steps.filter((s) => s.lostCopies > 0 || s.sent === 0);
-    return failed.length > 0 ? 1 : 0;
+    return { code: failed.length > 0 ? 1 : 0, results };
   } finally {
-    await Promise.all(loadgens.map((lg) => lg.call('close', { timeoutMs: 10_000 }, 30_000).catch(() => {})));
-    await Promise.all(loadgens.map((lg) => lg.stop(10_000)));
+    await stopLoaders(loadgens);
     for (const g of gateways) await g.stop('SIGTERM', 20_000).catch(() => {});
     await persister?.stop('SIGTERM', 20_000).catch(() => {});
     await cleanupRun(BROKER, prefix, serverIds, channelIds).catch((err: unknown) =>
@@ -566,10 +516,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

@@ -9,11 +9,9 @@ import { createTokenService, DEFAULT_GROUP_ID } from '@chat/gateway';
 import { SnowflakeGenerator } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
 import { MongoClient } from 'mongodb';
-import { flags, intFlag } from './lib/args.js';
 import { ChildHandle } from './lib/child.js';
-import { commandLine } from './lib/command.js';
 import { scrape } from './lib/prom.js';
-import { saveResults } from './lib/results.js';
+import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
   cleanupRun,
   type GatewayService,
@@ -30,53 +28,46 @@ import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid,
 import { fmt, formatTable, pct } from './lib/table.js';
 import type { BenchUser } from './lib/users.js';
 
-const USAGE =
-  'npm run -w @chat/bench w3 -- [--connections N] [--max-target N] [--many N] [--idle-s S] [--default-group NAME] [--skip-max] [--quick] [--only one|many] [--gateway-env K=V]... [--heap-snapshots DIR] [--save|--no-save]';
-const values = flags(
-  {
-    connections: { type: 'string' },
-    'max-target': { type: 'string' },
-    many: { type: 'string' },
-    'idle-s': { type: 'string' },
-    'default-group': { type: 'string' },
-    'skip-max': { type: 'boolean' },
-    quick: { type: 'boolean' },
-    'heap-snapshots': { type: 'string' },
-    only: { type: 'string' },
-    'gateway-env': { type: 'string', multiple: true },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'w3',
+  summary:
+    'W3: gateway memory per idle identified connection (1 and many sockets per user), and the most one gateway holds',
+  flags: {
+    connections: { type: 'int', default: 10_000, min: 10, max: 100_000, help: 'idle connections per shape' },
+    'max-target': { type: 'int', default: 50_000, min: 100, max: 200_000, help: 'connections tried in the max step' },
+    many: { type: 'int', default: 100, min: 2, max: 10_000, help: 'sockets per user in the "many" shape' },
+    'idle-s': { type: 'int', default: 10, min: 1, max: 300, help: 'seconds idle before the reading' },
+    'default-group': { type: 'string', default: 'official', help: 'DEFAULT_GROUP of the gateway (every user in it)' },
+    'skip-max': { type: 'boolean', help: 'skip the max step' },
+    only: { type: 'string', help: "profiling: only the shape 'one' or 'many'" },
+    'gateway-env': { type: 'string', multiple: true, help: 'extra gateway environment KEY=VALUE (repeatable)' },
+    'heap-snapshots': { type: 'string', help: 'write gateway heap snapshots into this directory' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const CONNECTIONS = intFlag(values, 'connections', quick ? 300 : 10_000, 10, 100_000);
-const MAX_TARGET = intFlag(values, 'max-target', 50_000, 100, 200_000);
-/** Sockets per user in the "many sockets per user" shape. */
-const MANY = intFlag(values, 'many', quick ? 30 : 100, 2, 10_000);
-const IDLE_S = intFlag(values, 'idle-s', quick ? 2 : 10, 1, 300);
-/** The shipped configuration by default: the default group on, every user in it. */
-const DEFAULT_GROUP = typeof values['default-group'] === 'string' ? values['default-group'] : 'official';
-const SKIP_MAX = values['skip-max'] === true || quick;
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
-/** Profiling: only one shape ('one' or 'many'), extra gateway environment (KEY=VALUE, repeatable). */
-const ONLY = typeof values.only === 'string' ? values.only : undefined;
+  quick: { connections: 300, many: 30, 'idle-s': 2, 'skip-max': true },
+  limitMinutes: 30,
+});
+const {
+  connections: CONNECTIONS,
+  'max-target': MAX_TARGET,
+  many: MANY,
+  'idle-s': IDLE_S,
+  'default-group': DEFAULT_GROUP,
+  'skip-max': SKIP_MAX,
+  only: ONLY,
+} = scenario.flags;
+const quick = scenario.quick;
 const EXTRA_ENV = Object.fromEntries(
-  ((values['gateway-env'] as unknown as string[] | undefined) ?? []).map((kv) => {
+  scenario.flags['gateway-env'].map((kv) => {
     const i = kv.indexOf('=');
     return [kv.slice(0, i), kv.slice(i + 1)];
   }),
 );
-const SNAPSHOT_DIR = typeof values['heap-snapshots'] === 'string' ? resolve(values['heap-snapshots']) : undefined;
+const heapSnapshots = scenario.flags['heap-snapshots'];
+const SNAPSHOT_DIR = heapSnapshots === undefined ? undefined : resolve(heapSnapshots);
 const PER_LOADGEN = 5000;
 /** Seconds between the last close and the after-close reading. */
 const AFTER_CLOSE_S = quick ? 5 : 15;
 const BROKER = amqpUrl();
-const HARD_LIMIT_MS = 30 * 60_000;
 
 interface Step {
   seconds: number;
@@ -419,15 +410,7 @@ async function seedUsers(mongoUrl: string, db: string, users: readonly BenchUser
 /** The password hash of seeded accounts: well-formed, matches no password (nobody logs in as them). */
 const NO_PASSWORD = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AA==';
 
-async function main(): Promise<number> {
-  const limit = setTimeout(() => {
-    console.error('w3: the run exceeded its time limit; giving up');
-    process.exit(3);
-  }, HARD_LIMIT_MS);
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const system = (await printSystem(BROKER)).line;
   brokerPid = await systemBrokerPid();
   redisServerPid = await redisPid();
@@ -639,16 +622,14 @@ async function main(): Promise<number> {
         })),
       )}`,
     );
-    if (SAVE) {
-      const saved = saveResults({
-        scenario: 'w3',
+    return {
+      code: failures.length > 0 ? 1 : 0,
+      results: {
         title: 'W3 — idle connections: gateway memory per connection',
         description:
           'VmRSS of one gateway process before and after N idle identified WebSocket clients, opened from several load-generator ' +
           'processes with their own 127.0.0.x source addresses; then the largest count one gateway can hold here.',
-        command,
         system,
-        startedAt,
         params: {
           connections: CONNECTIONS,
           maxTarget: MAX_TARGET,
@@ -666,10 +647,8 @@ async function main(): Promise<number> {
         ],
         notes: [...notes, ...failures.map((f) => `FAILED: ${f}`)],
         data: phases,
-      });
-      console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-    }
-    return failures.length > 0 ? 1 : 0;
+      },
+    };
   } finally {
     for (const g of gateways) await g.stop('SIGKILL', 5000).catch(() => {});
     // The membership cache keys are under `<prefix>:` (removed with the run's keys).
@@ -680,10 +659,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+scenario.run(main);

@@ -10,11 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { SnowflakeGenerator, slotOf } from '@chat/router';
 import { amqpUrl, type RabbitCluster, startRabbitCluster, startRabbitNode } from '@chat/testkit';
-import { choiceFlag, flags, intFlag } from './lib/args.js';
 import { ChildHandle } from './lib/child.js';
-import { commandLine } from './lib/command.js';
 import { type Metrics, scrape } from './lib/prom.js';
-import { saveResults } from './lib/results.js';
+import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
   cleanupRun,
   type GatewayService,
@@ -34,45 +32,49 @@ import { CpuMeter, type CpuReading, otherLoadNote, printSystem, systemBrokerPid,
 import { fmt, formatTable, pct, ratio } from './lib/table.js';
 import type { BenchUser } from './lib/users.js';
 
-const USAGE =
-  'npm run -w @chat/bench w4 -- [--users N] [--loadgens N] [--topology cluster|single|system] [--granularity slot|user|both|user,slot] ' +
-  '[--outage-ms MS] [--storm-timeout-s S] [--quick] [--save|--no-save]';
-const values = flags(
-  {
-    users: { type: 'string' },
-    loadgens: { type: 'string' },
-    topology: { type: 'string' },
-    granularity: { type: 'string' },
-    'outage-ms': { type: 'string' },
-    'storm-timeout-s': { type: 'string' },
-    quick: { type: 'boolean' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
+const scenario = defineScenario({
+  name: 'w4',
+  summary: 'W4: reconnect storms through 3 real gateways (every client drops; a gateway is SIGKILLed), slot vs user',
+  flags: {
+    users: { type: 'int', default: 10_000, min: 6, max: 18_000, help: 'clients of the group' },
+    loadgens: { type: 'int', default: 4, min: 1, max: 16, help: 'load-generator processes' },
+    topology: {
+      type: 'choice',
+      choices: ['cluster', 'single', 'system'],
+      default: 'cluster',
+      help: "a private 3-node cluster, a private node, or the machine's RabbitMQ",
+    },
+    granularity: {
+      type: 'choice',
+      choices: ['slot', 'user', 'both', 'slot,user', 'user,slot'],
+      default: 'both',
+      help: 'in this order (both = slot,user; the first also warms the stand-in)',
+    },
+    'outage-ms': {
+      type: 'int',
+      default: 3000,
+      min: 0,
+      max: 120_000,
+      help: 'storm (b): how long every client stays away',
+    },
+    'storm-timeout-s': { type: 'int', default: 180, min: 5, max: 1800, help: 'a storm not over by then fails' },
   },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const quick = values.quick === true;
-const USERS = intFlag(values, 'users', quick ? 100 : 10_000, 6, 18_000);
-const LOADGENS = intFlag(values, 'loadgens', quick ? 2 : 4, 1, 16);
-/** cluster: a private 3-node cluster; single: a private node; system: the machine's RabbitMQ (quick: no node to boot). */
-const TOPOLOGY = choiceFlag(values, 'topology', ['cluster', 'single', 'system'] as const, quick ? 'system' : 'cluster');
-/** In this order: `both` = slot then user; `user,slot` runs user first (the first granularity also warms the stand-in). */
-const GRANULARITIES = (() => {
-  const g = choiceFlag(values, 'granularity', ['slot', 'user', 'both', 'slot,user', 'user,slot'] as const, 'both');
-  return (g === 'both' ? 'slot,user' : g).split(',') as Array<'slot' | 'user'>;
-})();
-/** Storm (b): how long every client stays away; longer than ATTACH_LINGER_MS (2 s), so bindings go. */
-const OUTAGE_MS = intFlag(values, 'outage-ms', 3000, 0, 120_000);
-const STORM_TIMEOUT_S = intFlag(values, 'storm-timeout-s', quick ? 60 : 180, 5, 1800);
-const SAVE = values.save === true || (!quick && values['no-save'] !== true);
+  quick: { users: 100, loadgens: 2, topology: 'system', 'storm-timeout-s': 60 },
+  limitMinutes: 60,
+});
+const {
+  users: USERS,
+  loadgens: LOADGENS,
+  topology: TOPOLOGY,
+  'outage-ms': OUTAGE_MS,
+  'storm-timeout-s': STORM_TIMEOUT_S,
+} = scenario.flags;
+const quick = scenario.quick;
+const granularity = scenario.flags.granularity;
+const GRANULARITIES = (granularity === 'both' ? 'slot,user' : granularity).split(',') as Array<'slot' | 'user'>;
 const GATEWAYS = 3;
 /** Sockets per load generator: well under the open-file limit of a process (~20,000). */
 const MAX_PER_LOADGEN = 5000;
-const HARD_LIMIT_MS = 60 * 60_000;
 const TARGET_S = 5;
 const TARGET_RATIO = 10;
 const SLOTS = 1024;
@@ -192,15 +194,7 @@ function primaryOf(u: BenchUser): number {
   return slotOf(u.id, SLOTS) % GATEWAYS;
 }
 
-async function main(): Promise<number> {
-  const limit = setTimeout(() => {
-    console.error('w4: the run exceeded its time limit; giving up');
-    process.exit(3);
-  }, HARD_LIMIT_MS);
-  limit.unref();
-  const startedAt = new Date();
-  const command = commandLine();
-  console.log(`Command: ${command}`);
+async function main(): Promise<ScenarioOutcome> {
   const cluster = await startBroker();
   const mongo = await startMongoProcess();
   const results: StormResult[] = [];
@@ -348,17 +342,15 @@ async function main(): Promise<number> {
       })),
     )}`,
   );
-  if (SAVE) {
-    const saved = saveResults({
-      scenario: 'w4',
+  return {
+    code: results.every((r) => r.complete) && results.length === GRANULARITIES.length * 2 ? 0 : 1,
+    results: {
       title: 'W4 — reconnect storms through real gateways',
       description:
         'Clients of one group connected through 3 gateway processes on a private RabbitMQ cluster; every client drops at once, and one gateway is SIGKILLed. ' +
         'Time until every affected client has RESUMEd and every client has a probe posted as the storm starts; binding operations; slot vs user granularity in the same run. ' +
         '**MongoDB is the in-memory stand-in, not MongoDB.**',
-      command,
       system,
-      startedAt,
       params: {
         users: USERS,
         loadgens: LOADGENS,
@@ -375,10 +367,8 @@ async function main(): Promise<number> {
       ],
       notes,
       data: { results },
-    });
-    console.log(`saved ${saved.json}\n      ${saved.markdown}`);
-  }
-  return results.every((r) => r.complete) && results.length === GRANULARITIES.length * 2 ? 0 : 1;
+    },
+  };
 }
 
 /** One granularity: fresh gateways and persister on a fresh prefix, connect everyone, then both storms. */
@@ -590,15 +580,7 @@ async function runGranularity(
 
 let redisServerPid: number | undefined;
 
-redisPid()
-  .then((pid) => {
-    redisServerPid = pid;
-    return main();
-  })
-  .then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+scenario.run(async () => {
+  redisServerPid = await redisPid();
+  return main();
+});

@@ -10,49 +10,39 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { choiceFlag, flags, intFlag } from '../lib/args.js';
-import { commandLine } from '../lib/command.js';
-import { RESULTS_DIR, saveResults } from '../lib/results.js';
+import { RESULTS_DIR } from '../lib/results.js';
+import { defineScenario, type ScenarioOutcome } from '../lib/scenario.js';
 import { printSystem } from '../lib/system.js';
 import { readAggregate, type StepSummary, stepTables, summarizeStep } from './report.js';
-import { DEFAULT_HTTP, defaultCsv, type Scenario, setUp } from './setup.js';
+import { DEFAULT_HTTP, defaultCsv, setUp, takeScenarioArgument } from './setup.js';
 
-const USAGE =
-  'npm run -w @chat/bench artillery:w1|artillery:w2 -- [--quick] [--rates R1,R2] [--users N] [--senders S] ' +
-  '[--duration-s S] [--ws URL] [--http URL] [--csv PATH] [--save|--no-save]';
-const scenario = choiceFlag({ scenario: process.argv[2] }, 'scenario', ['w1', 'w2'] as const, 'w1') as Scenario;
-process.argv.splice(2, 1);
-const values = flags(
-  {
-    quick: { type: 'boolean' },
-    rates: { type: 'string' },
-    users: { type: 'string' },
-    senders: { type: 'string' },
-    'duration-s': { type: 'string' },
-    ws: { type: 'string' },
-    http: { type: 'string' },
-    csv: { type: 'string' },
-    save: { type: 'boolean' },
-    'no-save': { type: 'boolean' },
-  },
-  USAGE,
-);
-const quick = values.quick === true;
+const scenario = takeScenarioArgument('npm run -w @chat/bench artillery:w1|artillery:w2 -- [flags]');
 const W1 = scenario === 'w1';
-const USERS = intFlag(values, 'users', quick ? 20 : 1000, 2, 20_000);
-const SENDERS = W1 ? USERS : Math.min(USERS, intFlag(values, 'senders', quick ? 2 : 10, 1, 20_000));
-const DURATION_S = intFlag(values, 'duration-s', quick ? 3 : 60, 1, 3600);
-const RATES = String(values.rates ?? (quick ? (W1 ? '20' : '4') : W1 ? '500,1000' : '10,25'))
-  .split(',')
-  .map(Number);
-if (RATES.some((r) => !Number.isInteger(r) || r < 1 || r > 100_000)) {
-  console.error(`--rates must be integers in 1..100000 (messages/s), got ${String(values.rates)}\nusage: ${USAGE}`);
-  process.exit(2);
-}
-const WS = String(values.ws ?? 'ws://127.0.0.1:8080/ws');
-const HTTP = String(values.http ?? DEFAULT_HTTP);
-const CSV = resolve(String(values.csv ?? defaultCsv(scenario)));
-const SAVE = values['no-save'] ? false : values.save === true || !quick;
+const bench = defineScenario({
+  name: `artillery:${scenario}`,
+  summary: `Artillery ${scenario.toUpperCase()} on its WebSocket engine against nginx of a running \`npm start\``,
+  flags: {
+    rates: {
+      type: 'ints',
+      default: W1 ? [500, 1000] : [10, 25],
+      min: 1,
+      max: 100_000,
+      help: 'messages/s over all senders, one step each',
+    },
+    users: { type: 'int', default: 1000, min: 2, max: 20_000, help: 'users registered (one virtual user each)' },
+    senders: { type: 'int', default: 10, min: 1, max: 20_000, help: 'W2: members that send (W1: every user)' },
+    'duration-s': { type: 'int', default: 60, min: 1, max: 3600, help: 'seconds per step' },
+    ws: { type: 'string', default: 'ws://127.0.0.1:8080/ws', help: 'WebSocket URL' },
+    http: { type: 'string', default: DEFAULT_HTTP, help: 'HTTP URL (set-up)' },
+    csv: { type: 'string', default: defaultCsv(scenario), help: 'users CSV written by the set-up' },
+  },
+  quick: { rates: W1 ? [20] : [4], users: 20, senders: 2, 'duration-s': 3 },
+  limitMinutes: 120,
+});
+const quick = bench.quick;
+const { users: USERS, 'duration-s': DURATION_S, rates: RATES, ws: WS, http: HTTP } = bench.flags;
+const SENDERS = W1 ? USERS : Math.min(USERS, bench.flags.senders);
+const CSV = resolve(bench.flags.csv);
 const YML = fileURLToPath(new URL(`./${scenario}.yml`, import.meta.url));
 const ARTILLERY = join(dirname(createRequire(import.meta.url).resolve('artillery/package.json')), 'bin/run');
 const AMQP = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
@@ -102,96 +92,97 @@ function runArtillery(args: string[], limitMs: number): Promise<{ code: number |
   });
 }
 
-const startedAt = new Date();
-const system = (await printSystem(AMQP)).line;
-console.log(
-  `Artillery ${scenario.toUpperCase()} against ${WS} (HTTP ${HTTP}): ${USERS} users, ${SENDERS} sender(s), ${RATES.join(', ')} msg/s, ${DURATION_S} s each`,
-);
-const setup = await setUp({ scenario, http: HTTP, users: USERS, senders: SENDERS, csvPath: CSV });
-console.log(
-  `set-up: ${setup.users} users, ${setup.channels.length} channel(s), run ${setup.runId}, ${(setup.ms / 1000).toFixed(1)} s → ${CSV}`,
-);
-
-const rawDir = join(RESULTS_DIR, 'raw');
-mkdirSync(rawDir, { recursive: true });
-const steps: StepSummary[] = [];
-const outputs: string[] = [];
-const perSecond = arrivalRate(USERS);
-const rampS = USERS / perSecond;
-for (const rate of RATES) {
-  if (interrupted) break;
-  const thinkMs = Math.max(1, Math.round((SENDERS * 1000) / rate));
-  const messages = Math.max(1, Math.round((rate * DURATION_S) / SENDERS));
-  const label = `${rate} msg/s`;
-  const step = `${scenario}-${setup.runId}-r${rate}`;
-  const output = join(rawDir, `artillery-${step}.json`);
-  const drainMs = quick ? 2000 : 5000;
-  console.log(`\n=== ${label}: ${SENDERS} sender(s), ${messages} messages each, one every ${thinkMs} ms ===`);
-  const { code, maxOpenFiles } = await runArtillery(
-    [
-      '--output',
-      output,
-      '--target',
-      WS,
-      '--variables',
-      JSON.stringify({ step, rampS, settleMs: 2000, messages, thinkMs, drainMs }),
-      '--payload',
-      CSV,
-      '--overrides',
-      JSON.stringify({ config: { phases: [{ name: 'connect', duration: rampS, arrivalRate: perSecond }] } }),
-      YML,
-    ],
-    // Start-up (slow on a loaded machine), arrivals, sends, drain, answers, and a margin.
-    180_000 + rampS * 1000 + messages * thinkMs + drainMs + 10_000,
+bench.run(async (): Promise<ScenarioOutcome> => {
+  const system = (await printSystem(AMQP)).line;
+  console.log(
+    `Artillery ${scenario.toUpperCase()} against ${WS} (HTTP ${HTTP}): ${USERS} users, ${SENDERS} sender(s), ${RATES.join(', ')} msg/s, ${DURATION_S} s each`,
   );
-  if (code !== 0) {
-    console.error(`artillery exited with ${code}`);
-    process.exitCode = 1;
-    break;
-  }
-  outputs.push(output);
-  steps.push(
-    summarizeStep(readAggregate(output), {
-      label,
-      rate,
-      users: USERS,
-      senders: SENDERS,
-      recipients: W1 ? 1 : USERS - 1,
-      maxOpenFiles,
-    }),
+  const setup = await setUp({ scenario, http: HTTP, users: USERS, senders: SENDERS, csvPath: CSV });
+  console.log(
+    `set-up: ${setup.users} users, ${setup.channels.length} channel(s), run ${setup.runId}, ${(setup.ms / 1000).toFixed(1)} s → ${CSV}`,
   );
-}
 
-if (steps.length > 0) {
-  const tables = stepTables(steps);
-  console.log(`\n${system}`);
-  console.log(`\nArtillery ${scenario.toUpperCase()}: latency (processor's custom histograms)\n${tables.latency}`);
-  console.log(`\nArtillery ${scenario.toUpperCase()}: messages\n${tables.counts}`);
-  console.log(`\nArtillery output: ${outputs.join(', ')}`);
-  const notes = [
-    W1
-      ? `Each of ${USERS} users sends into its DM (pairs); expected = acked × 1.`
-      : `${SENDERS} of ${USERS} group members send; expected = acked × ${USERS - 1} (every other member).`,
-    'Send → receive is measured by the recipient from the send time in the content (one clock: same machine); ack is message.create → its RESPONSE (after the broker confirmed the durable write).',
-    'Artillery runs the virtual users in one process (worker threads); "max open files" is its peak fd count.',
-    `Against ${WS} and ${HTTP}: a system started separately (\`npm start\`), whose configuration this run does not know.`,
-  ];
-  if (SAVE && !interrupted) {
-    const saved = saveResults({
-      scenario: `artillery-${scenario}`,
-      title: `Artillery ${scenario.toUpperCase()}`,
-      description: `Artillery's WebSocket engine against nginx of \`npm start\`: ${W1 ? 'W1 direct messages' : 'W2 one group'} with the processor's custom metrics (bench/artillery/).`,
-      command: commandLine(),
-      system,
-      startedAt,
-      params: { users: USERS, senders: SENDERS, rates: RATES, durationS: DURATION_S, ws: WS, http: HTTP },
-      tables: [
-        { heading: 'Latency', markdown: tables.latency },
-        { heading: 'Messages', markdown: tables.counts },
+  const rawDir = join(RESULTS_DIR, 'raw');
+  mkdirSync(rawDir, { recursive: true });
+  const steps: StepSummary[] = [];
+  let exitCode = 0;
+  let results: ScenarioOutcome['results'];
+  const outputs: string[] = [];
+  const perSecond = arrivalRate(USERS);
+  const rampS = USERS / perSecond;
+  for (const rate of RATES) {
+    if (interrupted) break;
+    const thinkMs = Math.max(1, Math.round((SENDERS * 1000) / rate));
+    const messages = Math.max(1, Math.round((rate * DURATION_S) / SENDERS));
+    const label = `${rate} msg/s`;
+    const step = `${scenario}-${setup.runId}-r${rate}`;
+    const output = join(rawDir, `artillery-${step}.json`);
+    const drainMs = quick ? 2000 : 5000;
+    console.log(`\n=== ${label}: ${SENDERS} sender(s), ${messages} messages each, one every ${thinkMs} ms ===`);
+    const { code, maxOpenFiles } = await runArtillery(
+      [
+        '--output',
+        output,
+        '--target',
+        WS,
+        '--variables',
+        JSON.stringify({ step, rampS, settleMs: 2000, messages, thinkMs, drainMs }),
+        '--payload',
+        CSV,
+        '--overrides',
+        JSON.stringify({ config: { phases: [{ name: 'connect', duration: rampS, arrivalRate: perSecond }] } }),
+        YML,
       ],
-      notes,
-      data: { runId: setup.runId, setupMs: setup.ms, steps, artilleryOutputs: outputs },
-    });
-    console.log(`saved ${saved.json} and ${saved.markdown}`);
+      // Start-up (slow on a loaded machine), arrivals, sends, drain, answers, and a margin.
+      180_000 + rampS * 1000 + messages * thinkMs + drainMs + 10_000,
+    );
+    if (code !== 0) {
+      console.error(`artillery exited with ${code}`);
+      exitCode = 1;
+      break;
+    }
+    outputs.push(output);
+    steps.push(
+      summarizeStep(readAggregate(output), {
+        label,
+        rate,
+        users: USERS,
+        senders: SENDERS,
+        recipients: W1 ? 1 : USERS - 1,
+        maxOpenFiles,
+      }),
+    );
   }
-}
+
+  if (steps.length > 0) {
+    const tables = stepTables(steps);
+    console.log(`\n${system}`);
+    console.log(`\nArtillery ${scenario.toUpperCase()}: latency (processor's custom histograms)\n${tables.latency}`);
+    console.log(`\nArtillery ${scenario.toUpperCase()}: messages\n${tables.counts}`);
+    console.log(`\nArtillery output: ${outputs.join(', ')}`);
+    const notes = [
+      W1
+        ? `Each of ${USERS} users sends into its DM (pairs); expected = acked × 1.`
+        : `${SENDERS} of ${USERS} group members send; expected = acked × ${USERS - 1} (every other member).`,
+      'Send → receive is measured by the recipient from the send time in the content (one clock: same machine); ack is message.create → its RESPONSE (after the broker confirmed the durable write).',
+      'Artillery runs the virtual users in one process (worker threads); "max open files" is its peak fd count.',
+      `Against ${WS} and ${HTTP}: a system started separately (\`npm start\`), whose configuration this run does not know.`,
+    ];
+    if (!interrupted) {
+      results = {
+        scenario: `artillery-${scenario}`,
+        title: `Artillery ${scenario.toUpperCase()}`,
+        description: `Artillery's WebSocket engine against nginx of \`npm start\`: ${W1 ? 'W1 direct messages' : 'W2 one group'} with the processor's custom metrics (bench/artillery/).`,
+        system,
+        params: { users: USERS, senders: SENDERS, rates: RATES, durationS: DURATION_S, ws: WS, http: HTTP },
+        tables: [
+          { heading: 'Latency', markdown: tables.latency },
+          { heading: 'Messages', markdown: tables.counts },
+        ],
+        notes,
+        data: { runId: setup.runId, setupMs: setup.ms, steps, artilleryOutputs: outputs },
+      };
+    }
+  }
+  return { code: exitCode, results };
+});

@@ -9,8 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flags, intFlag } from '../lib/args.js';
 import { apiCall as call, signUpAll } from '../lib/http-client.js';
+import { defineScenario } from '../lib/scenario.js';
 import { pool } from '../lib/users.js';
 
 export type Scenario = 'w1' | 'w2';
@@ -93,27 +93,38 @@ export async function setUp(o: SetupOptions): Promise<SetupResult> {
   return { runId, csvPath: o.csvPath, users: users.length, senders, channels, ms: Date.now() - t0 };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const usage = 'npm run -w @chat/bench artillery:setup -- w1|w2 [--users N] [--senders S] [--http URL] [--csv PATH]';
+/** The scenario named by the first argument (w1 or w2), taken off argv; anything else prints the usage and exits 2. */
+export function takeScenarioArgument(usage: string): Scenario {
   const scenario = process.argv[2];
   if (scenario !== 'w1' && scenario !== 'w2') {
-    console.error(`usage: ${usage}`);
+    console.error(`the first argument must be w1 or w2\nusage: ${usage}`);
     process.exit(2);
   }
   process.argv.splice(2, 1);
-  const values = flags(
-    { users: { type: 'string' }, senders: { type: 'string' }, http: { type: 'string' }, csv: { type: 'string' } },
-    usage,
-  );
-  const result = await setUp({
-    scenario,
-    http: String(values.http ?? DEFAULT_HTTP),
-    users: intFlag(values, 'users', 1000, 2, 20_000),
-    senders: intFlag(values, 'senders', 10, 1, 20_000),
-    csvPath: resolve(String(values.csv ?? defaultCsv(scenario))),
+  return scenario;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const scenario = takeScenarioArgument('npm run -w @chat/bench artillery:setup -- w1|w2 [flags]');
+  const setup = defineScenario({
+    name: 'artillery:setup',
+    summary: `Artillery ${scenario.toUpperCase()} set-up: this run's users and channels through the HTTP API, and the users CSV`,
+    flags: {
+      users: { type: 'int', default: 1000, min: 2, max: 20_000, help: 'users to register' },
+      senders: { type: 'int', default: 10, min: 1, max: 20_000, help: 'W2: members that send' },
+      http: { type: 'string', default: DEFAULT_HTTP, help: 'HTTP URL of the system' },
+      csv: { type: 'string', default: defaultCsv(scenario), help: 'where to write the users CSV' },
+    },
+    saves: false,
+    limitMinutes: 30,
   });
-  console.log(
-    `${result.users} users (${result.senders} senders), ${result.channels.length} channel(s), run ${result.runId}, ` +
-      `${(result.ms / 1000).toFixed(1)} s: ${result.csvPath}`,
-  );
+  setup.run(async () => {
+    const { http, users, senders, csv } = setup.flags;
+    const result = await setUp({ scenario, http, users, senders, csvPath: resolve(csv) });
+    console.log(
+      `${result.users} users (${result.senders} senders), ${result.channels.length} channel(s), run ${result.runId}, ` +
+        `${(result.ms / 1000).toFixed(1)} s: ${result.csvPath}`,
+    );
+    return { code: 0 };
+  });
 }

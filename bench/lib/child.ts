@@ -80,6 +80,17 @@ export class ChildHandle {
   }
 }
 
+/** Load generators (lib/ws-loadgen.ts, lib/socketio-loadgen.ts): closes every socket, bounded; the processes stay up. */
+export async function closeLoaderSockets(loaders: readonly ChildHandle[]): Promise<void> {
+  await Promise.all(loaders.map((lg) => lg.call('close', { timeoutMs: 10_000 }, 30_000).catch(() => {})));
+}
+
+/** Closes the load generators' sockets, then stops the processes. */
+export async function stopLoaders(loaders: readonly ChildHandle[]): Promise<void> {
+  await closeLoaderSockets(loaders);
+  await Promise.all(loaders.map((lg) => lg.stop(10_000)));
+}
+
 /**
  * The child's side: calls `handle(request)` for every request and replies with its value or error;
  * a `stop` request runs `onStop` then exits. Exits when the parent disconnects, and after `hardLimitMs`.

@@ -23,11 +23,15 @@ export interface LoaderReport {
 
 export interface MergedStep {
   sent: number;
+  /** RESPONSE ok, and RESPONSE errors by code. */
+  responsesOk: number;
+  responseErrors: Record<string, number>;
   shedding: Shedding;
   /** Messages received by at least one recipient. */
   unique: number;
-  /** Messages some recipient received more than once. */
+  /** Messages some recipient received more than once, and the extra copies they got. */
   duplicated: number;
+  extraCopies: number;
   /** Copies received by recipients (not the sender), duplicates included. */
   copies: number;
   /** First receipts during the first `windowS` seconds. */
@@ -51,11 +55,19 @@ export function mergeReports(reports: readonly LoaderReport[], windowS: number):
   }
   let unique = 0;
   let duplicated = 0;
+  let extraCopies = 0;
   for (const bits of byOrigin.values()) {
     for (const n of bits) {
       if (n > 0) unique++;
-      if (n > 1) duplicated++;
+      if (n > 1) {
+        duplicated++;
+        extraCopies += n - 1;
+      }
     }
+  }
+  const responseErrors: Record<string, number> = {};
+  for (const r of reports) {
+    for (const [k, v] of Object.entries(r.respErr)) responseErrors[k] = (responseErrors[k] ?? 0) + v;
   }
   const recv = latencyHistogram();
   const resp = latencyHistogram();
@@ -67,9 +79,12 @@ export function mergeReports(reports: readonly LoaderReport[], windowS: number):
   }
   return {
     sent: reports.reduce((n, r) => n + r.sent, 0),
+    responsesOk: reports.reduce((n, r) => n + r.respOk, 0),
+    responseErrors,
     shedding: sheddingOf(reports, byOrigin),
     unique,
     duplicated,
+    extraCopies,
     copies: reports.reduce((n, r) => n + r.copies, 0),
     inWindow,
     latency: summarize(recv),

@@ -94,6 +94,16 @@ export function histogramDelta(before: Histogram, after: Histogram): Histogram {
   };
 }
 
+/** What one histogram of a service observed between two scrapes of its metrics. */
+export function observedBetween(
+  before: Metrics,
+  after: Metrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Histogram {
+  return histogramDelta(before.histogram(name, labels), after.histogram(name, labels));
+}
+
 /**
  * The q-quantile (0..1) by linear interpolation inside the bucket that holds it, like PromQL's
  * histogram_quantile(); NaN without observations. Only as precise as the bucket bounds.

@@ -40,12 +40,13 @@ function stamp(d: Date): string {
 }
 
 /** The commit measured, with `+changes` when the router's working tree differs from it. */
-function revision(): string {
+function revision(dir: string): string {
   const git = (...args: string[]) =>
     execFileSync('git', args, {
-      cwd: RESULTS_DIR.replace(/results\/?$/, ''),
+      cwd: dir.replace(/results\/?$/, ''),
       encoding: 'utf8',
       timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
   try {
     const head = git('rev-parse', '--short', 'HEAD');
@@ -56,12 +57,12 @@ function revision(): string {
   }
 }
 
-/** Writes the JSON file and prepends the run to the Markdown summary. Returns both paths. */
-export function saveResults(result: ScenarioResult): SavedPaths {
-  mkdirSync(RESULTS_DIR, { recursive: true });
+/** Writes the JSON file and prepends the run to the Markdown summary (in `dir`, default bench/results/). Returns both paths. */
+export function saveResults(result: ScenarioResult, dir = RESULTS_DIR): SavedPaths {
+  mkdirSync(dir, { recursive: true });
   const finishedAt = new Date();
-  const rev = revision();
-  const json = join(RESULTS_DIR, `${result.scenario}-${stamp(result.startedAt)}.json`);
+  const rev = revision(dir);
+  const json = join(dir, `${result.scenario}-${stamp(result.startedAt)}.json`);
   writeFileSync(
     json,
     `${JSON.stringify(
@@ -97,7 +98,7 @@ export function saveResults(result: ScenarioResult): SavedPaths {
     '',
   ].join('\n');
 
-  const markdown = join(RESULTS_DIR, `${result.scenario}.md`);
+  const markdown = join(dir, `${result.scenario}.md`);
   let text = existsSync(markdown) ? readFileSync(markdown, 'utf8') : '';
   if (!text.includes(RUNS_MARKER)) {
     text = `# ${result.title}\n\n${result.description}\n\n${RUNS_MARKER}\n`;
