@@ -1,6 +1,17 @@
 // The chat client: the HTTP API of docs/protocol.md §6 and the WebSocket session of §5 (HELLO,
 // IDENTIFY/RESUME, heartbeats, reconnect with backoff, requests) behind one object with typed events.
-import { slotOf } from '@chat/hashing';
+
+import {
+  CLIENT_BUG_CLOSE_CODES,
+  CloseCode,
+  frame as encodeFrame,
+  type Logger,
+  Op,
+  parseServerFrame as parseFrame,
+  readResponse as parseResponse,
+  silentLogger,
+  slotOf,
+} from '@chat/protocol';
 import {
   AuthenticationFailedError,
   type ChatClientError,
@@ -16,9 +27,7 @@ import {
 } from './errors.js';
 import { type BackoffOptions, backoffDelay } from './internal/backoff.js';
 import { Emitter, type Listener } from './internal/emitter.js';
-import { CLIENT_BUG_CLOSE_CODES, CloseCode, encodeFrame, Op, parseFrame, parseResponse } from './internal/frames.js';
 import { type FetchLike, HttpApi } from './internal/http-api.js';
-import { type Logger, silentLogger } from './internal/logger.js';
 import { MessageDedup } from './internal/message-dedup.js';
 import { createNonce } from './internal/nonce.js';
 import { type OverloadRetryOptions, retryOverloaded } from './internal/overload-retry.js';

@@ -1,5 +1,6 @@
 // @chat/client — the public door. Everything else lives under src/internal/.
 
+export { CloseCode, type Logger, Op } from '@chat/protocol';
 export {
   ChatClient,
   type ClientEventListener,
@@ -30,9 +31,7 @@ export {
   RequestTimeoutError,
 } from './errors.js';
 export type { BackoffOptions } from './internal/backoff.js';
-export { CloseCode, Op } from './internal/frames.js';
 export type { FetchLike } from './internal/http-api.js';
-export type { Logger } from './internal/logger.js';
 export { createNonce } from './internal/nonce.js';
 export { CHAT_EPOCH_MS, compareIds, isSnowflake, resumeSince, timestampOfId } from './internal/snowflake.js';
 export type { WebSocketConstructor, WebSocketLike } from './internal/websocket.js';

@@ -2,7 +2,8 @@
 // its own queue feeding the local index, periodic session checks, and the SIGTERM drain.
 
 import type { us_listen_socket, WebSocket } from 'uWebSockets.js';
-import type { DispatchEnvelope, Router, SnowflakeGenerator } from '@chat/router';
+import { CloseCode, type DispatchEnvelope, frame, type Logger, Op } from '@chat/protocol';
+import type { Router, SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -16,11 +17,9 @@ import { NonceGuard, SharedRateLimiter } from './guards.js';
 import { mountHttpApi } from './http-api.js';
 import { IdleGc } from './idle-gc.js';
 import { LocalIndex, type Member } from './local-index.js';
-import type { Logger } from './logger.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';
-import { Close, frame, Op } from './protocol.js';
 import { dedupeKey, Session, type SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
 import { loadNativeUws } from './uws.js';
@@ -352,7 +351,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         for (const session of sessions) session.sendRaw(reconnect);
         // Clients that read RECONNECT leave by themselves; close whoever is left after a moment.
         await sleep(Math.min(1000, config.drainTimeoutMs / 4));
-        for (const session of [...sessions]) session.close(Close.GOING_AWAY, 'server draining');
+        for (const session of [...sessions]) session.close(CloseCode.GOING_AWAY, 'server draining');
         while (sessions.size > 0 && Date.now() < deadline) await sleep(20);
         clearInterval(sweep);
         // Offline for the users who left and are nowhere else, then this gateway leaves the registry.

@@ -5,6 +5,7 @@
 // uWS rules followed here: everything read from `req` is copied before the first await, onAborted
 // is registered before any async work, and writes are corked.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { httpBodies, type Logger } from '@chat/protocol';
 import type { Store } from '@chat/store';
 import type { Registry } from 'prom-client';
 import type { WriteAdmission } from './admission.js';
@@ -14,7 +15,6 @@ import type { ClientAddresses } from './client-address.js';
 import { CorsPolicy } from './cors.js';
 import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
-import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { checkId, checkShape, decodePathSegment, isId } from './validation.js';
 
@@ -142,10 +142,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'register',
       auth: false,
       handler: async (call) => {
-        const b = checkShape<{ username: string; password: string }>(json(call), {
-          username: 'string',
-          password: 'string',
-        });
+        const b = checkShape(json(call), httpBodies.credentials);
         await spend(deps.budgets.signup, 'all', 'sign-ups');
         return { status: 201, body: await chat.register(b.username, b.password) };
       },
@@ -156,10 +153,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'login',
       auth: false,
       handler: async (call) => {
-        const b = checkShape<{ username: string; password: string }>(json(call), {
-          username: 'string',
-          password: 'string',
-        });
+        const b = checkShape(json(call), httpBodies.credentials);
         await spend(deps.budgets.loginAddress, call.ip, 'logins from this address');
         await spend(deps.budgets.login, `${call.ip}:${b.username.slice(0, 64)}`, 'logins for this user');
         const user = await chat.login(b.username, b.password);
@@ -203,18 +197,13 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'create_channel',
       auth: true,
       handler: async (call, _p, user) => {
-        const b = checkShape<{ kind: string; name?: string; recipients?: string[]; invite?: string }>(json(call), {
-          kind: 'string',
-          name: 'string?',
-          recipients: 'string[]?',
-          invite: 'string?',
-        });
+        const b = checkShape(json(call), httpBodies.createChannel);
         const channel = await chat.createChannel(
           { id: user!.userId, username: user!.username },
           b.kind,
-          b.name,
+          b.name ?? undefined,
           b.recipients ?? [],
-          b.invite,
+          b.invite ?? undefined,
         );
         return { status: 201, body: channel };
       },
@@ -225,7 +214,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'add_member',
       auth: true,
       handler: async (call, [channelId], user) => {
-        const b = checkShape<{ user_id: string }>(json(call), { user_id: 'string' });
+        const b = checkShape(json(call), httpBodies.addMember);
         await chat.addMember(user!.userId, checkId(channelId, 'channel'), checkId(b.user_id, 'user'));
         return { status: 204 };
       },
@@ -266,7 +255,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'send',
       auth: true,
       handler: async (call, [channelId], user) => {
-        const b = checkShape<{ content: string; nonce?: string }>(json(call), { content: 'string', nonce: 'string?' });
+        const b = checkShape(json(call), httpBodies.sendMessage);
         const message = await deps.admission.run(() =>
           chat.sendMessage(
             { id: user!.userId, username: user!.username },
@@ -284,7 +273,7 @@ export function mountHttpApi(app: TemplatedApp, deps: HttpDeps): void {
       name: 'edit',
       auth: true,
       handler: async (call, [channelId, messageId], user) => {
-        const b = checkShape<{ content: string }>(json(call), { content: 'string' });
+        const b = checkShape(json(call), httpBodies.editMessage);
         return {
           status: 200,
           body: await deps.admission.run(() =>

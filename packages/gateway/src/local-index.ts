@@ -12,7 +12,7 @@
 // gives every DISPATCH frame a per-connection sequence `s`, and docs/design.md §6 treats a slow socket
 // differently for ephemeral events (skipped) and chat events (kept, then 4008). So the payload is
 // serialised once per event and framed per socket here.
-import { dispatchFrame, EPHEMERAL_EVENTS } from './protocol.js';
+import { dispatchFrame, EPHEMERAL_EVENTS } from '@chat/protocol';
 
 /** What the index needs of a connection (implemented by the session). */
 export interface Member {

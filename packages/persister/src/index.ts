@@ -1,6 +1,7 @@
 // @chat/persister — embeddable pieces of the persister service (the service itself is main.ts).
 
+export type { Logger } from '@chat/protocol';
 export { ConfigError, loadConfig, type PersisterConfig } from './config.js';
 export { type HttpOptions, startHttp } from './http.js';
-export { createPersister, type Logger, type Persister, type PersisterOptions } from './persister.js';
+export { createPersister, type Persister, type PersisterOptions } from './persister.js';
 export { type ValidWrite, validateWrite } from './validate.js';

@@ -3,18 +3,12 @@
 // stored, and nothing is acked that is not delivered. Throughput comes from concurrency: many
 // deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds, at most
 // `maxBatchesInFlight` at once (what arrives meanwhile joins the next batch: group commit).
+import { type Logger, messageOf } from '@chat/protocol';
 import type { DispatchEnvelope, DispatchTarget, DurableDelivery, Router } from '@chat/router';
 import { isPermanentError, type Message, type Store } from '@chat/store';
 import type { Registry } from 'prom-client';
 import { createMetrics, type PersisterMetrics } from './metrics.js';
 import { type ValidWrite, validateWrite } from './validate.js';
-
-export interface Logger {
-  debug(obj: object | string, msg?: string): void;
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-}
 
 export interface PersisterOptions {
   router: Router;
@@ -181,16 +175,7 @@ export function createPersister(options: PersisterOptions): Persister {
   /** The delivery envelope for a stored write, or null when there is nothing to deliver. */
   async function envelopeFor(w: ValidWrite): Promise<DispatchEnvelope | null> {
     if (w.kind === 'create') {
-      const data: Message = {
-        id: w.id,
-        channel_id: w.channel_id,
-        author: w.author,
-        content: w.content,
-        timestamp: w.timestamp,
-        edited_timestamp: null,
-        nonce: w.nonce,
-        type: 0,
-      };
+      const data: Message = messageOf(w);
       return { v: 1, type: 'dispatch', event: 'MESSAGE_CREATE', channel_id: w.channel_id, data };
     }
     if (w.kind === 'update') {

@@ -3,6 +3,7 @@
 // asked to bind; the transport is the only layer that talks AMQP.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { type Logger, partitionOf, silentLogger, slotOf } from '@chat/protocol';
 import { Registry } from 'prom-client';
 import { AckBatcher } from './internal/ack-batcher.js';
 import { BindingTable } from './internal/bindings.js';
@@ -22,8 +23,6 @@ import {
   QueueFullError,
   UnavailableError,
 } from './internal/errors.js';
-import { partitionOf, slotOf } from './internal/hashing.js';
-import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
 import { type RouterTlsOptions, resolveTls } from './internal/tls.js';
 import {

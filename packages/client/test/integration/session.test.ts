@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { slotOf } from '@chat/hashing';
+import { slotOf } from '@chat/protocol';
 import { WebSocket as WsWebSocket } from 'ws';
 import {
   AuthenticationFailedError,

@@ -2,9 +2,9 @@
 // rotated over the configured broker URLs; after every (re)connect a fresh Session of channels is
 // built and handed to the router's setup hook before the connection counts as ready.
 import { EventEmitter } from 'node:events';
+import type { Logger } from '@chat/protocol';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
-import type { Logger } from './logger.js';
 import type { RouterTlsOptions } from './tls.js';
 
 export interface TransportOptions {
