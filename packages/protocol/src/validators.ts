@@ -1,9 +1,10 @@
-// The runtime validators: the generated standalone code (generated/validators.ts) behind typed functions.
+// The runtime validators: the generated standalone code (generated/*.ts) behind typed functions.
 // `is(value)` is the hot path (true or false); `failure(value)` names what is wrong for an error message
 // or a dead-letter reason, and is only called on a value `is` refused.
 import type { DispatchEnvelope, DurableWrite, DurableWriteType } from './envelopes.js';
 import type { Frame, ResponsePayload } from './frames.js';
-import * as generated from './generated/validators.js';
+import * as clientInput from './generated/client-input.js';
+import * as service from './generated/service.js';
 import type { AddMemberBody, CreateChannelBody, Credentials, EditMessageBody, SendMessageBody } from './http.js';
 import type { RequestMethod, RequestParams } from './requests.js';
 import { VALIDATED_SCHEMAS, type ValidatedSchemaName } from './schemas.js';
@@ -37,7 +38,8 @@ function firstSegment(path: string): string {
 }
 
 function validator<T>(name: ValidatedSchemaName): Validator<T> {
-  const fn = (generated as unknown as Record<string, GeneratedValidator>)[`validate${name}`]!;
+  const generated = { ...clientInput, ...service } as unknown as Record<string, GeneratedValidator>;
+  const fn = generated[`validate${name}`]!;
   const schema = VALIDATED_SCHEMAS[name] as { properties?: object; additionalProperties?: boolean };
   return {
     name,
