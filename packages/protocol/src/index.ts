@@ -51,6 +51,7 @@ export {
   LoginResult,
   SendMessageBody,
 } from './http.js';
+export { COMMON_HTTP_ERRORS, HTTP_ROUTES, type HttpRoute } from './http-routes.js';
 export type { Infer } from './infer.js';
 export { DEFAULT_MAX_CONTENT_LENGTH, HISTORY_LIMIT, MAX_NONCE_LENGTH, MAX_SHORT_STRING } from './limits.js';
 export { type Logger, silentLogger } from './logger.js';
