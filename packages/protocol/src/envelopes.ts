@@ -14,19 +14,33 @@ const Version = { const: PROTOCOL_VERSION } as const;
 const NonEmpty = { type: 'string', minLength: 1 } as const;
 const Short = { type: 'string', minLength: 1, maxLength: MAX_SHORT_STRING } as const;
 
-/** A delivery: to the local members of `channel_id`, or to the local sockets of the users in `to`. */
+const dispatchFields = {
+  v: Version,
+  type: { const: 'dispatch' },
+  event: { enum: DISPATCH_EVENTS },
+  channel_id: { type: 'string' },
+  to: { type: 'array', items: { type: 'string' } },
+  data: {},
+} as const;
+
+/**
+ * A delivery: to the local members of `channel_id`, or to the local sockets of the users in `to`.
+ * (`allOf` runs first and in order, so a refusal names the first rule broken: version, type, event,
+ * audience, then the fields.)
+ */
 export const DispatchEnvelope = {
   type: 'object',
-  properties: {
-    v: Version,
-    type: { const: 'dispatch' },
-    event: { enum: DISPATCH_EVENTS },
-    channel_id: { type: 'string' },
-    to: { type: 'array', items: { type: 'string' } },
-    data: {},
-  },
+  properties: dispatchFields,
   required: ['v', 'type', 'event', 'data'],
-  anyOf: [{ required: ['channel_id'] }, { required: ['to'] }],
+  allOf: [
+    { properties: { v: Version }, required: ['v'] },
+    { properties: { type: dispatchFields.type }, required: ['type'] },
+    { properties: { event: dispatchFields.event }, required: ['event'] },
+    { anyOf: [{ required: ['channel_id'] }, { required: ['to'] }] },
+    { properties: { channel_id: dispatchFields.channel_id } },
+    { properties: { to: dispatchFields.to } },
+    { required: ['data'] },
+  ],
 } as const;
 /** A dispatch envelope whose `data` is `D`. */
 export type DispatchEnvelope<D = unknown> = Omit<Infer<typeof DispatchEnvelope>, 'data'> & { data: D };
@@ -35,21 +49,19 @@ export const DURABLE_WRITE_TYPES = ['message.create', 'message.update', 'message
 export type DurableWriteType = (typeof DURABLE_WRITE_TYPES)[number];
 
 /** The routing fields of a durable write: enough to publish it to the right place and dead-letter it. */
-/** (`allOf` keeps the order of the checks, so a bad `type` is named before a missing `message_id`.) */
+/** (`allOf` keeps the order of the checks: version, type, id, channel id, then the message id of an edit or delete.) */
 export const DurableWriteHeader = {
   type: 'object',
   allOf: [
+    { properties: { v: Version }, required: ['v'] },
+    { properties: { type: { enum: DURABLE_WRITE_TYPES } }, required: ['type'] },
+    { properties: { id: Snowflake }, required: ['id'] },
+    { properties: { channel_id: NonEmpty }, required: ['channel_id'] },
     {
-      properties: {
-        v: Version,
-        type: { enum: DURABLE_WRITE_TYPES },
-        id: Snowflake,
-        channel_id: NonEmpty,
-        message_id: Snowflake,
-      },
-      required: ['v', 'type', 'id', 'channel_id'],
+      properties: { message_id: Snowflake },
+      if: { properties: { type: { const: 'message.create' } } },
+      else: { required: ['message_id'] },
     },
-    { if: { properties: { type: { const: 'message.create' } } }, else: { required: ['message_id'] } },
   ],
 } as const;
 

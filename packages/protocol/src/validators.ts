@@ -52,9 +52,8 @@ function validator<T>(name: ValidatedSchemaName): Validator<T> {
           if (!Object.hasOwn(schema.properties, key)) return { kind: 'unknown_field', field: key };
       }
       const errors = fn.errors ?? [];
-      if (errors.some((e) => e.instancePath === '' && e.keyword === 'anyOf')) {
-        return isPlainObject(value) ? { kind: 'no_match', field: '' } : { kind: 'not_an_object', field: '' };
-      }
+      if (isPlainObject(value) && errors.some((e) => e.instancePath === '' && e.keyword === 'anyOf'))
+        return { kind: 'no_match', field: '' };
       const e = errors[0];
       if (!e || (e.instancePath === '' && e.keyword === 'type')) return { kind: 'not_an_object', field: '' };
       if (e.keyword === 'required' && e.instancePath === '')
