@@ -1,13 +1,29 @@
 // The runtime validators: the generated standalone code (generated/*.ts) behind typed functions.
 // `is(value)` is the hot path (true or false); `failure(value)` names what is wrong for an error message
 // or a dead-letter reason, and is only called on a value `is` refused.
-import type { DispatchEnvelope, DurableWrite, DurableWriteType } from './envelopes.js';
-import type { Frame, ResponsePayload } from './frames.js';
-import * as clientInput from './generated/client-input.js';
+import {
+  DispatchEnvelope,
+  type DurableWrite,
+  DurableWriteHeader,
+  type DurableWriteType,
+  MessageCreateWrite,
+  MessageDeleteWrite,
+  MessageUpdateWrite,
+} from './envelopes.js';
+import { ClientFrame, type Frame, ResponsePayload, ServerFrame } from './frames.js';
+import * as input from './generated/client-input.js';
 import * as service from './generated/service.js';
-import type { AddMemberBody, CreateChannelBody, Credentials, EditMessageBody, SendMessageBody } from './http.js';
-import type { RequestMethod, RequestParams } from './requests.js';
-import { VALIDATED_SCHEMAS, type ValidatedSchemaName } from './schemas.js';
+import { AddMemberBody, CreateChannelBody, Credentials, EditMessageBody, SendMessageBody } from './http.js';
+import {
+  HistoryGetParams,
+  MessageCreateParams,
+  MessageDeleteParams,
+  MessageUpdateParams,
+  type RequestMethod,
+  type RequestParams,
+  TypingStartParams,
+} from './requests.js';
+import type { ValidatedSchemaName } from './schemas.js';
 
 /** What is wrong with a value, at its top level. `field` is '' for the value itself. */
 export interface Failure {
@@ -24,7 +40,7 @@ type GeneratedValidator = ((value: unknown) => boolean) & { errors?: AjvError[] 
 
 export interface Validator<T> {
   readonly name: ValidatedSchemaName;
-  readonly schema: (typeof VALIDATED_SCHEMAS)[ValidatedSchemaName];
+  readonly schema: object;
   is(value: unknown): value is T;
   /** Undefined when `value` is valid. An unknown field is named before any other problem. */
   failure(value: unknown): Failure | undefined;
@@ -37,13 +53,14 @@ function firstSegment(path: string): string {
   return (end < 0 ? path.slice(1) : path.slice(1, end)).replaceAll('~1', '/').replaceAll('~0', '~');
 }
 
-function validator<T>(name: ValidatedSchemaName): Validator<T> {
-  const generated = { ...clientInput, ...service } as unknown as Record<string, GeneratedValidator>;
-  const fn = generated[`validate${name}`]!;
-  const schema = VALIDATED_SCHEMAS[name] as { properties?: object; additionalProperties?: boolean };
+// Each validator is made by a call marked pure, so a bundler drops the ones an application never uses
+// (the browser SDK needs two of them) together with their generated code.
+function validator<T>(name: ValidatedSchemaName, schemaObject: object, generated: unknown): Validator<T> {
+  const fn = generated as GeneratedValidator;
+  const schema = schemaObject as { properties?: object; additionalProperties?: boolean };
   return {
     name,
-    schema: VALIDATED_SCHEMAS[name],
+    schema,
     is: (value: unknown): value is T => fn(value),
     failure(value) {
       if (fn(value)) return undefined;
@@ -65,34 +82,82 @@ function validator<T>(name: ValidatedSchemaName): Validator<T> {
   };
 }
 
-export const clientFrame = validator<Frame>('ClientFrame');
-export const serverFrame = validator<Frame>('ServerFrame');
-export const responsePayload = validator<ResponsePayload>('ResponsePayload');
+export const clientFrame = /* @__PURE__ */ validator<Frame>('ClientFrame', ClientFrame, input.validateClientFrame);
+export const serverFrame = /* @__PURE__ */ validator<Frame>('ServerFrame', ServerFrame, service.validateServerFrame);
+export const responsePayload = /* @__PURE__ */ validator<ResponsePayload>(
+  'ResponsePayload',
+  ResponsePayload,
+  service.validateResponsePayload,
+);
 
 /** The params validator of each REQUEST method. */
 export const requestParams: { readonly [M in RequestMethod]: Validator<RequestParams<M>> } = {
-  'message.create': validator('MessageCreateParams'),
-  'message.update': validator('MessageUpdateParams'),
-  'message.delete': validator('MessageDeleteParams'),
-  'typing.start': validator('TypingStartParams'),
-  'history.get': validator('HistoryGetParams'),
+  'message.create': /* @__PURE__ */ validator(
+    'MessageCreateParams',
+    MessageCreateParams,
+    input.validateMessageCreateParams,
+  ),
+  'message.update': /* @__PURE__ */ validator(
+    'MessageUpdateParams',
+    MessageUpdateParams,
+    input.validateMessageUpdateParams,
+  ),
+  'message.delete': /* @__PURE__ */ validator(
+    'MessageDeleteParams',
+    MessageDeleteParams,
+    input.validateMessageDeleteParams,
+  ),
+  'typing.start': /* @__PURE__ */ validator('TypingStartParams', TypingStartParams, input.validateTypingStartParams),
+  'history.get': /* @__PURE__ */ validator('HistoryGetParams', HistoryGetParams, input.validateHistoryGetParams),
 };
 
 /** Request bodies of the HTTP API. */
 export const httpBodies = {
-  credentials: validator<Credentials>('Credentials'),
-  createChannel: validator<CreateChannelBody>('CreateChannelBody'),
-  addMember: validator<AddMemberBody>('AddMemberBody'),
-  sendMessage: validator<SendMessageBody>('SendMessageBody'),
-  editMessage: validator<EditMessageBody>('EditMessageBody'),
+  credentials: /* @__PURE__ */ validator<Credentials>('Credentials', Credentials, input.validateCredentials),
+  createChannel: /* @__PURE__ */ validator<CreateChannelBody>(
+    'CreateChannelBody',
+    CreateChannelBody,
+    input.validateCreateChannelBody,
+  ),
+  addMember: /* @__PURE__ */ validator<AddMemberBody>('AddMemberBody', AddMemberBody, input.validateAddMemberBody),
+  sendMessage: /* @__PURE__ */ validator<SendMessageBody>(
+    'SendMessageBody',
+    SendMessageBody,
+    input.validateSendMessageBody,
+  ),
+  editMessage: /* @__PURE__ */ validator<EditMessageBody>(
+    'EditMessageBody',
+    EditMessageBody,
+    input.validateEditMessageBody,
+  ),
 } as const;
 
-export const dispatchEnvelope = validator<DispatchEnvelope>('DispatchEnvelope');
+export const dispatchEnvelope = /* @__PURE__ */ validator<DispatchEnvelope>(
+  'DispatchEnvelope',
+  DispatchEnvelope,
+  service.validateDispatchEnvelope,
+);
 /** The routing fields of a durable write (what the router checks). */
-export const durableWriteHeader = validator<DurableWrite>('DurableWriteHeader');
+export const durableWriteHeader = /* @__PURE__ */ validator<DurableWrite>(
+  'DurableWriteHeader',
+  DurableWriteHeader,
+  service.validateDurableWriteHeader,
+);
 /** Whole durable writes, by type (what the persister checks). */
 export const durableWrites: { readonly [K in DurableWriteType]: Validator<Extract<DurableWrite, { type: K }>> } = {
-  'message.create': validator('MessageCreateWrite'),
-  'message.update': validator('MessageUpdateWrite'),
-  'message.delete': validator('MessageDeleteWrite'),
+  'message.create': /* @__PURE__ */ validator(
+    'MessageCreateWrite',
+    MessageCreateWrite,
+    service.validateMessageCreateWrite,
+  ),
+  'message.update': /* @__PURE__ */ validator(
+    'MessageUpdateWrite',
+    MessageUpdateWrite,
+    service.validateMessageUpdateWrite,
+  ),
+  'message.delete': /* @__PURE__ */ validator(
+    'MessageDeleteWrite',
+    MessageDeleteWrite,
+    service.validateMessageDeleteWrite,
+  ),
 };
