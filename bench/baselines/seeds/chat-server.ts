@@ -3,6 +3,7 @@
 // messages between servers. Message ids are snowflakes; nothing is stored.
 
 import uws, { type us_listen_socket, type WebSocket } from 'uWebSockets.js';
+import { CloseCode } from '@chat/protocol';
 import { SnowflakeGenerator } from '@chat/router';
 import type { LocalSockets } from './local-sockets.js';
 import type { Membership } from './membership.js';
@@ -10,7 +11,6 @@ import type { ChatMessage, Routing } from './routing.js';
 import { Session, type SessionHost } from './session.js';
 import { tokenVerifier } from './token-verifier.js';
 import { UserAttachments } from './user-attachments.js';
-import { Close } from './wire.js';
 
 export interface ChatServerOptions {
   serverId: string;
@@ -118,7 +118,7 @@ export async function startChatServer(o: ChatServerOptions): Promise<ChatServer>
       const session = ws.getUserData().session;
       if (!session) return;
       if (isBinary) {
-        ws.end(Close.DECODE_ERROR, 'text frames only');
+        ws.end(CloseCode.DECODE_ERROR, 'text frames only');
         return;
       }
       session.message(Buffer.from(message).toString('utf8'), Date.now());
@@ -148,7 +148,7 @@ export async function startChatServer(o: ChatServerOptions): Promise<ChatServer>
     close() {
       clearInterval(sweep);
       u.us_listen_socket_close(listenSocket);
-      for (const s of [...sessions]) s.close(Close.GOING_AWAY, 'server shutting down');
+      for (const s of [...sessions]) s.close(CloseCode.GOING_AWAY, 'server shutting down');
     },
   };
 }

@@ -4,11 +4,11 @@
 // MESSAGE_CREATE for every message of the user's channels. No RESUME (INVALID_SESSION), no storage.
 // Bad input gets the gateway's close codes / RESPONSE errors; in-flight requests per socket are bounded.
 import { randomUUID } from 'node:crypto';
+import { CloseCode, Op } from '@chat/protocol';
 import type { LocalSocket, LocalSockets } from './local-sockets.js';
 import type { Membership } from './membership.js';
 import type { TokenClaims, TokenVerifier } from './token-verifier.js';
 import type { UserAttachments } from './user-attachments.js';
-import { Close, Op } from './wire.js';
 
 /** What a session writes to: the uWS socket in chat-server.ts. */
 export interface SocketPort {
@@ -68,28 +68,28 @@ export class Session implements LocalSocket {
       frame = null;
     }
     if (typeof frame !== 'object' || frame === null) {
-      this.#end(Close.DECODE_ERROR, 'a frame is a JSON object');
+      this.#end(CloseCode.DECODE_ERROR, 'a frame is a JSON object');
     } else if (frame.op === Op.HEARTBEAT) {
       if (this.#state === 'ready') this.#deadline = now + 2 * this.#host.heartbeatIntervalMs;
       this.#sock.send('{"op":11,"d":null}');
     } else if (frame.op === Op.IDENTIFY) {
       if (this.#state === 'hello') void this.#identify((frame.d as { token?: unknown } | null)?.token);
-      else this.#end(Close.ALREADY_AUTHENTICATED, 'already identified');
+      else this.#end(CloseCode.ALREADY_AUTHENTICATED, 'already identified');
     } else if (frame.op === Op.RESUME) {
       // These baselines keep no history to replay: the client has to identify afresh.
       this.#sock.send(JSON.stringify({ op: Op.INVALID_SESSION, d: { reason: 'RESUME is not supported here' } }));
     } else if (frame.op === Op.REQUEST) {
       if (this.#state === 'ready') this.#request(frame.d);
-      else this.#end(Close.NOT_AUTHENTICATED, 'not authenticated');
+      else this.#end(CloseCode.NOT_AUTHENTICATED, 'not authenticated');
     } else {
-      this.#end(Close.UNKNOWN_OPCODE, 'unknown opcode');
+      this.#end(CloseCode.UNKNOWN_OPCODE, 'unknown opcode');
     }
   }
 
   /** Closes sessions that missed IDENTIFY or two heartbeats. */
   tick(now: number): void {
     if (this.#state === 'closed' || now < this.#deadline) return;
-    this.#end(Close.SESSION_TIMED_OUT, this.#state === 'ready' ? 'missed heartbeats' : 'no IDENTIFY in time');
+    this.#end(CloseCode.SESSION_TIMED_OUT, this.#state === 'ready' ? 'missed heartbeats' : 'no IDENTIFY in time');
   }
 
   /** The socket is gone (whoever closed it). */
@@ -111,7 +111,7 @@ export class Session implements LocalSocket {
     const claims = await this.#host.verifyToken(token);
     if (this.#isClosed()) return;
     if (!claims) {
-      this.#end(Close.AUTHENTICATION_FAILED, 'authentication failed');
+      this.#end(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
       return;
     }
     this.#claims = claims;
@@ -119,7 +119,7 @@ export class Session implements LocalSocket {
       await this.#host.attachments.acquire(claims.userId);
     } catch (err) {
       this.#host.onError('attach', err);
-      this.#end(Close.UNKNOWN_ERROR, 'could not attach');
+      this.#end(CloseCode.UNKNOWN_ERROR, 'could not attach');
       return;
     }
     if (this.#isClosed()) return; // closed() released the reference
@@ -141,7 +141,7 @@ export class Session implements LocalSocket {
   #request(d: unknown): void {
     const req = d as { id?: unknown; method?: unknown; params?: unknown } | null;
     if (typeof req?.id !== 'string' || req.id.length === 0 || req.id.length > 64) {
-      this.#end(Close.DECODE_ERROR, 'a REQUEST needs a string id of 1..64 characters');
+      this.#end(CloseCode.DECODE_ERROR, 'a REQUEST needs a string id of 1..64 characters');
       return;
     }
     const id = req.id;

@@ -6,12 +6,12 @@
 //   internal/message-dedup.ts which message events reach the app
 // The message operations (send, edit, delete, history) go over the WebSocket while a session is
 // wanted (between connect() and close()) and over the HTTP API otherwise.
+import { type Logger, silentLogger } from '@chat/protocol';
 import { type ChatClientError, ConnectionLostError, InvalidArgumentError } from './errors.js';
 import { type ClientEvents, DISPATCH_EVENT_NAMES } from './events.js';
 import { Emitter, type Listener } from './internal/emitter.js';
 import { type FetchLike, HttpApi } from './internal/http-api.js';
 import { HttpEndpoints } from './internal/http-endpoints.js';
-import { type Logger, silentLogger } from './internal/logger.js';
 import { MessageDedup } from './internal/message-dedup.js';
 import { createNonce } from './internal/nonce.js';
 import { MAX_PENDING_REQUESTS, RequestCorrelator } from './internal/requests.js';

@@ -1,5 +1,6 @@
 // @chat/client — the public door. Everything else lives under src/internal/.
 
+export { CloseCode, type Logger, Op } from '@chat/protocol';
 export { ChatClient, createClient } from './client.js';
 export {
   AuthenticationFailedError,
@@ -20,9 +21,7 @@ export {
 } from './errors.js';
 export type { ClientEventListener, ClientEventName, ClientEvents } from './events.js';
 export type { BackoffOptions } from './internal/backoff.js';
-export { CloseCode, Op } from './internal/frames.js';
 export type { FetchLike } from './internal/http-api.js';
-export type { Logger } from './internal/logger.js';
 export { createNonce } from './internal/nonce.js';
 export type { StateChange } from './internal/session.js';
 export { CHAT_EPOCH_MS, compareIds, isSnowflake, resumeSince, timestampOfId } from './internal/snowflake.js';

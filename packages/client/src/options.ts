@@ -1,9 +1,10 @@
 // The options of `createClient`: what each means, its default, and the one place that validates them
 // (InvalidArgumentError naming the option) and freezes the result.
+
+import type { Logger } from '@chat/protocol';
 import { InvalidArgumentError } from './errors.js';
 import type { BackoffOptions } from './internal/backoff.js';
 import type { FetchLike } from './internal/http-api.js';
-import type { Logger } from './internal/logger.js';
 import type { OverloadRetryOptions } from './internal/overload-retry.js';
 import type { WebSocketConstructor } from './internal/websocket.js';
 

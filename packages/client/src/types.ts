@@ -4,45 +4,10 @@
 /** A snowflake or other id, written as a decimal string. */
 export type Snowflake = string;
 
-export interface User {
-  id: Snowflake;
-  username: string;
-  created_at?: string;
-}
+// Users, authors, messages and channels are the protocol's own types (docs/protocol.md §4).
+import type { Channel, ChannelKind, Message, PresenceStatus, User } from '@chat/protocol';
 
-/** The author of a message, as embedded in it. */
-export interface Author {
-  id: Snowflake;
-  username: string;
-}
-
-/** docs/protocol.md §4. Deleted messages are never returned. */
-export interface Message {
-  id: Snowflake;
-  channel_id: Snowflake;
-  author: Author;
-  /** 1..4000 code points after trimming. */
-  content: string;
-  /** ISO 8601. */
-  timestamp: string;
-  /** ISO 8601 time of the last edit, or null. */
-  edited_timestamp: string | null;
-  /** The client-chosen nonce of `message.create` (≤ 64 chars), when one was given. */
-  nonce?: string | null;
-  type: 0;
-}
-
-export type ChannelKind = 'dm' | 'group';
-
-export interface Channel {
-  id: Snowflake;
-  kind: ChannelKind;
-  name: string | null;
-  owner_id?: Snowflake | null;
-  created_at?: string;
-  /** Present on groups whose owner lets every member add members. */
-  invite?: 'members';
-}
+export type { Author, Channel, ChannelKind, Message, PresenceStatus, User } from '@chat/protocol';
 
 /** Payload of the READY event: the answer to IDENTIFY. */
 export interface ReadyPayload {
@@ -104,9 +69,6 @@ export interface ChannelMemberPayload {
   channel?: Channel;
   [field: string]: unknown;
 }
-
-/** A user's presence: `online` while it has a connection on any gateway. */
-export type PresenceStatus = 'online' | 'offline';
 
 /** Payload of PRESENCE_UPDATE (and an entry of READY's `presences`). */
 export interface PresenceUpdatePayload {

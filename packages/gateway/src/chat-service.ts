@@ -1,13 +1,8 @@
 // The chat operations behind both the HTTP API and WebSocket requests: membership checks,
 // validation, durable writes through the router (answered only after the broker's confirm),
 // membership changes announced to the affected users (through the hub). Transport-agnostic: errors are ApiErrors.
-import {
-  type DispatchEnvelope,
-  dispatchToMembers,
-  parseSnowflake,
-  type Router,
-  type SnowflakeGenerator,
-} from '@chat/router';
+import { type DispatchEnvelope, type Logger, messageOf, parseSnowflake } from '@chat/protocol';
+import { dispatchToMembers, type Router, type SnowflakeGenerator } from '@chat/router';
 import {
   type Channel,
   ConflictError,
@@ -21,7 +16,6 @@ import {
 import { ApiError } from './errors.js';
 import type { NonceGuard } from './guards.js';
 import type { MembershipEvent } from './hub.js';
-import type { Logger } from './logger.js';
 import { checkContent, checkNonce } from './validation.js';
 
 export interface Author {
@@ -150,16 +144,8 @@ export class ChatService {
     await this.requireMember(channelId, author.id);
     const content = checkContent(rawContent, this.#o.maxContentLength);
     const nonce = checkNonce(rawNonce);
-    const message = (id: string, timestamp: string): Message => ({
-      id,
-      channel_id: channelId,
-      author,
-      content,
-      timestamp,
-      edited_timestamp: null,
-      nonce: nonce ?? null,
-      type: 0,
-    });
+    const message = (id: string, timestamp: string): Message =>
+      messageOf({ id, channel_id: channelId, author, content, timestamp, nonce });
     const publish = async (): Promise<Message> => {
       const id = await this.#o.ids.next();
       const timestamp = new Date().toISOString();

@@ -1,18 +1,20 @@
-// The chat API as one command table: method → params shape → ChatService call → result. WebSocket
-// REQUESTs (session.ts) and the HTTP API (http-api.ts) both look commands up here; they differ only in
-// where params come from (a REQUEST's `params`; an HTTP body plus path and query) and how a result or
-// an error is framed. Guarantees: `params` are validated against `shape` before `run` is called (the
-// transport does it, docs/protocol.md §5.4 and §6.1); `run` reaches the broker only through ChatService
-// (durable writes are answered after the broker's confirm); a `durable` command is one that passes
-// admission control on either transport; only `socket` commands are WebSocket REQUEST methods, and
-// every command but typing has an HTTP route.
+// The chat API as one command table: method → ChatService call → result. WebSocket REQUESTs
+// (session.ts) and the HTTP API (http-api.ts) both look commands up here; they differ only in where
+// params come from (a REQUEST's `params`, checked against the command's `params` schema; an HTTP body
+// checked against its route's body schema, plus path ids and query: http-routes.ts) and how a result or
+// an error is framed. Guarantees: params are validated against @chat/protocol's schemas before `run`
+// is called (the transport does it, docs/protocol.md §5.4 and §6.1); `run` reaches the broker only
+// through ChatService (durable writes are answered after the broker's confirm); a `durable` command is
+// one that passes admission control on either transport; the commands with `params` are exactly the
+// WebSocket REQUEST methods, and every command but typing has an HTTP route.
+import { type RequestMethod, requestParams, type Validator } from '@chat/protocol';
 import type { Store } from '@chat/store';
 import type { TokenService } from './auth.js';
 import type { AuthBudgets } from './budgets.js';
 import type { Author, ChatService } from './chat-service.js';
 import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
-import { checkId, type Shape } from './validation.js';
+import { checkId } from './validation.js';
 
 /** What commands call. */
 export interface CommandServices {
@@ -26,20 +28,22 @@ export interface CommandServices {
 export const NOBODY: Author = Object.freeze({ id: '', username: '' });
 
 export interface Command {
-  /** The exact params (unknown fields refused). An HTTP route takes its path ids out of it. */
-  readonly shape: Shape;
+  /**
+   * A WebSocket REQUEST method's params schema (docs/protocol.md §5.4: exact, unknown fields refused);
+   * undefined for a command only HTTP serves (its route's body schema checks it: http-routes.ts).
+   */
+  readonly params: Validator<unknown> | undefined;
   /** A token is required (the caller is its user); false: the caller is NOBODY. */
   readonly auth: boolean;
   /** A durable write: passes admission control on either transport. */
   readonly durable: boolean;
-  /** A WebSocket REQUEST method (docs/protocol.md §5.4). HTTP serves the commands http-routes.ts maps. */
-  readonly socket: boolean;
-  /** Runs the command with params that passed `shape`; `address` is the client's (abuse budgets). */
+  /** Runs the command with params that passed validation; `address` is the client's (abuse budgets). */
   run(s: CommandServices, caller: Author, params: Params, address: string): Promise<unknown>;
 }
 
-// The shapes guarantee the fields below; the table reads them without re-checking.
-// biome-ignore lint/suspicious/noExplicitAny: params are typed by each command's shape
+// The schemas guarantee the fields below (optional ones may be null); the table reads them without
+// re-checking.
+// biome-ignore lint/suspicious/noExplicitAny: params are typed by the schemas
 type Params = any;
 
 /** Takes one from a budget; `rate_limited` (429 with Retry-After) when it is spent. */
@@ -48,17 +52,17 @@ async function spend(budget: SharedRateLimiter, scope: string, what: string): Pr
   if (!d.ok) throw new ApiError('rate_limited', `too many ${what}; retry later`, { retryAfterMs: d.retryAfterMs });
 }
 
-const credentials: Shape = { username: 'string', password: 'string' };
-
 /** A command; by default it needs a token, is no durable write and is no WebSocket REQUEST method. */
-function command(c: Pick<Command, 'shape' | 'run'> & Partial<Command>): Command {
-  return { auth: true, durable: false, socket: false, ...c };
+function command(c: Pick<Command, 'run'> & Partial<Command>): Command {
+  return { params: undefined, auth: true, durable: false, ...c };
 }
+
+/** The params schema of a WebSocket REQUEST method. */
+const socketParams = (method: RequestMethod): Validator<unknown> => requestParams[method];
 
 /** Every command, by method name. */
 export const COMMANDS = {
   'user.register': command({
-    shape: credentials,
     auth: false,
     async run(s, _caller, p) {
       await spend(s.budgets.signup, 'all', 'sign-ups');
@@ -66,7 +70,6 @@ export const COMMANDS = {
     },
   }),
   'session.create': command({
-    shape: credentials,
     auth: false,
     async run(s, _caller, p, address) {
       await spend(s.budgets.loginAddress, address, 'logins from this address');
@@ -79,11 +82,9 @@ export const COMMANDS = {
   // Log out everywhere: every token issued to the caller so far stops working, on every gateway
   // (HTTP at once, sockets at their next IDENTIFY or RESUME). Log in again for a new one.
   'session.delete': command({
-    shape: {},
     run: (s, caller) => s.chat.revokeTokens(caller.id),
   }),
   'user.get': command({
-    shape: {},
     async run(s, caller) {
       const u = await s.store.accounts.get(caller.id);
       if (!u) throw new ApiError('unauthorized', 'the user of this token no longer exists');
@@ -91,56 +92,58 @@ export const COMMANDS = {
     },
   }),
   'channel.list': command({
-    shape: {},
     run: (s, caller) => s.chat.channelsOf(caller.id),
   }),
   'channel.create': command({
-    shape: { kind: 'string', name: 'string?', recipients: 'string[]?', invite: 'string?' },
-    run: (s, caller, p) => s.chat.createChannel(caller, p.kind, p.name, p.recipients ?? [], p.invite),
+    run: (s, caller, p) =>
+      s.chat.createChannel(caller, p.kind, p.name ?? undefined, p.recipients ?? [], p.invite ?? undefined),
   }),
   'member.add': command({
-    shape: { channel_id: 'snowflake', user_id: 'string' },
     run: (s, caller, p) => s.chat.addMember(caller.id, p.channel_id, checkId(p.user_id, 'user')),
   }),
   'member.remove': command({
-    shape: { channel_id: 'snowflake', user_id: 'snowflake' },
     run: (s, caller, p) => s.chat.removeMember(caller.id, p.channel_id, p.user_id),
   }),
   'message.create': command({
-    shape: { channel_id: 'snowflake', content: 'string', nonce: 'string?' },
+    params: socketParams('message.create'),
     durable: true,
-    socket: true,
     run: (s, caller, p) => s.chat.sendMessage(caller, p.channel_id, p.content, p.nonce),
   }),
   'message.update': command({
-    shape: { channel_id: 'snowflake', message_id: 'snowflake', content: 'string' },
+    params: socketParams('message.update'),
     durable: true,
-    socket: true,
     run: (s, caller, p) => s.chat.editMessage(caller.id, p.channel_id, p.message_id, p.content),
   }),
   'message.delete': command({
-    shape: { channel_id: 'snowflake', message_id: 'snowflake' },
+    params: socketParams('message.delete'),
     durable: true,
-    socket: true,
     run: (s, caller, p) => s.chat.deleteMessage(caller.id, p.channel_id, p.message_id),
   }),
   'typing.start': command({
-    shape: { channel_id: 'snowflake' },
-    socket: true,
+    params: socketParams('typing.start'),
     run: (s, caller, p) => s.chat.typing(caller, p.channel_id),
   }),
   'history.get': command({
-    shape: { channel_id: 'snowflake', before: 'snowflake?', after: 'snowflake?', limit: 'int?' },
-    socket: true,
-    run: (s, caller, p) => s.chat.history(caller.id, p.channel_id, p),
+    params: socketParams('history.get'),
+    run: (s, caller, p) =>
+      s.chat.history(caller.id, p.channel_id, {
+        before: p.before ?? undefined,
+        after: p.after ?? undefined,
+        limit: p.limit ?? undefined,
+      }),
   }),
 };
 
 export type Method = keyof typeof COMMANDS;
 
-const SOCKET_COMMANDS: ReadonlyMap<string, Command> = new Map(Object.entries(COMMANDS).filter(([, c]) => c.socket));
+/** A command that is a WebSocket REQUEST method: one with a params schema. */
+export type SocketCommand = Command & { readonly params: Validator<unknown> };
+
+const SOCKET_COMMANDS: ReadonlyMap<string, SocketCommand> = new Map(
+  Object.entries(COMMANDS).filter((e): e is [string, SocketCommand] => e[1].params !== undefined),
+);
 
 /** The WebSocket REQUEST method's command; undefined for an unknown method or one the socket does not offer. */
-export function socketCommand(method: string): Command | undefined {
+export function socketCommand(method: string): SocketCommand | undefined {
   return SOCKET_COMMANDS.get(method);
 }

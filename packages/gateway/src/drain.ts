@@ -2,9 +2,10 @@
 // whoever is left, say offline for the users who left, then let the router unbind and delete this
 // gateway's queue. Guarantees: bounded by `timeoutMs` (past it the router is closed anyway); every
 // socket still open after a short grace is closed 1001 GOING_AWAY; presence leaves before the queue goes.
+
+import { CloseCode, frame, Op } from '@chat/protocol';
 import type { Router } from '@chat/router';
 import type { Presence } from './presence.js';
-import { Close, frame, Op } from './protocol.js';
 import type { Session } from './session.js';
 
 export interface DrainParts {
@@ -27,7 +28,7 @@ export async function drainGateway(p: DrainParts): Promise<void> {
   for (const session of p.sessions) session.sendRaw(reconnect);
   // Clients that read RECONNECT leave by themselves; close whoever is left after a moment.
   await sleep(Math.min(1000, p.timeoutMs / 4));
-  for (const session of [...p.sessions]) session.close(Close.GOING_AWAY, 'server draining');
+  for (const session of [...p.sessions]) session.close(CloseCode.GOING_AWAY, 'server draining');
   while (p.sessions.size > 0 && Date.now() < deadline) await sleep(20);
   p.stopSweep();
   // Offline for the users who left and are nowhere else, then this gateway leaves the registry.

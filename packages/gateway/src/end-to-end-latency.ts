@@ -2,7 +2,7 @@
 // the persist queue until its MESSAGE_CREATE dispatch reaches this gateway's consumer. It reads the
 // time the write was made from the message id — a snowflake minted just before the durable write is
 // published — so nothing is added to the envelope.
-import { type DispatchEnvelope, isSnowflake, parseSnowflake } from '@chat/router';
+import { type DispatchEnvelope, isSnowflake, parseSnowflake } from '@chat/protocol';
 
 /**
  * Seconds from the publish of the durable write behind `env` to `nowMs`, and the snowflake worker that

@@ -1,28 +1,10 @@
-// Errors of the chat API, shared by HTTP (status + body) and WebSocket (RESPONSE error). Every
-// code is listed in packages/gateway/README.md ("Errors"); a unit test keeps the two in step.
-// `failureOf` is the one place a failed command becomes the error a client is answered with.
-import type { Logger } from './logger.js';
+// Errors of the chat API, shared by HTTP (status + body) and WebSocket (RESPONSE error); the codes and
+// their statuses are @chat/protocol's API_ERRORS. Every code is listed in packages/gateway/README.md
+// ("Errors"); a unit test keeps the two in step. `failureOf` is the one place a failed command becomes
+// the error a client is answered with.
+import { API_ERRORS, type ApiErrorCode, type Logger } from '@chat/protocol';
 
-export const API_ERRORS = {
-  invalid_json: 400,
-  invalid_request: 400,
-  unknown_field: 400,
-  unauthorized: 401,
-  not_a_member: 403,
-  not_author: 403,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  username_taken: 409,
-  limit_reached: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-  overloaded: 503,
-} as const;
-
-export type ApiErrorCode = keyof typeof API_ERRORS;
+export { API_ERRORS, type ApiErrorCode };
 
 export class ApiError extends Error {
   readonly code: ApiErrorCode;

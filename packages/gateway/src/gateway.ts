@@ -2,6 +2,7 @@
 // router's consumer for this gateway's queue, presence, the uWS server (WebSocket + HTTP API), one
 // periodic sweep of the sessions, and the SIGTERM drain.
 
+import type { Logger } from '@chat/protocol';
 import type { Router, SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
@@ -17,7 +18,6 @@ import { drainGateway } from './drain.js';
 import { NonceGuard } from './guards.js';
 import { Hub } from './hub.js';
 import { IdleGc } from './idle-gc.js';
-import type { Logger } from './logger.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';

@@ -6,6 +6,7 @@
 // for configured origins). uWS rules followed here: everything read from `req` is copied before the
 // first await, onAborted is registered before any async work, and writes are corked.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from '@chat/protocol';
 import type { Registry } from 'prom-client';
 import type { WriteAdmission } from './admission.js';
 import type { TokenClaims } from './auth.js';
@@ -15,7 +16,6 @@ import { CorsPolicy } from './cors.js';
 import { ApiError, failureOf } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
 import { type HttpRoute, paramsOf, ROUTES, unversionedPath } from './http-routes.js';
-import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { decodePathSegment } from './validation.js';
 

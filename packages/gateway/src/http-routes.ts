@@ -1,12 +1,13 @@
 // The HTTP API's routes (docs/protocol.md §6.2): verb and path → a command of commands.ts, where its
 // params come from (path ids, a JSON body, the query) and the status of a success. Routes are matched
 // without the version: `/api/v1/x` and its alias `/api/x` are the same route. Guarantees of `paramsOf`:
-// the body is checked against the command's shape minus the path ids (unknown fields refused, own
-// properties only), a path segment that is not an id names nothing (404), a query id that is not one
+// the body is checked against the route's @chat/protocol body schema (unknown fields refused, own
+// properties only; a path id in the body is an unknown field), a path segment that is not an id names nothing (404), a query id that is not one
 // is 400 — in that order, before the command runs.
-import { COMMANDS, type Method } from './commands.js';
+import { httpBodies, type Validator } from '@chat/protocol';
+import type { Method } from './commands.js';
 import { ApiError } from './errors.js';
-import { checkId, checkShape, isId, type Shape } from './validation.js';
+import { checkId, checkShape, isId } from './validation.js';
 
 export interface HttpRoute {
   readonly verb: 'get' | 'post' | 'patch' | 'delete';
@@ -17,8 +18,8 @@ export interface HttpRoute {
   readonly status: 200 | 201 | 204;
   /** The path's captures in order: the param each one is, and what it names (a 404 says "unknown <what>"). */
   readonly ids?: readonly (readonly [param: string, what: string])[];
-  /** The params (besides path ids) are a JSON body. */
-  readonly body?: boolean;
+  /** The params (besides path ids) are a JSON body of this schema. */
+  readonly body?: Validator<object>;
   /** The params (besides path ids) are these query parameters: ids, and `limit` (0-999). */
   readonly query?: readonly string[];
 }
@@ -35,8 +36,22 @@ const CHANNEL = ['channel_id', 'channel'] as const;
 const MESSAGE = ['message_id', 'message'] as const;
 
 export const ROUTES: readonly HttpRoute[] = [
-  { verb: 'post', pattern: /^\/api\/users$/, name: 'register', method: 'user.register', status: 201, body: true },
-  { verb: 'post', pattern: /^\/api\/sessions$/, name: 'login', method: 'session.create', status: 200, body: true },
+  {
+    verb: 'post',
+    pattern: /^\/api\/users$/,
+    name: 'register',
+    method: 'user.register',
+    status: 201,
+    body: httpBodies.credentials,
+  },
+  {
+    verb: 'post',
+    pattern: /^\/api\/sessions$/,
+    name: 'login',
+    method: 'session.create',
+    status: 200,
+    body: httpBodies.credentials,
+  },
   { verb: 'delete', pattern: /^\/api\/sessions$/, name: 'logout', method: 'session.delete', status: 204 },
   { verb: 'get', pattern: /^\/api\/users\/@me$/, name: 'me', method: 'user.get', status: 200 },
   { verb: 'get', pattern: /^\/api\/users\/@me\/channels$/, name: 'my_channels', method: 'channel.list', status: 200 },
@@ -46,7 +61,7 @@ export const ROUTES: readonly HttpRoute[] = [
     name: 'create_channel',
     method: 'channel.create',
     status: 201,
-    body: true,
+    body: httpBodies.createChannel,
   },
   {
     verb: 'post',
@@ -55,7 +70,7 @@ export const ROUTES: readonly HttpRoute[] = [
     method: 'member.add',
     status: 204,
     ids: [CHANNEL],
-    body: true,
+    body: httpBodies.addMember,
   },
   {
     verb: 'delete',
@@ -81,7 +96,7 @@ export const ROUTES: readonly HttpRoute[] = [
     method: 'message.create',
     status: 201,
     ids: [CHANNEL],
-    body: true,
+    body: httpBodies.sendMessage,
   },
   {
     verb: 'patch',
@@ -90,7 +105,7 @@ export const ROUTES: readonly HttpRoute[] = [
     method: 'message.update',
     status: 200,
     ids: [CHANNEL, MESSAGE],
-    body: true,
+    body: httpBodies.editMessage,
   },
   {
     verb: 'delete',
@@ -102,14 +117,6 @@ export const ROUTES: readonly HttpRoute[] = [
   },
 ];
 
-/** Each body route's body shape: its command's shape without the params its path carries. */
-const BODY_SHAPES = new Map<HttpRoute, Shape>(
-  ROUTES.filter((r) => r.body).map((r) => {
-    const path = new Set((r.ids ?? []).map(([param]) => param));
-    return [r, Object.fromEntries(Object.entries(COMMANDS[r.method].shape).filter(([k]) => !path.has(k)))];
-  }),
-);
-
 /** A request's inputs, as the HTTP layer read them. */
 export interface HttpInput {
   query: URLSearchParams;
@@ -118,8 +125,7 @@ export interface HttpInput {
 
 /** The command's params from a request to `route` (`segments`: its path captures, percent-decoded). */
 export function paramsOf(route: HttpRoute, input: HttpInput, segments: readonly string[]): Record<string, unknown> {
-  const bodyShape = BODY_SHAPES.get(route);
-  const params: Record<string, unknown> = bodyShape ? { ...checkShape<object>(json(input.body), bodyShape) } : {};
+  const params: Record<string, unknown> = route.body ? { ...checkShape(json(input.body), route.body) } : {};
   if (route.query) {
     for (const key of input.query.keys())
       if (!route.query.includes(key)) throw new ApiError('unknown_field', `unknown query parameter "${key}"`);

@@ -2,12 +2,13 @@
 // The hub owns the local index (who hears what here), the router's consume handler (an envelope to its
 // local audience) and membership updates (announced to the users concerned; applied to the index by
 // every gateway that consumes them, so sockets start or stop hearing a channel without reconnecting).
+
+import type { Logger } from '@chat/protocol';
 import type { DispatchEnvelope, Router } from '@chat/router';
 import type { WriteAdmission } from './admission.js';
 import { dedupeKey } from './dedupe-key.js';
 import { endToEnd } from './end-to-end-latency.js';
 import { LocalIndex, type Member } from './local-index.js';
-import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 
 /** The dispatch events that change which channels a user's sockets hear. */

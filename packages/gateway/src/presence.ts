@@ -4,12 +4,13 @@
 // beating. A change — first socket anywhere, last socket anywhere, a dead gateway's users — is sent as
 // PRESENCE_UPDATE to the user's presence audience (presence-audience.ts) with the router's at-most-once
 // dispatch(). Nothing here runs on the message path.
+
+import type { Logger } from '@chat/protocol';
 import type { Router } from '@chat/router';
 import type { Channel, Store } from '@chat/store';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { GraceTimers } from './grace-timers.js';
 import { GroupSizes } from './group-sizes.js';
-import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import { type AudienceLimits, presenceAudience } from './presence-audience.js';
 import type { PresenceRegistry } from './presence-registry.js';

@@ -2,18 +2,27 @@
 // HELLO → IDENTIFY | RESUME → READY | RESUMED, heartbeats, requests, and delivery of dispatches
 // with a per-connection sequence. The socket and everything else come in through ports.
 import { randomUUID } from 'node:crypto';
-import { parseSnowflake } from '@chat/router';
+import {
+  CloseCode,
+  dispatchFrame,
+  EPHEMERAL_EVENTS,
+  errorResponse,
+  frame,
+  type Logger,
+  Op,
+  parseClientFrame as parseFrame,
+  parseSnowflake,
+  response,
+} from '@chat/protocol';
 import type { ChangeEvent, Channel } from '@chat/store';
 import type { ConnectionWrites, WriteAdmission } from './admission.js';
 import type { TokenClaims } from './auth.js';
-import { type Command, type CommandServices, socketCommand } from './commands.js';
+import { type CommandServices, type SocketCommand, socketCommand } from './commands.js';
 import { dedupeKey } from './dedupe-key.js';
 import { ApiError, failureOf } from './errors.js';
 import type { LocalIndex, Member } from './local-index.js';
-import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresencePort } from './presence.js';
-import { Close, dispatchFrame, EPHEMERAL_EVENTS, errorResponse, frame, Op, parseFrame, response } from './protocol.js';
 import type { AddressSlot, SocketCaps } from './socket-caps.js';
 import { checkShape, isId } from './validation.js';
 
@@ -161,7 +170,7 @@ export class Session implements Member {
     if (this.#overSince === 0) this.#overSince = now;
     if (buffered > 2 * limit || now - this.#overSince > this.#host.slowConsumerGraceMs) {
       this.#host.metrics.slowConsumerCloses.inc();
-      this.close(Close.RATE_LIMITED, 'slow consumer: reconnect and RESUME');
+      this.close(CloseCode.RATE_LIMITED, 'slow consumer: reconnect and RESUME');
       return false;
     }
     return true;
@@ -204,9 +213,9 @@ export class Session implements Member {
   tick(now: number): void {
     if (this.#replayed !== null && now > this.#replayedUntil) this.#replayed = null;
     if (this.#state === 'hello' && now - this.#openedAt > this.#host.identifyTimeoutMs) {
-      this.close(Close.SESSION_TIMED_OUT, 'no IDENTIFY in time');
+      this.close(CloseCode.SESSION_TIMED_OUT, 'no IDENTIFY in time');
     } else if (this.#state !== 'closed' && now - this.#lastHeartbeat > 2 * this.#host.heartbeatIntervalMs) {
-      this.close(Close.SESSION_TIMED_OUT, 'missed heartbeats');
+      this.close(CloseCode.SESSION_TIMED_OUT, 'missed heartbeats');
     }
   }
 
@@ -218,34 +227,34 @@ export class Session implements Member {
   message(data: ArrayBuffer, isBinary: boolean): void {
     if (this.#state === 'closed') return;
     if (data.byteLength > this.#host.maxFrameBytes) {
-      this.#reject(Close.PAYLOAD_TOO_LARGE, 'frame too large');
+      this.#reject(CloseCode.PAYLOAD_TOO_LARGE, 'frame too large');
       return;
     }
     if (!this.#takeToken(Date.now())) {
       this.#host.metrics.rateLimited.inc({ scope: 'connection' });
-      this.#reject(Close.RATE_LIMITED, 'rate limited');
+      this.#reject(CloseCode.RATE_LIMITED, 'rate limited');
       return;
     }
     if (isBinary) {
-      this.#reject(Close.DECODE_ERROR, 'binary frames are not accepted');
+      this.#reject(CloseCode.DECODE_ERROR, 'binary frames are not accepted');
       return;
     }
     let text: string;
     try {
       text = utf8.decode(data);
     } catch {
-      this.#reject(Close.DECODE_ERROR, 'invalid UTF-8');
+      this.#reject(CloseCode.DECODE_ERROR, 'invalid UTF-8');
       return;
     }
     const f = parseFrame(text);
     if ('error' in f) {
-      this.#reject(Close.DECODE_ERROR, f.error);
+      this.#reject(CloseCode.DECODE_ERROR, f.error);
       return;
     }
     switch (f.op) {
       case Op.HEARTBEAT:
         if (f.d !== null && f.d !== undefined && !Number.isInteger(f.d)) {
-          this.#reject(Close.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
+          this.#reject(CloseCode.DECODE_ERROR, 'heartbeat d must be the last sequence or null');
           return;
         }
         this.#lastHeartbeat = Date.now();
@@ -254,20 +263,20 @@ export class Session implements Member {
       case Op.IDENTIFY:
       case Op.RESUME:
         if (this.#state !== 'hello') {
-          this.#reject(Close.ALREADY_AUTHENTICATED, 'already authenticated');
+          this.#reject(CloseCode.ALREADY_AUTHENTICATED, 'already authenticated');
           return;
         }
         void this.#authenticate(f.op === Op.RESUME, f.d);
         return;
       case Op.REQUEST:
         if (this.#state === 'hello' || this.#state === 'authenticating') {
-          this.#reject(Close.NOT_AUTHENTICATED, 'not authenticated');
+          this.#reject(CloseCode.NOT_AUTHENTICATED, 'not authenticated');
           return;
         }
         void this.#request(f.d);
         return;
       default: {
-        this.#reject(Close.UNKNOWN_OPCODE, `unknown opcode ${f.op}`);
+        this.#reject(CloseCode.UNKNOWN_OPCODE, `unknown opcode ${f.op}`);
         return;
       }
     }
@@ -282,11 +291,11 @@ export class Session implements Member {
   async #authenticate(resume: boolean, d: unknown): Promise<void> {
     const payload = d as { token?: unknown; since?: unknown } | null;
     if (typeof payload !== 'object' || payload === null || typeof payload.token !== 'string') {
-      this.#reject(Close.DECODE_ERROR, `${resume ? 'RESUME' : 'IDENTIFY'} needs d.token`);
+      this.#reject(CloseCode.DECODE_ERROR, `${resume ? 'RESUME' : 'IDENTIFY'} needs d.token`);
       return;
     }
     if (resume && !isId(payload.since)) {
-      this.#reject(Close.DECODE_ERROR, 'RESUME needs d.since (an id)');
+      this.#reject(CloseCode.DECODE_ERROR, 'RESUME needs d.since (an id)');
       return;
     }
     this.#state = 'authenticating';
@@ -313,8 +322,8 @@ export class Session implements Member {
       const over = this.#slot && (await this.#host.authFailed?.(this.#slot.address));
       if (over) {
         this.#host.metrics.rateLimited.inc({ scope: 'auth_failures' });
-        this.#reject(Close.RATE_LIMITED, 'too many failed authentications from this address');
-      } else this.#reject(Close.AUTHENTICATION_FAILED, 'authentication failed');
+        this.#reject(CloseCode.RATE_LIMITED, 'too many failed authentications from this address');
+      } else this.#reject(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
       return;
     }
     if (this.#gone()) return;
@@ -327,7 +336,7 @@ export class Session implements Member {
       if (!rate.ok) {
         this.#host.metrics.rateLimited.inc({ scope: 'user' });
         this.#host.metrics.identifies.inc({ kind, outcome: 'rate_limited' });
-        this.close(Close.RATE_LIMITED, 'rate limited; RESUME later');
+        this.close(CloseCode.RATE_LIMITED, 'rate limited; RESUME later');
         return;
       }
     }
@@ -343,7 +352,7 @@ export class Session implements Member {
       // the index already counts each user's sockets, so the cap costs no memory of its own.
       if (this.#host.index.membersOfUser(claims.userId).length >= this.#host.maxSocketsPerUser) {
         this.#host.metrics.identifies.inc({ kind, outcome: 'too_many_sockets' });
-        this.close(Close.RATE_LIMITED, 'too many connections for this user');
+        this.close(CloseCode.RATE_LIMITED, 'too many connections for this user');
         return;
       }
       if (this.#slot && this.#host.caps) {
@@ -420,7 +429,7 @@ export class Session implements Member {
     if (this.#gone()) return;
     this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
     this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
-    this.close(Close.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
+    this.close(CloseCode.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
   }
 
   /** Sends what arrived while READY/RESUMED was being prepared, without what the replay already sent. */
@@ -442,7 +451,7 @@ export class Session implements Member {
       if (this.#buffer !== null && this.#buffer.length >= MAX_HELD_EVENTS) {
         // Bounded like the socket's own buffer: the client reconnects and RESUMEs.
         this.#host.metrics.slowConsumerCloses.inc();
-        this.close(Close.RATE_LIMITED, 'too many events while READY was prepared: reconnect and RESUME');
+        this.close(CloseCode.RATE_LIMITED, 'too many events while READY was prepared: reconnect and RESUME');
         return;
       }
       this.#buffer?.push({ event, payloadJson, key });
@@ -469,12 +478,12 @@ export class Session implements Member {
       req.id.length === 0 ||
       req.id.length > 64
     ) {
-      this.#reject(Close.DECODE_ERROR, 'REQUEST needs d.id (1-64 characters)');
+      this.#reject(CloseCode.DECODE_ERROR, 'REQUEST needs d.id (1-64 characters)');
       return;
     }
     const id = req.id;
     const method = typeof req.method === 'string' ? req.method : '';
-    const command: Command | undefined = socketCommand(method);
+    const command: SocketCommand | undefined = socketCommand(method);
     const label = command ? method : 'unknown';
     const started = performance.now();
     let outcome = 'ok';
@@ -487,7 +496,7 @@ export class Session implements Member {
         throw new ApiError('rate_limited', `too many requests; retry in ${Math.ceil(rate.retryAfterMs / 1000)} s`);
       }
       if (!command) throw new ApiError('invalid_request', `unknown method "${method.slice(0, 64)}"`);
-      const params = checkShape(req.params ?? {}, command.shape, 'params');
+      const params = checkShape(req.params ?? {}, command.params, 'params');
       const caller = { id: this.userId, username: this.#username };
       const result = await command.run(this.#host.services, caller, params, this.#slot?.address ?? '');
       this.#send(response(id, result));

@@ -2,11 +2,12 @@
 // that is not stored, and nothing is acked that is not delivered. Invalid writes and writes the store
 // refuses for good are dead-lettered; a failure that is neither transient nor one bad write (e.g. the
 // router was closed) leaves the whole batch unacked for the broker to redeliver.
+
+import type { Logger } from '@chat/protocol';
 import type { DurableDelivery } from '@chat/router';
 import type { DeadLetter } from './dead-letter.js';
 import type { DispatchBatch } from './dispatch.js';
 import type { PersisterMetrics } from './metrics.js';
-import type { Logger } from './persister.js';
 import type { StoreWrites, WriteItem } from './store-writes.js';
 import { type Turn, Turns } from './turns.js';
 import { validateWrite } from './validate.js';

@@ -1,8 +1,9 @@
 // Giving up on one write for good: it moves to the dead-letter queue with its reason (confirmed,
 // then acked by the router), counted by the reason's first word and logged.
+
+import type { Logger } from '@chat/protocol';
 import type { DurableDelivery } from '@chat/router';
 import type { PersisterMetrics } from './metrics.js';
-import type { Logger } from './persister.js';
 import { type Retry, routerTransient } from './retry.js';
 
 /** Dead-letters `delivery` with `reason`; resolves once the broker has it (retried while the broker is away). */

@@ -1,5 +1,6 @@
 // The event a stored write delivers to the channel's members (docs/protocol.md: MESSAGE_CREATE,
 // MESSAGE_UPDATE, MESSAGE_DELETE dispatch envelopes).
+import { messageOf } from '@chat/protocol';
 import type { DispatchEnvelope } from '@chat/router';
 import type { Message } from '@chat/store';
 import type { ValidWrite } from './validate.js';
@@ -10,16 +11,7 @@ export type CurrentMessage = (channelId: string, messageId: string) => Promise<M
 /** The delivery envelope for a stored write, or null when there is nothing to deliver. */
 export async function envelopeFor(w: ValidWrite, current: CurrentMessage): Promise<DispatchEnvelope | null> {
   if (w.kind === 'create') {
-    const data: Message = {
-      id: w.id,
-      channel_id: w.channel_id,
-      author: w.author,
-      content: w.content,
-      timestamp: w.timestamp,
-      edited_timestamp: null,
-      nonce: w.nonce,
-      type: 0,
-    };
+    const data: Message = messageOf(w);
     return { v: 1, type: 'dispatch', event: 'MESSAGE_CREATE', channel_id: w.channel_id, data };
   }
   if (w.kind === 'update') {

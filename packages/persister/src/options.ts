@@ -1,9 +1,10 @@
 // The persister's options: what createPersister is given, and the same resolved once — defaults
 // filled in, every number checked — and frozen.
+
+import type { Logger } from '@chat/protocol';
 import { InvalidArgumentError, type Router } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Registry } from 'prom-client';
-import type { Logger } from './persister.js';
 
 export interface PersisterOptions {
   router: Router;

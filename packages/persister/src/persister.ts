@@ -17,13 +17,6 @@ import { createStoreWrites } from './store-writes.js';
 
 export type { PersisterOptions, ResolvedPersisterOptions } from './options.js';
 
-export interface Logger {
-  debug(obj: object | string, msg?: string): void;
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-}
-
 export interface Persister {
   readonly metrics: PersisterMetrics;
   /** Starts consuming. */

@@ -1,9 +1,10 @@
 // Retrying the persister's calls to its store and its broker: a transient failure is retried with
 // exponential backoff, forever (a write is never given up because a dependency is down: it waits in
 // the queue, unacked); a permanent one is thrown to the caller.
+
+import type { Logger } from '@chat/protocol';
 import { exponentialDelay, retryUntil, sleep } from '@chat/service-kit';
 import { isPermanentError } from '@chat/store';
-import type { Logger } from './persister.js';
 
 export type RetryStage = 'store' | 'dispatch';
 

@@ -1,6 +1,7 @@
-// Schema of the durable writes the persister accepts (docs/protocol.md §3–4). A write that fails here
-// can never be stored: it is dead-lettered with the returned reason.
-import { type DurableWrite, isSnowflake } from '@chat/router';
+// The durable writes the persister accepts (docs/protocol.md §3–4): the whole-write schemas of
+// @chat/protocol, then the rules a schema cannot say (content trimmed to 1..max code points, a timestamp
+// that parses). A write that fails here can never be stored: it is dead-lettered with the returned reason.
+import { checkContent, type DurableWrite, durableWrites, isSnowflake } from '@chat/protocol';
 
 export type ValidWrite =
   | {
@@ -15,76 +16,55 @@ export type ValidWrite =
   | { kind: 'update'; id: string; message_id: string; channel_id: string; author_id: string; content: string }
   | { kind: 'delete'; id: string; message_id: string; channel_id: string; author_id: string };
 
-function shortString(v: unknown, max = 64): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= max;
-}
-
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
+const REASONS: Record<string, string> = {
+  id: 'invalid_id',
+  channel_id: 'invalid_channel_id',
+  message_id: 'invalid_message_id',
+  author: 'invalid_author',
+  author_id: 'invalid_author',
+  content: 'invalid_content',
+  nonce: 'invalid_nonce',
+  timestamp: 'invalid_timestamp',
+  type: 'unknown_type',
+};
 
 /** The write normalised (content trimmed), or the reason it is invalid. */
 export function validateWrite(w: DurableWrite, maxContent: number): ValidWrite | { reason: string } {
   const raw = w as unknown as Record<string, unknown>;
   if (!isSnowflake(raw.id)) return { reason: 'invalid_id' };
-  if (!shortString(raw.channel_id)) return { reason: 'invalid_channel_id' };
-  const content = (): string | { reason: string } => {
-    if (typeof raw.content !== 'string') return { reason: 'invalid_content' };
-    const trimmed = raw.content.trim();
-    const n = codePoints(trimmed);
-    if (n === 0) return { reason: 'empty_content' };
-    if (n > maxContent) return { reason: 'content_too_long' };
-    return trimmed;
-  };
-  switch (raw.type) {
-    case 'message.create': {
-      const author = raw.author as Record<string, unknown> | null | undefined;
-      if (typeof author !== 'object' || author === null || !shortString(author.id) || !shortString(author.username)) {
-        return { reason: 'invalid_author' };
-      }
-      const c = content();
-      if (typeof c !== 'string') return c;
-      if (raw.nonce !== undefined && raw.nonce !== null && !shortString(raw.nonce)) return { reason: 'invalid_nonce' };
-      if (typeof raw.timestamp !== 'string' || Number.isNaN(Date.parse(raw.timestamp)))
-        return { reason: 'invalid_timestamp' };
+  const type = raw.type as DurableWrite['type'];
+  const v = Object.hasOwn(durableWrites, type) ? durableWrites[type] : undefined;
+  if (!v) return { reason: 'unknown_type' };
+  const failure = v.failure(w);
+  if (failure) return { reason: REASONS[failure.field] ?? 'invalid_write' };
+  let content: string | undefined;
+  if (w.type !== 'message.delete') {
+    const c = checkContent(w.content, maxContent);
+    if ('problem' in c) return { reason: c.problem === 'empty' ? 'empty_content' : 'content_too_long' };
+    content = c.content;
+  }
+  switch (w.type) {
+    case 'message.create':
+      if (Number.isNaN(Date.parse(w.timestamp))) return { reason: 'invalid_timestamp' };
       return {
         kind: 'create',
-        id: raw.id,
-        channel_id: raw.channel_id,
-        author: { id: author.id, username: author.username },
-        content: c,
-        nonce: (raw.nonce as string | undefined) ?? null,
-        timestamp: new Date(raw.timestamp).toISOString(),
+        id: w.id,
+        channel_id: w.channel_id,
+        author: { id: w.author.id, username: w.author.username },
+        content: content!,
+        nonce: w.nonce ?? null,
+        timestamp: new Date(w.timestamp).toISOString(),
       };
-    }
-    case 'message.update': {
-      if (!isSnowflake(raw.message_id)) return { reason: 'invalid_message_id' };
-      if (!shortString(raw.author_id)) return { reason: 'invalid_author' };
-      const c = content();
-      if (typeof c !== 'string') return c;
+    case 'message.update':
       return {
         kind: 'update',
-        id: raw.id,
-        message_id: raw.message_id,
-        channel_id: raw.channel_id,
-        author_id: raw.author_id,
-        content: c,
+        id: w.id,
+        message_id: w.message_id,
+        channel_id: w.channel_id,
+        author_id: w.author_id,
+        content: content!,
       };
-    }
-    case 'message.delete': {
-      if (!isSnowflake(raw.message_id)) return { reason: 'invalid_message_id' };
-      if (!shortString(raw.author_id)) return { reason: 'invalid_author' };
-      return {
-        kind: 'delete',
-        id: raw.id,
-        message_id: raw.message_id,
-        channel_id: raw.channel_id,
-        author_id: raw.author_id,
-      };
-    }
-    default:
-      return { reason: 'unknown_type' };
+    case 'message.delete':
+      return { kind: 'delete', id: w.id, message_id: w.message_id, channel_id: w.channel_id, author_id: w.author_id };
   }
 }

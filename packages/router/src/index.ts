@@ -1,5 +1,19 @@
 // @chat/router — the public door. Everything else lives under src/internal/.
 
+// The protocol's arithmetic, ids and logger, re-exported from their one source (@chat/protocol).
+export {
+  BUCKET_MS,
+  bucketOf,
+  CHAT_EPOCH_MS,
+  fnv1a32,
+  type Logger,
+  makeSnowflake,
+  parseSnowflake,
+  partitionOf,
+  type SnowflakeParts,
+  slotOf,
+  snowflakeAt,
+} from '@chat/protocol';
 export type { DeliveryInfo, DispatchHandler } from './internal/dispatch-consumer.js';
 export type { DurableDelivery, DurableHandler } from './internal/durable-consumer.js';
 export {
@@ -30,8 +44,6 @@ export {
   RouterError,
   UnavailableError,
 } from './internal/errors.js';
-export { BUCKET_MS, bucketOf, fnv1a32, partitionOf, slotOf } from './internal/hashing.js';
-export type { Logger } from './internal/logger.js';
 export {
   type Granularity,
   type ResolvedRouterOptions,
@@ -41,15 +53,7 @@ export {
 export { persistPolicyCommand, persistQueueArguments } from './internal/persist-queue.js';
 export type { DispatchOptions } from './internal/publisher.js';
 export { type ChannelMembership, type DispatchTarget, dispatchToMembers } from './internal/routing-keys.js';
-export {
-  CHAT_EPOCH_MS,
-  makeSnowflake,
-  parseSnowflake,
-  SnowflakeGenerator,
-  type SnowflakeOptions,
-  type SnowflakeParts,
-  snowflakeAt,
-} from './internal/snowflake.js';
+export { SnowflakeGenerator, type SnowflakeOptions } from './internal/snowflake.js';
 export type { RouterTlsOptions } from './internal/tls.js';
 export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
 export { amqpUserOf, WRITER_NOT_ALLOWED } from './internal/writer-identity.js';

@@ -6,6 +6,7 @@
 // internal/dead-letter.ts), internal/bindings.ts (when the broker is asked to bind) and
 // internal/transport-amqp.ts, the only layer that speaks AMQP.
 import { EventEmitter } from 'node:events';
+import { type Logger, silentLogger, slotOf } from '@chat/protocol';
 import { Registry } from 'prom-client';
 import { BindingTable } from './internal/bindings.js';
 import type { Delivery } from './internal/delivery.js';
@@ -14,8 +15,6 @@ import { Drops } from './internal/drops.js';
 import { DurableConsumer, type DurableHandler } from './internal/durable-consumer.js';
 import type { DispatchEnvelope, DurableWrite } from './internal/envelope.js';
 import { ClosedError, InvalidArgumentError, UnavailableError } from './internal/errors.js';
-import { slotOf } from './internal/hashing.js';
-import { type Logger, silentLogger } from './internal/logger.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
 import {
   positiveInt,

@@ -1,5 +1,5 @@
 // Connecting to a dependency that may not be up yet at start (MongoDB): try until it answers.
-import type { Logger } from '@chat/router';
+import type { Logger } from '@chat/protocol';
 import { retryUntil, sleep } from './retry.js';
 
 export interface ConnectOptions {

@@ -1,6 +1,6 @@
 // Graceful shutdown of a service process: on the first signal, stop in order, then exit; exit anyway
 // (code 1) when stopping takes longer than its bound.
-import type { Logger } from '@chat/router';
+import type { Logger } from '@chat/protocol';
 
 export interface ShutdownOptions {
   logger: Pick<Logger, 'warn' | 'error'>;

@@ -1,5 +1,5 @@
 // Channels and their members: the source of truth for membership (Redis only caches it).
-import { slotOf } from '@chat/router';
+import { slotOf } from '@chat/protocol';
 import type { Collection, MongoServerError } from 'mongodb';
 import { DmMemberships, type LearnedChannel, type Membership } from './dm-memberships.js';
 import { NotFoundError, ValidationError } from './errors.js';

@@ -1,5 +1,6 @@
 // @chat/store — the public door.
 
+export type { Logger } from '@chat/protocol';
 export { Accounts } from './accounts.js';
 export { Channels, type NewChannel } from './channels.js';
 export { DmMemberships, type LearnedChannel, type Membership } from './dm-memberships.js';
@@ -15,7 +16,7 @@ export {
 export { MembershipCache, type MembershipCacheOptions } from './membership-cache.js';
 export { type HistoryQuery, MESSAGE_INDEXES, Messages, toLong, toMessage } from './messages.js';
 export { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
-export { createStore, type Logger, type Store, type StoreOptions } from './store.js';
+export { createStore, type Store, type StoreOptions } from './store.js';
 export type {
   ApplyResult,
   Author,

@@ -1,7 +1,7 @@
 // The messages collection: one document per message, partitioned by (channel_id, bucket) the way
 // Discord partitions by channel and 10-day bucket. Writes are idempotent by id and by event id,
 // so redelivered envelopes change nothing.
-import { bucketOf, parseSnowflake } from '@chat/router';
+import { bucketOf, messageOf, parseSnowflake } from '@chat/protocol';
 import { type Collection, Long, MongoBulkWriteError, type MongoServerError } from 'mongodb';
 import type { ApplyResult, ChangeEvent, Message, MessageDoc, NewMessage } from './types.js';
 
@@ -23,16 +23,15 @@ function idString(id: Long | bigint | number): string {
 }
 
 export function toMessage(doc: MessageDoc): Message {
-  return {
+  return messageOf({
     id: idString(doc._id),
     channel_id: doc.channel_id,
-    author: { id: doc.author.id, username: doc.author.username },
+    author: doc.author,
     content: doc.content,
     timestamp: new Date(doc.timestamp).toISOString(),
     edited_timestamp: doc.edited_timestamp ? new Date(doc.edited_timestamp).toISOString() : null,
-    nonce: doc.nonce ?? null,
-    type: 0,
-  };
+    nonce: doc.nonce,
+  });
 }
 
 export interface HistoryQuery {

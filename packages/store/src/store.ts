@@ -1,6 +1,7 @@
 // createStore(): the one place that knows MongoDB. Collections, indexes and queries shared by the
 // persister and the gateways; membership reads go through the Redis cache when one is given.
 
+import type { Logger } from '@chat/protocol';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { Accounts } from './accounts.js';
@@ -9,13 +10,6 @@ import { MembershipCache } from './membership-cache.js';
 import { Messages } from './messages.js';
 import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
 import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
-
-export interface Logger {
-  debug(obj: object | string, msg?: string): void;
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-}
 
 export interface StoreOptions {
   /** A connected MongoDB database (the caller owns the client). */

@@ -1,22 +1,12 @@
 // Documents as stored in MongoDB and the objects the store returns (docs/protocol.md §4 shapes).
+import type { Author, Message as ProtocolMessage } from '@chat/protocol';
 import type { Long } from 'mongodb';
 
-export interface Author {
-  id: string;
-  username: string;
-}
+/** Authors and messages are the protocol's (docs/protocol.md §4), built by its `messageOf`. */
+export type { Author } from '@chat/protocol';
 
-/** A message as docs/protocol.md §4 defines it (ids as decimal strings, times as ISO 8601). */
-export interface Message {
-  id: string;
-  channel_id: string;
-  author: Author;
-  content: string;
-  timestamp: string;
-  edited_timestamp: string | null;
-  nonce: string | null;
-  type: 0;
-}
+/** A message as the store returns it: always with its nonce (null when the sender gave none). */
+export type Message = ProtocolMessage & { nonce: string | null };
 
 export interface MessageDoc {
   _id: Long;

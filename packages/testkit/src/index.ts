@@ -1,5 +1,5 @@
+export type { Logger } from '@chat/protocol';
 export { AmqpLeakError, RabbitCommandError, RabbitNodeError, TestkitError } from './errors.js';
-export type { Logger } from './internal/logger.js';
 export {
   type AmqpLeaks,
   type AssertNoAmqpLeaksOptions,

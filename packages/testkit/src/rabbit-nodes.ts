@@ -7,11 +7,11 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Logger, silentLogger } from '@chat/protocol';
 import amqp from 'amqplib';
 import { RabbitNodeError } from './errors.js';
 import { registerAmqpPort } from './internal/amqp-ports.js';
 import { type CliTool, parseJsonRows, RABBITMQ_BIN_DIR, runCli } from './internal/cli.js';
-import { type Logger, silentLogger } from './internal/logger.js';
 import { closeClientConnections, listExchanges, listQueues } from './rabbit.js';
 
 /** Options of startRabbitNode and startRabbitCluster. */

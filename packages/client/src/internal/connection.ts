@@ -1,7 +1,7 @@
 // One WebSocket of the session and what belongs to it alone: how it authenticated, whether READY or
 // RESUMED arrived, its connect timer and its heartbeat. The heartbeat's guarantee: a beat whose
 // HEARTBEAT_ACK has not arrived by the next beat reports the connection dead, whatever TCP says.
-import type { Logger } from './logger.js';
+import type { Logger } from '@chat/protocol';
 import { CLOSED, type WebSocketLike } from './websocket.js';
 
 /** How long `closeSocket` waits for the closing handshake before terminating the socket. */

@@ -2,7 +2,7 @@
 // redelivery re-publishes) and RESUME replays from a little before the last id seen, so the same
 // change can arrive twice. The client keeps the last state it passed on for each of the most
 // recent N message ids and passes an event on only when it changes that state.
-import { fnv1a32 } from '@chat/hashing';
+import { fnv1a32 } from '@chat/protocol';
 import { LruMap } from './lru.js';
 
 interface SeenState {

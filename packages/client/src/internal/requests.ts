@@ -8,6 +8,7 @@
 // - bounded: at most `maxPending` requests wait or are outstanding together; one more is refused at
 //   once with `overloaded` (nothing was sent), which the overload retry treats like the server's.
 // It sends through the RequestTransport port and keeps no socket of its own.
+import { frame as encodeFrame, type Logger, Op, readResponse as parseResponse } from '@chat/protocol';
 import {
   ChatRequestError,
   ClientClosedError,
@@ -15,8 +16,7 @@ import {
   ProtocolError,
   RequestTimeoutError,
 } from '../errors.js';
-import { encodeFrame, Op, parseResponse } from './frames.js';
-import type { Logger } from './logger.js';
+
 import { type OverloadRetryOptions, retryOverloaded } from './overload-retry.js';
 
 /** Where requests go out: the session. */

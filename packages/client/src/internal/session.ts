@@ -9,6 +9,14 @@
 // - an async step of an older run (a late token, a late socket event) never touches a newer one.
 // It speaks to the rest of the client only through SessionPorts and the SessionListener.
 import {
+  CLIENT_BUG_CLOSE_CODES,
+  CloseCode,
+  frame as encodeFrame,
+  type Logger,
+  Op,
+  parseServerFrame as parseFrame,
+} from '@chat/protocol';
+import {
   AuthenticationFailedError,
   type ChatClientError,
   ClientClosedError,
@@ -30,8 +38,7 @@ import type {
 } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { Connection, closeSocket } from './connection.js';
-import { CLIENT_BUG_CLOSE_CODES, CloseCode, encodeFrame, Op, parseFrame } from './frames.js';
-import type { Logger } from './logger.js';
+
 import { ResumePoint } from './resume-point.js';
 import { isSnowflake } from './snowflake.js';
 import { TokenRefresh, type TokenStore } from './token-refresh.js';

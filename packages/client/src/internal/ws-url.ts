@@ -1,7 +1,7 @@
 // The WebSocket URL of a deployment: `ws(s)://<baseUrl host and prefix>/ws?slot=<slotOf(userId)>`.
 // The slot is only a placement hint for nginx's consistent hash (docs/protocol.md §1.3); the
 // gateway computes the real slot itself, so a wrong or missing hint costs bindings, never correctness.
-import { slotOf } from '@chat/hashing';
+import { slotOf } from '@chat/protocol';
 
 /** The socket URL for `baseUrl`; with the hint when `userId` is known. */
 export function socketUrl(baseUrl: string, userId: string | undefined, slots: number): string {

@@ -6,7 +6,7 @@
 // show stays in test/integration (see fake-server.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { slotOf } from '@chat/hashing';
+import { slotOf } from '@chat/protocol';
 import { WebSocket as WsSocket } from 'ws';
 import { type Stack, startStack, waitFor } from '../../../gateway/test/e2e/stack.js';
 import {

@@ -1,4 +1,4 @@
-// The published packages as a user gets them: `npm pack` of @chat/hashing, @chat/router, @chat/store and
+// The published packages as a user gets them: `npm pack` of @chat/protocol, @chat/router, @chat/store and
 // @chat/client (prepack builds), the tarballs installed into a fresh project outside the workspace (third-
 // party dependencies from the registry), and there: examples/router-service.mjs against the real RabbitMQ,
 // examples/client-node.mjs against a real gateway, and an esbuild `platform: 'browser'` bundle of
@@ -18,7 +18,7 @@ import { type Stack, startStack } from '../../../gateway/test/e2e/stack.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const PACKAGES = ['@chat/hashing', '@chat/router', '@chat/store', '@chat/client'] as const;
+const PACKAGES = ['@chat/protocol', '@chat/router', '@chat/store', '@chat/client'] as const;
 
 interface Packed {
   name: string;
@@ -100,7 +100,7 @@ describe('the packages as published: packed, installed elsewhere, used', () => {
     }
   });
 
-  it('prom-client is a peer of @chat/router, and @chat/client depends on neither the router nor amqplib', () => {
+  it('prom-client is a peer of @chat/router; @chat/client and @chat/store depend on neither the router nor amqplib', () => {
     const manifest = (name: string) =>
       JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as {
         dependencies?: Record<string, string>;
@@ -109,8 +109,10 @@ describe('the packages as published: packed, installed elsewhere, used', () => {
     assert.ok(manifest('@chat/router').peerDependencies?.['prom-client']);
     assert.equal(manifest('@chat/router').dependencies?.['prom-client'], undefined);
     assert.ok(existsSync(join(dir, 'node_modules', 'prom-client')), 'npm installed the peer');
-    assert.deepEqual(Object.keys(manifest('@chat/client').dependencies ?? {}).sort(), ['@chat/hashing', 'ws']);
-    assert.deepEqual(Object.keys(manifest('@chat/hashing').dependencies ?? {}), []);
+    assert.deepEqual(Object.keys(manifest('@chat/client').dependencies ?? {}).sort(), ['@chat/protocol', 'ws']);
+    assert.deepEqual(Object.keys(manifest('@chat/protocol').dependencies ?? {}), []);
+    assert.equal(manifest('@chat/store').dependencies?.['@chat/router'], undefined);
+    assert.ok(manifest('@chat/store').dependencies?.['@chat/protocol']);
   });
 
   it('examples/router-service.mjs: a service durably writes a message and dispatches an event on the real RabbitMQ', async () => {
@@ -166,7 +168,7 @@ describe('the packages as published: packed, installed elsewhere, used', () => {
     assert.deepEqual(result.errors, []);
     const inputs = Object.keys(result.metafile.inputs);
     assert.ok(inputs.some((i) => i.includes('node_modules/@chat/client/dist/')));
-    assert.ok(inputs.some((i) => i.includes('node_modules/@chat/hashing/dist/')));
+    assert.ok(inputs.some((i) => i.includes('node_modules/@chat/protocol/dist/')));
     for (const forbidden of ['@chat/router', 'amqplib', 'prom-client', 'node:'])
       assert.ok(!inputs.some((i) => i.includes(forbidden)), `${forbidden} is not in the browser bundle`);
   });

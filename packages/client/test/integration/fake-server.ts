@@ -12,14 +12,10 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type Frame, Op } from '@chat/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 
-export interface Frame {
-  op: number;
-  d?: unknown;
-  s?: number | null;
-  t?: string | null;
-}
+export type { Frame };
 
 export interface HttpRequest {
   method: string;
@@ -100,7 +96,7 @@ export class PeerConnection {
     ws.on('message', (data, isBinary) => {
       const frame = JSON.parse(isBinary ? '' : data.toString()) as Frame;
       this.received.push(frame);
-      if (frame.op === 1 && this.autoAck) this.send({ op: 11, d: null });
+      if (frame.op === Op.HEARTBEAT && this.autoAck) this.send({ op: Op.HEARTBEAT_ACK, d: null });
       this.#inbox.push(frame);
     });
   }
@@ -115,22 +111,22 @@ export class PeerConnection {
   }
 
   hello(heartbeatInterval = 60_000, serverId = 'fake-1'): void {
-    this.send({ op: 10, d: { heartbeat_interval: heartbeatInterval, server_id: serverId } });
+    this.send({ op: Op.HELLO, d: { heartbeat_interval: heartbeatInterval, server_id: serverId } });
   }
 
   /** A DISPATCH with the next per-connection sequence number; returns that `s`. */
   dispatch(t: string, d: unknown): number {
     this.#seq += 1;
-    this.send({ op: 0, t, s: this.#seq, d });
+    this.send({ op: Op.DISPATCH, t, s: this.#seq, d });
     return this.#seq;
   }
 
   respond(id: string, result: unknown): void {
-    this.send({ op: 21, d: { id, ok: true, result } });
+    this.send({ op: Op.RESPONSE, d: { id, ok: true, result } });
   }
 
   respondError(id: string, code: string, message: string): void {
-    this.send({ op: 21, d: { id, ok: false, error: { code, message } } });
+    this.send({ op: Op.RESPONSE, d: { id, ok: false, error: { code, message } } });
   }
 
   close(code: number, reason = ''): void {

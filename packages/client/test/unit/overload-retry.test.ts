@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readResponse as parseResponse } from '@chat/protocol';
 import { ChatApiError, ChatRequestError } from '../../src/index.js';
-import { parseResponse } from '../../src/internal/frames.js';
 import { overloadDelay, overloadHintMs, retryOverloaded } from '../../src/internal/overload-retry.js';
 
 const opts = { maxRetries: 3, initialDelayMs: 100, maxDelayMs: 1000 };

@@ -2,6 +2,7 @@
 // up. Timeouts and overload backoff run on node:test's mock timers, so no test waits on a clock.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { silentLogger } from '@chat/protocol';
 import {
   ChatRequestError,
   ClientClosedError,
@@ -9,7 +10,6 @@ import {
   ProtocolError,
   RequestTimeoutError,
 } from '../../src/index.js';
-import { silentLogger } from '../../src/internal/logger.js';
 import { RequestCorrelator, type RequestTransport } from '../../src/internal/requests.js';
 
 class Transport implements RequestTransport {

@@ -3,6 +3,7 @@
 // and reconnect backoff run on node:test's mock timers, so no test waits on a clock.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { silentLogger } from '@chat/protocol';
 import {
   AuthenticationFailedError,
   type ChatClientError,
@@ -11,7 +12,6 @@ import {
   ProtocolError,
   ReconnectFailedError,
 } from '../../src/index.js';
-import { silentLogger } from '../../src/internal/logger.js';
 import { type SessionListener, SocketSession, type StateChange } from '../../src/internal/session.js';
 import { firstIdAt, resumeSince } from '../../src/internal/snowflake.js';
 import type { WebSocketLike } from '../../src/internal/websocket.js';

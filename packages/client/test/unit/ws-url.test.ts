@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { slotOf } from '@chat/hashing';
+import { slotOf } from '@chat/protocol';
 import { socketUrl, subjectOf } from '../../src/internal/ws-url.js';
 
 /** An unsigned JWT-shaped token with `payload` (only its middle part is ever read). */

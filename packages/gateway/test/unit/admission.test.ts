@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { errorResponse } from '@chat/protocol';
 import { WriteAdmission } from '../../src/admission.js';
 import { ApiError } from '../../src/errors.js';
-import { errorResponse } from '../../src/protocol.js';
 
 function refusal(fn: () => unknown): ApiError {
   try {

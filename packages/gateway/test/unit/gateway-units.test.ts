@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { dispatchFrame, httpBodies, parseClientFrame as parseFrame, requestParams } from '@chat/protocol';
 import { dedupeKey } from '../../src/dedupe-key.js';
 import { API_ERRORS, type ApiError } from '../../src/errors.js';
 import { TokenBucket } from '../../src/guards.js';
-import { dispatchFrame, parseFrame } from '../../src/protocol.js';
 import { checkContent, checkShape } from '../../src/validation.js';
 
 describe('gateway units', () => {
@@ -49,17 +49,31 @@ describe('gateway units', () => {
 
   it('validation rejects unknown fields and wrong types, and counts content in code points after trimming', () => {
     assert.throws(
-      () => checkShape({ a: 1 }, { b: 'string?' }),
+      () => checkShape({ content: 'x', a: 1 }, httpBodies.sendMessage),
+      (e: ApiError) => e.code === 'unknown_field' && e.message === 'unknown field "a" in body',
+    );
+    assert.throws(
+      () => checkShape({ a: 1 }, httpBodies.sendMessage),
       (e: ApiError) => e.code === 'unknown_field',
+      'an unknown field is named before a missing one',
     );
     assert.throws(
-      () => checkShape({ b: 1 }, { b: 'string' }),
-      (e: ApiError) => e.code === 'invalid_request',
+      () => checkShape({ content: 1 }, httpBodies.sendMessage),
+      (e: ApiError) => e.code === 'invalid_request' && e.message === '"content" must be a string',
     );
     assert.throws(
-      () => checkShape({ b: '01' }, { b: 'snowflake' }),
-      (e: ApiError) => e.code === 'invalid_request',
+      () => checkShape({}, httpBodies.sendMessage),
+      (e: ApiError) => e.code === 'invalid_request' && e.message === '"content" is required',
     );
+    assert.throws(
+      () => checkShape({ channel_id: '01', content: 'x' }, requestParams['message.create'], 'params'),
+      (e: ApiError) => e.code === 'invalid_request' && e.message === '"channel_id" must be an id (decimal string)',
+    );
+    assert.throws(
+      () => checkShape({ channel_id: '1', limit: 1.5 }, requestParams['history.get'], 'params'),
+      (e: ApiError) => e.code === 'invalid_request' && e.message === '"limit" must be a int',
+    );
+    assert.deepEqual(checkShape({ content: 'x', nonce: null }, httpBodies.sendMessage), { content: 'x', nonce: null });
     assert.equal(checkContent('  hi  ', 10), 'hi');
     assert.equal(checkContent('😀'.repeat(10), 10), '😀'.repeat(10));
     assert.throws(

@@ -3,6 +3,7 @@
 // gateway configuration of the new limits.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { httpBodies } from '@chat/protocol';
 import { ClientAddresses, canonicalAddress, parseCidr } from '../../src/client-address.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { ApiError } from '../../src/errors.js';
@@ -53,7 +54,7 @@ describe('hardening units', () => {
   });
 
   it('validates own properties only: inherited names are unknown fields, absent own fields are missing', () => {
-    const shape = { username: 'string', password: 'string' } as const;
+    const shape = httpBodies.credentials;
     for (const field of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
       const body = JSON.parse(`{"username":"u","password":"p","${field}":"x"}`);
       assert.equal(

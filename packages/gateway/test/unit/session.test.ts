@@ -3,6 +3,7 @@
 // are stood in for (they need MongoDB and RabbitMQ; e2e tests run them for real).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CloseCode as Close, Op } from '@chat/protocol';
 import type { ChangeEvent, Channel } from '@chat/store';
 import { Registry } from 'prom-client';
 import { WriteAdmission } from '../../src/admission.js';
@@ -12,7 +13,6 @@ import type { CommandServices } from '../../src/commands.js';
 import { ApiError } from '../../src/errors.js';
 import { LocalIndex } from '../../src/local-index.js';
 import { createMetrics } from '../../src/metrics.js';
-import { Close, Op } from '../../src/protocol.js';
 import { Session, type SessionHost, type SocketPort } from '../../src/session.js';
 
 interface Frame {
@@ -294,7 +294,7 @@ describe('Session (through its socket port)', () => {
     request('g', 'message.create', { channel_id: '10', content: 'gone' });
     while (sock.frames.filter((f) => f.op === Op.RESPONSE).length < 9) await settle();
     assert.deepEqual(sock.response('h')?.result, [message('7')]);
-    assert.deepEqual(s.chatCalls[0], ['history', '42', '10', { channel_id: '10', limit: 5 }]);
+    assert.deepEqual(s.chatCalls[0], ['history', '42', '10', { before: undefined, after: undefined, limit: 5 }]);
     assert.deepEqual(sock.response('t'), { id: 't', ok: true, result: null });
     assert.deepEqual(s.chatCalls[1]?.slice(1), [{ id: '42', username: 'alice' }, '10']);
     assert.deepEqual(sock.response('m')?.result, { ...message('8'), content: 'hi' });

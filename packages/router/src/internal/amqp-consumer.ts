@@ -1,10 +1,11 @@
 // The transport's consumers: one queue consumed on a channel of its own, each message handed over
 // as a Delivery whose ack goes through the channel's AckBatcher (coalesced `basic.ack multiple`)
 // and whose requeue is an immediate `basic.nack`. Part of the transport: it speaks amqplib.
+
+import type { Logger } from '@chat/protocol';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from './ack-batcher.js';
 import type { Delivery, DeliveryProperties } from './delivery.js';
-import type { Logger } from './logger.js';
 
 /** A Delivery over an amqplib message; its fields are read from the message when asked for. */
 class AmqpDelivery implements Delivery {

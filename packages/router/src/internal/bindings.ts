@@ -3,7 +3,7 @@
 // only on 0↔1 transitions, after an optional linger, coalesced (a release+acquire that cancels
 // out before the broker was asked issues nothing), one operation per key at a time, keys spread
 // over several lanes (AMQP channels) because each channel runs one synchronous RPC at a time.
-import { fnv1a32 } from './hashing.js';
+import { fnv1a32 } from '@chat/protocol';
 
 /** Issues binding operations; lane = index of the channel to use. Rejects when the operation failed. */
 export interface BindingExecutor {

@@ -1,7 +1,7 @@
 // What the consumers do with an envelope they cannot hand over: count it by reason
 // (`<prefix>dropped_total{reason}`) and log it, at warn the first time a reason occurs and at debug
 // after that, so a flood of bad envelopes cannot flood the log.
-import type { Logger } from './logger.js';
+import type { Logger } from '@chat/protocol';
 import type { RouterMetrics } from './metrics.js';
 
 /** A JSON text parsed and checked: the value (when it parsed) and why it is not acceptable, if it is not. */

@@ -2,11 +2,12 @@
 // durable write, or a `write.bundle` of several — into DurableDeliveries for the handler, and
 // dead-letters (dead-letter.ts) what must not reach it: malformed writes and writes from a publisher
 // that is not among the accepted writers. The guarantees are stated on Router.consumeDurable.
+
+import type { Logger } from '@chat/protocol';
 import { type DeadLetter, deadLetterOf } from './dead-letter.js';
 import type { Delivery } from './delivery.js';
 import { checkedJson, type Drops } from './drops.js';
 import { type DurableWrite, durableWriteProblem } from './envelope.js';
-import type { Logger } from './logger.js';
 import type { RouterMetrics } from './metrics.js';
 import { BundleSettlement, WRITE_BUNDLE_TYPE, writeBundleLines } from './write-bundle.js';
 import { writerProblem } from './writer-identity.js';

@@ -1,9 +1,10 @@
 // The router's options: what a caller may set (RouterOptions), and the checked, defaulted, frozen
 // form every other part of the router reads (ResolvedRouterOptions). Resolved once, in the
 // constructor: an invalid option throws InvalidArgumentError before anything connects.
+
+import type { Logger } from '@chat/protocol';
 import type { Registry } from 'prom-client';
 import { InvalidArgumentError } from './errors.js';
-import type { Logger } from './logger.js';
 import { type RouterTlsOptions, resolveTls } from './tls.js';
 import { sharedAmqpUser } from './writer-identity.js';
 

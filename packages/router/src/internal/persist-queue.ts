@@ -11,8 +11,8 @@
 // and logs a warning that names the fix (a policy, which RabbitMQ applies to the existing queue
 // without recreating it). Nothing is lost and nothing stops; the bound is missing until the
 // operator acts, and the log says so on every (re)connect.
+import type { Logger } from '@chat/protocol';
 import type { Channel } from 'amqplib';
-import type { Logger } from './logger.js';
 
 export interface PersistQueueSpec {
   name: string;

@@ -1,8 +1,9 @@
 // Routing keys (docs/protocol.md §1–2): which key a user binds (`s.<slot>` or `u.<userId>`), which
 // route exchange carries a key, which keys a dispatch target names, and where a set of keys is
 // published. Pure arithmetic over the resolved options: no broker, no state.
+
+import { partitionOf, slotOf } from '@chat/protocol';
 import { InvalidArgumentError } from './errors.js';
-import { partitionOf, slotOf } from './hashing.js';
 import type { Granularity, ResolvedRouterOptions } from './options.js';
 import type { TopologyNames } from './topology.js';
 

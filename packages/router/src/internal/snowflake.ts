@@ -1,10 +1,9 @@
-// Snowflake ids of docs/protocol.md §1: 42 bits of milliseconds since the chat epoch, 10 bits of
-// worker id, 12 bits of sequence. Decimal strings on the wire, bigint in memory.
+// The snowflake generator: issues the ids of docs/protocol.md §1 (their layout, the epoch and the
+// pattern are @chat/protocol's snowflake module) for one worker.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeSnowflake } from '@chat/protocol';
 import { InvalidArgumentError } from './errors.js';
 
-/** 2024-01-01T00:00:00Z */
-export const CHAT_EPOCH_MS = 1_704_067_200_000;
 const MAX_WORKER_ID = 1023;
 const MAX_SEQUENCE = 4095;
 
@@ -15,32 +14,6 @@ export interface SnowflakeOptions {
   now?: () => number;
   /** How to wait when one millisecond's 4096 ids are used up. Default: a real timer. */
   sleep?: (ms: number) => Promise<unknown>;
-}
-
-export interface SnowflakeParts {
-  timestampMs: number;
-  workerId: number;
-  sequence: number;
-}
-
-/** Composes an id from its parts; `timestampMs` is Unix milliseconds. */
-export function makeSnowflake(timestampMs: number, workerId: number, sequence: number): bigint {
-  return (BigInt(timestampMs - CHAT_EPOCH_MS) << 22n) | (BigInt(workerId) << 12n) | BigInt(sequence);
-}
-
-/** Splits an id into Unix milliseconds, worker id and sequence. */
-export function parseSnowflake(id: string | bigint): SnowflakeParts {
-  const n = typeof id === 'bigint' ? id : BigInt(id);
-  return {
-    timestampMs: Number(n >> 22n) + CHAT_EPOCH_MS,
-    workerId: Number((n >> 12n) & 0x3ffn),
-    sequence: Number(n & 0xfffn),
-  };
-}
-
-/** The smallest id that any producer could have issued at or after `timestampMs`; for range queries. */
-export function snowflakeAt(timestampMs: number): bigint {
-  return makeSnowflake(Math.max(timestampMs, CHAT_EPOCH_MS), 0, 0);
 }
 
 /**

@@ -1,8 +1,8 @@
 // Names and declaration of the RabbitMQ objects of docs/protocol.md §2. Declaring is idempotent:
 // the same options declare the same objects; different arguments on an existing queue are a
 // broker error (PRECONDITION_FAILED), which surfaces instead of silently diverging.
+import type { Logger } from '@chat/protocol';
 import type { Channel } from 'amqplib';
-import type { Logger } from './logger.js';
 import { declarePersistQueue } from './persist-queue.js';
 
 export interface TopologySpec {

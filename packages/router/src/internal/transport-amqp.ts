@@ -4,11 +4,11 @@
 // (re)connect a fresh Session of channels is built and handed to the router's setup hook before the
 // connection counts as ready. The router sees Sessions, Consumers and Deliveries, never amqplib.
 import { EventEmitter } from 'node:events';
+import type { Logger } from '@chat/protocol';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { AmqpConsumer } from './amqp-consumer.js';
 import type { Delivery } from './delivery.js';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
-import type { Logger } from './logger.js';
 import type { RouterTlsOptions } from './tls.js';
 import { checkTopology, declareGatewayQueue, declareTopology, type TopologySpec } from './topology.js';
 

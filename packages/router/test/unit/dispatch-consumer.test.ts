@@ -2,12 +2,12 @@
 // when each broker message is acked.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { silentLogger } from '@chat/protocol';
 import type { DeliveryInfo, DispatchEnvelope } from '@chat/router';
 import { Registry } from 'prom-client';
 import { BUNDLE_TYPE, encodeRecord } from '../../src/internal/dispatch-bundle.js';
 import { DispatchConsumer, type DispatchHandler, RecentIds } from '../../src/internal/dispatch-consumer.js';
 import { Drops } from '../../src/internal/drops.js';
-import { silentLogger } from '../../src/internal/logger.js';
 import { createMetrics } from '../../src/internal/metrics.js';
 import { deferred, FakeDelivery, textDispatch } from './fake-delivery.js';
 

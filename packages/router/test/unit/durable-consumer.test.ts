@@ -2,12 +2,12 @@
 // dead-lettered (and how the dead letter looks), and how each broker message is settled.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { silentLogger } from '@chat/protocol';
 import { type DurableDelivery, WRITER_NOT_ALLOWED } from '@chat/router';
 import { Registry } from 'prom-client';
 import { DEAD_REASON_HEADER, type DeadLetter, WRITER_HEADER } from '../../src/internal/dead-letter.js';
 import { Drops } from '../../src/internal/drops.js';
 import { DurableConsumer } from '../../src/internal/durable-consumer.js';
-import { silentLogger } from '../../src/internal/logger.js';
 import { createMetrics } from '../../src/internal/metrics.js';
 import { WRITE_BUNDLE_TYPE } from '../../src/internal/write-bundle.js';
 import { FakeDelivery } from './fake-delivery.js';

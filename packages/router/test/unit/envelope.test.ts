@@ -46,10 +46,11 @@ describe('envelope validation', () => {
     assert.equal(durableWriteProblem({ ...del, message_id: 12 }), 'invalid_message_id');
   });
 
-  it('a snowflake is a canonical decimal string below 2^64', () => {
+  it('a snowflake is a canonical decimal string below 2^63 (the one pattern of @chat/protocol)', () => {
     assert.ok(isSnowflake('0'));
-    assert.ok(isSnowflake('18446744073709551615'));
-    assert.ok(!isSnowflake('18446744073709551616'));
+    assert.ok(isSnowflake('9223372036854775807'));
+    assert.ok(!isSnowflake('9223372036854775808'));
+    assert.ok(!isSnowflake('18446744073709551615'));
     assert.ok(!isSnowflake('0123'));
     assert.ok(!isSnowflake('-1'));
     assert.ok(!isSnowflake(12));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { slotOf } from '@chat/router';
+import { slotOf } from '@chat/protocol';
 import { ConflictError, createStore, NotFoundError, ValidationError } from '@chat/store';
 import { openStore, type StoreFixture } from './fixture.js';
 

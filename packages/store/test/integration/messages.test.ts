@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BUCKET_MS, bucketOf, makeSnowflake } from '@chat/router';
+import { BUCKET_MS, bucketOf, makeSnowflake } from '@chat/protocol';
 import type { Message, NewMessage } from '@chat/store';
 import { openStore, type StoreFixture } from './fixture.js';
 

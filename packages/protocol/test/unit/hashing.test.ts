@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bucketOf, fnv1a32, makeSnowflake, parseSnowflake, partitionOf, slotOf } from '@chat/router';
+import { bucketOf, fnv1a32, makeSnowflake, parseSnowflake, partitionOf, slotOf } from '@chat/protocol';
 
 // docs/protocol.md §1.3, verbatim.
 const VECTORS = [
@@ -48,17 +48,5 @@ describe('hashing (docs/protocol.md §1 test vectors)', () => {
     assert.equal(bucketOf(makeSnowflake(Date.parse('2024-01-01T00:00:00Z'), 0, 0)), 0);
     assert.equal(bucketOf(makeSnowflake(Date.parse('2024-01-10T23:59:59.999Z'), 1023, 4095)), 0);
     assert.equal(bucketOf(makeSnowflake(Date.parse('2024-01-11T00:00:00Z'), 0, 0)), 1);
-  });
-});
-
-describe('one source for the routing arithmetic', () => {
-  it('@chat/router and @chat/router/hashing re-export the functions of @chat/hashing (no copy)', async () => {
-    const hashing = await import('@chat/hashing');
-    const router = await import('@chat/router');
-    const routerHashing = await import('@chat/router/hashing');
-    for (const name of ['fnv1a32', 'slotOf', 'partitionOf', 'bucketOf', 'BUCKET_MS'] as const) {
-      assert.equal(router[name], hashing[name], `@chat/router ${name}`);
-      assert.equal(routerHashing[name], hashing[name], `@chat/router/hashing ${name}`);
-    }
   });
 });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeFrame, Op, parseFrame, parseResponse } from '../../src/internal/frames.js';
+import {
+  frame as encodeFrame,
+  Op,
+  parseServerFrame as parseFrame,
+  readResponse as parseResponse,
+} from '@chat/protocol';
 
 describe('frames', () => {
   it('parses a DISPATCH with its event name and sequence', () => {

@@ -1,6 +1,6 @@
-// @chat/hashing — the routing arithmetic of docs/protocol.md §1: FNV-1a over UTF-8, slots, partitions, buckets.
-// Pure functions, no I/O, no dependencies: the one source for @chat/router (servers) and @chat/client
-// (browsers, the ?slot= hint); any language reproduces them from the protocol's test vectors.
+// The routing arithmetic of docs/protocol.md §1: FNV-1a over UTF-8, slots, partitions, buckets. Pure
+// functions, no I/O: the one source for the router and the store (servers) and the client (browsers, the
+// ?slot= hint); any language reproduces them from the protocol's test vectors.
 
 const FNV_OFFSET_BASIS = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;

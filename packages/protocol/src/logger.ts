@@ -1,5 +1,6 @@
-// The logger testkit writes progress to: pino-compatible (object first, message second), the same
-// shape @chat/router accepts, so one injected logger serves both.
+// The one logger shape of the repository: pino-compatible (object first, message second); `console` fits
+// too. Every package accepts this type, so one injected logger serves them all.
+
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
   info(obj: object | string, msg?: string): void;
