@@ -1,10 +1,11 @@
-// The HTTP API's routes (docs/protocol.md §6.2): verb and path → a command of commands.ts, where its
-// params come from (path ids, a JSON body, the query) and the status of a success. Routes are matched
-// without the version: `/api/v1/x` and its alias `/api/x` are the same route. Guarantees of `paramsOf`:
-// the body is checked against the route's @chat/protocol body schema (unknown fields refused, own
-// properties only; a path id in the body is an unknown field), a path segment that is not an id names nothing (404), a query id that is not one
-// is 400 — in that order, before the command runs.
-import { httpBodies, type Validator } from '@chat/protocol';
+// The HTTP API's routes (docs/protocol.md §6.2): @chat/protocol's route table (verb, path, status, body
+// schema) joined to the command of commands.ts that serves each, and where its params come from (path
+// ids, the JSON body, the query). Routes are matched without the version: `/api/v1/x` and its alias
+// `/api/x` are the same route. Guarantees of `paramsOf`: the body is checked against the route's body
+// schema (unknown fields refused, own properties only; a path id in the body is an unknown field), a
+// path segment that is not an id names nothing (404), a query id that is not one is 400 — in that
+// order, before the command runs.
+import { HTTP_ROUTES, httpBodies, type Validator } from '@chat/protocol';
 import type { Method } from './commands.js';
 import { ApiError } from './errors.js';
 import { checkId, checkShape, isId } from './validation.js';
@@ -32,90 +33,51 @@ export function unversionedPath(path: string): string {
   return path.startsWith(API_V1_PREFIX) ? `/api/${path.slice(API_V1_PREFIX.length)}` : path;
 }
 
-const CHANNEL = ['channel_id', 'channel'] as const;
-const MESSAGE = ['message_id', 'message'] as const;
+/** What the gateway adds to each route of the protocol's table: the command it runs, and its query params. */
+const SERVED_BY: Readonly<Record<string, { method: Method; query?: readonly string[] }>> = {
+  register: { method: 'user.register' },
+  login: { method: 'session.create' },
+  logout: { method: 'session.delete' },
+  me: { method: 'user.get' },
+  my_channels: { method: 'channel.list' },
+  create_channel: { method: 'channel.create' },
+  add_member: { method: 'member.add' },
+  remove_member: { method: 'member.remove' },
+  history: { method: 'history.get', query: ['before', 'after', 'limit'] },
+  send: { method: 'message.create' },
+  edit: { method: 'message.update' },
+  delete: { method: 'message.delete' },
+};
 
-export const ROUTES: readonly HttpRoute[] = [
-  {
-    verb: 'post',
-    pattern: /^\/api\/users$/,
-    name: 'register',
-    method: 'user.register',
-    status: 201,
-    body: httpBodies.credentials,
-  },
-  {
-    verb: 'post',
-    pattern: /^\/api\/sessions$/,
-    name: 'login',
-    method: 'session.create',
-    status: 200,
-    body: httpBodies.credentials,
-  },
-  { verb: 'delete', pattern: /^\/api\/sessions$/, name: 'logout', method: 'session.delete', status: 204 },
-  { verb: 'get', pattern: /^\/api\/users\/@me$/, name: 'me', method: 'user.get', status: 200 },
-  { verb: 'get', pattern: /^\/api\/users\/@me\/channels$/, name: 'my_channels', method: 'channel.list', status: 200 },
-  {
-    verb: 'post',
-    pattern: /^\/api\/channels$/,
-    name: 'create_channel',
-    method: 'channel.create',
-    status: 201,
-    body: httpBodies.createChannel,
-  },
-  {
-    verb: 'post',
-    pattern: /^\/api\/channels\/([^/]+)\/members$/,
-    name: 'add_member',
-    method: 'member.add',
-    status: 204,
-    ids: [CHANNEL],
-    body: httpBodies.addMember,
-  },
-  {
-    verb: 'delete',
-    pattern: /^\/api\/channels\/([^/]+)\/members\/([^/]+)$/,
-    name: 'remove_member',
-    method: 'member.remove',
-    status: 204,
-    ids: [CHANNEL, ['user_id', 'user']],
-  },
-  {
-    verb: 'get',
-    pattern: /^\/api\/channels\/([^/]+)\/messages$/,
-    name: 'history',
-    method: 'history.get',
-    status: 200,
-    ids: [CHANNEL],
-    query: ['before', 'after', 'limit'],
-  },
-  {
-    verb: 'post',
-    pattern: /^\/api\/channels\/([^/]+)\/messages$/,
-    name: 'send',
-    method: 'message.create',
-    status: 201,
-    ids: [CHANNEL],
-    body: httpBodies.sendMessage,
-  },
-  {
-    verb: 'patch',
-    pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/,
-    name: 'edit',
-    method: 'message.update',
-    status: 200,
-    ids: [CHANNEL, MESSAGE],
-    body: httpBodies.editMessage,
-  },
-  {
-    verb: 'delete',
-    pattern: /^\/api\/channels\/([^/]+)\/messages\/([^/]+)$/,
-    name: 'delete',
-    method: 'message.delete',
-    status: 204,
-    ids: [CHANNEL, MESSAGE],
-  },
-];
+/** What a path id names, for the 404 of an id that names nothing. */
+const NAMES: Readonly<Record<string, string>> = { channel_id: 'channel', message_id: 'message', user_id: 'user' };
+
+/** The validator of each body schema the protocol's routes use. */
+const BODY_VALIDATORS: ReadonlyMap<object, Validator<object>> = new Map(
+  Object.values(httpBodies).map((v) => [v.schema as object, v as Validator<object>]),
+);
+
+/**
+ * The HTTP API's routes: @chat/protocol's route table (paths, statuses, body schemas: the one the OpenAPI
+ * document is generated from) joined to the commands that serve them. Throws at load if the two disagree.
+ */
+export const ROUTES: readonly HttpRoute[] = HTTP_ROUTES.map((r) => {
+  const served = SERVED_BY[r.name];
+  if (!served) throw new Error(`no command serves the protocol's HTTP route "${r.name}"`);
+  const ids = [...r.path.matchAll(/\{(\w+)\}/g)].map(([, param]) => [param!, NAMES[param!] ?? param!] as const);
+  const body = r.body === undefined ? undefined : BODY_VALIDATORS.get(r.body);
+  if (r.body !== undefined && !body) throw new Error(`no validator for the body of HTTP route "${r.name}"`);
+  return {
+    verb: r.method,
+    pattern: new RegExp(`^/api${r.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
+    name: r.name,
+    method: served.method,
+    status: r.status,
+    ...(ids.length > 0 ? { ids } : {}),
+    ...(body ? { body } : {}),
+    ...(served.query ? { query: served.query } : {}),
+  };
+});
 
 /** A request's inputs, as the HTTP layer read them. */
 export interface HttpInput {
