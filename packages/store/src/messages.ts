@@ -152,15 +152,6 @@ export class Messages {
     return doc ? toMessage(doc) : null;
   }
 
-  /** The author of a message that is not deleted, or null. */
-  async authorOf(channelId: string, messageId: string): Promise<string | null> {
-    const doc = await this.#col.findOne(
-      { _id: toLong(messageId), channel_id: channelId, deleted: false },
-      { projection: { 'author.id': 1 } },
-    );
-    return doc ? doc.author.id : null;
-  }
-
   /**
    * Channel history, newest first (Discord semantics). `before`: the `limit` newest messages older
    * than it. `after`: the `limit` messages right after it (still returned newest first). Both: the
