@@ -64,6 +64,14 @@ export interface FaultRecord {
   component: string;
 }
 
+/** A gateway or persister that exited without the nemesis asking (and was restarted): when, how, its last log lines. */
+export interface UnaskedExit {
+  service: string;
+  at: number;
+  exit: number | string;
+  lastLines: string[];
+}
+
 /** A stored message as the checker needs it (read from MongoDB at the end of the run). */
 export interface StoredMessage {
   id: string;
@@ -83,6 +91,8 @@ export interface History {
   honest: string[];
   events: ClientEvent[];
   faults: FaultRecord[];
+  /** Processes that exited on their own during the run (restarted by the harness, as compose would). */
+  exits: UnaskedExit[];
   stored: StoredMessage[];
   /** When the workload stopped sending, and when the run stopped watching (after the quiet period). */
   stoppedAt: number;

@@ -40,6 +40,12 @@ export function renderReport(
     }
     lines.push('');
   }
+  for (const e of run.history.exits) {
+    lines.push(
+      `- ${e.service} exited on its own (${e.exit}) and was restarted: ${e.lastLines.at(-1)?.slice(0, 300) ?? ''}`,
+    );
+  }
+  if (run.history.exits.length > 0) lines.push('');
   if (run.hostile) {
     const h = run.hostile;
     lines.push(

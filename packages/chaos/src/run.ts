@@ -76,6 +76,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunOutco
       honest: pop.clients.map((c) => c.name),
       events,
       faults,
+      exits: [...sys.exits],
       stored,
       stoppedAt,
       endedAt,

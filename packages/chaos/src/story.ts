@@ -38,5 +38,9 @@ export function storyOf(ix: HistoryIndex, v: Violation, runStart: number): strin
       lines.push(`  fault ${f.name} on ${f.target}: +${f.start - runStart} .. +${f.end - runStart} ms`);
     }
   }
+  for (const x of h.exits) {
+    if (x.at >= first - 30_000 && x.at <= last + 30_000)
+      lines.push(`  +${x.at - runStart} ms ${x.service} exited on its own (${x.exit})`);
+  }
   return lines.join('\n');
 }

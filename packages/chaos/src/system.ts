@@ -19,6 +19,7 @@ import {
   startTcpProxy,
   type TcpProxy,
 } from '@chat/testkit';
+import type { UnaskedExit } from './history.js';
 import { Service } from './service.js';
 
 const GATEWAY_MAIN = fileURLToPath(new URL('../../gateway/src/main.ts', import.meta.url));
@@ -41,6 +42,8 @@ export interface System {
   gateways: Service[];
   persisters: Service[];
   nginx: Nginx;
+  /** Gateways and persisters that exited on their own (each was started again). */
+  exits: UnaskedExit[];
   /** nginx: what clients connect to. */
   url: string;
   stop(): Promise<void>;
@@ -61,6 +64,8 @@ const GATEWAY_ENV = {
 export async function startSystem(o: SystemOptions = {}): Promise<System> {
   const prefix = `chaos-${process.pid}-${Date.now().toString(36)}`;
   const dbName = prefix.replace(/-/g, '_');
+  const exits: UnaskedExit[] = [];
+  const onUnaskedExit = (e: UnaskedExit) => exits.push(e);
   const cluster = await startRabbitCluster({ size: 3 });
   const redis = await startRedisServer();
   const mongo: MongoHandle = await startMongo();
@@ -84,7 +89,14 @@ export async function startSystem(o: SystemOptions = {}): Promise<System> {
       JWT_SECRET: secret,
     };
     gateways.push(
-      new Service({ name: `gw${i}`, kind: 'gateway', main: GATEWAY_MAIN, env, readyLine: '"msg":"gateway listening"' }),
+      new Service({
+        name: `gw${i}`,
+        kind: 'gateway',
+        main: GATEWAY_MAIN,
+        env,
+        readyLine: '"msg":"gateway listening"',
+        onUnaskedExit,
+      }),
     );
   }
   const persisters: Service[] = [];
@@ -103,6 +115,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<System> {
         main: PERSISTER_MAIN,
         env,
         readyLine: '"msg":"persister consuming"',
+        onUnaskedExit,
       }),
     );
   }
@@ -124,6 +137,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<System> {
     gateways,
     persisters,
     nginx,
+    exits,
     url: nginx.url,
     async stop() {
       for (const s of [...gateways, ...persisters]) await s.stop();

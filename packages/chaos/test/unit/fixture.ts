@@ -40,6 +40,7 @@ export function baseHistory(): History {
       ...copy('b', T0 + 31, M1),
     ],
     faults: [],
+    exits: [],
     stored: [{ id: M1, channel: 'C', author: 'A', nonce: 'n1', content: 'hello', deleted: false }],
     stoppedAt: T0 + 1000,
     endedAt: T0 + 2000,
