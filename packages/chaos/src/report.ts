@@ -28,7 +28,7 @@ export function renderReport(
   ];
   if (recoveries.length > 0) {
     lines.push(
-      '| fault | target | lasted | first ack after | every gateway delivering after | goal |',
+      '| fault | target | lasted | first ack after | every other gateway delivering after | goal (first ack) |',
       '| --- | --- | --- | --- | --- | --- |',
     );
     for (const r of recoveries) {

@@ -190,5 +190,7 @@ describe('checker', () => {
     assert.equal(r!.firstAckMs, 5);
     assert.equal(r!.allGatewaysDeliverMs, 14);
     assert.equal(r!.goalMs, 5000);
+    h.faults[0] = { ...h.faults[0]!, target: 'gw1', component: 'gateway' };
+    assert.equal(check(h).recoveries[0]!.allGatewaysDeliverMs, 0, 'the killed gateway itself is not waited for');
   });
 });
