@@ -35,7 +35,18 @@ export function checkStoredOnce(ix: HistoryIndex): Violation[] {
       }
     }
     const outcomes = attempts.filter((e) => e.kind !== 'send');
-    const refused = outcomes.length > 0 && outcomes.every((e) => e.kind === 'refused' && !MAYBE_STORED.has(e.code));
+    // The SDK's send() resends after a dropped connection, so a refusal that follows a reconnect may
+    // answer a resend of a write whose first attempt was stored: only a refusal on one connection is definite.
+    const sends = attempts.filter((e) => e.kind === 'send');
+    const dropped = (ix.byClient.get(first.client) ?? []).some(
+      (e) =>
+        e.kind === 'state' &&
+        e.state === 'reconnecting' &&
+        sends.some((x) => e.at >= x.at) &&
+        outcomes.some((o) => e.at <= o.at),
+    );
+    const refused =
+      !dropped && outcomes.length > 0 && outcomes.every((e) => e.kind === 'refused' && !MAYBE_STORED.has(e.code));
     if (refused && stored.length > 0) {
       const codes = outcomes.map((e) => (e.kind === 'refused' ? e.code : '')).join(', ');
       out.push({ rule: 'refused-stored', ...where, id: stored[0]!.id, detail: `every attempt refused (${codes})` });

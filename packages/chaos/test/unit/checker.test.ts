@@ -59,6 +59,13 @@ describe('checker', () => {
     assert.deepEqual(rules(h), ['refused-stored']);
     h.events.push({ kind: 'refused', at: T0 + 52, client: 'a', channel: 'C', nonce: 'n2', code: 'not_a_member' });
     assert.deepEqual(rules(h), ['refused-stored']);
+    const drop = { kind: 'state', at: T0 + 50, client: 'a', state: 'reconnecting', code: 4008 } as const;
+    h.events.push(drop);
+    assert.ok(
+      !rules(h).includes('refused-stored'),
+      'a refusal after a reconnect may answer a resend of a stored write',
+    );
+    h.events.splice(h.events.indexOf(drop), 1);
     h.events.push({ kind: 'refused', at: T0 + 53, client: 'a', channel: 'C', nonce: 'n2', code: 'unavailable' });
     assert.deepEqual(rules(h), []);
   });
