@@ -63,7 +63,7 @@ export async function startHostiles(
       const ch = rng.pick(honestChannels);
       counts.probes++;
       await h.send(ch, 'probe', undefined, 5_000);
-      await h.client.getHistory(ch, {}, { timeoutMs: 5_000 }).catch(() => undefined);
+      await h.client.history(ch, {}, { timeoutMs: 5_000 }).catch(() => undefined);
       await sleep(200);
     }
   }
