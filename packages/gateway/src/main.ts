@@ -54,6 +54,7 @@ const lease = await leaseWorkerId({
     logger.fatal({ reason }, 'snowflake worker id lease lost; exiting to keep ids unique');
     process.exit(1);
   },
+  onReclaimed: (reason) => logger.warn({ reason }, 'snowflake worker id lease taken back'),
   onRenewError: (err) => logger.warn({ err: (err as Error).message }, 'worker id lease renewal failed'),
 });
 const ids = new SnowflakeGenerator({ workerId: lease.workerId });

@@ -1,9 +1,14 @@
 // A snowflake worker id (0..1023) leased in Redis, so that live producers never share one: SET NX
-// with a TTL, renewed while the process lives, released on close. Any ioredis-compatible client
+// with a TTL, renewed while the process lives (and taken back if its key vanished, e.g. Redis
+// restarted empty, and nobody else took it), released on close. Any ioredis-compatible client
 // works (the lease needs only SET … PX … NX and EVAL); the router itself does not depend on Redis.
 import { InvalidArgumentError } from './internal/errors.js';
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return -1 end`;
+/** 1: renewed; 2: the key was gone and is this owner's again; -1: another owner holds it. */
+const RENEW = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return -1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** Worker ids a snowflake holds (10 bits). */
@@ -33,10 +38,13 @@ export interface LeaseOptions {
   /** Lease lifetime, renewed every third of it. Default 30,000 ms; at least 3 ms. */
   ttlMs?: number;
   /**
-   * A renewal found the key gone (expired while this process stalled, or evicted) or naming another
-   * owner: ids this process mints may collide from now on. Stop minting — the services exit.
+   * A renewal found the key naming another owner: ids this process mints may collide from now on. Stop
+   * minting — the services exit. (A key found gone — Redis restarted empty, the key evicted, or expired
+   * while this process stalled — is taken back at once in the same atomic step, and `onReclaimed` says so.)
    */
   onLost: (reason: string) => void;
+  /** A renewal found the key gone and took it back (Redis restarted empty, or the key was evicted or expired). */
+  onReclaimed?: (reason: string) => void;
   /** A renewal failed because Redis is unreachable (the lease survives until its TTL). */
   onRenewError?: (err: unknown) => void;
   /**
@@ -70,8 +78,10 @@ export async function leaseWorkerId(o: LeaseOptions): Promise<WorkerLease> {
       async () => {
         try {
           const r = await o.redis.eval(RENEW, 1, key, o.owner, String(ttl));
-          if (r === -1 && !released)
-            o.onLost(`worker id ${id} lease lost: its key expired, was evicted or is held by another process`);
+          if (released) return;
+          if (r === -1) o.onLost(`worker id ${id} lease lost: another process holds its key`);
+          else if (r === 2)
+            o.onReclaimed?.(`worker id ${id}: its key was gone (Redis restarted or evicted it); taken back`);
         } catch (err) {
           // Redis unreachable: the lease runs out after ttl unless Redis is back before then.
           if (!released) o.onRenewError?.(err);

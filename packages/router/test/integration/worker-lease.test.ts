@@ -75,16 +75,27 @@ describe('leaseWorkerId (Redis)', () => {
     assert.equal(await redis.get(lease.key), 'second', 'release leaves the new owner alone');
   });
 
-  it('reports the loss when the key is gone (expired or evicted)', async () => {
+  it('takes its key back when it is gone (Redis restarted empty, evicted) instead of reporting a loss', async () => {
     const prefix = fresh();
-    let lost: (reason: string) => void = () => {};
+    let reclaimed: (reason: string) => void = () => {};
     const reported = new Promise<string>((resolve) => {
-      lost = resolve;
+      reclaimed = resolve;
     });
-    const lease = await leaseWorkerId({ redis, owner: 'evicted', prefix, ttlMs: 600, onLost: (r) => lost(r) });
+    const lease = await leaseWorkerId({
+      redis,
+      owner: 'evicted',
+      prefix,
+      ttlMs: 600,
+      onLost: never,
+      onReclaimed: (r) => reclaimed(r),
+    });
     await redis.del(lease.key);
-    assert.match(await reported, new RegExp(`worker id ${lease.workerId} lease lost`));
+    assert.match(await reported, new RegExp(`worker id ${lease.workerId}: its key was gone`));
+    assert.equal(await redis.get(lease.key), 'evicted', "the key is this owner's again");
+    const ttl = await redis.pttl(lease.key);
+    assert.ok(ttl > 0 && ttl <= 600, `ttl ${ttl}`);
     await lease.release();
+    assert.equal(await redis.get(lease.key), null);
   });
 
   it('leases only from its range (one range per site), and fails clearly when the range is full', async () => {
