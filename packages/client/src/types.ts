@@ -4,93 +4,52 @@
 /** A snowflake or other id, written as a decimal string. */
 export type Snowflake = string;
 
-// Users, authors, messages and channels are the protocol's own types (docs/protocol.md §4).
-import type { Channel, ChannelKind, Message, PresenceStatus, User } from '@chat/protocol';
+// Every object and payload below is the protocol's own type (docs/protocol.md §4–5, @chat/protocol):
+// defined once as a schema there. Event payloads may carry fields a newer gateway adds; the client
+// passes them through, so each payload type here also admits unknown fields (`Open<…>`).
+import type {
+  ChannelCreatePayload as ChannelCreateSchema,
+  ChannelMemberPayload as ChannelMemberSchema,
+  CreateChannelBody,
+  HelloPayload as HelloSchema,
+  LoginResult as LoginResultSchema,
+  MessageDeletePayload as MessageDeleteSchema,
+  PresenceUpdate,
+  RequestMethod as ProtocolRequestMethod,
+  ReadyPayload as ReadySchema,
+  RequestParams,
+  RequestResult,
+  ResumedPayload as ResumedSchema,
+  TypingStartPayload as TypingStartSchema,
+} from '@chat/protocol';
 
 export type { Author, Channel, ChannelKind, Message, PresenceStatus, User } from '@chat/protocol';
 
-/** Payload of the READY event: the answer to IDENTIFY. */
-export interface ReadyPayload {
-  user: User;
-  channels: Channel[];
-  session_id: string;
-  /**
-   * Presence, as of READY, of the users who hear this user's presence: its DM partners and the members
-   * of its small groups (bounded by the server). Absent when the server could not read presence.
-   */
-  presences?: PresenceUpdatePayload[];
-}
+/** A payload as the protocol defines it, plus any field the gateway adds (passed through). */
+type Open<T> = T & { [field: string]: unknown };
 
-/** Payload of the RESUMED event: the end of a RESUME replay. */
-export interface ResumedPayload {
-  /** How many events were replayed. */
-  replayed: number;
-  /** True when more than the server's cap (1000) had happened: page history to fill the gap. */
-  truncated: boolean;
-  /** Presence as of RESUMED, as in READY (PRESENCE_UPDATEs missed while away are not replayed). */
-  presences?: PresenceUpdatePayload[];
-}
-
+/** Payload of the READY event: the answer to IDENTIFY (`presences`: the presence audience's status). */
+export type ReadyPayload = Open<ReadySchema>;
+/** Payload of the RESUMED event: the end of a RESUME replay (`truncated`: page history to fill the gap). */
+export type ResumedPayload = Open<ResumedSchema>;
 /** Payload of HELLO (op 10). */
-export interface HelloPayload {
-  heartbeat_interval: number;
-  server_id: string;
-}
-
+export type HelloPayload = Open<HelloSchema>;
 /** Payload of MESSAGE_DELETE. */
-export interface MessageDeletePayload {
-  id: Snowflake;
-  channel_id: Snowflake;
-}
-
-// The payloads of the events below, as docs/protocol.md §5.5 specifies them; any field the gateway
-// adds beyond these is passed through.
-
-/** Payload of TYPING_START. */
-export interface TypingStartPayload {
-  channel_id: Snowflake;
-  user_id: Snowflake;
-  username?: string;
-  /** Unix seconds. */
-  timestamp?: number;
-  [field: string]: unknown;
-}
-
+export type MessageDeletePayload = Open<MessageDeleteSchema>;
+/** Payload of TYPING_START (`timestamp`: Unix seconds). */
+export type TypingStartPayload = Open<TypingStartSchema>;
 /** Payload of CHANNEL_CREATE: the channel and its initial members. */
-export interface ChannelCreatePayload extends Channel {
-  member_ids?: Snowflake[];
-  [field: string]: unknown;
-}
-
+export type ChannelCreatePayload = Open<ChannelCreateSchema>;
 /** Payload of CHANNEL_MEMBER_ADD (with the channel) and CHANNEL_MEMBER_REMOVE. */
-export interface ChannelMemberPayload {
-  channel_id: Snowflake;
-  user_id: Snowflake;
-  channel?: Channel;
-  [field: string]: unknown;
-}
-
+export type ChannelMemberPayload = Open<ChannelMemberSchema>;
 /** Payload of PRESENCE_UPDATE (and an entry of READY's `presences`). */
-export interface PresenceUpdatePayload {
-  user_id: Snowflake;
-  status: PresenceStatus;
-  [field: string]: unknown;
-}
+export type PresenceUpdatePayload = Open<PresenceUpdate>;
 
 /** Result of `POST /api/sessions`. */
-export interface LoginResult {
-  token: string;
-  user: User;
-}
+export type LoginResult = LoginResultSchema;
 
-/** Body of `POST /api/channels`. */
-export interface CreateChannelInput {
-  kind: ChannelKind;
-  name?: string;
-  recipients?: Snowflake[];
-  /** Groups: who may add members — the owner only (default) or every member. */
-  invite?: 'owner' | 'members';
-}
+/** Body of `POST /api/channels` (groups: `invite` says who may add members, the owner only by default). */
+export type CreateChannelInput = CreateChannelBody;
 
 /** History paging (docs/protocol.md §6): newest first, `limit` ≤ 100 (default 50). */
 export interface HistoryQuery {
@@ -101,14 +60,10 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-/** The REQUEST (op 20) methods of docs/protocol.md §5 with their params and results. */
-export interface RequestMethods {
-  'message.create': { params: { channel_id: Snowflake; content: string; nonce?: string }; result: Message };
-  'message.update': { params: { channel_id: Snowflake; message_id: Snowflake; content: string }; result: Message };
-  'message.delete': { params: { channel_id: Snowflake; message_id: Snowflake }; result: unknown };
-  'typing.start': { params: { channel_id: Snowflake }; result: unknown };
-  'history.get': { params: { channel_id: Snowflake } & HistoryQuery; result: Message[] };
-}
+/** The REQUEST (op 20) methods of docs/protocol.md §5 with their params and results (the protocol's). */
+export type RequestMethods = {
+  [M in ProtocolRequestMethod]: { params: RequestParams<M>; result: RequestResult<M> };
+};
 export type RequestMethod = keyof RequestMethods;
 
 /** Where the WebSocket session is. */
