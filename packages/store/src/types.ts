@@ -1,9 +1,15 @@
 // Documents as stored in MongoDB and the objects the store returns (docs/protocol.md §4 shapes).
-import type { Author, Message as ProtocolMessage } from '@chat/protocol';
+import type {
+  Author,
+  ChannelKind,
+  Channel as ProtocolChannel,
+  Message as ProtocolMessage,
+  User as ProtocolUser,
+} from '@chat/protocol';
 import type { Long } from 'mongodb';
 
-/** Authors and messages are the protocol's (docs/protocol.md §4), built by its `messageOf`. */
-export type { Author } from '@chat/protocol';
+/** Authors, users, channels and messages are the protocol's (docs/protocol.md §4); messages built by its `messageOf`. */
+export type { Author, ChannelKind } from '@chat/protocol';
 
 /** A message as the store returns it: always with its nonce (null when the sender gave none). */
 export type Message = ProtocolMessage & { nonce: string | null };
@@ -33,11 +39,8 @@ export interface NewMessage {
   timestamp?: string | undefined;
 }
 
-export interface User {
-  id: string;
-  username: string;
-  created_at: string;
-}
+/** A user as the store returns it: always with its creation time. */
+export type User = ProtocolUser & { created_at: string };
 
 export interface UserDoc {
   _id: string;
@@ -50,17 +53,8 @@ export interface UserDoc {
   token_version?: number;
 }
 
-export type ChannelKind = 'dm' | 'group';
-
-export interface Channel {
-  id: string;
-  kind: ChannelKind;
-  name: string | null;
-  owner_id: string | null;
-  created_at: string;
-  /** Present on groups whose owner lets every member add members; otherwise only the owner adds. */
-  invite?: 'members';
-}
+/** A channel as the store returns it: owner (null for DMs) and creation time always present. */
+export type Channel = ProtocolChannel & { owner_id: string | null; created_at: string };
 
 export interface ChannelDoc {
   _id: string;
