@@ -1,7 +1,7 @@
 // A gateway or persister slot: the process is spawned from its main.ts as in production and can be
 // signalled, paused and started again with the same environment (same SERVER_ID and port). Like
-// docker-compose's `restart: unless-stopped`, a process that exits on its own (a gateway exits when it
-// loses its worker-id lease, e.g. after Redis restarted empty) is started again, and the exit recorded.
+// docker-compose's `restart: unless-stopped`, a process that exits on its own (a gateway exits when
+// another process holds its worker-id key) is started again, and the exit recorded.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceProcess, spawnService } from '@chat/testkit';
 import type { UnaskedExit } from './history.js';

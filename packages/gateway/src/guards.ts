@@ -102,7 +102,8 @@ export interface NonceRef<T> {
 /**
  * De-duplicates message.create by (author, channel, nonce) for 24 h. `run` is called at most once per
  * key while a record exists; a concurrent or later call with the same key gets the first call's
- * result back through its reference.
+ * result back through its reference. Not while Redis fails: then `run` is called without a record
+ * (availability first), so a retry during an outage, or after Redis restarted empty, may run twice.
  */
 export class NonceGuard {
   readonly #redis: Redis;

@@ -3,7 +3,7 @@
 // the queue, unacked); a permanent one is thrown to the caller.
 
 import type { Logger } from '@chat/protocol';
-import { exponentialDelay, retryUntil, sleep } from '@chat/service-kit';
+import { exponentialDelay, retryUntil } from '@chat/service-kit';
 import { isPermanentError } from '@chat/store';
 
 export type RetryStage = 'store' | 'dispatch';
@@ -34,7 +34,7 @@ export function createRetry(policy: RetryPolicy): Retry {
     retryUntil(op, {
       shouldRetry: transient,
       delayMs,
-      sleep: policy.sleep ?? sleep,
+      sleep: policy.sleep,
       onRetry: (err, attempt) => {
         policy.onRetry(stage);
         if (attempt === 1 || attempt % 10 === 0) {

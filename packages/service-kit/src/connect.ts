@@ -1,6 +1,6 @@
 // Connecting to a dependency that may not be up yet at start (MongoDB): try until it answers.
 import type { Logger } from '@chat/protocol';
-import { retryUntil, sleep } from './retry.js';
+import { retryUntil } from './retry.js';
 
 export interface ConnectOptions {
   logger: Pick<Logger, 'warn'>;
@@ -19,6 +19,6 @@ export function connectWithRetry(what: string, connect: () => Promise<void>, opt
     delayMs: options.delayMs ?? ((attempt) => Math.min(attempt * 500, 5000)),
     onRetry: (err, attempt) =>
       options.logger.warn({ err: (err as Error).message, attempt }, `${what} not ready; retrying`),
-    sleep: options.sleep ?? sleep,
+    sleep: options.sleep,
   });
 }

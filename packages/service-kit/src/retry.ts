@@ -1,4 +1,5 @@
 // The one retry loop of the services: run an operation until it succeeds, pausing between attempts.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RetryOptions {
   /** Whether a failure is worth another attempt; a failure it refuses is thrown. Default: every failure. */
@@ -11,7 +12,8 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** The default pause: Node's own promise timer. */
+export { sleep };
 
 /** Runs `op` until it resolves (its value is returned) or fails in a way `shouldRetry` refuses (thrown). Never gives up otherwise. */
 export async function retryUntil<T>(op: () => Promise<T>, options: RetryOptions): Promise<T> {
