@@ -21,7 +21,8 @@ export type FaultName =
   | 'mongo-down'
   | 'redis-down'
   | 'gateway-connections-closed'
-  | 'gateway-broker-cut';
+  | 'gateway-broker-cut'
+  | 'gateway-broker-delay';
 
 export const ALL_FAULTS: readonly FaultName[] = [
   'gateway-sigkill',
@@ -39,6 +40,7 @@ export const ALL_FAULTS: readonly FaultName[] = [
   'redis-down',
   'gateway-connections-closed',
   'gateway-broker-cut',
+  'gateway-broker-delay',
 ];
 
 type Injected = Omit<FaultRecord, 'name'>;
@@ -154,6 +156,18 @@ export async function inject(name: FaultName, sys: System, rng: Rng, outageMs?: 
       await sleep(rng.int(5_000, 15_000));
       sys.amqpProxies[gwIndex]!.restore();
       r = { target: gw.name, component: 'gateway', start, end: Date.now(), recoverFrom: start };
+      break;
+    }
+    case 'gateway-broker-delay': {
+      // Every byte between the gateway and its broker node held back 200–1,000 ms each way for 10–20 s:
+      // confirms, deliveries and heartbeats slow down, nothing is lost.
+      const proxy = sys.amqpProxies[gwIndex]!;
+      const start = Date.now();
+      proxy.delay(rng.int(200, 1_000));
+      await sleep(rng.int(10_000, 20_000));
+      proxy.delay(0);
+      const end = Date.now();
+      r = { target: gw.name, component: 'gateway', start, end, recoverFrom: end };
       break;
     }
   }

@@ -1,4 +1,4 @@
-// Scenarios 1–9 of issue #13: which faults the nemesis draws (or plays in order), how far apart, and
+// Scenarios 1–9 of issue #13 (and 10, network faults): which faults the nemesis draws (or plays in order), how far apart, and
 // whether hostile clients run alongside the honest ones.
 import { ALL_FAULTS, type FaultName } from './faults.js';
 import type { NemesisPlan } from './nemesis.js';
@@ -80,6 +80,13 @@ export const SCENARIOS: readonly Scenario[] = [
     plan: { faults: [], gapMs: [0, 0] },
     hostile: true,
     durationS: 60,
+  },
+  {
+    name: 'network',
+    title: '10. the link between a gateway and its broker node slowed and cut',
+    plan: { faults: ['gateway-broker-delay', 'gateway-broker-cut'], inOrder: true, gapMs: [10_000, 10_000] },
+    hostile: false,
+    durationS: 90,
   },
   {
     name: 'mix',

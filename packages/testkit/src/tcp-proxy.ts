@@ -1,7 +1,9 @@
-// A TCP proxy on loopback that a test can cut and restore: the way to make a dependency
-// "unreachable" for a while without stopping it (works the same for a real MongoDB and the stand-in).
+// A TCP proxy on loopback that a test can cut and restore, or slow down: the way to make a dependency
+// "unreachable" or "far away" for a while without stopping it (works the same for a real MongoDB and
+// the stand-in).
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
+import { forwardWithDelay } from './delayed-forward.js';
 
 export interface TcpProxy {
   readonly port: number;
@@ -11,6 +13,12 @@ export interface TcpProxy {
   cut(): void;
   restore(): void;
   readonly isCut: boolean;
+  /**
+   * Delays every byte by `ms` in each direction from now on (0: no delay), on open and new
+   * connections alike; order is kept and nothing is dropped (delayed bytes wait in a bounded buffer).
+   */
+  delay(ms: number): void;
+  readonly delayMs: number;
   close(): Promise<void>;
 }
 
@@ -18,6 +26,8 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
   const host = target.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
   let cut = false;
+  let delayMs = 0;
+  const currentDelay = () => delayMs;
   const server = createServer((client) => {
     if (cut) {
       client.resetAndDestroy();
@@ -34,8 +44,8 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    forwardWithDelay(client, upstream, currentDelay);
+    forwardWithDelay(upstream, client, currentDelay);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -50,7 +60,12 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     },
     cut() {
       cut = true;
-      for (const s of sockets) s.resetAndDestroy();
+      // Reset (RST) like a network failure; a socket still connecting or already half-closed is destroyed
+      // outright, since resetting those can leave the handle open for good (Node 20).
+      for (const s of sockets) {
+        if (s.connecting || s.readableEnded || s.writableEnded) s.destroy();
+        else s.resetAndDestroy();
+      }
       sockets.clear();
     },
     restore() {
@@ -58,6 +73,13 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     },
     get isCut() {
       return cut;
+    },
+    delay(ms: number) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delay must be a finite number ≥ 0, got ${ms}`);
+      delayMs = ms;
+    },
+    get delayMs() {
+      return delayMs;
     },
     async close() {
       for (const s of sockets) s.destroy();
