@@ -77,13 +77,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
   const nonces = new NonceGuard(redis, keyPrefix, {
+    recoveryMs: config.nonceRecoveryMs,
     onError: (err) => {
       if (Date.now() - nonceWarned > 10_000) {
         nonceWarned = Date.now();
-        logger.warn({ err: (err as Error).message }, 'nonce de-duplication unavailable (Redis); sending without it');
+        logger.warn({ err: (err as Error).message }, 'nonce records unavailable (Redis); refusing writes with a nonce');
       }
     },
   });
+  await nonces.observe();
   const admission = new WriteAdmission({
     maxInFlight: config.maxInflightWrites,
     maxPerConnection: config.maxInflightWritesPerConnection,
