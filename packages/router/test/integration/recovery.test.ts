@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createRouter } from '@chat/router';
+import { createRouter, type DispatchGap } from '@chat/router';
 import { amqpUrl, closeClientConnections, useAmqpLeakCheck } from '@chat/testkit';
 import amqp from 'amqplib';
 import { createWrite, type RouterFixture, readAll, routerFixture, waitFor, writeStream } from './fixture.js';
@@ -26,6 +26,8 @@ describe('recovery after the broker closes the connections', () => {
 
     let disconnects = 0;
     gw.on('disconnect', () => disconnects++);
+    const gaps: DispatchGap[] = [];
+    gw.on('dispatch-gap', (gap: DispatchGap) => gaps.push(gap));
     const confirmed = new Set<string>();
     const stream = writeStream(svc, 3000, 20, confirmed);
     // Kill every connection of this test twice while the stream runs.
@@ -45,6 +47,7 @@ describe('recovery after the broker closes the connections', () => {
       await svc.dispatch({ v: 1, type: 'dispatch', event: 'TYPING_START', to: [u], data: {} }, { users: [u] });
     }
     await waitFor(() => received.size === users.length, 'a dispatch to every attached user');
+    assert.deepEqual(gaps, [], 'a reconnect that finds its queue in place reports no gap');
 
     // No confirmed write is lost; unconfirmed ones may or may not be there.
     const persister = fx.make();
@@ -118,5 +121,49 @@ describe('front exchange recovery', () => {
     await waitFor(() => gw.isReady && svc.isReady, 'second reconnect', 20_000);
     await svc.dispatch(probe(3), { users }, { confirm: true });
     await waitFor(() => got.includes(3), 'the probe after the second reconnect');
+  });
+});
+
+describe('gateway queue recovery', () => {
+  let fx: RouterFixture;
+  afterEach(async () => fx.cleanup());
+
+  it('a gateway whose queue was deleted meanwhile declares it again, rebinds, and reports the gap once', async () => {
+    fx = routerFixture({ label: 'regap', outageWaitMs: 10_000 });
+    const gw = fx.make({ serverId: 'gw1' });
+    const svc = fx.make();
+    await Promise.all([gw.ready(), svc.ready()]);
+    const got: number[] = [];
+    await gw.consume((env) => {
+      got.push((env.data as { n: number }).n);
+    });
+    const gaps: DispatchGap[] = [];
+    gw.on('dispatch-gap', (gap: DispatchGap) => gaps.push(gap));
+    const users = ['g1', 'g2', 'g3'];
+    await Promise.all(users.map((u) => gw.attach(u)));
+    const probe = (n: number) => ({
+      v: 1 as const,
+      type: 'dispatch' as const,
+      event: 'TYPING_START' as const,
+      to: users,
+      data: { n },
+    });
+
+    // Deleting the queue cancels the consumer: the router reconnects and finds no queue.
+    const queue = gw.gatewayQueue!;
+    const conn = await amqp.connect(amqpUrl());
+    try {
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(queue);
+      await ch.close();
+    } finally {
+      await conn.close();
+    }
+    await waitFor(() => gaps.length > 0, 'the dispatch-gap', 20_000);
+    assert.deepEqual(gaps, [{ queue, previous: queue, reason: 'queue-recreated' }]);
+    assert.equal(gw.gatewayQueue, queue, 'the same name while it is declarable');
+    assert.ok(gw.isReady, 'the gap is reported after ready');
+    await svc.dispatch(probe(1), { users }, { confirm: true });
+    await waitFor(() => got.includes(1), 'a dispatch through the re-declared queue and its bindings');
   });
 });
