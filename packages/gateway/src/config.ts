@@ -195,6 +195,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     workerIds: workerIdRange(env, 'WORKER_ID_RANGE'),
     presenceOfflineGraceMs: duration(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
-    nonceRecoveryMs: duration(env, 'NONCE_RECOVERY_MS', 60_000, 0, 86_400_000),
+    nonceRecoveryMs: duration(env, 'NONCE_RECOVERY_MS', 30_000, 0, 86_400_000),
   });
 }

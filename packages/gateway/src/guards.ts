@@ -133,7 +133,7 @@ type NonceRedis = Redis & {
  * asked, the call is refused (`unavailable`, retryable, nothing written). Redis keeps an epoch key
  * besides the records; when it is found missing by a gateway that had seen it (Redis restarted empty:
  * every record is gone), calls whose key has no record are refused `unavailable` for `recoveryMs`
- * (default 60 s) from then, so that retries of writes first sent before the loss find no gap to slip
+ * (default 30 s) from then, so that retries of writes first sent before the loss find no gap to slip
  * through — the SDK resends within its request timeout (10 s). A retry later than that of a write first
  * sent before Redis lost its data, or one that reaches a gateway started after the loss before any
  * gateway that saw the old epoch noticed it, is not recognised.
@@ -159,7 +159,7 @@ export class NonceGuard {
     this.#prefix = prefix;
     this.#ttlMs = options.ttlMs ?? 86_400_000;
     this.#waitMs = options.waitMs ?? 15_000;
-    this.#recoveryMs = options.recoveryMs ?? 60_000;
+    this.#recoveryMs = options.recoveryMs ?? 30_000;
     this.#onError = options.onError ?? (() => {});
     // After every (re)connect: an epoch key missing then means the records were lost.
     redis.on('ready', () => void this.observe());
