@@ -91,6 +91,8 @@ export interface GatewayConfig extends DeploymentSettings {
   readonly workerIds: { readonly first: number; readonly last: number };
   /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
   readonly semiSpaceGrowth: number;
+  /** After Redis lost the nonce records (restarted empty), writes with a nonce are refused this long (NONCE_RECOVERY_MS). */
+  readonly nonceRecoveryMs: number;
 }
 
 /** Origins (exact `https://app.example.com`, `http://localhost:5173`): no path, no trailing slash, no `*`. */
@@ -193,5 +195,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     workerIds: workerIdRange(env, 'WORKER_ID_RANGE'),
     presenceOfflineGraceMs: duration(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
+    nonceRecoveryMs: duration(env, 'NONCE_RECOVERY_MS', 30_000, 0, 86_400_000),
   });
 }

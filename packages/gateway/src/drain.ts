@@ -3,9 +3,10 @@
 // gateway's queue. Guarantees: bounded by `timeoutMs` (past it the router is closed anyway); every
 // socket still open after a short grace is closed 1001 GOING_AWAY; presence leaves before the queue goes.
 
-import { CloseCode, frame, Op } from '@chat/protocol';
+import { CloseCode } from '@chat/protocol';
 import type { Router } from '@chat/router';
 import type { Presence } from './presence.js';
+import { reconnectAll } from './reconnect-all.js';
 import type { Session } from './session.js';
 
 export interface DrainParts {
@@ -24,11 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function drainGateway(p: DrainParts): Promise<void> {
   p.stopAccepting();
   const deadline = Date.now() + p.timeoutMs;
-  const reconnect = frame(Op.RECONNECT, null);
-  for (const session of p.sessions) session.sendRaw(reconnect);
-  // Clients that read RECONNECT leave by themselves; close whoever is left after a moment.
-  await sleep(Math.min(1000, p.timeoutMs / 4));
-  for (const session of [...p.sessions]) session.close(CloseCode.GOING_AWAY, 'server draining');
+  await reconnectAll(p.sessions, Math.min(1000, p.timeoutMs / 4), CloseCode.GOING_AWAY, 'server draining');
   while (p.sessions.size > 0 && Date.now() < deadline) await sleep(20);
   p.stopSweep();
   // Offline for the users who left and are nowhere else, then this gateway leaves the registry.

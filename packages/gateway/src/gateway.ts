@@ -2,8 +2,8 @@
 // router's consumer for this gateway's queue, presence, the uWS server (WebSocket + HTTP API), one
 // periodic sweep of the sessions, and the SIGTERM drain.
 
-import type { Logger } from '@chat/protocol';
-import type { Router, SnowflakeGenerator } from '@chat/router';
+import { CloseCode, type Logger } from '@chat/protocol';
+import type { DispatchGap, Router, SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -21,6 +21,7 @@ import { IdleGc } from './idle-gc.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';
+import { reconnectAll } from './reconnect-all.js';
 import type { Session, SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
 import { loadNativeUws } from './uws.js';
@@ -76,13 +77,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
   const nonces = new NonceGuard(redis, keyPrefix, {
+    recoveryMs: config.nonceRecoveryMs,
     onError: (err) => {
       if (Date.now() - nonceWarned > 10_000) {
         nonceWarned = Date.now();
-        logger.warn({ err: (err as Error).message }, 'nonce de-duplication unavailable (Redis); sending without it');
+        logger.warn({ err: (err as Error).message }, 'nonce records unavailable (Redis); refusing writes with a nonce');
       }
     },
   });
+  await nonces.observe();
   const admission = new WriteAdmission({
     maxInFlight: config.maxInflightWrites,
     maxPerConnection: config.maxInflightWritesPerConnection,
@@ -187,6 +190,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
   await router.consume(hub.deliver);
+  // Dispatches for this gateway may have been lost (its queue's broker node died): every socket open
+  // now may have missed events, so each is asked to RECONNECT and RESUME from what it saw last.
+  router.on('dispatch-gap', (gap: DispatchGap) => {
+    if (!accepting) return;
+    logger.warn({ ...gap, sockets: sessions.size }, 'dispatches may have been lost; asking every socket to RESUME');
+    void reconnectAll(sessions, 1000, CloseCode.UNKNOWN_ERROR, 'events may have been lost: reconnect and RESUME');
+  });
 
   const server = await startServer({
     uws,

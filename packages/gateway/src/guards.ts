@@ -2,8 +2,9 @@
 // connections and gateways: a fixed window counter in Redis. Nonces: a Redis record per
 // (author, channel, nonce) for 24 h holding a short reference to the message it produced (its id
 // and timestamp, at most NONCE_REF_MAX characters — never the body). When Redis is unreachable, limits
-// fall back to local counting and de-duplication is skipped (logged): nothing accepted is lost.
+// fall back to local counting; a write with a nonce is refused `unavailable` instead (NonceGuard).
 import type { Redis } from 'ioredis';
+import { ApiError } from './errors.js';
 
 /** A token bucket: `burst` tokens, refilled at `rate` tokens per `windowMs`. */
 export class TokenBucket {
@@ -100,42 +101,124 @@ export interface NonceRef<T> {
 }
 
 /**
- * De-duplicates message.create by (author, channel, nonce) for 24 h. `run` is called at most once per
- * key while a record exists; a concurrent or later call with the same key gets the first call's
- * result back through its reference. Not while Redis fails: then `run` is called without a record
- * (availability first), so a retry during an outage, or after Redis restarted empty, may run twice.
+ * One atomic step: the record if there is one; else, unless the records were lost lately, a pending
+ * record claimed. The epoch key `<since>:<lost>` says since when Redis has kept the records: written
+ * when missing, with lost = 1 when a gateway had seen it before (Redis restarted empty meanwhile).
+ * KEYS: epoch, record. ARGV: pending record, ttl ms, epoch to write if missing, now ms, recovery ms.
+ */
+const CLAIM = `
+local rec = redis.call('GET', KEYS[2])
+if rec then return {'record', rec} end
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[1], epoch)
+end
+local since, lost = string.match(epoch, '^(%d+):(%d)$')
+if lost == '1' and tonumber(ARGV[4]) - tonumber(since) < tonumber(ARGV[5]) then
+  return {'wait', since}
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return {'claimed'}
+`;
+
+type NonceRedis = Redis & {
+  chatNonceClaim(epoch: string, key: string, ...args: string[]): Promise<[string, string?]>;
+};
+
+/**
+ * De-duplicates message.create by (author, channel, nonce) for 24 h: `run` is called at most once per
+ * key while its record exists, and a concurrent or later call with the same key gets the first call's
+ * result back through its reference. `run` is never called without a record: while Redis cannot be
+ * asked, the call is refused (`unavailable`, retryable, nothing written). Redis keeps an epoch key
+ * besides the records; when it is found missing by a gateway that had seen it (Redis restarted empty:
+ * every record is gone), calls whose key has no record are refused `unavailable` for `recoveryMs`
+ * (default 30 s) from then, so that retries of writes first sent before the loss find no gap to slip
+ * through — the SDK resends within its request timeout (10 s). A retry later than that of a write first
+ * sent before Redis lost its data, or one that reaches a gateway started after the loss before any
+ * gateway that saw the old epoch noticed it, is not recognised.
  */
 export class NonceGuard {
-  readonly #redis: Redis;
+  readonly #redis: NonceRedis;
   readonly #prefix: string;
   readonly #ttlMs: number;
   readonly #waitMs: number;
+  readonly #recoveryMs: number;
   readonly #onError: (err: unknown) => void;
+  /** Whether this guard has seen the epoch key: if it is missing afterwards, Redis lost the records. */
+  #seenEpoch = false;
 
   constructor(
     redis: Redis,
     prefix: string,
-    options: { ttlMs?: number; waitMs?: number; onError?: (err: unknown) => void } = {},
+    options: { ttlMs?: number; waitMs?: number; recoveryMs?: number; onError?: (err: unknown) => void } = {},
   ) {
-    this.#redis = redis;
+    this.#redis = redis as NonceRedis;
+    if (typeof this.#redis.chatNonceClaim !== 'function')
+      redis.defineCommand('chatNonceClaim', { numberOfKeys: 2, lua: CLAIM });
     this.#prefix = prefix;
     this.#ttlMs = options.ttlMs ?? 86_400_000;
     this.#waitMs = options.waitMs ?? 15_000;
+    this.#recoveryMs = options.recoveryMs ?? 30_000;
     this.#onError = options.onError ?? (() => {});
+    // After every (re)connect: an epoch key missing then means the records were lost.
+    redis.on('ready', () => void this.observe());
+  }
+
+  get #epochKey(): string {
+    return `${this.#prefix}nonce:epoch`;
+  }
+
+  #newEpoch(now: number): string {
+    return `${now}:${this.#seenEpoch ? 1 : 0}`;
+  }
+
+  /**
+   * Writes the epoch key if it is missing (lost when this guard had seen it before). Called at start
+   * and on every Redis reconnect; a failure is reported to onError and retried at the next reconnect.
+   */
+  async observe(): Promise<void> {
+    try {
+      await this.#redis.set(this.#epochKey, this.#newEpoch(Date.now()), 'NX');
+      this.#seenEpoch = true;
+    } catch (err) {
+      this.#onError(err);
+    }
   }
 
   async once<T>(author: string, channel: string, nonce: string, run: () => Promise<T>, ref: NonceRef<T>): Promise<T> {
     const key = `${this.#prefix}nonce:${author}:${channel}:${nonce}`;
     const deadline = Date.now() + this.#waitMs;
     for (;;) {
-      let claimed: string | null;
+      const now = Date.now();
+      let step: [string, string?];
       try {
-        claimed = await this.#redis.set(key, JSON.stringify({ state: 'pending' }), 'PX', this.#ttlMs, 'NX');
+        if (this.#redis.status !== 'ready') throw new Error(`redis is ${this.#redis.status}`);
+        step = await this.#redis.chatNonceClaim(
+          this.#epochKey,
+          key,
+          JSON.stringify({ state: 'pending' } satisfies NonceRecord),
+          String(this.#ttlMs),
+          this.#newEpoch(now),
+          String(now),
+          String(this.#recoveryMs),
+        );
+        this.#seenEpoch = true;
       } catch (err) {
         this.#onError(err);
-        return run();
+        throw new ApiError('unavailable', 'the nonce cannot be checked (Redis is unreachable): not sent; retry', {
+          retryAfterMs: 1000,
+          cause: err,
+        });
       }
-      if (claimed === 'OK') {
+      const [outcome, detail] = step;
+      if (outcome === 'wait') {
+        const retryAfterMs = Math.max(1, Number(detail) + this.#recoveryMs - now);
+        throw new ApiError('unavailable', 'nonce records were lost (Redis restarted empty): not sent; retry later', {
+          retryAfterMs,
+        });
+      }
+      if (outcome === 'claimed') {
         let value: T;
         try {
           value = await run();
@@ -150,17 +233,10 @@ export class NonceGuard {
           .catch((err: unknown) => this.#onError(err));
         return value;
       }
-      let record: NonceRecord | null = null;
-      try {
-        const raw = await this.#redis.get(key);
-        record = raw ? (JSON.parse(raw) as NonceRecord) : null;
-      } catch (err) {
-        this.#onError(err);
-        return run();
-      }
+      const record = JSON.parse(detail ?? 'null') as NonceRecord | null;
       if (record?.state === 'done' && typeof record.ref === 'string') return ref.fromRef(record.ref);
       if (Date.now() > deadline) throw new Error('a request with the same nonce is still in progress');
-      // Pending (another request is publishing it) or just removed (it failed): look again shortly.
+      // Pending: another request is publishing it (or it failed and its record is being removed).
       await new Promise((r) => setTimeout(r, 50));
     }
   }

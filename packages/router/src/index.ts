@@ -44,6 +44,7 @@ export {
   RouterError,
   UnavailableError,
 } from './internal/errors.js';
+export { gatewayQueueIncarnation } from './internal/gateway-queue.js';
 export {
   type Granularity,
   type ResolvedRouterOptions,
@@ -57,6 +58,6 @@ export { SnowflakeGenerator, type SnowflakeOptions } from './internal/snowflake.
 export type { RouterTlsOptions } from './internal/tls.js';
 export { gatewayQueueName, type TopologyNames, topologyNames } from './internal/topology.js';
 export { amqpUserOf, WRITER_NOT_ALLOWED } from './internal/writer-identity.js';
-export { createRouter, Router, type RouterStats } from './router.js';
+export { createRouter, type DispatchGap, Router, type RouterStats } from './router.js';
 export { readTlsFiles, type TlsFiles } from './tls-files.js';
 export { type LeaseOptions, type LeaseRedis, leaseWorkerId, WORKER_IDS, type WorkerLease } from './worker-lease.js';

@@ -15,6 +15,7 @@ import { Drops } from './internal/drops.js';
 import { DurableConsumer, type DurableHandler } from './internal/durable-consumer.js';
 import type { DispatchEnvelope, DurableWrite } from './internal/envelope.js';
 import { ClosedError, InvalidArgumentError, UnavailableError } from './internal/errors.js';
+import { gatewayQueueIncarnation, MAX_QUEUE_ATTEMPTS } from './internal/gateway-queue.js';
 import { createMetrics, type RouterMetrics } from './internal/metrics.js';
 import {
   positiveInt,
@@ -35,8 +36,21 @@ export interface RouterStats {
   desiredKeys: number;
 }
 
-interface ConsumerSpec {
+/**
+ * Emitted (`dispatch-gap`) after `ready` when dispatches for this gateway may have been lost while it
+ * was disconnected: its queue had to move to a fresh incarnation (`queue-moved`: the node holding
+ * `previous` was down), or it no longer existed and was declared anew (`queue-recreated`: it expired
+ * during a long outage). Bindings and the consumer are already restored on `queue`.
+ */
+export interface DispatchGap {
   queue: string;
+  previous: string;
+  reason: 'queue-moved' | 'queue-recreated';
+}
+
+interface ConsumerSpec {
+  /** Read at every (re)start: a gateway's queue may change incarnation on a reconnect. */
+  queue: () => string;
   prefetch: number;
   onDelivery: (delivery: Delivery) => void;
 }
@@ -44,7 +58,8 @@ interface ConsumerSpec {
 /**
  * Creates a router and starts connecting. `await router.ready()` before relying on routing.
  * Events: `ready` (connected, topology declared, every binding and consumer restored),
- * `disconnect` (Error), `reconnecting` ({attempt, delay, url}).
+ * `disconnect` (Error), `reconnecting` ({attempt, delay, url}), and for a gateway `dispatch-gap`
+ * (DispatchGap) right after a `ready` that follows a possible loss of dispatches.
  */
 export function createRouter(options: RouterOptions = {}): Router {
   return new Router(options);
@@ -54,8 +69,12 @@ export class Router extends EventEmitter {
   readonly options: ResolvedRouterOptions;
   readonly registry: Registry;
   readonly names: TopologyNames;
-  /** `<prefix>.gw.<serverId>`, when this router serves a gateway. */
-  readonly gatewayQueue: string | undefined;
+  /** `<prefix>.gw.<serverId>` (the first incarnation), when this router serves a gateway. */
+  readonly #queueBase: string | undefined;
+  /** The gateway queue's incarnation in use; only grows (gateway-queue.ts). */
+  #incarnation = 0;
+  /** A loss of dispatches found by a setup, announced at the next `ready`. */
+  #gap: DispatchGap | null = null;
   readonly #logger: Logger;
   readonly #metrics: RouterMetrics;
   readonly #transport: AmqpTransport;
@@ -81,7 +100,7 @@ export class Router extends EventEmitter {
     this.registry = options.registry ?? new Registry();
     this.#metrics = createMetrics(this.registry, o.metricsPrefix);
     this.names = topologyNames(o.prefix, o.partitions);
-    this.gatewayQueue = o.serverId === undefined ? undefined : gatewayQueueName(o.prefix, o.serverId);
+    this.#queueBase = o.serverId === undefined ? undefined : gatewayQueueName(o.prefix, o.serverId);
     this.#keys = new RoutingKeys(o, this.names);
     this.#drops = new Drops(this.#metrics, this.#logger);
     this.#publisher = new Publisher({
@@ -121,6 +140,14 @@ export class Router extends EventEmitter {
     this.#transport.on('disconnect', (err: Error) => this.#onDisconnect(err));
     this.#transport.on('reconnect-scheduled', (info) => this.emit('reconnecting', info));
     this.#transport.start().catch((err: unknown) => this.#logger.error({ err }, 'router failed to start'));
+  }
+
+  /**
+   * The queue this gateway consumes: `<prefix>.gw.<serverId>`, or `<prefix>.gw.<serverId>.<n>` after
+   * the node holding the previous one was lost (then `dispatch-gap` was emitted). Undefined without serverId.
+   */
+  get gatewayQueue(): string | undefined {
+    return this.#queueBase === undefined ? undefined : gatewayQueueIncarnation(this.#queueBase, this.#incarnation);
   }
 
   /** True while connected with topology, bindings and consumers restored. */
@@ -208,6 +235,11 @@ export class Router extends EventEmitter {
    * its order, skipping records for keys this gateway does not hold and ids seen lately; it is acked
    * once every record's handler has settled. Acks go out coalesced (`basic.ack multiple`) at the end of
    * the event-loop turn. The consumer is restored after every reconnect.
+   * Across a reconnect the queue keeps what was routed to it meanwhile, except when its node was lost
+   * (its non-persistent backlog and what was routed while it was away are gone) or it expired: then the
+   * router moves to a fresh queue on a live node within the reconnect (never waiting for the lost
+   * node), rebinds every key it holds, consumes it, and emits `dispatch-gap` after `ready`; whoever
+   * relies on every dispatch (a gateway's sockets) must catch up from the store (RESUME).
    */
   async consume(handler: DispatchHandler): Promise<void> {
     this.#requireGateway('consume');
@@ -219,7 +251,7 @@ export class Router extends EventEmitter {
       metrics: this.#metrics,
     });
     await this.#addConsumer({
-      queue: this.gatewayQueue!,
+      queue: () => this.gatewayQueue!,
       prefetch: this.options.prefetch,
       onDelivery: (delivery) => consumer.onDelivery(delivery),
     });
@@ -254,7 +286,7 @@ export class Router extends EventEmitter {
       logger: this.#logger,
     });
     await this.#addConsumer({
-      queue: this.names.persistQueue,
+      queue: () => this.names.persistQueue,
       prefetch,
       onDelivery: (delivery) => consumer.onDelivery(delivery),
     });
@@ -374,9 +406,8 @@ export class Router extends EventEmitter {
     const o = this.options;
     this.#running = [];
     await session.ensureTopology(o, o.declareTopology);
-    if (this.gatewayQueue !== undefined) {
-      await session.declareGatewayQueue(this.gatewayQueue, o.gatewayQueueExpiresMs);
-      const queue = this.gatewayQueue;
+    if (this.#queueBase !== undefined) {
+      const queue = await this.#claimQueue(session);
       await this.#bindings.reconcile({
         // Slot keys are bound on the front exchange too (what dispatches use); both or neither.
         bind: async (key, lane) => {
@@ -392,6 +423,36 @@ export class Router extends EventEmitter {
     for (const spec of this.#consumers) await this.#startConsumer(session, spec);
   }
 
+  /**
+   * Declares the gateway queue in use, or moves to the next incarnation while the node holding it is
+   * down (at most MAX_QUEUE_ATTEMPTS per connection, then the connection is recycled). Records a gap
+   * when the queue moved or had to be created again after the first connection.
+   */
+  async #claimQueue(session: Session): Promise<string> {
+    const previous = this.gatewayQueue!;
+    for (let attempt = 0; attempt < MAX_QUEUE_ATTEMPTS; attempt++) {
+      const queue = this.gatewayQueue!;
+      const claim = await session.claimGatewayQueue(queue, this.options.gatewayQueueExpiresMs);
+      if (claim !== 'home-node-down') {
+        const moved = queue !== previous || this.#gap !== null;
+        if (this.#connectedOnce && (moved || claim === 'created')) {
+          this.#gap = {
+            queue,
+            previous: this.#gap?.previous ?? previous,
+            reason: moved ? 'queue-moved' : 'queue-recreated',
+          };
+        }
+        return queue;
+      }
+      this.#incarnation += 1;
+      this.#logger.warn(
+        { queue, next: this.gatewayQueue },
+        'gateway queue unavailable (its node is down); moving to a fresh queue',
+      );
+    }
+    throw new UnavailableError(`no gateway queue could be declared in ${MAX_QUEUE_ATTEMPTS} attempts`);
+  }
+
   #onReady(): void {
     if (this.#closed) return;
     if (this.#connectedOnce) this.#metrics.reconnects.inc();
@@ -400,6 +461,12 @@ export class Router extends EventEmitter {
     this.#logger.info({ url: this.#transport.currentUrl.replace(/\/\/[^@]*@/, '//') }, 'router ready');
     for (const w of this.#readyWaiters.splice(0)) w.resolve();
     this.emit('ready');
+    const gap = this.#gap;
+    this.#gap = null;
+    if (gap) {
+      this.#logger.warn({ ...gap }, 'dispatches may have been lost while the gateway queue was away');
+      this.emit('dispatch-gap', gap);
+    }
   }
 
   #onDisconnect(err: Error): void {
@@ -431,8 +498,9 @@ export class Router extends EventEmitter {
   }
 
   async #startConsumer(session: Session, spec: ConsumerSpec): Promise<void> {
-    const counted = { queue: spec.queue === this.names.persistQueue ? 'persist' : 'gateway' };
-    const consumer = await session.consume(spec.queue, spec.prefetch, (delivery) => {
+    const queue = spec.queue();
+    const counted = { queue: queue === this.names.persistQueue ? 'persist' : 'gateway' };
+    const consumer = await session.consume(queue, spec.prefetch, (delivery) => {
       this.#metrics.consumedMessages.inc(counted);
       spec.onDelivery(delivery);
     });

@@ -8,11 +8,9 @@ import { type Scenario, scenario } from '../../src/scenarios.js';
 
 /**
  * The mix without the faults with known, open violations (packages/chaos/README.md, "Findings"):
- * `redis-down` (a retried message.create stored twice) and the broker-node losses (`leader-stop`,
- * `leader-kill`, `gateway-node-stop`, `gateway-node-kill`: the gateway whose queue lived on the lost
- * node stopped delivering to its connected clients). Put them back once those are fixed.
+ * none left since findings 1 (`redis-down`) and 4 (the broker-node losses) were fixed.
  */
-const KNOWN_OPEN = new Set(['redis-down', 'leader-stop', 'leader-kill', 'gateway-node-stop', 'gateway-node-kill']);
+const KNOWN_OPEN = new Set<string>([]);
 const mix = scenario('mix');
 const reduced: Scenario = { ...mix, plan: { ...mix.plan, faults: mix.plan.faults.filter((f) => !KNOWN_OPEN.has(f)) } };
 

@@ -100,8 +100,3 @@ export async function checkTopology(openChannel: () => Promise<Channel>, spec: T
     }
   }
 }
-
-/** Declares a gateway's queue: durable so a short broker blip keeps its bindings and backlog, expiring once unused. */
-export async function declareGatewayQueue(ch: Channel, name: string, expiresMs: number): Promise<void> {
-  await ch.assertQueue(name, { durable: true, arguments: { 'x-expires': expiresMs } });
-}

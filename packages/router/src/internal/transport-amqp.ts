@@ -9,8 +9,9 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Option
 import { AmqpConsumer } from './amqp-consumer.js';
 import type { Delivery } from './delivery.js';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
+import { claimGatewayQueue, type QueueClaim } from './gateway-queue.js';
 import type { RouterTlsOptions } from './tls.js';
-import { checkTopology, declareGatewayQueue, declareTopology, type TopologySpec } from './topology.js';
+import { checkTopology, declareTopology, type TopologySpec } from './topology.js';
 
 export interface TransportOptions {
   urls: readonly string[];
@@ -259,9 +260,12 @@ export class Session {
     else await checkTopology(full.openChannel, full);
   }
 
-  /** Declares a gateway's own queue (durable, `x-expires`). */
-  declareGatewayQueue(name: string, expiresMs: number): Promise<void> {
-    return declareGatewayQueue(this.#control, name, expiresMs);
+  /**
+   * Declares a gateway's own queue (durable, `x-expires`) on scratch channels and says whether it
+   * existed, was created, or cannot be had because its home node is down (gateway-queue.ts).
+   */
+  claimGatewayQueue(name: string, expiresMs: number): Promise<QueueClaim> {
+    return claimGatewayQueue(() => this.#model.createChannel(), name, expiresMs);
   }
 
   /** Messages ready in a queue, as the broker reports it now. */

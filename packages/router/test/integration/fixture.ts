@@ -43,7 +43,15 @@ export function routerFixture(defaults: RouterOptions & { label?: string } = {})
       if (!first) return;
       const names = topologyNames(prefix, first.options.partitions);
       await deleteByPrefix(cleanupUrl ?? (Array.isArray(url) ? url[0]! : url), prefix, {
-        queues: [names.persistQueue, names.deadQueue, ...[...serverIds].map((id) => gatewayQueueName(prefix, id))],
+        queues: [
+          ...new Set([
+            names.persistQueue,
+            names.deadQueue,
+            ...[...serverIds].map((id) => gatewayQueueName(prefix, id)),
+            // A gateway that lost its queue's node moved to a later incarnation.
+            ...routers.flatMap((r) => (r.gatewayQueue === undefined ? [] : [r.gatewayQueue])),
+          ]),
+        ],
         exchanges: [names.frontExchange, ...names.routeExchanges, names.deadExchange],
       });
     },

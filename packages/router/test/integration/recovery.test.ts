@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createRouter } from '@chat/router';
+import { createRouter, type DispatchGap } from '@chat/router';
 import { amqpUrl, closeClientConnections, useAmqpLeakCheck } from '@chat/testkit';
 import amqp from 'amqplib';
 import { createWrite, type RouterFixture, readAll, routerFixture, waitFor, writeStream } from './fixture.js';
@@ -26,6 +26,8 @@ describe('recovery after the broker closes the connections', () => {
 
     let disconnects = 0;
     gw.on('disconnect', () => disconnects++);
+    const gaps: DispatchGap[] = [];
+    gw.on('dispatch-gap', (gap: DispatchGap) => gaps.push(gap));
     const confirmed = new Set<string>();
     const stream = writeStream(svc, 3000, 20, confirmed);
     // Kill every connection of this test twice while the stream runs.
@@ -45,6 +47,7 @@ describe('recovery after the broker closes the connections', () => {
       await svc.dispatch({ v: 1, type: 'dispatch', event: 'TYPING_START', to: [u], data: {} }, { users: [u] });
     }
     await waitFor(() => received.size === users.length, 'a dispatch to every attached user');
+    assert.deepEqual(gaps, [], 'a reconnect that finds its queue in place reports no gap');
 
     // No confirmed write is lost; unconfirmed ones may or may not be there.
     const persister = fx.make();
@@ -74,49 +77,81 @@ describe('recovery after the broker closes the connections', () => {
   });
 });
 
+/** A gateway router recording the `n` of every dispatch it consumes, with `users` attached, and a publisher. */
+async function probedGateway(fx: RouterFixture, users: string[]) {
+  const gw = fx.make({ serverId: 'gw1' });
+  const svc = fx.make();
+  await Promise.all([gw.ready(), svc.ready()]);
+  const got: number[] = [];
+  await gw.consume((env) => {
+    got.push((env.data as { n: number }).n);
+  });
+  await Promise.all(users.map((u) => gw.attach(u)));
+  const probe = (n: number) =>
+    svc.dispatch(
+      { v: 1, type: 'dispatch', event: 'TYPING_START', to: users, data: { n } },
+      { users },
+      { confirm: true },
+    );
+  return { gw, svc, got, probe };
+}
+
+/** Does what an operator (or the broker) might do behind the routers' backs, on a connection of its own. */
+async function behindTheirBacks(op: (ch: amqp.Channel) => Promise<unknown>): Promise<void> {
+  const conn = await amqp.connect(amqpUrl());
+  try {
+    const ch = await conn.createChannel();
+    await op(ch);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
 describe('front exchange recovery', () => {
   let fx: RouterFixture;
   afterEach(async () => fx.cleanup());
 
   it('a reconnect re-declares the front exchange and re-binds the slot keys on it when it was deleted meanwhile', async () => {
     fx = routerFixture({ label: 'front', outageWaitMs: 10_000 });
-    const gw = fx.make({ serverId: 'gw1' });
-    const svc = fx.make();
-    await Promise.all([gw.ready(), svc.ready()]);
-    const got: number[] = [];
-    await gw.consume((env) => {
-      got.push((env.data as { n: number }).n);
-    });
     const users = Array.from({ length: 30 }, (_, i) => `f${i}`);
-    await Promise.all(users.map((u) => gw.attach(u)));
-    const probe = (n: number) => ({
-      v: 1 as const,
-      type: 'dispatch' as const,
-      event: 'TYPING_START' as const,
-      to: users,
-      data: { n },
-    });
-    await svc.dispatch(probe(1), { users }, { confirm: true });
+    const { gw, svc, got, probe } = await probedGateway(fx, users);
+    await probe(1);
     await waitFor(() => got.includes(1), 'the first probe');
 
     // Someone deletes the front exchange (and with it its bindings); the routers reconnect.
-    const conn = await amqp.connect(amqpUrl());
-    try {
-      const ch = await conn.createChannel();
-      await ch.deleteExchange(svc.names.frontExchange);
-      await ch.close();
-    } finally {
-      await conn.close();
-    }
+    await behindTheirBacks((ch) => ch.deleteExchange(svc.names.frontExchange));
     assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
     await waitFor(() => gw.isReady && svc.isReady, 'reconnect', 20_000);
-    await svc.dispatch(probe(2), { users }, { confirm: true });
+    await probe(2);
     await waitFor(() => got.includes(2), 'the probe after the reconnect: every slot binding is back');
 
     // A reconnect with the exchange in place keeps routing.
     assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
     await waitFor(() => gw.isReady && svc.isReady, 'second reconnect', 20_000);
-    await svc.dispatch(probe(3), { users }, { confirm: true });
+    await probe(3);
     await waitFor(() => got.includes(3), 'the probe after the second reconnect');
+  });
+});
+
+describe('gateway queue recovery', () => {
+  let fx: RouterFixture;
+  afterEach(async () => fx.cleanup());
+
+  it('a gateway whose queue was deleted meanwhile declares it again, rebinds, and reports the gap once', async () => {
+    fx = routerFixture({ label: 'regap', outageWaitMs: 10_000 });
+    const { gw, got, probe } = await probedGateway(fx, ['g1', 'g2', 'g3']);
+    const gaps: DispatchGap[] = [];
+    gw.on('dispatch-gap', (gap: DispatchGap) => gaps.push(gap));
+
+    // Deleting the queue cancels the consumer: the router reconnects and finds no queue.
+    const queue = gw.gatewayQueue!;
+    await behindTheirBacks((ch) => ch.deleteQueue(queue));
+    await waitFor(() => gaps.length > 0, 'the dispatch-gap', 20_000);
+    assert.deepEqual(gaps, [{ queue, previous: queue, reason: 'queue-recreated' }]);
+    assert.equal(gw.gatewayQueue, queue, 'the same name while it is declarable');
+    assert.ok(gw.isReady, 'the gap is reported after ready');
+    await probe(1);
+    await waitFor(() => got.includes(1), 'a dispatch through the re-declared queue and its bindings');
   });
 });
