@@ -278,8 +278,9 @@ export class ChatClient {
    * said no), RequestTimeoutError (no answer in time, the operation may have happened),
    * ConnectionLostError (dropped after sending: may have happened) or ClientClosedError. Issued while
    * (re)connecting, it waits for the session within the same timeout. At most once: never resent —
-   * except after an `overloaded` answer, which means nothing was done: then the same request
-   * is sent again after the server's hint plus jitter (`overloadRetry`), within the same timeout.
+   * except after an `overloaded` answer, which means nothing was done (or an `unavailable` one to a
+   * `message.create` with a nonce, which the server deduplicates): then the same request is sent
+   * again after the server's hint plus jitter (`overloadRetry`), within the same timeout.
    */
   request<M extends RequestMethod>(
     method: M,

@@ -1,8 +1,9 @@
 // The HTTP API of docs/protocol.md §6 over `fetch`: JSON in and out, `Authorization: Bearer <JWT>`,
 // error statuses mapped to ChatApiError. A call is one attempt, except that a 503 `overloaded`
-// (the server shed the request, did nothing) is sent again after its Retry-After plus jitter.
+// (the server shed the request, did nothing) — or a 503 `unavailable` to a POST …/messages with a nonce
+// (the server deduplicates it) — is sent again after its Retry-After plus jitter.
 import { ChatApiError, NetworkError, ProtocolError, RequestTimeoutError } from '../errors.js';
-import { type OverloadRetryOptions, retryOverloaded } from './overload-retry.js';
+import { carriesNonce, type OverloadRetryOptions, retryOverloaded } from './overload-retry.js';
 
 /** The part of `fetch` the client uses; the global `fetch` fits. */
 export type FetchLike = (
@@ -52,6 +53,9 @@ export class HttpApi {
       () => this.#once<T>(method, path, body, options.auth ?? true, timeoutMs),
       this.#o.overloadRetry,
       Date.now() + timeoutMs,
+      undefined,
+      undefined,
+      method === 'POST' && /\/messages$/.test(path) && carriesNonce(body),
     );
   }
 

@@ -3,7 +3,8 @@
 // - each settles exactly once: by its RESPONSE, its timeout (RequestTimeoutError), the loss of the
 //   connection it was sent on (ConnectionLostError), or `failAll` (close, terminal failure);
 // - at most once on the wire: a request is never resent, except after an `overloaded` answer (the
-//   server did nothing), when the same frame goes again after a backoff (overload-retry.ts);
+//   server did nothing), or an `unavailable` one to a message.create with a nonce (the server
+//   deduplicates it), when the same request goes again after a backoff (overload-retry.ts);
 // - made while no session is established, it waits in order and goes at `flush()`, within its timeout;
 // - bounded: at most `maxPending` requests wait or are outstanding together; one more is refused at
 //   once with `overloaded` (nothing was sent), which the overload retry treats like the server's.
@@ -17,7 +18,7 @@ import {
   RequestTimeoutError,
 } from '../errors.js';
 
-import { type OverloadRetryOptions, retryOverloaded } from './overload-retry.js';
+import { carriesNonce, type OverloadRetryOptions, retryOverloaded } from './overload-retry.js';
 
 /** Where requests go out: the session. */
 export interface RequestTransport {
@@ -80,7 +81,8 @@ export class RequestCorrelator {
       this.#o.overloadRetry,
       deadline,
       () => this.#transport.wantsOpen(),
-      (retry, delayMs) => this.#o.log.debug({ method, retry, delayMs }, 'overloaded: sending the same request again'),
+      (retry, delayMs) => this.#o.log.debug({ method, retry, delayMs }, 'refused: sending the same request again'),
+      method === 'message.create' && carriesNonce(params),
     );
   }
 

@@ -12,6 +12,9 @@ describe('overload retry', () => {
     assert.equal(overloadHintMs(new ChatApiError(503, 'overloaded', 'busy', 2)), 2000);
     assert.equal(overloadHintMs(new ChatRequestError('message.create', 'overloaded', 'busy')), 0);
     assert.equal(overloadHintMs(new ChatApiError(503, 'unavailable', 'down', 2)), null, 'unavailable may be stored');
+    assert.equal(overloadHintMs(new ChatApiError(503, 'unavailable', 'down', 2), true), 2000, 'deduplicated by nonce');
+    assert.equal(overloadHintMs(new ChatRequestError('message.create', 'unavailable', 'down', 300), true), 300);
+    assert.equal(overloadHintMs(new ChatRequestError('message.create', 'not_a_member', 'no'), true), null);
     assert.equal(overloadHintMs(new ChatRequestError('message.create', 'not_a_member', 'no')), null);
     const r = parseResponse({ id: 'r1', ok: false, error: { code: 'overloaded', message: 'm', retry_after_ms: 300 } });
     assert.deepEqual(r, { id: 'r1', ok: false, error: { code: 'overloaded', message: 'm', retryAfterMs: 300 } });
@@ -93,6 +96,21 @@ describe('overload retry', () => {
       /maybe stored/,
     );
     assert.equal(calls, 1, 'never retried: it may have been stored');
+
+    calls = 0;
+    const stored = await retryOverloaded(
+      async () => {
+        if (++calls < 3) throw new ChatRequestError('message.create', 'unavailable', 'redis down', 1);
+        return 'stored once';
+      },
+      fast,
+      Date.now() + 10_000,
+      undefined,
+      undefined,
+      true,
+    );
+    assert.equal(stored, 'stored once', 'retried when the server deduplicates it by nonce');
+    assert.equal(calls, 3);
 
     calls = 0;
     await assert.rejects(

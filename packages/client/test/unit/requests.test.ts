@@ -197,6 +197,30 @@ describe('request correlation', () => {
     assert.deepEqual(await p, { id: '9' });
   });
 
+  it('retries unavailable only for a message.create with a nonce (the server deduplicates it)', async () => {
+    const t = new Transport();
+    const c = correlator(t, 100, { maxRetries: 2, initialDelayMs: 10, maxDelayMs: 10 });
+    const down = { code: 'unavailable', message: 'redis down', retry_after_ms: 100 };
+    const params = { channel_id: '1', content: 'x', nonce: 'same' };
+    const p = c.request('message.create', params, 60_000);
+    c.onResponse({ id: t.lastId(), ok: false, error: down });
+    await settle();
+    mock.timers.tick(151);
+    await settle();
+    assert.equal(t.frames.length, 2);
+    assert.deepEqual(t.frames[1]!.d.params, params, 'same params, same nonce');
+    c.onResponse({ id: t.lastId(), ok: true, result: { id: '9' } });
+    assert.deepEqual(await p, { id: '9' });
+
+    const edit = c.request('message.update', { channel_id: '1', message_id: '9', content: 'y' }, 60_000);
+    c.onResponse({ id: t.lastId(), ok: false, error: down });
+    await assert.rejects(edit, (err: ChatRequestError) => err.code === 'unavailable');
+    const noNonce = c.request('message.create', { channel_id: '1', content: 'x' }, 60_000);
+    c.onResponse({ id: t.lastId(), ok: false, error: down });
+    await assert.rejects(noNonce, (err: ChatRequestError) => err.code === 'unavailable');
+    assert.equal(t.frames.length, 4, 'neither was sent again');
+  });
+
   it('reports a malformed RESPONSE as a ProtocolError and settles nothing', () => {
     const t = new Transport();
     const c = correlator(t);
