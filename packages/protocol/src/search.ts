@@ -1,6 +1,6 @@
 // Full-text search over the caller's channels (docs/protocol.md §6.2 `GET /search`, REQUEST
-// `message.search`): the query's params, its bounds and its terms. A message matches when its content
-// holds every term of `q`; results are newest first, and `before` (the last id of a page) pages on.
+// `message.search`): the query's params, its bounds and its words. A message matches when its content
+// holds every word of `q`; results are newest first, and `before` (the last id of a page) pages on.
 import type { Infer } from './infer.js';
 import { Snowflake } from './snowflake.js';
 
@@ -32,11 +32,20 @@ export const SearchParams = {
 export type SearchParams = Infer<typeof SearchParams>;
 
 /**
- * The words of a search query, as MongoDB's text index (language "none") splits and folds text: runs of
- * Unicode letters and digits, lower-cased, diacritics removed (NFD, combining marks dropped); duplicates
- * once, in order of first appearance.
+ * What separates words, as MongoDB's text index splits text (src/mongo/db/fts/unicode/gen_delimiter_list.py):
+ * the Unicode properties White_Space, Dash, Hyphen, Quotation_Mark, Terminal_Punctuation, Pattern_Syntax and
+ * STerm. Everything else is part of a word: letters, digits, marks, `_`, emoji.
+ */
+export const SEARCH_DELIMITER =
+  /[\p{White_Space}\p{Dash}\p{Quotation_Mark}\p{Terminal_Punctuation}\p{Pattern_Syntax}\p{Sentence_Terminal}\u00AD\u058A\u1806\u2010\u2011\u2E17\u30FB\uFE63\uFF0D\uFF65]/u;
+const DELIMITERS = new RegExp(`${SEARCH_DELIMITER.source}+`, 'u');
+
+/**
+ * The words of a search query, as MongoDB's text index (language "none") makes them: split at
+ * SEARCH_DELIMITER, lower-cased, diacritics removed (NFD, combining marks dropped); duplicates once, in
+ * order of first appearance. A word never holds a quote or a dash (both are delimiters).
  */
 export function searchTerms(q: string): string[] {
   const folded = q.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '');
-  return [...new Set(folded.split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0))];
+  return [...new Set(folded.split(DELIMITERS).filter((t) => t.length > 0))];
 }

@@ -1,7 +1,8 @@
-// Full-text search over messages: MongoDB's text index on `content` (language "none": words are runs
-// of letters and digits, case- and diacritic-insensitive, no stemming, no stop words), queried with
+// Full-text search over messages: MongoDB's text index on `content` (language "none": words split at
+// whitespace, punctuation and symbols, case- and diacritic-insensitive, no stemming, no stop words), queried with
 // `$text` inside the caller's channels. Tombstones hold no content, so deleted messages never match;
 // an edit replaces the content, so the edited words are what match.
+import { SEARCH_DELIMITER } from '@chat/protocol';
 import type { Collection } from 'mongodb';
 import { ValidationError } from './errors.js';
 import { toLong, toMessage } from './messages.js';
@@ -9,9 +10,6 @@ import type { Message, MessageDoc } from './types.js';
 
 /** The text index; one per collection (a MongoDB rule). */
 export const SEARCH_INDEX = { key: { content: 'text' }, name: 'content_text', default_language: 'none' } as const;
-
-/** A term: letters and digits only (so it can never end the phrase it is quoted in). */
-const WORD = /^[\p{L}\p{N}]+$/u;
 
 export interface SearchQuery {
   /** Folded words (protocol `searchTerms`), 1 or more: a message must hold every one. */
@@ -43,8 +41,9 @@ export class MessageSearch {
    */
   async search(channelIds: readonly string[], q: SearchQuery): Promise<Message[]> {
     if (q.terms.length === 0) throw new ValidationError('a search needs at least one word');
-    const bad = q.terms.find((t) => !WORD.test(t));
-    if (bad !== undefined) throw new ValidationError(`search terms are words of letters and digits, not "${bad}"`);
+    // A word holds no delimiter, so no quote that could end the phrase it is sent in.
+    const bad = q.terms.find((t) => t.length === 0 || SEARCH_DELIMITER.test(t));
+    if (bad !== undefined) throw new ValidationError(`a search term is one word, not "${bad}"`);
     if (channelIds.length === 0) return [];
     const filter: Record<string, unknown> = {
       $text: { $search: q.terms.map((t) => `"${t}"`).join(' ') },

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requestParams, SEARCH_LIMITS, searchTerms } from '../../src/index.js';
 
-test('the words of a query are runs of letters and digits, folded, each once in order of appearance', () => {
+test('the words of a query are split at MongoDB text delimiters, folded, each once in order of appearance', () => {
   assert.deepEqual(searchTerms('Café, CAFE and naïve-ly v2.0!'), ['cafe', 'and', 'naive', 'ly', 'v2', '0']);
-  assert.deepEqual(searchTerms('Привет 東京 𝒜𝒜'), ['привет', '東京', '𝒜𝒜']);
+  assert.deepEqual(searchTerms('Привет 東京、大阪 𝒜𝒜'), ['привет', '東京', '大阪', '𝒜𝒜']);
+  assert.deepEqual(searchTerms('snake_case hi😀 C++ a@b.c'), ['snake_case', 'hi😀', 'c', 'a', 'b']);
   assert.deepEqual(searchTerms(' "quoted" -negated '), ['quoted', 'negated'], 'no search syntax survives');
   assert.deepEqual(searchTerms('!?… '), []);
 });

@@ -11,10 +11,18 @@ export function foldText(s: string): string {
   return s.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '');
 }
 
-/** The folded terms of a string: runs of letters and digits; everything else separates them. */
+/**
+ * The server's delimiters (src/mongo/db/fts/unicode/gen_delimiter_list.py): code points with the Unicode
+ * properties White_Space, Dash, Hyphen (listed: JavaScript has no such property), Quotation_Mark,
+ * Terminal_Punctuation, Pattern_Syntax or STerm. Everything else — letters, digits, `_`, emoji — is a word.
+ */
+const DELIMITERS =
+  /[\p{White_Space}\p{Dash}\p{Quotation_Mark}\p{Terminal_Punctuation}\p{Pattern_Syntax}\p{Sentence_Terminal}\u00AD\u058A\u1806\u2010\u2011\u2E17\u30FB\uFE63\uFF0D\uFF65]+/u;
+
+/** The folded terms of a string: what lies between delimiters. */
 export function tokenize(s: string): string[] {
   return foldText(s)
-    .split(/[^\p{L}\p{N}]+/u)
+    .split(DELIMITERS)
     .filter((t) => t.length > 0);
 }
 
@@ -27,6 +35,9 @@ export interface TextQuery {
   phrases: string[];
   negatedPhrases: string[];
 }
+
+/** What the server's query parser (FTSQueryParser) counts as whitespace: these five only (not a tab). */
+const QUERY_WHITESPACE = /[\n\v\f\r ]/;
 
 /**
  * Parses `$search` as the server's FTSQueryImpl does: text runs, `-` and `"` are the tokens; a `-`
@@ -42,7 +53,7 @@ export function parseSearch(search: string): TextQuery {
   let i = 0;
   while (i < search.length) {
     const c = search[i]!;
-    if (/\s/u.test(c)) {
+    if (QUERY_WHITESPACE.test(c)) {
       previousWhiteSpace = true;
       i++;
       continue;
@@ -64,7 +75,7 @@ export function parseSearch(search: string): TextQuery {
       continue;
     }
     let end = i;
-    while (end < search.length && !/[\s"-]/u.test(search[end]!)) end++;
+    while (end < search.length && !QUERY_WHITESPACE.test(search[end]!) && !'"-'.includes(search[end]!)) end++;
     const text = search.slice(i, end);
     if (!(inPhrase && inNegation)) {
       if (previousWhiteSpace) inNegation = false;
@@ -126,10 +137,15 @@ function stringsAt(doc: Doc, path: string): string[] {
   return [];
 }
 
+/** The server's test for the 1.1 boost: same UTF-8 length and equal up to ASCII case (so `Café` ≠ `cafe`). */
+function isWholeField(raw: string, term: string): boolean {
+  return Buffer.byteLength(raw) === Buffer.byteLength(term) && raw.replace(/[A-Z]/g, (c) => c.toLowerCase()) === term;
+}
+
 /**
  * Each term's score in a document, as the server's index holds it (FTSSpec::_scoreStringV2): per
  * field string, the k-th occurrence of a term adds 1/2^(k-1) to its frequency; the score is
- * weight × frequency × (0.5 × count/tokens + 0.5), × 1.1 when the whole string is the term.
+ * weight × frequency × (0.5 × count/tokens + 0.5), × 1.1 when the whole string is the term (isWholeField).
  */
 export function termScores(doc: Doc, fields: ReadonlyMap<string, number>): Map<string, number> {
   const scores = new Map<string, number>();
@@ -144,10 +160,9 @@ export function termScores(doc: Doc, fields: ReadonlyMap<string, number>): Map<s
         s.freq += 1 / s.exp;
         stats.set(t, s);
       }
-      const whole = foldText(raw);
       for (const [term, s] of stats) {
         const coeff = (0.5 * s.count) / tokens.length + 0.5;
-        const adjustment = whole === term ? 1.1 : 1;
+        const adjustment = isWholeField(raw, term) ? 1.1 : 1;
         scores.set(term, (scores.get(term) ?? 0) + weight * s.freq * coeff * adjustment);
       }
     }

@@ -24,6 +24,7 @@ const CORPUS: Array<[number, string, string]> = [
   [8, 'b', 'nothing to see'],
   [9, 'c', 'hello'],
   [10, 'a', 'world peace'],
+  [11, 'b', 'snake_case rocks😀, a+b'],
 ];
 
 interface Case {
@@ -43,6 +44,9 @@ const CASES: Case[] = [
   { name: 'diacritics fold both ways', filter: text('CAFÉ'), sort: { _id: 1 }, expected: [3, 4] },
   { name: 'non-Latin words', filter: text('привет'), expected: [7] },
   { name: 'no stemming', filter: text('open'), expected: [] },
+  { name: 'an underscore or emoji is part of a word', filter: text('snake rocks'), expected: [] },
+  { name: 'words with underscore and emoji', filter: text('SNAKE_CASE'), expected: [11] },
+  { name: 'symbols separate words', filter: text('"b" "rocks😀"'), expected: [11] },
   { name: 'a phrase', filter: text('"hello world"'), expected: [1] },
   { name: 'phrases are ANDed', filter: text('"hello" "world"'), sort: { _id: 1 }, expected: [1] },
   // The store's query shape: every word quoted; a phrase is checked as text, so "cat" inside

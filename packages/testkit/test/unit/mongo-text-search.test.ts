@@ -31,16 +31,27 @@ function textFind(
 
 const ids = (docs: Doc[]) => docs.map((d) => d._id);
 
-test('tokens are runs of letters and digits, case-folded and without diacritics, in any script', () => {
+test('tokens lie between the server delimiters, case-folded and without diacritics, in any script', () => {
   assert.deepEqual(tokenize("Hello, WORLD! it's 2024 — Café_crème naïve"), [
     'hello',
     'world',
     'it',
     's',
     '2024',
-    'cafe',
-    'creme',
+    'cafe_creme',
     'naive',
+  ]);
+  assert.deepEqual(tokenize('a+b=c x@y.com hi😀 C++ 東京、大阪'), [
+    'a',
+    'b',
+    'c',
+    'x',
+    'y',
+    'com',
+    'hi😀',
+    'c',
+    '東京',
+    '大阪',
   ]);
   assert.deepEqual(tokenize('Привет, МИР. 東京 x²'), ['привет', 'мир', '東京', 'x²']);
   assert.deepEqual(tokenize('  ...  '), []);
@@ -57,6 +68,10 @@ test('$search: terms are ORed, quoted phrases and -negations are parsed as the s
   assert.deepEqual([...r.negatedTerms], ['foo', 'bar']);
   assert.deepEqual([...r.terms], ['open', 'end']);
   assert.deepEqual(r.phrases, []);
+  // A tab is not whitespace to the server's query parser: the "-" after it does not negate.
+  assert.deepEqual([...parseSearch('foo\t-bar').negatedTerms], []);
+  // A negation carries over a phrase's end: both phrases are negated.
+  assert.deepEqual(parseSearch('x -"foo bar"-"baz quux"').negatedPhrases, ['foo bar', 'baz quux']);
 });
 
 test('textScore follows the server formula: repeated terms weigh less, a field that is the term gets 1.1', () => {
@@ -65,6 +80,11 @@ test('textScore follows the server formula: repeated terms weigh less, a field t
   assert.equal(s.get('hello'), 1.5 * (0.5 * (2 / 3) + 0.5));
   assert.equal(s.get('world'), 1 * (0.5 * (1 / 3) + 0.5));
   assert.equal(termScores({ content: 'Hello' }, fields).get('hello'), 1.1);
+  assert.equal(
+    termScores({ content: 'Café' }, fields).get('cafe'),
+    1,
+    'no boost: the field is not the term byte for byte',
+  );
   const q = parseSearch('hello world');
   assert.equal(scoreDocument({ content: 'hello world hello' }, q, fields), s.get('hello')! + s.get('world')!);
   assert.equal(scoreDocument({ content: 'goodbye' }, q, fields), undefined);
