@@ -35,6 +35,7 @@ import type {
   ReadyPayload,
   RequestMethod,
   RequestMethods,
+  SearchQuery,
   Snowflake,
   User,
 } from './types.js';
@@ -345,6 +346,20 @@ export class ChatClient {
     if (query.after !== undefined) params.after = query.after;
     if (query.limit !== undefined) params.limit = query.limit;
     return this.request('history.get', params, options);
+  }
+
+  /**
+   * Messages of your channels (or of `channelId`) holding every word of `q` (case- and accent-insensitive),
+   * newest first; page on with `before` = the last id. `q`: 1..200 characters, 1..10 words; `limit` 1..50
+   * (default 25). `message.search`, or `GET /api/v1/search`.
+   */
+  search(q: string, query: SearchQuery = {}, options: RequestOptions = {}): Promise<Message[]> {
+    if (!this.#session.wantsOpen) return this.#http.search(q, query, this.#timeoutMs(options));
+    const params: RequestMethods['message.search']['params'] = { q };
+    if (query.channelId !== undefined) params.channel_id = query.channelId;
+    if (query.before !== undefined) params.before = query.before;
+    if (query.limit !== undefined) params.limit = query.limit;
+    return this.request('message.search', params, options);
   }
 
   /** `typing.start` (session only): an ephemeral TYPING_START to the channel's members. */

@@ -46,6 +46,7 @@ export type {
   RequestMethod,
   RequestMethods,
   ResumedPayload,
+  SearchQuery,
   Snowflake,
   TypingStartPayload,
   User,

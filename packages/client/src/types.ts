@@ -68,3 +68,12 @@ export type RequestMethod = keyof RequestMethods;
 
 /** Where the WebSocket session is. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Search options (docs/protocol.md §6.2 `GET /search`): newest first, `limit` 1..50 (default 25). */
+export interface SearchQuery {
+  /** Only this channel (one you are a member of); default: all your channels. */
+  channelId?: Snowflake;
+  /** Messages older than this id: the last id of the previous page. */
+  before?: Snowflake;
+  limit?: number;
+}

@@ -4,6 +4,7 @@
 import { AuthenticationFailedError, ChatApiError, type ChatClient, ChatClientError, createClient } from '@chat/client';
 import { ChatView } from './chat-view.js';
 import { $ } from './dom.js';
+import { SearchPanel } from './search-panel.js';
 
 const TOKEN_KEY = 'chat-demo.token';
 
@@ -15,6 +16,7 @@ const authError = $('#auth-error', HTMLElement);
 const chatView = $('#chat-view', HTMLElement);
 
 let view: ChatView | null = null;
+let search: SearchPanel | null = null;
 
 function showAuth(message = ''): void {
   chatView.hidden = true;
@@ -29,6 +31,8 @@ async function start(client: ChatClient): Promise<void> {
     onLogout: () => void logout(),
     onAuthLost: () => void logout('Your session ended: please log in again.'),
   });
+  search?.stop(); // one left by a start that failed
+  search = new SearchPanel(client);
   authView.hidden = true;
   chatView.hidden = false;
   await view.start();
@@ -36,6 +40,8 @@ async function start(client: ChatClient): Promise<void> {
 
 async function logout(message = ''): Promise<void> {
   sessionStorage.removeItem(TOKEN_KEY);
+  search?.stop();
+  search = null;
   const v = view;
   view = null;
   await v?.stop();

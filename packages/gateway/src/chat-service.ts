@@ -1,7 +1,7 @@
 // The chat operations behind both the HTTP API and WebSocket requests: membership checks,
 // validation, durable writes through the router (answered only after the broker's confirm),
 // membership changes announced to the affected users (through the hub). Transport-agnostic: errors are ApiErrors.
-import { type DispatchEnvelope, type Logger, messageOf, parseSnowflake } from '@chat/protocol';
+import { type DispatchEnvelope, type Logger, messageOf, parseSnowflake, SEARCH_LIMITS } from '@chat/protocol';
 import { dispatchToMembers, type Router, type SnowflakeGenerator } from '@chat/router';
 import {
   type Channel,
@@ -16,6 +16,7 @@ import {
 import { ApiError } from './errors.js';
 import type { NonceGuard } from './guards.js';
 import type { MembershipEvent } from './hub.js';
+import { checkSearch } from './search-query.js';
 import { checkContent, checkNonce } from './validation.js';
 
 export interface Author {
@@ -279,6 +280,28 @@ export class ChatService {
       throw new ApiError('invalid_request', 'limit must be 1-100');
     try {
       return await this.#o.store.messages.history(channelId, { before: q.before, after: q.after, limit });
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  /**
+   * Full-text search over the caller's channels (or one of them: `not_a_member` otherwise, as history
+   * answers): messages holding every word of `q`, newest first. Bounds (invalid_request): `q` of
+   * 1..200 code points holding 1..10 distinct words, `limit` 1..50 (default 25). Reads only; no side effects.
+   */
+  async search(
+    userId: string,
+    q: { q: string; channelId?: string; before?: string; limit?: number },
+  ): Promise<Message[]> {
+    const terms = checkSearch(q.q);
+    const limit = q.limit ?? SEARCH_LIMITS.limit.default;
+    if (!Number.isInteger(limit) || limit < SEARCH_LIMITS.limit.min || limit > SEARCH_LIMITS.limit.max)
+      throw new ApiError('invalid_request', `limit must be ${SEARCH_LIMITS.limit.min}-${SEARCH_LIMITS.limit.max}`);
+    if (q.channelId !== undefined) await this.requireMember(q.channelId, userId);
+    try {
+      const channels = q.channelId !== undefined ? [q.channelId] : await this.#o.store.channels.channelIdsOf(userId);
+      return await this.#o.store.search.search(channels, { terms, before: q.before, limit });
     } catch (err) {
       mapStoreError(err);
     }

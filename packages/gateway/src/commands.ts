@@ -132,6 +132,16 @@ export const COMMANDS = {
         limit: p.limit ?? undefined,
       }),
   }),
+  'message.search': command({
+    params: socketParams('message.search'),
+    run: (s, caller, p) =>
+      s.chat.search(caller.id, {
+        q: p.q,
+        channelId: p.channel_id ?? undefined,
+        before: p.before ?? undefined,
+        limit: p.limit ?? undefined,
+      }),
+  }),
 };
 
 export type Method = keyof typeof COMMANDS;

@@ -21,7 +21,7 @@ export interface HttpRoute {
   readonly ids?: readonly (readonly [param: string, what: string])[];
   /** The params (besides path ids) are a JSON body of this schema. */
   readonly body?: Validator<object>;
-  /** The params (besides path ids) are these query parameters: ids, and `limit` (0-999). */
+  /** The params (besides path ids) are these query parameters: ids, `limit` (0-999) and `q` (text). */
   readonly query?: readonly string[];
 }
 
@@ -47,6 +47,7 @@ const SERVED_BY: Readonly<Record<string, { method: Method; query?: readonly stri
   send: { method: 'message.create' },
   edit: { method: 'message.update' },
   delete: { method: 'message.delete' },
+  search: { method: 'message.search', query: ['q', 'channel_id', 'before', 'limit'] },
 };
 
 /** What a path id names, for the 404 of an id that names nothing. */
@@ -95,7 +96,7 @@ export function paramsOf(route: HttpRoute, input: HttpInput, segments: readonly 
   route.ids?.forEach(([param, what], i) => {
     params[param] = checkId(segments[i], what);
   });
-  for (const key of route.query ?? []) params[key] = key === 'limit' ? limitOf(input.query) : idParam(input.query, key);
+  for (const key of route.query ?? []) params[key] = queryParam(input.query, key);
   return params;
 }
 
@@ -106,6 +107,13 @@ function json(body: Buffer | null): unknown {
   } catch {
     throw new ApiError('invalid_json', 'the body is not valid JSON');
   }
+}
+
+/** `limit` is a number, `q` text (absent: ''), anything else an id. */
+function queryParam(q: URLSearchParams, key: string): unknown {
+  if (key === 'limit') return limitOf(q);
+  if (key === 'q') return q.get('q') ?? '';
+  return idParam(q, key);
 }
 
 function idParam(q: URLSearchParams, name: string): string | undefined {

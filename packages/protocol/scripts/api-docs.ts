@@ -40,7 +40,13 @@ export function openApi(): object {
             required: false,
             schema: name === 'limit' ? { type: 'integer', minimum: 1, maximum: 100, default: 50 } : clone(Snowflake),
           }))
-        : [];
+        : Object.entries(r.query?.properties ?? {}).map(([name, schema]) => ({
+            name,
+            in: 'query',
+            required: ((r.query as { required?: string[] } | undefined)?.required ?? []).includes(name),
+            // A query parameter is absent or a value: the `null` alternative of an optional param does not apply.
+            schema: clone((schema as { anyOf?: object[] }).anyOf?.[0] ?? schema),
+          }));
     const responses: Record<string, object> = {
       [String(r.status)]:
         r.status === 204

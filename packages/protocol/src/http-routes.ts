@@ -10,6 +10,7 @@ import {
   HTTP_RESULTS,
   SendMessageBody,
 } from './http.js';
+import { SearchParams } from './search.js';
 
 export interface HttpRoute {
   /** The gateway's route name (its metrics label). */
@@ -23,6 +24,8 @@ export interface HttpRoute {
   /** 204 when there is no response body. */
   status: 200 | 201 | 204;
   result?: object;
+  /** The query parameters, as an object schema (each property one parameter); absent: none (history's are listed by the docs generator). */
+  query?: { properties: object };
   /** Error codes this route answers besides the ones every route may (invalid_json, rate_limited, internal…). */
   errors: readonly ApiErrorCode[];
 }
@@ -151,6 +154,18 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     summary: 'Delete your message',
     status: 204,
     errors: ['unauthorized', ...member, 'not_author'],
+  },
+  {
+    name: 'search',
+    method: 'get',
+    path: '/search',
+    auth: true,
+    summary:
+      "Messages of the caller's channels holding every word of q, newest first (query: q, channel_id, before, limit 1..50)",
+    query: SearchParams,
+    status: 200,
+    result: HTTP_RESULTS.search,
+    errors: ['invalid_request', 'unknown_field', 'unauthorized', 'not_a_member'],
   },
 ];
 

@@ -77,4 +77,5 @@ export const HTTP_RESULTS = {
   history: { type: 'array', items: Message },
   send: Message,
   edit: Message,
+  search: { type: 'array', items: Message },
 } as const;

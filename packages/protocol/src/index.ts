@@ -70,6 +70,7 @@ export {
   TypingStartParams,
 } from './requests.js';
 export { VALIDATED_SCHEMAS, type ValidatedSchemaName } from './schemas.js';
+export { SEARCH_DELIMITER, SEARCH_LIMITS, SearchParams, searchTerms } from './search.js';
 export {
   CHAT_EPOCH_MS,
   decimalUpTo,

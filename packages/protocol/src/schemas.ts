@@ -19,6 +19,7 @@ import {
   MessageUpdateParams,
   TypingStartParams,
 } from './requests.js';
+import { SearchParams } from './search.js';
 
 /** Input from clients: frames, REQUEST params, HTTP bodies. */
 export const CLIENT_INPUT_SCHEMAS = {
@@ -33,6 +34,7 @@ export const CLIENT_INPUT_SCHEMAS = {
   AddMemberBody,
   SendMessageBody,
   EditMessageBody,
+  SearchParams,
 } as const;
 
 /** What services and the gateway send: frames to clients, AMQP envelopes. */

@@ -24,6 +24,7 @@ import {
   TypingStartParams,
 } from './requests.js';
 import type { ValidatedSchemaName } from './schemas.js';
+import { SearchParams } from './search.js';
 
 /** What is wrong with a value, at its top level. `field` is '' for the value itself. */
 export interface Failure {
@@ -109,6 +110,7 @@ export const requestParams: { readonly [M in RequestMethod]: Validator<RequestPa
   ),
   'typing.start': /* @__PURE__ */ validator('TypingStartParams', TypingStartParams, input.validateTypingStartParams),
   'history.get': /* @__PURE__ */ validator('HistoryGetParams', HistoryGetParams, input.validateHistoryGetParams),
+  'message.search': /* @__PURE__ */ validator('SearchParams', SearchParams, input.validateSearchParams),
 };
 
 /** Request bodies of the HTTP API. */

@@ -149,10 +149,10 @@ export class Channels {
 
   /** Channels the user is a member of, oldest first. */
   async listForUser(userId: string): Promise<Channel[]> {
-    const rows = await this.#members.find({ user_id: userId }, { projection: { channel_id: 1, _id: 0 } }).toArray();
-    if (rows.length === 0) return [];
+    const ids = await this.channelIdsOf(userId);
+    if (ids.length === 0) return [];
     const docs = await this.#channels
-      .find({ _id: { $in: rows.map((r) => r.channel_id) } })
+      .find({ _id: { $in: ids } })
       .sort({ created_at: 1, _id: 1 })
       .toArray();
     return docs.map(toChannel);
@@ -211,5 +211,11 @@ export class Channels {
     const load = async () =>
       (await this.#members.findOne({ channel_id: channelId, user_id: userId }, { projection: { _id: 1 } })) !== null;
     return this.#cache ? this.#cache.has(channelId, userId, load) : load();
+  }
+
+  /** The ids of the channels the user is a member of (MongoDB, through the `user_channels` index). */
+  async channelIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.#members.find({ user_id: userId }, { projection: { channel_id: 1, _id: 0 } }).toArray();
+    return rows.map((r) => r.channel_id);
   }
 }

@@ -9,6 +9,7 @@ import { Channels } from './channels.js';
 import { MembershipCache } from './membership-cache.js';
 import { Messages } from './messages.js';
 import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
+import { MessageSearch } from './search.js';
 import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
 
 export interface StoreOptions {
@@ -36,6 +37,8 @@ export interface Store {
   readonly messages: Messages;
   readonly accounts: Accounts;
   readonly channels: Channels;
+  /** Full-text search over messages (the text index on `content`). */
+  readonly search: MessageSearch;
   /** Creates every index, idempotently. Call once at start. */
   init(): Promise<void>;
   /** A cheap round trip to MongoDB (readiness checks). */
@@ -62,6 +65,7 @@ export function createStore(options: StoreOptions): Store {
       })
     : undefined;
   const messages = new Messages(db.collection<MessageDoc>('messages'));
+  const search = new MessageSearch(db.collection<MessageDoc>('messages'));
   const accounts = new Accounts(db.collection<UserDoc>('users'), new PasswordHasher(options.passwords));
   const channels = new Channels(
     db.collection<ChannelDoc>('channels'),
@@ -74,8 +78,14 @@ export function createStore(options: StoreOptions): Store {
     messages,
     accounts,
     channels,
+    search,
     async init() {
-      await Promise.all([messages.createIndexes(), accounts.createIndexes(), channels.createIndexes()]);
+      await Promise.all([
+        messages.createIndexes(),
+        accounts.createIndexes(),
+        channels.createIndexes(),
+        search.createIndexes(),
+      ]);
     },
     async ping() {
       await db.command({ ping: 1 });

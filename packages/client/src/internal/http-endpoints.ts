@@ -1,7 +1,16 @@
 // The endpoints of the HTTP API (docs/protocol.md §6, at `<baseUrl>/api/v1/…`) as typed calls over
 // HttpApi: each is one call (plus the overload retries HttpApi does) and fails with ChatApiError,
 // RequestTimeoutError, NetworkError or ProtocolError. Nothing here keeps state.
-import type { Channel, CreateChannelInput, HistoryQuery, LoginResult, Message, Snowflake, User } from '../types.js';
+import type {
+  Channel,
+  CreateChannelInput,
+  HistoryQuery,
+  LoginResult,
+  Message,
+  SearchQuery,
+  Snowflake,
+  User,
+} from '../types.js';
 import type { HttpApi } from './http-api.js';
 
 const enc = encodeURIComponent;
@@ -83,5 +92,14 @@ export class HttpEndpoints {
   async delete(channelId: Snowflake, messageId: Snowflake, timeoutMs?: number): Promise<void> {
     const path = `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`;
     await this.#http.call('DELETE', path, undefined, { timeoutMs });
+  }
+
+  /** `GET /api/v1/search`: messages of the caller's channels holding every word of `q`, newest first. */
+  search(text: string, query: SearchQuery, timeoutMs?: number): Promise<Message[]> {
+    const q = new URLSearchParams({ q: text });
+    if (query.channelId !== undefined) q.set('channel_id', query.channelId);
+    if (query.before !== undefined) q.set('before', query.before);
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    return this.#http.call('GET', `/api/v1/search?${q.toString()}`, undefined, { timeoutMs });
   }
 }

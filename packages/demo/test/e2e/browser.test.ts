@@ -252,4 +252,21 @@ describe('the demo page in a browser, behind nginx, in front of two gateways', {
     assert.deepEqual(await contents(bob), ['a private word', 'still here after the failover', 'me too']);
     for (const p of [alice, bob]) assert.deepEqual(p.problems, [], `${p.name}'s page reported no errors`);
   });
+
+  it('the search box lists the messages holding every word, newest first, and a result opens its channel', async () => {
+    async function search(p: Person, words: string): Promise<string[]> {
+      await p.page.getByLabel('Search messages').fill(words);
+      await p.page.getByRole('button', { name: 'Search', exact: true }).click();
+      await p.page.waitForFunction(() => /message/.test(document.querySelector('#search-status')?.textContent ?? ''));
+      return p.page.locator('#search-results .search-content').allTextContents();
+    }
+    assert.deepEqual(await search(alice, 'PROJECT welcome'), ['welcome to the project']);
+    assert.deepEqual(await search(bob, 'the'), ['still here after the failover', 'welcome to the project']);
+    assert.deepEqual(await search(bob, 'unheard'), []);
+    assert.equal(await bob.page.locator('#search-status').textContent(), 'No messages found.');
+    await search(alice, 'welcome');
+    await alice.page.locator('#search-results .search-hit').first().click();
+    await alice.page.locator('#channel-title', { hasText: '# project' }).waitFor();
+    for (const p of [alice, bob]) assert.deepEqual(p.problems, [], `${p.name}'s page reported no errors`);
+  });
 });

@@ -5,6 +5,7 @@ import { type CommandHandler, collectionArg, docArg, docsArg, intArg, rejectColl
 import { CommandError } from './errors.js';
 import { compileFilter } from './query.js';
 import type { Collection } from './store.js';
+import { checkTextIndexSpec } from './text-search.js';
 
 function requireCollection(coll: Collection | undefined, ns: string): Collection {
   if (!coll) throw new CommandError('NamespaceNotFound', `ns does not exist: ${ns}`);
@@ -73,6 +74,7 @@ export const createIndexes: CommandHandler = (cmd, ctx) => {
   const specs = docsArg(cmd, 'indexes');
   if (specs.length === 0) throw new CommandError('BadValue', 'Must specify at least one index to create');
   for (const spec of specs) rejectCollation(spec);
+  for (const spec of specs) checkTextIndexSpec(spec, [...(ctx.store.get(ctx.db, name)?.indexSpecs() ?? []), ...specs]);
   const { coll, created } = ctx.store.getOrCreate(ctx.db, name);
   const numIndexesBefore = coll.indexSpecs().length;
   // The server builds a batch of indexes together: if one fails, none of them is kept.

@@ -7,6 +7,7 @@ import { boolArg, type CommandHandler, collectionArg, docArg, intArg, rejectColl
 import { CommandError } from './errors.js';
 import { projectDocs, runPipeline } from './query.js';
 import { findIn } from './store.js';
+import { findText, splitTextFilter } from './text-find.js';
 
 function nonNegative(cmd: Doc, field: string): number | undefined {
   const v = intArg(cmd, field);
@@ -20,16 +21,19 @@ export const find: CommandHandler = (cmd, ctx) => {
   if (boolArg(cmd, 'tailable')) throw new CommandError('BadValue', 'stand-in does not implement tailable cursors');
   rejectCollation(cmd);
   const coll = ctx.store.get(ctx.db, name);
+  const text = splitTextFilter(cmd.filter);
   const query = {
     filter: cmd.filter,
     variables: docArg(cmd, 'let'),
-    sort: parseSort(cmd.sort),
+    sort: text ? undefined : parseSort(cmd.sort),
     skip: nonNegative(cmd, 'skip'),
     limit: nonNegative(cmd, 'limit'),
     projection: cmd.projection,
   };
-  const page = findIn(coll, query);
-  const cursor = ctx.cursors.open(`${ctx.db}.${name}`, projectDocs(page, cmd.projection), {
+  const docs = text
+    ? findText(coll, text, { ...query, sort: cmd.sort })
+    : projectDocs(findIn(coll, query), cmd.projection);
+  const cursor = ctx.cursors.open(`${ctx.db}.${name}`, docs, {
     batchSize: nonNegative(cmd, 'batchSize'),
     singleBatch: boolArg(cmd, 'singleBatch'),
   });

@@ -22,6 +22,7 @@ export const ErrorCode = {
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
+  CannotCreateIndex: 67,
   DuplicateKey: 11000,
 } as const;
 
