@@ -1,6 +1,7 @@
 // The gateway's configuration: read from the environment once, validated, frozen. A bad value
 // stops the process at start with the variable's name (exit code 2).
 import { hostname } from 'node:os';
+import { REPLY_TO_PENDING_MS } from '@chat/protocol';
 import type { RouterTlsOptions } from '@chat/router';
 import {
   amqpTls,
@@ -91,6 +92,8 @@ export interface GatewayConfig extends DeploymentSettings {
   readonly workerIds: { readonly first: number; readonly last: number };
   /** V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH): 1 keeps the semi-spaces at their initial size. */
   readonly semiSpaceGrowth: number;
+  /** How far (ms) from now a `reply_to` id not stored yet may be and still be accepted (docs/protocol.md §4.1). */
+  readonly replyToPendingMs: number;
 }
 
 /** Origins (exact `https://app.example.com`, `http://localhost:5173`): no path, no trailing slash, no `*`. */
@@ -193,5 +196,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     workerIds: workerIdRange(env, 'WORKER_ID_RANGE'),
     presenceOfflineGraceMs: duration(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
+    replyToPendingMs: duration(env, 'REPLY_TO_PENDING_MS', REPLY_TO_PENDING_MS, 0, 3_600_000),
   });
 }

@@ -47,6 +47,7 @@ const SERVED_BY: Readonly<Record<string, { method: Method; query?: readonly stri
   send: { method: 'message.create' },
   edit: { method: 'message.update' },
   delete: { method: 'message.delete' },
+  replies: { method: 'replies.get', query: ['before', 'limit'] },
 };
 
 /** What a path id names, for the 404 of an id that names nothing. */

@@ -9,6 +9,7 @@ import { Channels } from './channels.js';
 import { MembershipCache } from './membership-cache.js';
 import { Messages } from './messages.js';
 import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
+import { Replies, type ReplyWaitDoc } from './replies.js';
 import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
 
 export interface StoreOptions {
@@ -36,6 +37,8 @@ export interface Store {
   readonly messages: Messages;
   readonly accounts: Accounts;
   readonly channels: Channels;
+  /** Replies pages and the parents' reply counts (on the messages collection). */
+  readonly replies: Replies;
   /** Creates every index, idempotently. Call once at start. */
   init(): Promise<void>;
   /** A cheap round trip to MongoDB (readiness checks). */
@@ -70,12 +73,23 @@ export function createStore(options: StoreOptions): Store {
     options.slots ?? 1024,
     options.dmCacheChannels ?? 50_000,
   );
+  const replies = new Replies(
+    db.collection<MessageDoc>('messages'),
+    db.collection<ReplyWaitDoc>('reply_waits'),
+    messages,
+  );
   return {
     messages,
     accounts,
     channels,
+    replies,
     async init() {
-      await Promise.all([messages.createIndexes(), accounts.createIndexes(), channels.createIndexes()]);
+      await Promise.all([
+        messages.createIndexes(),
+        accounts.createIndexes(),
+        channels.createIndexes(),
+        replies.createIndexes(),
+      ]);
     },
     async ping() {
       await db.command({ ping: 1 });

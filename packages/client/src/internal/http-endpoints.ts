@@ -1,7 +1,16 @@
 // The endpoints of the HTTP API (docs/protocol.md §6, at `<baseUrl>/api/v1/…`) as typed calls over
 // HttpApi: each is one call (plus the overload retries HttpApi does) and fails with ChatApiError,
 // RequestTimeoutError, NetworkError or ProtocolError. Nothing here keeps state.
-import type { Channel, CreateChannelInput, HistoryQuery, LoginResult, Message, Snowflake, User } from '../types.js';
+import type {
+  Channel,
+  CreateChannelInput,
+  HistoryQuery,
+  LoginResult,
+  Message,
+  RepliesQuery,
+  Snowflake,
+  User,
+} from '../types.js';
 import type { HttpApi } from './http-api.js';
 
 const enc = encodeURIComponent;
@@ -69,8 +78,16 @@ export class HttpEndpoints {
   }
 
   /** `POST /api/v1/channels/:id/messages`: answered once the write is durable. */
-  send(channelId: Snowflake, content: string, nonce: string, timeoutMs?: number): Promise<Message> {
-    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/messages`, { content, nonce }, { timeoutMs });
+  send(
+    channelId: Snowflake,
+    content: string,
+    nonce: string,
+    timeoutMs?: number,
+    replyTo?: Snowflake,
+  ): Promise<Message> {
+    const body: Record<string, unknown> = { content, nonce };
+    if (replyTo !== undefined) body.reply_to = replyTo;
+    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/messages`, body, { timeoutMs });
   }
 
   /** `PATCH /api/v1/channels/:id/messages/:mid`. */
@@ -83,5 +100,15 @@ export class HttpEndpoints {
   async delete(channelId: Snowflake, messageId: Snowflake, timeoutMs?: number): Promise<void> {
     const path = `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}`;
     await this.#http.call('DELETE', path, undefined, { timeoutMs });
+  }
+
+  /** `GET /api/v1/channels/:id/messages/:mid/replies`: a page of a message's replies, newest first. */
+  replies(channelId: Snowflake, messageId: Snowflake, query: RepliesQuery, timeoutMs?: number): Promise<Message[]> {
+    const q = new URLSearchParams();
+    if (query.before !== undefined) q.set('before', query.before);
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    const qs = q.toString();
+    const path = `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}/replies${qs ? `?${qs}` : ''}`;
+    return this.#http.call('GET', path, undefined, { timeoutMs });
   }
 }
