@@ -165,10 +165,13 @@ export class ChatService {
     await this.requireMember(channelId, author.id);
     const content = checkContent(rawContent, this.#o.maxContentLength);
     const nonce = checkNonce(rawNonce);
-    const referenced_message = replyTo ? await this.#reference(channelId, replyTo) : undefined;
+    // Checked on the first attempt only: a retry with the same nonce returns the stored message even if
+    // the parent was deleted since.
+    let referenced_message: ReferencedMessage | undefined = replyTo ? { id: replyTo } : undefined;
     const message = (id: string, timestamp: string): Message =>
       messageOf({ id, channel_id: channelId, author, content, timestamp, nonce, referenced_message });
     const publish = async (): Promise<Message> => {
+      if (replyTo) referenced_message = await this.#reference(channelId, replyTo);
       const id = await this.#o.ids.next();
       const timestamp = new Date().toISOString();
       const started = performance.now();

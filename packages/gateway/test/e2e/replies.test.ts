@@ -221,6 +221,24 @@ describe('replies', () => {
     assert.deepEqual(afterDelete.body[0].referenced_message, { id: parent.id, deleted: true });
   });
 
+  it('a reply retried with its nonce after its parent was deleted returns the stored reply, not a refusal', async () => {
+    const parent = await post(group.id, 'to be deleted', alice);
+    const body = { content: 'answer', nonce: 'reply-retry-1', reply_to: parent.id };
+    const path = `/api/channels/${group.id}/messages`;
+    const first = await http(url(), 'POST', path, body, bob.token);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    await waitFor(async () => (await read(group.id, first.body.id, bob)) !== undefined, 'the reply to be stored');
+    const del = await http(url(), 'DELETE', `/api/channels/${group.id}/messages/${parent.id}`, undefined, alice.token);
+    assert.equal(del.status, 204);
+    await waitFor(async () => (await read(group.id, parent.id, alice)) === undefined, 'the delete to be stored');
+    const again = await http(url(), 'POST', path, body, bob.token);
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.id, first.body.id, 'the same message');
+    assert.deepEqual(again.body.referenced_message, { id: parent.id, deleted: true });
+    const fresh = await http(url(), 'POST', path, { ...body, nonce: 'reply-retry-2' }, bob.token);
+    assert.equal(fresh.status, 404, 'a new reply to the deleted message is refused');
+  });
+
   it('reply_count is exact when the same reply is delivered twice and when the persister is killed mid-stream', async () => {
     const parent = await post(group.id, 'count me', alice);
     const router = createRouter({ url: amqpUrl(), prefix: stack.prefix });
