@@ -33,6 +33,7 @@ import type {
   Message,
   MessageDeletePayload,
   ReadyPayload,
+  RepliesQuery,
   RequestMethod,
   RequestMethods,
   SearchQuery,
@@ -301,17 +302,19 @@ export class ChatClient {
    * session (`message.create`): if the connection drops before the answer, the same request (same
    * nonce) is sent again on the next session, within `timeoutMs` overall. Over HTTP
    * (`POST /api/v1/channels/:id/messages`): one call. A RequestTimeoutError over the session
-   * carries the params (with the nonce) for a later retry.
+   * carries the params (with the nonce) for a later retry. `replyTo`: a message of the same channel this
+   * one answers (the answer carries its `referenced_message`; an unknown one is refused with `not_found`).
    */
   async send(
     channelId: Snowflake,
     content: string,
-    options: { nonce?: string; timeoutMs?: number } = {},
+    options: { nonce?: string; timeoutMs?: number; replyTo?: Snowflake } = {},
   ): Promise<Message> {
     const nonce = options.nonce ?? createNonce();
     const timeoutMs = this.#timeoutMs(options);
-    if (!this.#session.wantsOpen) return this.#http.send(channelId, content, nonce, timeoutMs);
-    const params = { channel_id: channelId, content, nonce };
+    if (!this.#session.wantsOpen) return this.#http.send(channelId, content, nonce, timeoutMs, options.replyTo);
+    const params: RequestMethods['message.create']['params'] = { channel_id: channelId, content, nonce };
+    if (options.replyTo !== undefined) params.reply_to = options.replyTo;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -360,6 +363,19 @@ export class ChatClient {
     if (query.before !== undefined) params.before = query.before;
     if (query.limit !== undefined) params.limit = query.limit;
     return this.request('message.search', params, options);
+  }
+
+  /**
+   * A page of a message's replies, newest first, `limit` ≤ 100 (server default 50), deleted replies left
+   * out: `GET /api/v1/channels/:id/messages/:mid/replies` (over HTTP, session or not).
+   */
+  replies(
+    channelId: Snowflake,
+    messageId: Snowflake,
+    query: RepliesQuery = {},
+    options: RequestOptions = {},
+  ): Promise<Message[]> {
+    return this.#http.replies(channelId, messageId, query, this.#timeoutMs(options));
   }
 
   /** `typing.start` (session only): an ephemeral TYPING_START to the channel's members. */

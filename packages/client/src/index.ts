@@ -43,6 +43,8 @@ export type {
   PresenceStatus,
   PresenceUpdatePayload,
   ReadyPayload,
+  ReferencedMessage,
+  RepliesQuery,
   RequestMethod,
   RequestMethods,
   ResumedPayload,

@@ -23,7 +23,7 @@ import type {
   TypingStartPayload as TypingStartSchema,
 } from '@chat/protocol';
 
-export type { Author, Channel, ChannelKind, Message, PresenceStatus, User } from '@chat/protocol';
+export type { Author, Channel, ChannelKind, Message, PresenceStatus, ReferencedMessage, User } from '@chat/protocol';
 
 /** A payload as the protocol defines it, plus any field the gateway adds (passed through). */
 type Open<T> = T & { [field: string]: unknown };
@@ -57,6 +57,14 @@ export interface HistoryQuery {
   before?: Snowflake;
   /** Messages newer than this id. */
   after?: Snowflake;
+  limit?: number;
+}
+
+/** A page of a message's replies (`ChatClient.replies`), newest first. */
+export interface RepliesQuery {
+  /** Replies older than this id. */
+  before?: Snowflake;
+  /** 1..100 (server default 50). */
   limit?: number;
 }
 

@@ -11,6 +11,7 @@ import {
   type ConnectionState,
   createNonce,
   type Message,
+  type ReferencedMessage,
   RequestTimeoutError,
   type Snowflake,
   type TypingStartPayload,
@@ -39,6 +40,8 @@ interface Pending {
   readonly nonce: string;
   readonly channelId: Snowflake;
   readonly content: string;
+  /** The message this one answers (docs/protocol.md §4.1). */
+  readonly replyTo?: Message;
   state: 'sending' | 'failed';
   error?: string;
 }
@@ -78,6 +81,8 @@ export class ChatView {
   /** The rendered rows of the selected channel, by message id. */
   readonly #rows = new Map<Snowflake, HTMLLIElement>();
   #dialogUser: Author | null = null;
+  /** The message the composer answers, chosen with a row's "Reply" (cleared on send and on channel change). */
+  #replyTo: Message | null = null;
 
   readonly #el = {
     connection: $('#connection', HTMLElement),
@@ -101,6 +106,9 @@ export class ChatView {
     composer: $('#composer', HTMLFormElement),
     input: $('#composer-input', HTMLTextAreaElement),
     send: $('#composer button[type=submit]', HTMLButtonElement),
+    replying: $('#replying', HTMLElement),
+    replyingLabel: $('#replying-label', HTMLElement),
+    replyingCancel: $('#replying-cancel', HTMLButtonElement),
     dialog: $('#user-dialog', HTMLDialogElement),
     dialogTitle: $('#user-dialog-title', HTMLElement),
     dialogId: $('#user-dialog-id', HTMLElement),
@@ -200,6 +208,7 @@ export class ChatView {
     e.addMember.addEventListener('submit', (ev) => this.#onAddMember(ev), { signal });
     e.loadOlder.addEventListener('click', () => void this.#loadHistory(this.#selected, true), { signal });
     e.composer.addEventListener('submit', (ev) => this.#onSubmit(ev), { signal });
+    e.replyingCancel.addEventListener('click', () => this.#setReplyTo(null), { signal });
     e.input.addEventListener(
       'keydown',
       (ev) => {
@@ -290,6 +299,7 @@ export class ChatView {
     if (!c) return;
     this.#selected = id;
     this.#unread.delete(id);
+    this.#setReplyTo(null);
     const e = this.#el;
     e.notice.hidden = true; // it was about the channel we left
     const label = this.#label(c);
@@ -514,10 +524,37 @@ export class ChatView {
             attrs: { datetime: m.timestamp, title: when.toLocaleString() },
           }),
           m.edited_timestamp !== null && h('span', { class: 'edited muted', text: '(edited)' }),
+          this.#replyButton(m),
         ),
+        m.referenced_message && referenceLine(m.referenced_message),
         h('p', { class: 'content', text: m.content }),
+        m.reply_count !== undefined &&
+          h('span', {
+            class: 'reply-count muted small',
+            text: m.reply_count === 1 ? '1 reply' : `${m.reply_count} replies`,
+          }),
       ),
     );
+  }
+
+  #replyButton(m: Message): HTMLButtonElement {
+    const b = h('button', {
+      class: 'link reply-action small',
+      text: 'Reply',
+      attrs: { type: 'button', title: `Reply to ${m.author.username}` },
+    });
+    b.addEventListener('click', () => {
+      this.#setReplyTo(m);
+      this.#el.input.focus();
+    });
+    return b;
+  }
+
+  /** Shows (or hides) the "Replying to …" bar above the composer. */
+  #setReplyTo(m: Message | null): void {
+    this.#replyTo = m;
+    this.#el.replying.hidden = m === null;
+    this.#el.replyingLabel.textContent = m ? `Replying to ${m.author.username}: ${excerpt(m.content)}` : '';
   }
 
   #nearBottom(): boolean {
@@ -545,7 +582,9 @@ export class ChatView {
     this.#el.input.value = '';
     this.#resizeInput();
     this.#typingSentAt.delete(channelId);
-    const p: Pending = { nonce: createNonce(), channelId, content, state: 'sending' };
+    const replyTo = this.#replyTo?.channel_id === channelId ? this.#replyTo : undefined;
+    this.#setReplyTo(null);
+    const p: Pending = { nonce: createNonce(), channelId, content, state: 'sending', ...(replyTo ? { replyTo } : {}) };
     this.#pending.set(p.nonce, p);
     void this.#deliver(p);
   }
@@ -557,7 +596,11 @@ export class ChatView {
     this.#renderPending();
     this.#scrollToBottom();
     try {
-      const m = await this.#client.send(p.channelId, p.content, { nonce: p.nonce, timeoutMs: SEND_TIMEOUT_MS });
+      const m = await this.#client.send(p.channelId, p.content, {
+        nonce: p.nonce,
+        timeoutMs: SEND_TIMEOUT_MS,
+        ...(p.replyTo ? { replyTo: p.replyTo.id } : {}),
+      });
       this.#settle(p.nonce);
       this.#onMessage(m);
     } catch (err) {
@@ -680,4 +723,23 @@ function hue(id: string): number {
   let x = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) x = Math.imul(x ^ id.charCodeAt(i), 0x01000193);
   return (x >>> 0) % 360;
+}
+
+/** The line above a reply: who and what it answers (the server's excerpt), or that the message is gone. */
+function referenceLine(r: ReferencedMessage): HTMLElement {
+  if (r.deleted || !r.author) return h('p', { class: 'reference muted small', text: '↪ original message was deleted' });
+  return h(
+    'p',
+    { class: 'reference muted small' },
+    '↪ ',
+    h('span', { class: 'reference-author', text: r.author.username }),
+    ' ',
+    h('span', { class: 'reference-content', text: r.content ?? '' }),
+  );
+}
+
+/** A short quote of a message for the "Replying to" bar. */
+function excerpt(content: string): string {
+  const points = [...content];
+  return points.length > 60 ? `${points.slice(0, 60).join('')}…` : content;
 }

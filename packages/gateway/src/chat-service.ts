@@ -1,7 +1,17 @@
 // The chat operations behind both the HTTP API and WebSocket requests: membership checks,
 // validation, durable writes through the router (answered only after the broker's confirm),
 // membership changes announced to the affected users (through the hub). Transport-agnostic: errors are ApiErrors.
-import { type DispatchEnvelope, type Logger, messageOf, parseSnowflake, SEARCH_LIMITS } from '@chat/protocol';
+import {
+  type DispatchEnvelope,
+  type Logger,
+  messageOf,
+  parseSnowflake,
+  REPLIES_LIMIT,
+  REPLY_TO_PENDING_MS,
+  type ReferencedMessage,
+  referenceOf,
+  SEARCH_LIMITS,
+} from '@chat/protocol';
 import { dispatchToMembers, type Router, type SnowflakeGenerator } from '@chat/router';
 import {
   type Channel,
@@ -44,6 +54,8 @@ export interface ChatServiceOptions {
   maxGroupsPerUser?: number;
   /** Members of a group (the default group excepted). Default 1000. */
   maxGroupMembers?: number;
+  /** How far (ms) from now a `reply_to` id not stored yet may be and be accepted. Default REPLY_TO_PENDING_MS. */
+  replyToPendingMs?: number;
 }
 
 /** The default group's id: fixed, so every gateway agrees on it without coordination. */
@@ -140,14 +152,28 @@ export class ChatService {
     }
   }
 
-  /** message.create: answered with the message only after the broker confirmed the durable write. */
-  async sendMessage(author: Author, channelId: string, rawContent: string, rawNonce?: string | null): Promise<Message> {
+  /**
+   * message.create: answered with the message only after the broker confirmed the durable write. A reply
+   * (`replyTo`) must answer a message of this channel that is not deleted (`not_found` otherwise, the same
+   * answer for an unknown id and for another channel's: nothing of it is revealed; see #reference).
+   */
+  async sendMessage(
+    author: Author,
+    channelId: string,
+    rawContent: string,
+    rawNonce?: string | null,
+    replyTo?: string | null,
+  ): Promise<Message> {
     await this.requireMember(channelId, author.id);
     const content = checkContent(rawContent, this.#o.maxContentLength);
     const nonce = checkNonce(rawNonce);
+    // Checked on the first attempt only: a retry with the same nonce returns the stored message even if
+    // the parent was deleted since.
+    let referenced_message: ReferencedMessage | undefined = replyTo ? { id: replyTo } : undefined;
     const message = (id: string, timestamp: string): Message =>
-      messageOf({ id, channel_id: channelId, author, content, timestamp, nonce });
+      messageOf({ id, channel_id: channelId, author, content, timestamp, nonce, referenced_message });
     const publish = async (): Promise<Message> => {
+      if (replyTo) referenced_message = await this.#reference(channelId, replyTo);
       const id = await this.#o.ids.next();
       const timestamp = new Date().toISOString();
       const started = performance.now();
@@ -161,6 +187,7 @@ export class ChatService {
           content,
           nonce,
           timestamp,
+          ...(replyTo ? { reply_to: replyTo } : {}),
         });
       } catch (err) {
         this.#mapWriteError(err);
@@ -182,6 +209,51 @@ export class ChatService {
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw new ApiError('unavailable', (err as Error).message);
+    }
+  }
+
+  /**
+   * The reference to a message of this channel that a new reply answers; `not_found` when there is none
+   * (deleted, unknown or of another channel) unless the id is recent enough to be still on its way to
+   * the store (REPLY_TO_PENDING_MS): then the reference holds only its id.
+   */
+  async #reference(channelId: string, messageId: string): Promise<ReferencedMessage> {
+    let parent: Message | null;
+    try {
+      parent = await this.#o.store.messages.get(channelId, messageId);
+    } catch (err) {
+      mapStoreError(err);
+    }
+    if (parent) return referenceOf(messageId, parent);
+    // Not stored: acknowledged but not stored yet if its id is recent (the persister resolves it then;
+    // read in this channel only, so another channel's id shows as deleted), else unknown.
+    const pendingMs = this.#o.replyToPendingMs ?? REPLY_TO_PENDING_MS;
+    if (Math.abs(Date.now() - parseSnowflake(messageId).timestampMs) > pendingMs) {
+      throw new ApiError('not_found', 'unknown message to reply to (reply_to)');
+    }
+    return { id: messageId };
+  }
+
+  /**
+   * replies.get: a page of a message's replies, newest first (members only, the errors of history; a
+   * message unknown in this channel is `not_found`). A deleted message's replies stay readable.
+   */
+  async replies(
+    userId: string,
+    channelId: string,
+    messageId: string,
+    q: { before?: string | undefined; limit?: number | undefined },
+  ): Promise<Message[]> {
+    await this.requireMember(channelId, userId);
+    const limit = q.limit ?? REPLIES_LIMIT.default;
+    if (!Number.isInteger(limit) || limit < REPLIES_LIMIT.min || limit > REPLIES_LIMIT.max)
+      throw new ApiError('invalid_request', `limit must be ${REPLIES_LIMIT.min}-${REPLIES_LIMIT.max}`);
+    try {
+      if (!(await this.#o.store.replies.exists(channelId, messageId)))
+        throw new ApiError('not_found', 'unknown message');
+      return await this.#o.store.replies.page(channelId, messageId, { before: q.before, limit });
+    } catch (err) {
+      mapStoreError(err);
     }
   }
 

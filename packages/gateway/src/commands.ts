@@ -107,7 +107,7 @@ export const COMMANDS = {
   'message.create': command({
     params: socketParams('message.create'),
     durable: true,
-    run: (s, caller, p) => s.chat.sendMessage(caller, p.channel_id, p.content, p.nonce),
+    run: (s, caller, p) => s.chat.sendMessage(caller, p.channel_id, p.content, p.nonce, p.reply_to),
   }),
   'message.update': command({
     params: socketParams('message.update'),
@@ -141,6 +141,9 @@ export const COMMANDS = {
         before: p.before ?? undefined,
         limit: p.limit ?? undefined,
       }),
+  }),
+  'replies.get': command({
+    run: (s, caller, p) => s.chat.replies(caller.id, p.channel_id, p.message_id, { before: p.before, limit: p.limit }),
   }),
 };
 

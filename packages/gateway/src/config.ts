@@ -1,6 +1,7 @@
 // The gateway's configuration: read from the environment once, validated, frozen. A bad value
 // stops the process at start with the variable's name (exit code 2).
 import { hostname } from 'node:os';
+import { REPLY_TO_PENDING_MS } from '@chat/protocol';
 import type { RouterTlsOptions } from '@chat/router';
 import {
   amqpTls,
@@ -93,6 +94,8 @@ export interface GatewayConfig extends DeploymentSettings {
   readonly semiSpaceGrowth: number;
   /** After Redis lost the nonce records (restarted empty), writes with a nonce are refused this long (NONCE_RECOVERY_MS). */
   readonly nonceRecoveryMs: number;
+  /** How far (ms) from now a `reply_to` id not stored yet may be and still be accepted (docs/protocol.md §4.1). */
+  readonly replyToPendingMs: number;
 }
 
 /** Origins (exact `https://app.example.com`, `http://localhost:5173`): no path, no trailing slash, no `*`. */
@@ -196,5 +199,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     presenceOfflineGraceMs: duration(env, 'PRESENCE_OFFLINE_GRACE_MS', 5000, 0, 600_000),
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
     nonceRecoveryMs: duration(env, 'NONCE_RECOVERY_MS', 30_000, 0, 86_400_000),
+    replyToPendingMs: duration(env, 'REPLY_TO_PENDING_MS', REPLY_TO_PENDING_MS, 0, 3_600_000),
   });
 }

@@ -113,6 +113,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),
     maxGroupsPerUser: config.maxGroupsPerUser,
     maxGroupMembers: config.maxGroupMembers,
+    replyToPendingMs: config.replyToPendingMs,
   });
   await chat.ensureDefaultGroup();
   const { userRate, ipRate, auth: budgets } = createBudgets(redis, keyPrefix, config);

@@ -48,6 +48,7 @@ const SERVED_BY: Readonly<Record<string, { method: Method; query?: readonly stri
   edit: { method: 'message.update' },
   delete: { method: 'message.delete' },
   search: { method: 'message.search', query: ['q', 'channel_id', 'before', 'limit'] },
+  replies: { method: 'replies.get', query: ['before', 'limit'] },
 };
 
 /** What a path id names, for the 404 of an id that names nothing. */

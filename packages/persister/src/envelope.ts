@@ -1,6 +1,6 @@
 // The event a stored write delivers to the channel's members (docs/protocol.md: MESSAGE_CREATE,
 // MESSAGE_UPDATE, MESSAGE_DELETE dispatch envelopes).
-import { messageOf } from '@chat/protocol';
+import { messageOf, referenceOf } from '@chat/protocol';
 import type { DispatchEnvelope } from '@chat/router';
 import type { Message } from '@chat/store';
 import type { ValidWrite } from './validate.js';
@@ -11,7 +11,9 @@ export type CurrentMessage = (channelId: string, messageId: string) => Promise<M
 /** The delivery envelope for a stored write, or null when there is nothing to deliver. */
 export async function envelopeFor(w: ValidWrite, current: CurrentMessage): Promise<DispatchEnvelope | null> {
   if (w.kind === 'create') {
-    const data: Message = messageOf(w);
+    // A reply carries its parent as stored now, read in the reply's channel only (never another's).
+    const referenced_message = w.reply_to ? referenceOf(w.reply_to, await current(w.channel_id, w.reply_to)) : null;
+    const data: Message = messageOf({ ...w, referenced_message });
     return { v: 1, type: 'dispatch', event: 'MESSAGE_CREATE', channel_id: w.channel_id, data };
   }
   if (w.kind === 'update') {

@@ -12,6 +12,7 @@ import { createDeadLetter } from './dead-letter.js';
 import { createDispatch } from './dispatch.js';
 import { createMetrics, type PersisterMetrics } from './metrics.js';
 import { type PersisterOptions, resolvePersisterOptions } from './options.js';
+import { createReplyCounts } from './reply-counts.js';
 import { createRetry } from './retry.js';
 import { createStoreWrites } from './store-writes.js';
 
@@ -65,6 +66,7 @@ export function createPersister(options: PersisterOptions): Persister {
       inFlight -= count;
       metrics.inFlight.set(inFlight);
     },
+    replyCounts: createReplyCounts({ replies: store.replies, retry }),
   };
   const batcher = new Batcher<Received>({
     batchSize: o.batchSize,

@@ -44,6 +44,7 @@ export function createStoreWrites(deps: {
       content: w.content,
       nonce: w.nonce,
       timestamp: w.timestamp,
+      reply_to: w.reply_to,
     };
   };
 

@@ -12,6 +12,8 @@ export type ValidWrite =
       content: string;
       nonce: string | null;
       timestamp: string;
+      /** The message of the same channel this one answers, or null. */
+      reply_to: string | null;
     }
   | { kind: 'update'; id: string; message_id: string; channel_id: string; author_id: string; content: string }
   | { kind: 'delete'; id: string; message_id: string; channel_id: string; author_id: string };
@@ -26,6 +28,7 @@ const REASONS: Record<string, string> = {
   nonce: 'invalid_nonce',
   timestamp: 'invalid_timestamp',
   type: 'unknown_type',
+  reply_to: 'invalid_reply_to',
 };
 
 /** The write normalised (content trimmed), or the reason it is invalid. */
@@ -54,6 +57,7 @@ export function validateWrite(w: DurableWrite, maxContent: number): ValidWrite |
         content: content!,
         nonce: w.nonce ?? null,
         timestamp: new Date(w.timestamp).toISOString(),
+        reply_to: w.reply_to ?? null,
       };
     case 'message.update':
       return {

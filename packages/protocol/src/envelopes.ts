@@ -78,6 +78,8 @@ export const MessageCreateWrite = {
     nonce: { anyOf: [{ type: 'string', minLength: 1, maxLength: MAX_NONCE_LENGTH }, { type: 'null' }] },
     /** ISO 8601. */
     timestamp: { type: 'string' },
+    /** The message (of the same channel) this one answers; the persister resolves it (docs/protocol.md §4.1). */
+    reply_to: { anyOf: [Snowflake, { type: 'null' }] },
   },
   required: ['v', 'type', 'id', 'channel_id', 'author', 'content', 'timestamp'],
 } as const;

@@ -167,6 +167,16 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     result: HTTP_RESULTS.search,
     errors: ['invalid_request', 'unknown_field', 'unauthorized', 'not_a_member'],
   },
+  {
+    name: 'replies',
+    method: 'get',
+    path: '/channels/{channel_id}/messages/{message_id}/replies',
+    auth: true,
+    summary: "A page of a message's replies, newest first (query: before, limit 1..100)",
+    status: 200,
+    result: HTTP_RESULTS.replies,
+    errors: ['invalid_request', 'unknown_field', 'unauthorized', ...member],
+  },
 ];
 
 /** Errors any route may answer. */

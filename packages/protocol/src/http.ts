@@ -3,6 +3,7 @@
 // API resolves to a user (`user_id`, `recipients`) are plain strings here and answered 404 by the service.
 import type { Infer } from './infer.js';
 import { Channel, Message, User } from './objects.js';
+import { Snowflake } from './snowflake.js';
 
 const Str = { type: 'string' } as const;
 const optional = <const S extends object>(s: S) => ({ anyOf: [s, { type: 'null' }] }) as const;
@@ -51,7 +52,12 @@ export type AddMemberBody = Infer<typeof AddMemberBody>;
 
 export const SendMessageBody = {
   type: 'object',
-  properties: { content: Str, nonce: optional(Str) },
+  properties: {
+    content: Str,
+    nonce: optional(Str),
+    /** A message of the same channel this one answers (docs/protocol.md §4.1). */
+    reply_to: optional(Snowflake),
+  },
   required: ['content'],
   additionalProperties: false,
 } as const;
@@ -78,4 +84,5 @@ export const HTTP_RESULTS = {
   send: Message,
   edit: Message,
   search: { type: 'array', items: Message },
+  replies: { type: 'array', items: Message },
 } as const;

@@ -55,9 +55,20 @@ export { COMMON_HTTP_ERRORS, HTTP_ROUTES, type HttpRoute } from './http-routes.j
 export type { Infer } from './infer.js';
 export { DEFAULT_MAX_CONTENT_LENGTH, HISTORY_LIMIT, MAX_NONCE_LENGTH, MAX_SHORT_STRING } from './limits.js';
 export { type Logger, silentLogger } from './logger.js';
-export { Author, Channel, ChannelKind, Message, messageOf, PresenceStatus, PresenceUpdate, User } from './objects.js';
+export {
+  Author,
+  Channel,
+  ChannelKind,
+  Message,
+  messageOf,
+  PresenceStatus,
+  PresenceUpdate,
+  ReferencedMessage,
+  User,
+} from './objects.js';
 export { Op } from './opcodes.js';
 export { parseClientFrame, parseServerFrame, type ResponseReading, readResponse } from './parse-frame.js';
+export { excerptOf, REPLIES_LIMIT, REPLY_EXCERPT_LENGTH, REPLY_TO_PENDING_MS, referenceOf } from './replies.js';
 export {
   HistoryGetParams,
   MessageCreateParams,

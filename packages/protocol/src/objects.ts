@@ -20,6 +20,24 @@ export const User = {
 } as const;
 export type User = Infer<typeof User>;
 
+/**
+ * What a reply carries of the message it answers (docs/protocol.md §4): resolved from the parent in the same
+ * channel when read, so it shows the parent's current content; `deleted` when the parent is deleted (or
+ * unknown in this channel), and then nothing else of it.
+ */
+export const ReferencedMessage = {
+  type: 'object',
+  properties: {
+    id: Snowflake,
+    author: Author,
+    /** The parent's content cut to REPLY_EXCERPT_LENGTH code points (replies.ts). */
+    content: Str,
+    deleted: { const: true },
+  },
+  required: ['id'],
+} as const;
+export type ReferencedMessage = Infer<typeof ReferencedMessage>;
+
 export const Message = {
   type: 'object',
   properties: {
@@ -32,6 +50,10 @@ export const Message = {
     edited_timestamp: NullableStr,
     nonce: NullableStr,
     type: { const: 0 },
+    /** Replies only: the message this one answers. */
+    referenced_message: ReferencedMessage,
+    /** Replies to this message that are not deleted; absent means 0. */
+    reply_count: { type: 'integer', minimum: 1 },
   },
   required: ['id', 'channel_id', 'author', 'content', 'timestamp', 'edited_timestamp', 'type'],
 } as const;
@@ -47,8 +69,10 @@ export function messageOf(m: {
   timestamp: string;
   edited_timestamp?: string | null | undefined;
   nonce?: string | null | undefined;
+  referenced_message?: ReferencedMessage | null | undefined;
+  reply_count?: number | null | undefined;
 }): Message & { nonce: string | null } {
-  return {
+  const message: Message & { nonce: string | null } = {
     id: m.id,
     channel_id: m.channel_id,
     author: { id: m.author.id, username: m.author.username },
@@ -58,6 +82,9 @@ export function messageOf(m: {
     nonce: m.nonce ?? null,
     type: 0,
   };
+  if (m.referenced_message) message.referenced_message = m.referenced_message;
+  if (m.reply_count) message.reply_count = m.reply_count;
+  return message;
 }
 
 export const ChannelKind = { enum: ['dm', 'group'] } as const;

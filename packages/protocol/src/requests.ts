@@ -11,7 +11,13 @@ const optional = <const S extends object>(s: S) => ({ anyOf: [s, Null] }) as con
 
 export const MessageCreateParams = {
   type: 'object',
-  properties: { channel_id: Snowflake, content: Str, nonce: optional(Str) },
+  properties: {
+    channel_id: Snowflake,
+    content: Str,
+    nonce: optional(Str),
+    /** A message of the same channel this one answers (docs/protocol.md §4.1). */
+    reply_to: optional(Snowflake),
+  },
   required: ['channel_id', 'content'],
   additionalProperties: false,
 } as const;

@@ -16,6 +16,7 @@ export {
 export { MembershipCache, type MembershipCacheOptions } from './membership-cache.js';
 export { type HistoryQuery, MESSAGE_INDEXES, Messages, toLong, toMessage } from './messages.js';
 export { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
+export { Replies, type RepliesQuery } from './replies.js';
 export { MessageSearch, SEARCH_INDEX, type SearchQuery } from './search.js';
 export { createStore, type Store, type StoreOptions } from './store.js';
 export type {

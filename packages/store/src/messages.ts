@@ -3,6 +3,7 @@
 // so redelivered envelopes change nothing.
 import { bucketOf, messageOf, parseSnowflake } from '@chat/protocol';
 import { type Collection, Long, MongoBulkWriteError, type MongoServerError } from 'mongodb';
+import { type Parents, parentKey, parentsOf, referenceOf } from './references.js';
 import type { ApplyResult, ChangeEvent, Message, MessageDoc, NewMessage } from './types.js';
 
 const DUPLICATE_KEY = 11000;
@@ -10,6 +11,7 @@ const DUPLICATE_KEY = 11000;
 export const MESSAGE_INDEXES = [
   { key: { channel_id: 1, bucket: 1, _id: -1 }, name: 'channel_bucket_id' },
   { key: { channel_id: 1, updated_id: 1 }, name: 'channel_updated' },
+  { key: { channel_id: 1, reply_to: 1, _id: -1 }, name: 'channel_reply_to_id' },
 ] as const;
 
 export function toLong(id: string): Long {
@@ -22,7 +24,12 @@ function idString(id: Long | bigint | number): string {
   return BigInt.asUintN(64, id.toBigInt()).toString();
 }
 
-export function toMessage(doc: MessageDoc): Message {
+/**
+ * A stored message as the protocol's object. A reply's reference is resolved from `parents` (Messages'
+ * reads pass them, see references.ts); without them it carries the parent's id only.
+ */
+export function toMessage(doc: MessageDoc, parents?: Parents): Message {
+  const parentId = doc.reply_to != null ? idString(doc.reply_to) : undefined;
   return messageOf({
     id: idString(doc._id),
     channel_id: doc.channel_id,
@@ -31,6 +38,13 @@ export function toMessage(doc: MessageDoc): Message {
     timestamp: new Date(doc.timestamp).toISOString(),
     edited_timestamp: doc.edited_timestamp ? new Date(doc.edited_timestamp).toISOString() : null,
     nonce: doc.nonce,
+    referenced_message:
+      parentId === undefined
+        ? undefined
+        : parents
+          ? referenceOf(parentId, doc.channel_id, parents.get(parentKey(doc.reply_to!)))
+          : { id: parentId },
+    reply_count: doc.reply_count,
   });
 }
 
@@ -76,6 +90,7 @@ export class Messages {
         nonce: m.nonce ?? null,
         deleted: false,
         updated_id: id,
+        ...(m.reply_to ? { reply_to: toLong(m.reply_to) } : {}),
       };
     });
     try {
@@ -149,7 +164,7 @@ export class Messages {
   /** One message that is not deleted, or null. */
   async get(channelId: string, messageId: string): Promise<Message | null> {
     const doc = await this.#col.findOne({ _id: toLong(messageId), channel_id: channelId, deleted: false });
-    return doc ? toMessage(doc) : null;
+    return doc ? ((await this.toMessages([doc]))[0] ?? null) : null;
   }
 
   /**
@@ -183,7 +198,7 @@ export class Messages {
         out.push(...docs);
         if (out.length < q.limit) bucket = await this.#nextBucket(channelId, bucket, 'up');
       }
-      return out.reverse().map(toMessage);
+      return this.toMessages(out.reverse());
     }
 
     const top = q.before !== undefined ? bucketOf(q.before) : await this.#newestBucket(channelId);
@@ -201,7 +216,13 @@ export class Messages {
       out.push(...docs);
       if (out.length < q.limit) bucket = await this.#nextBucket(channelId, bucket, 'down');
     }
-    return out.map(toMessage);
+    return this.toMessages(out);
+  }
+
+  /** Stored messages as the protocol's objects, each reply's reference read from its parent now (one query). */
+  async toMessages(docs: MessageDoc[]): Promise<Message[]> {
+    const parents = await parentsOf(this.#col, docs);
+    return docs.map((d) => toMessage(d, parents));
   }
 
   async #newestBucket(channelId: string): Promise<number | null> {
@@ -247,6 +268,7 @@ export class Messages {
         .limit(cap + 1)
         .toArray(),
     ]);
+    const parents = await parentsOf(this.#col, [...created, ...changed]);
     const events: ChangeEvent[] = [];
     for (const doc of created) {
       // Created after `since` and deleted since: a client resuming from a little earlier than what
@@ -259,7 +281,12 @@ export class Messages {
               channel_id: doc.channel_id,
               data: { id: idString(doc._id), channel_id: doc.channel_id },
             }
-          : { event: 'MESSAGE_CREATE', event_id: idString(doc._id), channel_id: doc.channel_id, data: toMessage(doc) },
+          : {
+              event: 'MESSAGE_CREATE',
+              event_id: idString(doc._id),
+              channel_id: doc.channel_id,
+              data: toMessage(doc, parents),
+            },
       );
     }
     for (const doc of changed) {
@@ -276,7 +303,7 @@ export class Messages {
               event: 'MESSAGE_UPDATE',
               event_id: idString(doc.updated_id),
               channel_id: doc.channel_id,
-              data: toMessage(doc),
+              data: toMessage(doc, parents),
             },
       );
     }

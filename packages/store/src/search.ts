@@ -5,7 +5,7 @@
 import { SEARCH_DELIMITER } from '@chat/protocol';
 import type { Collection } from 'mongodb';
 import { ValidationError } from './errors.js';
-import { toLong, toMessage } from './messages.js';
+import { type Messages, toLong } from './messages.js';
 import type { Message, MessageDoc } from './types.js';
 
 /** The text index; one per collection (a MongoDB rule). */
@@ -22,9 +22,12 @@ export interface SearchQuery {
 
 export class MessageSearch {
   readonly #col: Collection<MessageDoc>;
+  /** Turns documents into messages with their replies' references resolved. */
+  readonly #messages: Pick<Messages, 'toMessages'>;
 
-  constructor(col: Collection<MessageDoc>) {
+  constructor(col: Collection<MessageDoc>, messages: Pick<Messages, 'toMessages'>) {
     this.#col = col;
+    this.#messages = messages;
   }
 
   async createIndexes(): Promise<void> {
@@ -52,6 +55,6 @@ export class MessageSearch {
     };
     if (q.before !== undefined) filter._id = { $lt: toLong(q.before) };
     const docs = await this.#col.find(filter).sort({ _id: -1 }).limit(q.limit).toArray();
-    return docs.map(toMessage);
+    return this.#messages.toMessages(docs);
   }
 }

@@ -9,6 +9,7 @@ import { Channels } from './channels.js';
 import { MembershipCache } from './membership-cache.js';
 import { Messages } from './messages.js';
 import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
+import { Replies, type ReplyWaitDoc } from './replies.js';
 import { MessageSearch } from './search.js';
 import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
 
@@ -39,6 +40,8 @@ export interface Store {
   readonly channels: Channels;
   /** Full-text search over messages (the text index on `content`). */
   readonly search: MessageSearch;
+  /** Replies pages and the parents' reply counts (on the messages collection). */
+  readonly replies: Replies;
   /** Creates every index, idempotently. Call once at start. */
   init(): Promise<void>;
   /** A cheap round trip to MongoDB (readiness checks). */
@@ -65,7 +68,7 @@ export function createStore(options: StoreOptions): Store {
       })
     : undefined;
   const messages = new Messages(db.collection<MessageDoc>('messages'));
-  const search = new MessageSearch(db.collection<MessageDoc>('messages'));
+  const search = new MessageSearch(db.collection<MessageDoc>('messages'), messages);
   const accounts = new Accounts(db.collection<UserDoc>('users'), new PasswordHasher(options.passwords));
   const channels = new Channels(
     db.collection<ChannelDoc>('channels'),
@@ -74,17 +77,24 @@ export function createStore(options: StoreOptions): Store {
     options.slots ?? 1024,
     options.dmCacheChannels ?? 50_000,
   );
+  const replies = new Replies(
+    db.collection<MessageDoc>('messages'),
+    db.collection<ReplyWaitDoc>('reply_waits'),
+    messages,
+  );
   return {
     messages,
     accounts,
     channels,
     search,
+    replies,
     async init() {
       await Promise.all([
         messages.createIndexes(),
         accounts.createIndexes(),
         channels.createIndexes(),
         search.createIndexes(),
+        replies.createIndexes(),
       ]);
     },
     async ping() {

@@ -26,6 +26,12 @@ export interface MessageDoc {
   deleted: boolean;
   /** Event id of the last change applied (the message's own id at creation). */
   updated_id: Long;
+  /** Replies only: the id of the message (of the same channel) this one answers. */
+  reply_to?: Long;
+  /** Replies to this message that are not deleted (kept by the persister: replies.ts); absent means 0. */
+  reply_count?: number;
+  /** Bumped before every recount of `reply_count`: a recount only lands if no bump came after its read. */
+  reply_version?: number;
 }
 
 /** A message to append: the fields a `message.create` write carries. */
@@ -37,6 +43,8 @@ export interface NewMessage {
   nonce?: string | null | undefined;
   /** ISO 8601; default: the time in the id. */
   timestamp?: string | undefined;
+  /** The message of the same channel this one answers. */
+  reply_to?: string | null | undefined;
 }
 
 /** A user as the store returns it: always with its creation time. */

@@ -7,6 +7,7 @@ import type {
   HistoryQuery,
   LoginResult,
   Message,
+  RepliesQuery,
   SearchQuery,
   Snowflake,
   User,
@@ -78,8 +79,16 @@ export class HttpEndpoints {
   }
 
   /** `POST /api/v1/channels/:id/messages`: answered once the write is durable. */
-  send(channelId: Snowflake, content: string, nonce: string, timeoutMs?: number): Promise<Message> {
-    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/messages`, { content, nonce }, { timeoutMs });
+  send(
+    channelId: Snowflake,
+    content: string,
+    nonce: string,
+    timeoutMs?: number,
+    replyTo?: Snowflake,
+  ): Promise<Message> {
+    const body: Record<string, unknown> = { content, nonce };
+    if (replyTo !== undefined) body.reply_to = replyTo;
+    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/messages`, body, { timeoutMs });
   }
 
   /** `PATCH /api/v1/channels/:id/messages/:mid`. */
@@ -101,5 +110,15 @@ export class HttpEndpoints {
     if (query.before !== undefined) q.set('before', query.before);
     if (query.limit !== undefined) q.set('limit', String(query.limit));
     return this.#http.call('GET', `/api/v1/search?${q.toString()}`, undefined, { timeoutMs });
+  }
+
+  /** `GET /api/v1/channels/:id/messages/:mid/replies`: a page of a message's replies, newest first. */
+  replies(channelId: Snowflake, messageId: Snowflake, query: RepliesQuery, timeoutMs?: number): Promise<Message[]> {
+    const q = new URLSearchParams();
+    if (query.before !== undefined) q.set('before', query.before);
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    const qs = q.toString();
+    const path = `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}/replies${qs ? `?${qs}` : ''}`;
+    return this.#http.call('GET', path, undefined, { timeoutMs });
   }
 }

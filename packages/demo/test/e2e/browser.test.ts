@@ -253,6 +253,24 @@ describe('the demo page in a browser, behind nginx, in front of two gateways', {
     for (const p of [alice, bob]) assert.deepEqual(p.problems, [], `${p.name}'s page reported no errors`);
   });
 
+  it('a reply chosen from a message’s Reply action shows the message it answers above it, on both pages', async () => {
+    // Both are still in the DM of the previous tests.
+    const row = (p: Person, text: string) => p.page.locator('#messages li.message', { hasText: text });
+    await row(alice, 'me too').hover();
+    await row(alice, 'me too').getByRole('button', { name: 'Reply' }).click();
+    await alice.page.locator('#replying', { hasText: 'Replying to bob: me too' }).waitFor();
+    await send(alice, 'glad to hear');
+    for (const p of [alice, bob]) {
+      const reply = p.page.locator('#messages li.message', {
+        has: p.page.locator('.content', { hasText: 'glad to hear' }),
+      });
+      await reply.locator('.reference').waitFor();
+      assert.equal(await reply.locator('.reference-author').textContent(), 'bob', `${p.name} sees whom it answers`);
+      assert.equal(await reply.locator('.reference-content').textContent(), 'me too', `${p.name} sees what it answers`);
+    }
+    assert.equal(await alice.page.locator('#replying').isVisible(), false, 'the reply bar closes once sent');
+  });
+
   it('the search box lists the messages holding every word, newest first, and a result opens its channel', async () => {
     async function search(p: Person, words: string): Promise<string[]> {
       await p.page.getByLabel('Search messages').fill(words);

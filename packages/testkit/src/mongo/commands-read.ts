@@ -2,7 +2,7 @@
 // in full when the command runs and then served in batches, so a cursor sees a snapshot (the
 // server does not promise that; nothing in our code may rely on either behaviour).
 
-import { canonicalKey, compareValues, type Doc, parseSort, pathValues } from './bson-values.js';
+import { canonicalKey, compareValues, type Doc, isDoc, parseSort, pathValues } from './bson-values.js';
 import { boolArg, type CommandHandler, collectionArg, docArg, intArg, rejectCollation } from './command-context.js';
 import { CommandError } from './errors.js';
 import { projectDocs, runPipeline } from './query.js';
@@ -103,7 +103,15 @@ export const aggregate: CommandHandler = (cmd, ctx) => {
     );
   }
   const coll = ctx.store.get(ctx.db, target);
-  const out = runPipeline(coll ? coll.all() : [], cmd.pipeline, {
+  // A leading $match is answered as a find is (through an index when one serves it), as the server's
+  // planner does; the rest of the pipeline runs on its matches, in the same order a scan gives them.
+  const [first, ...rest] = Array.isArray(cmd.pipeline) ? (cmd.pipeline as unknown[]) : [];
+  const leadingMatch =
+    cmd.let === undefined && isDoc(first) && Object.keys(first).length === 1 && isDoc(first.$match)
+      ? first.$match
+      : undefined;
+  const input = leadingMatch ? findIn(coll, { filter: leadingMatch }) : coll ? coll.all() : [];
+  const out = runPipeline(input, leadingMatch ? rest : cmd.pipeline, {
     variables: docArg(cmd, 'let'),
     collectionResolver: (other) => ctx.store.get(ctx.db, other)?.all() ?? [],
   });
