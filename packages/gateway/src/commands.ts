@@ -14,6 +14,7 @@ import type { AuthBudgets } from './budgets.js';
 import type { Author, ChatService } from './chat-service.js';
 import { ApiError } from './errors.js';
 import type { SharedRateLimiter } from './guards.js';
+import type { ReadStateService } from './read-states.js';
 import { checkId } from './validation.js';
 
 /** What commands call. */
@@ -22,6 +23,8 @@ export interface CommandServices {
   store: Store;
   tokens: TokenService;
   budgets: AuthBudgets;
+  /** Unread counts and acks. */
+  reads: ReadStateService;
 }
 
 /** The caller of a command that takes no token (register, login). */
@@ -37,8 +40,11 @@ export interface Command {
   readonly auth: boolean;
   /** A durable write: passes admission control on either transport. */
   readonly durable: boolean;
-  /** Runs the command with params that passed validation; `address` is the client's (abuse budgets). */
-  run(s: CommandServices, caller: Author, params: Params, address: string): Promise<unknown>;
+  /**
+   * Runs the command with params that passed validation; `address` is the client's (abuse budgets),
+   * `sessionId` the WebSocket session's that sent it (absent over HTTP).
+   */
+  run(s: CommandServices, caller: Author, params: Params, address: string, sessionId?: string): Promise<unknown>;
 }
 
 // The schemas guarantee the fields below (optional ones may be null); the table reads them without
@@ -92,7 +98,7 @@ export const COMMANDS = {
     },
   }),
   'channel.list': command({
-    run: (s, caller) => s.chat.channelsOf(caller.id),
+    run: (s, caller) => s.reads.channelsOf(caller.id),
   }),
   'channel.create': command({
     run: (s, caller, p) =>
@@ -144,6 +150,10 @@ export const COMMANDS = {
   }),
   'replies.get': command({
     run: (s, caller, p) => s.chat.replies(caller.id, p.channel_id, p.message_id, { before: p.before, limit: p.limit }),
+  }),
+  'read.ack': command({
+    params: socketParams('read.ack'),
+    run: (s, caller, p, _address, sessionId) => s.reads.ack(caller.id, p.channel_id, p.message_id, sessionId),
   }),
 };
 

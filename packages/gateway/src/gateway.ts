@@ -21,6 +21,7 @@ import { IdleGc } from './idle-gc.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';
+import { ReadStateService } from './read-states.js';
 import { reconnectAll } from './reconnect-all.js';
 import type { Session, SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
@@ -117,7 +118,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   await chat.ensureDefaultGroup();
   const { userRate, ipRate, auth: budgets } = createBudgets(redis, keyPrefix, config);
-  const services: CommandServices = { chat, store, tokens, budgets };
+  const reads = new ReadStateService({
+    store,
+    router,
+    requireMember: (c, u) => chat.requireMember(c, u),
+    logger,
+  });
+  const services: CommandServices = { chat, store, tokens, budgets, reads };
   const addresses = new ClientAddresses(config.trustedProxies);
   const caps = new SocketCaps({
     maxPendingPerAddress: config.maxPendingSocketsPerAddress,
@@ -175,7 +182,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     verifyToken: (t) => tokens.verify(t),
     attach: (u) => router.attach(u),
     detach: (u) => router.detach(u),
-    channelsOf: (u) => store.channels.listForUser(u),
+    // READY's channels carry the user's read state (RESUME only needs the ids).
+    channelsOf: (u) => reads.channelsOf(u),
     changesSince: (c, since, cap) => store.messages.changesSince(c, since, cap),
     userRate: (u) => userRate.hit(u),
     authFailed: async (address) => !(await budgets.authFailures.hit(address)).ok,

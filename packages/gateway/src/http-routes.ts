@@ -49,6 +49,7 @@ const SERVED_BY: Readonly<Record<string, { method: Method; query?: readonly stri
   delete: { method: 'message.delete' },
   search: { method: 'message.search', query: ['q', 'channel_id', 'before', 'limit'] },
   replies: { method: 'replies.get', query: ['before', 'limit'] },
+  ack: { method: 'read.ack' },
 };
 
 /** What a path id names, for the 404 of an id that names nothing. */

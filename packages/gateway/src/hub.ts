@@ -53,7 +53,10 @@ export class Hub {
     this.#applyMembership(env);
     const audience: Member[] = [];
     if (env.to) {
-      for (const user of env.to) for (const m of index.membersOfUser(user)) audience.push(m);
+      // `skip_session`: the session whose own action the event reports has its answer already.
+      const skip = env.skip_session;
+      for (const user of env.to)
+        for (const m of index.membersOfUser(user)) if (skip === undefined || m.sessionId !== skip) audience.push(m);
     } else if (env.channel_id !== undefined) {
       for (const m of index.membersOfChannel(env.channel_id)) audience.push(m);
     }

@@ -16,6 +16,8 @@
 /** What the index needs of a connection (implemented by the session). */
 export interface Member {
   readonly userId: string;
+  /** The session's id, for envelopes that skip one session (`skip_session`). */
+  readonly sessionId?: string;
   /** Delivers one framed event; the member decides about backpressure and buffering. */
   deliver(event: string, payloadJson: string, dedupeKey: string | undefined): void;
 }

@@ -498,7 +498,7 @@ export class Session implements Member {
       if (!command) throw new ApiError('invalid_request', `unknown method "${method.slice(0, 64)}"`);
       const params = checkShape(req.params ?? {}, command.params, 'params');
       const caller = { id: this.userId, username: this.#username };
-      const result = await command.run(this.#host.services, caller, params, this.#slot?.address ?? '');
+      const result = await command.run(this.#host.services, caller, params, this.#slot?.address ?? '', this.sessionId);
       this.#send(response(id, result));
     } catch (err) {
       const e = failureOf(err, this.#host.logger, { method });

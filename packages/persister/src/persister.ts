@@ -4,10 +4,11 @@
 // deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds, at most
 // `maxBatchesInFlight` at once (what arrives meanwhile joins the next batch: group commit).
 // The pieces: options.ts, batcher.ts (group commit), batch.ts (one batch: validate, store, dispatch,
-// ack), store-writes.ts, dispatch.ts, dead-letter.ts, retry.ts.
+// ack), store-writes.ts, counting.ts, dispatch.ts, dead-letter.ts, retry.ts.
 import { sleep } from '@chat/service-kit';
 import { type BatchDeps, createBatchProcessor, type Received } from './batch.js';
 import { Batcher } from './batcher.js';
+import { withCounting } from './counting.js';
 import { createDeadLetter } from './dead-letter.js';
 import { createDispatch } from './dispatch.js';
 import { createMetrics, type PersisterMetrics } from './metrics.js';
@@ -52,12 +53,16 @@ export function createPersister(options: PersisterOptions): Persister {
   let stopping = false;
   const deps: BatchDeps = {
     maxContentLength: o.maxContentLength,
-    storeWrites: createStoreWrites({
-      messages: store.messages,
-      retry,
-      deadLetter,
-      onDuplicates: (n) => metrics.duplicates.inc(n),
-    }),
+    // Stored creates are counted (message ordinals, authors' read positions) before their dispatch.
+    storeWrites: withCounting(
+      createStoreWrites({
+        messages: store.messages,
+        retry,
+        deadLetter,
+        onDuplicates: (n) => metrics.duplicates.inc(n),
+      }),
+      { counts: store.counts, readStates: store.readStates, retry },
+    ),
     dispatch: createDispatch({ router, channels: store.channels, messages: store.messages, retry }),
     deadLetter,
     metrics,

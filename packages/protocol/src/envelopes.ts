@@ -21,6 +21,8 @@ const dispatchFields = {
   channel_id: { type: 'string' },
   to: { type: 'array', items: { type: 'string' } },
   data: {},
+  /** A session of the `to` users that does not get it (the one whose action it reports). */
+  skip_session: { type: 'string' },
 } as const;
 
 /**

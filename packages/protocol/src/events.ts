@@ -2,6 +2,7 @@
 // listed (the schemas leave additional properties open), so a client passes unknown fields through.
 import type { Infer } from './infer.js';
 import { Channel, Message, PresenceUpdate, User } from './objects.js';
+import { AckPayload, ChannelWithReadState } from './read-state.js';
 import { Snowflake } from './snowflake.js';
 
 /** Events that travel on the route exchanges between services (AMQP dispatch envelopes). */
@@ -14,6 +15,7 @@ export const DISPATCH_EVENTS = [
   'CHANNEL_MEMBER_ADD',
   'CHANNEL_MEMBER_REMOVE',
   'PRESENCE_UPDATE',
+  'ACK',
 ] as const;
 export type DispatchEvent = (typeof DISPATCH_EVENTS)[number];
 
@@ -37,7 +39,7 @@ export const ReadyPayload = {
   type: 'object',
   properties: {
     user: User,
-    channels: { type: 'array', items: Channel },
+    channels: { type: 'array', items: ChannelWithReadState },
     session_id: { type: 'string' },
     presences: Presences,
   },
@@ -98,4 +100,5 @@ export const EVENT_PAYLOADS = {
   CHANNEL_MEMBER_ADD: ChannelMemberPayload,
   CHANNEL_MEMBER_REMOVE: ChannelMemberPayload,
   PRESENCE_UPDATE: PresenceUpdate,
+  ACK: AckPayload,
 } as const satisfies Record<DispatchEvent | SessionEvent, object>;

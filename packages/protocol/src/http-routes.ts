@@ -10,6 +10,7 @@ import {
   HTTP_RESULTS,
   SendMessageBody,
 } from './http.js';
+import { AckBody } from './read-state.js';
 import { SearchParams } from './search.js';
 
 export interface HttpRoute {
@@ -175,6 +176,17 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     summary: "A page of a message's replies, newest first (query: before, limit 1..100)",
     status: 200,
     result: HTTP_RESULTS.replies,
+    errors: ['invalid_request', 'unknown_field', 'unauthorized', ...member],
+  },
+  {
+    name: 'ack',
+    method: 'post',
+    path: '/channels/{channel_id}/ack',
+    auth: true,
+    summary: 'Mark the channel read up to a message (never backwards); the other sessions get ACK',
+    body: AckBody,
+    status: 200,
+    result: HTTP_RESULTS.ack,
     errors: ['invalid_request', 'unknown_field', 'unauthorized', ...member],
   },
 ];

@@ -3,6 +3,7 @@
 // API resolves to a user (`user_id`, `recipients`) are plain strings here and answered 404 by the service.
 import type { Infer } from './infer.js';
 import { Channel, Message, User } from './objects.js';
+import { AckPayload, ChannelWithReadState } from './read-state.js';
 import { Snowflake } from './snowflake.js';
 
 const Str = { type: 'string' } as const;
@@ -78,11 +79,12 @@ export const HTTP_RESULTS = {
   register: User,
   login: LoginResult,
   me: User,
-  my_channels: { type: 'array', items: Channel },
+  my_channels: { type: 'array', items: ChannelWithReadState },
   create_channel: Channel,
   history: { type: 'array', items: Message },
   send: Message,
   edit: Message,
   search: { type: 'array', items: Message },
   replies: { type: 'array', items: Message },
+  ack: AckPayload,
 } as const;

@@ -68,6 +68,13 @@ export {
 } from './objects.js';
 export { Op } from './opcodes.js';
 export { parseClientFrame, parseServerFrame, type ResponseReading, readResponse } from './parse-frame.js';
+export {
+  AckBody,
+  AckPayload,
+  ChannelWithReadState,
+  ReadAckParams,
+  ReadStateFields,
+} from './read-state.js';
 export { excerptOf, REPLIES_LIMIT, REPLY_EXCERPT_LENGTH, REPLY_TO_PENDING_MS, referenceOf } from './replies.js';
 export {
   HistoryGetParams,

@@ -2,6 +2,7 @@
 // an unknown field is refused (`unknown_field`); an optional field may be null, meaning absent.
 import type { Infer } from './infer.js';
 import { Message } from './objects.js';
+import { AckPayload, ReadAckParams } from './read-state.js';
 import { SearchParams } from './search.js';
 import { Snowflake } from './snowflake.js';
 
@@ -66,6 +67,7 @@ export const REQUEST_METHODS = {
   'typing.start': { params: TypingStartParams, result: Null },
   'history.get': { params: HistoryGetParams, result: MessageList },
   'message.search': { params: SearchParams, result: MessageList },
+  'read.ack': { params: ReadAckParams, result: AckPayload },
 } as const;
 export type RequestMethod = keyof typeof REQUEST_METHODS;
 export type RequestParams<M extends RequestMethod> = Infer<(typeof REQUEST_METHODS)[M]['params']>;

@@ -12,6 +12,7 @@ import {
 } from './envelopes.js';
 import { ClientFrame, ResponsePayload, ServerFrame } from './frames.js';
 import { AddMemberBody, CreateChannelBody, Credentials, EditMessageBody, SendMessageBody } from './http.js';
+import { AckBody, ReadAckParams } from './read-state.js';
 import {
   HistoryGetParams,
   MessageCreateParams,
@@ -35,6 +36,8 @@ export const CLIENT_INPUT_SCHEMAS = {
   SendMessageBody,
   EditMessageBody,
   SearchParams,
+  ReadAckParams,
+  AckBody,
 } as const;
 
 /** What services and the gateway send: frames to clients, AMQP envelopes. */

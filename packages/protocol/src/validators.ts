@@ -14,6 +14,7 @@ import { ClientFrame, type Frame, ResponsePayload, ServerFrame } from './frames.
 import * as input from './generated/client-input.js';
 import * as service from './generated/service.js';
 import { AddMemberBody, CreateChannelBody, Credentials, EditMessageBody, SendMessageBody } from './http.js';
+import { AckBody, ReadAckParams } from './read-state.js';
 import {
   HistoryGetParams,
   MessageCreateParams,
@@ -111,6 +112,7 @@ export const requestParams: { readonly [M in RequestMethod]: Validator<RequestPa
   'typing.start': /* @__PURE__ */ validator('TypingStartParams', TypingStartParams, input.validateTypingStartParams),
   'history.get': /* @__PURE__ */ validator('HistoryGetParams', HistoryGetParams, input.validateHistoryGetParams),
   'message.search': /* @__PURE__ */ validator('SearchParams', SearchParams, input.validateSearchParams),
+  'read.ack': /* @__PURE__ */ validator('ReadAckParams', ReadAckParams, input.validateReadAckParams),
 };
 
 /** Request bodies of the HTTP API. */
@@ -132,6 +134,7 @@ export const httpBodies = {
     EditMessageBody,
     input.validateEditMessageBody,
   ),
+  ack: /* @__PURE__ */ validator<AckBody>('AckBody', AckBody, input.validateAckBody),
 } as const;
 
 export const dispatchEnvelope = /* @__PURE__ */ validator<DispatchEnvelope>(

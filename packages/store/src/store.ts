@@ -7,8 +7,10 @@ import type { Db } from 'mongodb';
 import { Accounts } from './accounts.js';
 import { Channels } from './channels.js';
 import { MembershipCache } from './membership-cache.js';
+import { type ChannelCountDoc, MessageCounts, type OrdinalDoc } from './message-counts.js';
 import { Messages } from './messages.js';
 import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
+import { type ReadStateDoc, ReadStates } from './read-states.js';
 import { Replies, type ReplyWaitDoc } from './replies.js';
 import { MessageSearch } from './search.js';
 import type { ChannelDoc, MemberDoc, MessageDoc, UserDoc } from './types.js';
@@ -42,6 +44,10 @@ export interface Store {
   readonly search: MessageSearch;
   /** Replies pages and the parents' reply counts (on the messages collection). */
   readonly replies: Replies;
+  /** Per-channel message counts (message ordinals), kept by the persister. */
+  readonly counts: MessageCounts;
+  /** Per-user read positions. */
+  readonly readStates: ReadStates;
   /** Creates every index, idempotently. Call once at start. */
   init(): Promise<void>;
   /** A cheap round trip to MongoDB (readiness checks). */
@@ -82,12 +88,19 @@ export function createStore(options: StoreOptions): Store {
     db.collection<ReplyWaitDoc>('reply_waits'),
     messages,
   );
+  const counts = new MessageCounts(
+    db.collection<OrdinalDoc>('message_ordinals'),
+    db.collection<ChannelCountDoc>('channel_counts'),
+  );
+  const readStates = new ReadStates(db.collection<ReadStateDoc>('read_states'));
   return {
     messages,
     accounts,
     channels,
     search,
     replies,
+    counts,
+    readStates,
     async init() {
       await Promise.all([
         messages.createIndexes(),
@@ -95,6 +108,8 @@ export function createStore(options: StoreOptions): Store {
         channels.createIndexes(),
         search.createIndexes(),
         replies.createIndexes(),
+        counts.createIndexes(),
+        readStates.createIndexes(),
       ]);
     },
     async ping() {

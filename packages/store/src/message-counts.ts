@@ -1,0 +1,128 @@
+// Per-channel message counts, kept incrementally and exactly. Every stored message is given an ordinal
+// in its channel (1, 2, 3, …) by inserting one document into `message_ordinals`: its `_id` is the
+// message id (a message is counted at most once: a redelivery finds its ordinal taken) and
+// `{channel_id, n}` is unique (an ordinal is given at most once: two persisters racing for the same
+// one see a duplicate key, re-read the top and try the next). Ordinals are given in order, each only
+// after the one below it, so a channel's ordinals are exactly 1..N and N — the count — is the highest.
+// `channel_counts` caches N per channel for cheap reads; it only ever moves up to a top that exists,
+// so a crash between giving ordinals and moving it costs nothing: the redelivery moves it.
+import { type Collection, type Long, MongoBulkWriteError } from 'mongodb';
+import { toLong } from './messages.js';
+
+const DUPLICATE_KEY = 11000;
+
+/** One counted message: its id and its channel's ordinal for it. */
+export interface OrdinalDoc {
+  _id: Long;
+  channel_id: string;
+  n: number;
+}
+
+/** The cached count of one channel and the id of the message with the top ordinal. */
+export interface ChannelCountDoc {
+  _id: string;
+  count: number;
+  last_message_id: string;
+}
+
+/** A channel's count as readers see it. */
+export interface ChannelCount {
+  count: number;
+  /** The message with the top ordinal (the last one counted; it may since have been deleted). */
+  last_message_id: string | null;
+}
+
+export const ORDINAL_INDEXES = [{ key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true }] as const;
+
+const idString = (id: Long): string => BigInt.asUintN(64, id.toBigInt()).toString();
+const isDuplicate = (err: unknown): boolean =>
+  (err as { code?: number }).code === DUPLICATE_KEY ||
+  (err instanceof MongoBulkWriteError &&
+    (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).some((e) => e?.code === DUPLICATE_KEY));
+
+export class MessageCounts {
+  readonly #ordinals: Collection<OrdinalDoc>;
+  readonly #counts: Collection<ChannelCountDoc>;
+
+  constructor(ordinals: Collection<OrdinalDoc>, counts: Collection<ChannelCountDoc>) {
+    this.#ordinals = ordinals;
+    this.#counts = counts;
+  }
+
+  async createIndexes(): Promise<void> {
+    await this.#ordinals.createIndexes(ORDINAL_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
+  }
+
+  /**
+   * Counts stored messages of one channel (call it only after they are stored), idempotently: a message
+   * already counted keeps its ordinal and is not counted again, whoever counted it and whenever (a
+   * redelivery, or another persister racing on the channel). Resolves with each message's ordinal, once
+   * the channel's cached count covers them all. Safe to repeat after any failure.
+   */
+  async count(channelId: string, messageIds: readonly string[]): Promise<Map<string, number>> {
+    const ordinals = new Map<string, number>();
+    let pending = [...new Set(messageIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    while (pending.length > 0) {
+      const top = (await this.#top(channelId))?.n ?? 0;
+      const docs = pending.map((id, i) => ({ _id: toLong(id), channel_id: channelId, n: top + 1 + i }));
+      try {
+        await this.#ordinals.insertMany(docs, { ordered: true });
+        for (const [i, d] of docs.entries()) ordinals.set(pending[i]!, d.n);
+        pending = [];
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        // Ordered: the first `inserted` took their ordinals, the next one hit a duplicate key.
+        const inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
+        for (let i = 0; i < inserted; i++) ordinals.set(pending[i]!, docs[i]!.n);
+        const refused = pending[inserted]!;
+        const mine = await this.#ordinals.findOne({ _id: toLong(refused) });
+        if (mine) {
+          // Counted before (a redelivery): keep its ordinal, count the rest. (An id counted in another
+          // channel is not this channel's message: the messages collection stored the first one only.)
+          if (mine.channel_id === channelId) ordinals.set(refused, mine.n);
+          pending = pending.slice(inserted + 1);
+        } else {
+          // Someone took the ordinal meanwhile: read the new top and go on from there.
+          pending = pending.slice(inserted);
+        }
+      }
+    }
+    await this.#raise(channelId);
+    return ordinals;
+  }
+
+  /** The ordinal of a counted message of this channel, or null (unknown, not counted yet, other channel). */
+  async ordinalOf(channelId: string, messageId: string): Promise<number | null> {
+    const doc = await this.#ordinals.findOne({ _id: toLong(messageId), channel_id: channelId });
+    return doc ? doc.n : null;
+  }
+
+  /** The cached counts of these channels (a channel nothing was counted in is absent). */
+  async countsOf(channelIds: readonly string[]): Promise<Map<string, ChannelCount>> {
+    const out = new Map<string, ChannelCount>();
+    if (channelIds.length === 0) return out;
+    const docs = await this.#counts.find({ _id: { $in: [...channelIds] } }).toArray();
+    for (const d of docs) out.set(d._id, { count: d.count, last_message_id: d.last_message_id });
+    return out;
+  }
+
+  async #top(channelId: string): Promise<OrdinalDoc | null> {
+    return this.#ordinals.findOne({ channel_id: channelId }, { sort: { n: -1 } });
+  }
+
+  /** Moves the cached count up to the channel's top ordinal; never down (a racing raise may be ahead). */
+  async #raise(channelId: string): Promise<void> {
+    const top = await this.#top(channelId);
+    if (!top) return;
+    try {
+      await this.#counts.updateOne(
+        { _id: channelId, count: { $lt: top.n } },
+        { $set: { count: top.n, last_message_id: idString(top._id) } },
+        { upsert: true },
+      );
+    } catch (err) {
+      // The upsert found the channel's document already at or above `top`: nothing to raise.
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    }
+  }
+}
