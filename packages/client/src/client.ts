@@ -25,7 +25,9 @@ import {
   resolveOptions,
 } from './options.js';
 import type {
+  AckPayload,
   Channel,
+  ChannelWithReadState,
   ConnectionState,
   CreateChannelInput,
   HistoryQuery,
@@ -233,8 +235,8 @@ export class ChatClient {
     return user;
   }
 
-  /** `GET /api/v1/users/@me/channels`: the channels the user is a member of. */
-  channels(): Promise<Channel[]> {
+  /** `GET /api/v1/users/@me/channels`: the channels the user is a member of, with the user's unread counts. */
+  channels(): Promise<ChannelWithReadState[]> {
     return this.#http.channels();
   }
 
@@ -381,6 +383,17 @@ export class ChatClient {
   /** `typing.start` (session only): an ephemeral TYPING_START to the channel's members. */
   async typing(channelId: Snowflake, options?: RequestOptions): Promise<void> {
     await this.request('typing.start', { channel_id: channelId }, options);
+  }
+
+  /**
+   * Marks a channel read up to a message (never backwards: an older message leaves the position where it
+   * is): `read.ack`, or `POST /api/v1/channels/:id/ack`. Resolves with the position after it and the
+   * channel's unread count; the user's other sessions get an `ack` event. Ack `last_message_id` of a
+   * channel entry to read everything.
+   */
+  ack(channelId: Snowflake, messageId: Snowflake, options: RequestOptions = {}): Promise<AckPayload> {
+    if (!this.#session.wantsOpen) return this.#http.ack(channelId, messageId, this.#timeoutMs(options));
+    return this.request('read.ack', { channel_id: channelId, message_id: messageId }, options);
   }
 
   #timeoutMs(options: { timeoutMs?: number }): number {

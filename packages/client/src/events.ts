@@ -4,6 +4,7 @@ import type { ChatClientError } from './errors.js';
 import type { Listener } from './internal/emitter.js';
 import type { StateChange } from './internal/session.js';
 import type {
+  AckPayload,
   ChannelCreatePayload,
   ChannelMemberPayload,
   ConnectionState,
@@ -27,6 +28,8 @@ export interface ClientEvents {
   channelMemberAdd: [payload: ChannelMemberPayload];
   channelMemberRemove: [payload: ChannelMemberPayload];
   presenceUpdate: [payload: PresenceUpdatePayload];
+  /** The user's read position moved (an ack from another session or over HTTP). */
+  ack: [payload: AckPayload];
   /** Every DISPATCH as received, duplicates included: `t` is the event name, `d` its payload. */
   dispatch: [t: string, d: unknown];
   state: [state: ConnectionState, previous: ConnectionState, change: StateChange];
@@ -45,4 +48,5 @@ export const DISPATCH_EVENT_NAMES: ReadonlyMap<string, ClientEventName> = new Ma
   ['CHANNEL_MEMBER_ADD', 'channelMemberAdd'],
   ['CHANNEL_MEMBER_REMOVE', 'channelMemberRemove'],
   ['PRESENCE_UPDATE', 'presenceUpdate'],
+  ['ACK', 'ack'],
 ]);

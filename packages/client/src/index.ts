@@ -28,11 +28,13 @@ export { CHAT_EPOCH_MS, compareIds, isSnowflake, resumeSince, timestampOfId } fr
 export type { WebSocketConstructor, WebSocketLike } from './internal/websocket.js';
 export type { ClientOptions, ReconnectOptions, RequestOptions, ResolvedClientOptions } from './options.js';
 export type {
+  AckPayload,
   Author,
   Channel,
   ChannelCreatePayload,
   ChannelKind,
   ChannelMemberPayload,
+  ChannelWithReadState,
   ConnectionState,
   CreateChannelInput,
   HelloPayload,

@@ -8,6 +8,7 @@ export type Snowflake = string;
 // defined once as a schema there. Event payloads may carry fields a newer gateway adds; the client
 // passes them through, so each payload type here also admits unknown fields (`Open<…>`).
 import type {
+  AckPayload as AckSchema,
   ChannelCreatePayload as ChannelCreateSchema,
   ChannelMemberPayload as ChannelMemberSchema,
   CreateChannelBody,
@@ -23,7 +24,16 @@ import type {
   TypingStartPayload as TypingStartSchema,
 } from '@chat/protocol';
 
-export type { Author, Channel, ChannelKind, Message, PresenceStatus, ReferencedMessage, User } from '@chat/protocol';
+export type {
+  Author,
+  Channel,
+  ChannelKind,
+  ChannelWithReadState,
+  Message,
+  PresenceStatus,
+  ReferencedMessage,
+  User,
+} from '@chat/protocol';
 
 /** A payload as the protocol defines it, plus any field the gateway adds (passed through). */
 type Open<T> = T & { [field: string]: unknown };
@@ -44,6 +54,9 @@ export type ChannelCreatePayload = Open<ChannelCreateSchema>;
 export type ChannelMemberPayload = Open<ChannelMemberSchema>;
 /** Payload of PRESENCE_UPDATE (and an entry of READY's `presences`). */
 export type PresenceUpdatePayload = Open<PresenceUpdate>;
+
+/** Payload of ACK (the user's read position moved in another session), and the result of `ack`. */
+export type AckPayload = Open<AckSchema>;
 
 /** Result of `POST /api/sessions`. */
 export type LoginResult = LoginResultSchema;

@@ -4,11 +4,13 @@
 import {
   type Author,
   type Channel,
+  type ChannelWithReadState,
   ChatApiError,
   type ChatClient,
   ChatClientError,
   ChatRequestError,
   type ConnectionState,
+  compareIds,
   createNonce,
   type Message,
   type ReferencedMessage,
@@ -17,6 +19,7 @@ import {
   type TypingStartPayload,
   type User,
 } from '@chat/client';
+import { Acker } from './acker.js';
 import { $, h } from './dom.js';
 import { MessageLog } from './message-log.js';
 import { describeTyping, TypingTracker } from './typing-tracker.js';
@@ -68,6 +71,13 @@ export class ChatView {
   readonly #loaded = new Set<Snowflake>();
   readonly #hasOlder = new Map<Snowflake, boolean>();
   readonly #unread = new Map<Snowflake, number>();
+  /** The newest message known per channel: what viewing the channel acks. */
+  readonly #lastMessage = new Map<Snowflake, Snowflake>();
+  /** Read acks of the channel on view (the server's unread counts, docs/protocol.md §4 Read state). */
+  readonly #acker = new Acker(
+    (channelId, messageId) => this.#client.ack(channelId, messageId),
+    (err) => this.#notice(`Could not mark the channel read: ${describe(err)}`),
+  );
   /** user id → username, learned from messages and typing events (the API has no user lookup). */
   readonly #names = new Map<Snowflake, string>();
   /** DM channel → the other member. */
@@ -132,6 +142,7 @@ export class ChatView {
     this.#el.meName.textContent = ready.user.username;
     this.#el.meId.textContent = ready.user.id;
     for (const c of ready.channels) this.#channels.set(c.id, c);
+    this.#takeReadState(ready.channels);
     await this.#refreshChannels();
     this.#started = true;
     const first = [...this.#channels.values()].find((c) => c.name === 'official') ?? this.#sortedChannels()[0];
@@ -194,6 +205,13 @@ export class ChatView {
       c.on('channelMemberRemove', (d) => {
         if (d.user_id === this.#me?.id) this.#removeChannel(d.channel_id);
       }),
+      c.on('ack', (a) => {
+        // Read in another tab: take its count (the open channel has none shown).
+        if (a.channel_id === this.#selected) return;
+        if (a.unread_count > 0) this.#unread.set(a.channel_id, a.unread_count);
+        else this.#unread.delete(a.channel_id);
+        this.#renderChannels();
+      }),
       c.on('error', (err) => {
         if (err.code === 'CLIENT_AUTHENTICATION_FAILED' && this.#started) this.#hooks.onAuthLost();
       }),
@@ -226,12 +244,28 @@ export class ChatView {
 
   // ── channels ───────────────────────────────────────────────────────────────────────────────
 
-  async #refreshChannels(): Promise<void> {
+  /**
+   * The server's read state of `channels` (READY, or the list after a gap): unread badges, and the newest
+   * message of each, which viewing the channel acks. The open channel is being read: it is acked instead.
+   */
+  #takeReadState(channels: readonly ChannelWithReadState[]): void {
+    for (const c of channels) {
+      if (c.last_message_id) this.#lastMessage.set(c.id, c.last_message_id);
+      if (c.id === this.#selected) {
+        if (c.last_message_id && c.unread_count > 0) this.#acker.seen(c.id, c.last_message_id);
+      } else if (c.unread_count > 0) this.#unread.set(c.id, c.unread_count);
+      else this.#unread.delete(c.id);
+    }
+  }
+
+  async #refreshChannels(readState = false): Promise<void> {
     try {
       const list = await this.#client.channels();
       const ids = new Set(list.map((c) => c.id));
       for (const id of this.#channels.keys()) if (!ids.has(id)) this.#channels.delete(id);
       for (const c of list) this.#channels.set(c.id, c);
+      // Live counts are kept from events; after a gap the server's replace them.
+      if (readState) this.#takeReadState(list);
     } catch (err) {
       this.#notice(`Could not load the channel list: ${describe(err)}`);
     }
@@ -245,6 +279,9 @@ export class ChatView {
 
   #removeChannel(id: Snowflake): void {
     this.#channels.delete(id);
+    this.#acker.forget(id);
+    this.#lastMessage.delete(id);
+    this.#unread.delete(id);
     this.#logs.delete(id);
     this.#loaded.delete(id);
     if (this.#selected === id) {
@@ -258,7 +295,7 @@ export class ChatView {
   /** After a gap (re-IDENTIFY, truncated RESUME): reload the channel list and the open channel's history. */
   #resync(): void {
     this.#loaded.clear();
-    void this.#refreshChannels();
+    void this.#refreshChannels(true);
     if (this.#selected) void this.#loadHistory(this.#selected, false);
   }
 
@@ -300,6 +337,9 @@ export class ChatView {
     this.#selected = id;
     this.#unread.delete(id);
     this.#setReplyTo(null);
+    // Viewing the channel reads it: ack its newest message (the server's count drops to 0).
+    const last = this.#lastMessage.get(id);
+    if (last) this.#acker.seen(id, last);
     const e = this.#el;
     e.notice.hidden = true; // it was about the channel we left
     const label = this.#label(c);
@@ -433,6 +473,14 @@ export class ChatView {
     if (!this.#channels.has(m.channel_id)) void this.#refreshChannels(); // its CHANNEL_CREATE went missing
     const result = this.#log(m.channel_id).upsert(m);
     if (result.kind === 'unchanged') return;
+    const mine = m.author.id === this.#me?.id;
+    if (result.kind === 'inserted') {
+      const last = this.#lastMessage.get(m.channel_id);
+      if (!last || compareIds(m.id, last) > 0) this.#lastMessage.set(m.channel_id, m.id);
+      // Sending reads the channel (the server moved this user's position); seeing a message in the open one too.
+      if (mine && this.#unread.delete(m.channel_id)) this.#renderChannels();
+      else if (!mine && this.#selected === m.channel_id) this.#acker.seen(m.channel_id, m.id);
+    }
     if (this.#selected !== m.channel_id) {
       if (result.kind === 'inserted' && m.author.id !== this.#me?.id) {
         this.#unread.set(m.channel_id, (this.#unread.get(m.channel_id) ?? 0) + 1);

@@ -2,7 +2,9 @@
 // HttpApi: each is one call (plus the overload retries HttpApi does) and fails with ChatApiError,
 // RequestTimeoutError, NetworkError or ProtocolError. Nothing here keeps state.
 import type {
+  AckPayload,
   Channel,
+  ChannelWithReadState,
   CreateChannelInput,
   HistoryQuery,
   LoginResult,
@@ -44,7 +46,7 @@ export class HttpEndpoints {
   }
 
   /** `GET /api/v1/users/@me/channels`. */
-  channels(): Promise<Channel[]> {
+  channels(): Promise<ChannelWithReadState[]> {
     return this.#http.call('GET', '/api/v1/users/@me/channels');
   }
 
@@ -120,5 +122,10 @@ export class HttpEndpoints {
     const qs = q.toString();
     const path = `/api/v1/channels/${enc(channelId)}/messages/${enc(messageId)}/replies${qs ? `?${qs}` : ''}`;
     return this.#http.call('GET', path, undefined, { timeoutMs });
+  }
+
+  /** `POST /api/v1/channels/:id/ack`: the read position after the ack. */
+  ack(channelId: Snowflake, messageId: Snowflake, timeoutMs?: number): Promise<AckPayload> {
+    return this.#http.call('POST', `/api/v1/channels/${enc(channelId)}/ack`, { message_id: messageId }, { timeoutMs });
   }
 }

@@ -188,6 +188,35 @@ describe('the demo page in a browser, behind nginx, in front of two gateways', {
     await alice.page.locator('#messages li.message .content', { hasText: 'a private word' }).waitFor();
     assert.deepEqual(await contents(alice), ['a private word']);
 
+    // Unread counts are the server's: a second tab of Bob's shows the badge from READY, and reading the
+    // channel in that tab clears it in the first one too (the ack reaches Bob's other session as ACK).
+    await channel(alice, 'project').click();
+    await send(alice, 'a second note');
+    await channel(bob, 'project').locator('.badge', { hasText: '1' }).waitFor();
+    const bob2 = await open('bob');
+    await bob2.page.getByLabel('Username').fill('bob');
+    await bob2.page.getByLabel('Password').fill(PASSWORD);
+    await bob2.page.getByRole('button', { name: 'Log in' }).click();
+    await bob2.page.locator('#connection[data-state="open"]').waitFor();
+    await channel(bob2, 'project').locator('.badge', { hasText: '1' }).waitFor();
+    await channel(bob2, 'project').click();
+    await bob2.page.locator('#messages li.message .content', { hasText: 'a second note' }).waitFor();
+    await channel(bob, 'project').locator('.badge').waitFor({ state: 'detached' });
+    assert.deepEqual(bob2.problems, [], "bob's second page reported no errors");
+    await bob2.page.context().close();
+    await channel(alice, 'bob').click();
+    await alice.page.locator('#channel-title', { hasText: '@ bob' }).waitFor();
+    // The next test counts one connection per page: wait for the second tab's to be gone.
+    const connections = async () => {
+      let n = 0;
+      for (const g of stack!.gateways) {
+        const text = await (await fetch(`${g.url}/metrics`)).text();
+        n += Number(/^chat_gateway_connections (\d+)/m.exec(text)?.[1] ?? 0);
+      }
+      return n;
+    };
+    await waitFor(async () => (await connections()) === 2, "the second tab's connection to close");
+
     for (const p of [alice, bob]) assert.deepEqual(p.problems, [], `${p.name}'s page reported no errors`);
   });
   it('when the gateway holding a page is killed, its indicator goes Reconnecting… then Online and the chat goes on', async () => {
