@@ -21,7 +21,7 @@ function manualSend() {
 describe('Acker', () => {
   it('keeps one ack in flight per channel and coalesces what is seen meanwhile into the newest', async () => {
     const s = manualSend();
-    const acker = new Acker(s.send, assert.fail);
+    const acker = new Acker(s.send, (err) => assert.fail(String(err)));
     acker.seen('c1', '100');
     acker.seen('c1', '105');
     acker.seen('c1', '103');
@@ -39,7 +39,7 @@ describe('Acker', () => {
 
   it('never acks an id at or below one already acked', async () => {
     const s = manualSend();
-    const acker = new Acker(s.send, assert.fail);
+    const acker = new Acker(s.send, (err) => assert.fail(String(err)));
     acker.seen('c1', '200');
     await s.answer();
     acker.seen('c1', '200');

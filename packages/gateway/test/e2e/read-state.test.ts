@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ReadyPayload } from '@chat/protocol';
 import { RawClient } from './raw-client.js';
 import { http, type Stack, signUp, startStack, waitFor } from './stack.js';
 
@@ -24,7 +25,7 @@ describe('read state: unread counts and acks', () => {
   });
 
   const gw = (i: number) => stack.gateways[i]!;
-  async function connect(i: number, user: User): Promise<{ c: RawClient; ready: any }> {
+  async function connect(i: number, user: User): Promise<{ c: RawClient; ready: ReadyPayload }> {
     const c = await RawClient.open(`ws://127.0.0.1:${gw(i).port}/ws`);
     open.push(c);
     return { c, ready: await c.identify(user.token) };
@@ -79,7 +80,7 @@ describe('read state: unread counts and acks', () => {
     assert.equal(mine.unread_count, 0);
     assert.equal(mine.last_read_id, ids[4]);
     const a2 = await connect(1, alice);
-    const inReady = a2.ready.channels.find((c: Entry) => c.id === ch);
+    const inReady = a2.ready.channels.find((c) => c.id === ch)!;
     assert.equal(inReady.unread_count, 5);
     assert.equal(inReady.last_message_id, ids[4]);
     assert.equal(inReady.last_read_id, null);
@@ -109,7 +110,7 @@ describe('read state: unread counts and acks', () => {
       [ids[2], ids[4]],
     );
     const a3 = await connect(0, alice);
-    const later = a3.ready.channels.find((c: Entry) => c.id === ch);
+    const later = a3.ready.channels.find((c) => c.id === ch)!;
     assert.equal(later.unread_count, 0);
     assert.equal(later.last_read_id, ids[4]);
   });
