@@ -9,6 +9,8 @@
 // WebSocket REQUEST methods, and every command but typing has an HTTP route.
 import { type RequestMethod, requestParams, type Validator } from '@chat/protocol';
 import type { Store } from '@chat/store';
+import { ADMIN_COMMANDS } from './admin-commands.js';
+import type { AdminService } from './admin-service.js';
 import type { TokenService } from './auth.js';
 import type { AuthBudgets } from './budgets.js';
 import type { Author, ChatService } from './chat-service.js';
@@ -22,6 +24,8 @@ export interface CommandServices {
   store: Store;
   tokens: TokenService;
   budgets: AuthBudgets;
+  /** The operator's view (admins only). */
+  admin: AdminService;
 }
 
 /** The caller of a command that takes no token (register, login). */
@@ -145,6 +149,7 @@ export const COMMANDS = {
   'replies.get': command({
     run: (s, caller, p) => s.chat.replies(caller.id, p.channel_id, p.message_id, { before: p.before, limit: p.limit }),
   }),
+  ...ADMIN_COMMANDS,
 };
 
 export type Method = keyof typeof COMMANDS;

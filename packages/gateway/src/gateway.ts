@@ -3,10 +3,11 @@
 // periodic sweep of the sessions, and the SIGTERM drain.
 
 import { CloseCode, type Logger } from '@chat/protocol';
-import type { DispatchGap, Router, SnowflakeGenerator } from '@chat/router';
+import { DeadLetterQueue, type DispatchGap, type Router, type SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { AdminService } from './admin-service.js';
 import { WriteAdmission } from './admission.js';
 import { createTokenService, revocable, type TokenService } from './auth.js';
 import { createBudgets } from './budgets.js';
@@ -15,12 +16,14 @@ import { ClientAddresses } from './client-address.js';
 import type { CommandServices } from './commands.js';
 import type { GatewayConfig } from './config.js';
 import { drainGateway } from './drain.js';
+import { GatewayReports } from './gateway-reports.js';
 import { NonceGuard } from './guards.js';
 import { Hub } from './hub.js';
 import { IdleGc } from './idle-gc.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';
+import { RabbitManagement } from './rabbit-management.js';
 import { reconnectAll } from './reconnect-all.js';
 import type { Session, SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
@@ -117,7 +120,26 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   await chat.ensureDefaultGroup();
   const { userRate, ipRate, auth: budgets } = createBudgets(redis, keyPrefix, config);
-  const services: CommandServices = { chat, store, tokens, budgets };
+  const reports = new GatewayReports({
+    redis,
+    prefix: keyPrefix,
+    serverId: config.serverId,
+    timeoutMs: config.presenceTimeoutMs,
+  });
+  const admin = new AdminService({
+    config: config.admin,
+    prefix: config.prefix,
+    reports,
+    management: new RabbitManagement({
+      url: config.admin.managementUrl,
+      user: config.admin.managementUser,
+      password: config.admin.managementPassword,
+      vhost: config.admin.vhost,
+    }),
+    deadLetters: new DeadLetterQueue({ urls: config.amqpUrls, tls: config.amqpTls, prefix: config.prefix }),
+    logger,
+  });
+  const services: CommandServices = { chat, store, tokens, budgets, admin };
   const addresses = new ClientAddresses(config.trustedProxies);
   const caps = new SocketCaps({
     maxPendingPerAddress: config.maxPendingSocketsPerAddress,
@@ -189,6 +211,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
   };
 
+  // This gateway's figures for the operator's view, every presence heartbeat.
+  reports.start(
+    config.presenceHeartbeatMs,
+    () => ({ connections: sessions.size, users: index.users }),
+    (err) => logger.warn({ err: (err as Error).message }, 'gateway report to Redis failed; retrying'),
+  );
+
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
   await router.consume(hub.deliver);
   // Dispatches for this gateway may have been lost (its queue's broker node died): every socket open
@@ -252,6 +281,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         stopAccepting: () => {
           accepting = false;
           server.close();
+          void reports.stop();
         },
         sessions,
         stopSweep: () => clearInterval(sweep),
