@@ -3,6 +3,14 @@
 // requeue and discard buttons — from the admin API of the same origin. Every value is put in the page
 // as text (never as HTML). A non-admin sees the API's 403 `forbidden` in the status line.
 import { AdminApi, AdminApiError, type DeadLetter } from '../src/api.js';
+import {
+  DEAD_LETTER_COLUMNS,
+  deadLetterCells,
+  GATEWAY_COLUMNS,
+  gatewayCells,
+  QUEUE_COLUMNS,
+  queueCells,
+} from '../src/rows.js';
 
 const TOKEN_KEY = 'chat-admin-token';
 const WHO_KEY = 'chat-admin-username';
@@ -73,36 +81,14 @@ async function refresh(): Promise<void> {
   const [gateways, queues, dead] = await Promise.all([api.gateways(), api.queues(), api.deadLetters(100)]);
   fill(
     $('gateways'),
-    ['server', 'live', 'connections', 'users', 'queue', 'consumers', 'backlog', 'bound keys'],
-    gateways.map((g) => [
-      g.server_id,
-      g.live ? 'yes' : 'no',
-      g.connections,
-      g.users,
-      g.queue,
-      g.consumers,
-      g.messages,
-      cell(`${g.bound_key_count}: ${g.bound_keys.join(' ')}`, 'keys'),
-    ]),
+    [...GATEWAY_COLUMNS, 'bound keys'],
+    gateways.map((g) => [...gatewayCells(g), cell(`${g.bound_key_count}: ${g.bound_keys.join(' ')}`, 'keys')]),
   );
-  fill(
-    $('queues'),
-    ['queue', 'type', 'messages', 'ready', 'unacked', 'consumers', 'publish/s', 'deliver/s'],
-    queues.queues.map((q) => [
-      q.name,
-      q.type,
-      q.messages,
-      q.messages_ready,
-      q.messages_unacknowledged,
-      q.consumers,
-      q.publish_rate.toFixed(1),
-      q.deliver_rate.toFixed(1),
-    ]),
-  );
+  fill($('queues'), QUEUE_COLUMNS, queues.queues.map(queueCells));
   $('dead-total').textContent = `(${dead.dead_letters.length} shown of ${dead.total})`;
   fill(
     $('dead-letters'),
-    ['id', 'reason', 'type', 'message id', 'writer', 'body', ''],
+    [...DEAD_LETTER_COLUMNS, 'body', ''],
     dead.dead_letters.map((l) => {
       const actions = document.createElement('span');
       actions.append(
@@ -110,7 +96,7 @@ async function refresh(): Promise<void> {
         ' ',
         button('Discard', () => act(l, 'discard')),
       );
-      return [l.id, l.reason, l.type, l.message_id, l.writer, cell(l.body, 'body'), actions];
+      return [...deadLetterCells(l), cell(l.body, 'body'), actions];
     }),
   );
   for (const t of ['gateways', 'queues', 'dead-letters']) $(t).dataset.loaded = 'true';

@@ -6,6 +6,14 @@
 // refused or failed (its status and code printed), 2 a usage error.
 import { parseArgs } from 'node:util';
 import { AdminApi, AdminApiError } from './api.js';
+import {
+  DEAD_LETTER_COLUMNS,
+  deadLetterCells,
+  GATEWAY_COLUMNS,
+  gatewayCells,
+  QUEUE_COLUMNS,
+  queueCells,
+} from './rows.js';
 import { table } from './table.js';
 
 const USAGE = `usage: chat-admin [options] <command>
@@ -70,21 +78,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => 
   const api = token ? new AdminApi(url, token) : await AdminApi.login(url, username!, password!);
   const print = (json: unknown, text: () => string) => out(values.json ? `${JSON.stringify(json, null, 2)}\n` : text());
 
+  const upper = (columns: string[]) => columns.map((c) => c.toUpperCase());
   if (command === 'gateways') {
     const gws = await api.gateways();
+    const keys = (g: (typeof gws)[number]) =>
+      `${g.bound_key_count}${g.bound_keys.length > 0 ? ` (${g.bound_keys.slice(0, 5).join(' ')}${g.bound_key_count > 5 ? ' …' : ''})` : ''}`;
     print(gws, () =>
       table(
-        ['SERVER', 'LIVE', 'CONNECTIONS', 'USERS', 'QUEUE', 'CONSUMERS', 'BACKLOG', 'BOUND KEYS'],
-        gws.map((g) => [
-          g.server_id,
-          g.live ? 'yes' : 'no',
-          g.connections,
-          g.users,
-          g.queue,
-          g.consumers,
-          g.messages,
-          `${g.bound_key_count}${g.bound_keys.length > 0 ? ` (${g.bound_keys.slice(0, 5).join(' ')}${g.bound_key_count > 5 ? ' …' : ''})` : ''}`,
-        ]),
+        upper([...GATEWAY_COLUMNS, 'bound keys']),
+        gws.map((g) => [...gatewayCells(g), keys(g)]),
       ),
     );
   } else if (command === 'queues') {
@@ -92,19 +94,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => 
     print(
       q,
       () =>
-        table(
-          ['QUEUE', 'TYPE', 'MESSAGES', 'READY', 'UNACKED', 'CONSUMERS', 'PUBLISH/S', 'DELIVER/S'],
-          q.queues.map((x) => [
-            x.name,
-            x.type,
-            x.messages,
-            x.messages_ready,
-            x.messages_unacknowledged,
-            x.consumers,
-            x.publish_rate.toFixed(1),
-            x.deliver_rate.toFixed(1),
-          ]),
-        ) + (q.truncated ? '(more queues exist than are listed)\n' : ''),
+        table(upper(QUEUE_COLUMNS), q.queues.map(queueCells)) +
+        (q.truncated ? '(more queues exist than are listed)\n' : ''),
     );
   } else if (sub === 'list') {
     const d = await api.deadLetters(limit);
@@ -112,8 +103,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => 
       d,
       () =>
         table(
-          ['ID', 'REASON', 'TYPE', 'MESSAGE ID', 'WRITER', 'BYTES'],
-          d.dead_letters.map((l) => [l.id, l.reason, l.type, l.message_id, l.writer, l.body_bytes]),
+          upper([...DEAD_LETTER_COLUMNS, 'bytes']),
+          d.dead_letters.map((l) => [...deadLetterCells(l), l.body_bytes]),
         ) + `${d.dead_letters.length} shown of ${d.total} in the dead-letter queue\n`,
     );
   } else {

@@ -5,7 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ADMIN, type AdminStack, publishWrite, startAdminStack } from '../../../gateway/test/e2e/admin-stack.js';
+import {
+  ADMIN,
+  type AdminStack,
+  deadLetteredJunk,
+  deadLetteredMessage,
+  startAdminStack,
+} from '../../../gateway/test/e2e/admin-stack.js';
 import { RawClient } from '../../../gateway/test/e2e/raw-client.js';
 import { http, signUp, waitFor } from '../../../gateway/test/e2e/stack.js';
 
@@ -93,27 +99,9 @@ describe('chat-admin CLI', { timeout: 240_000 }, () => {
   });
 
   it('lists dead letters with their reasons, requeues one (stored) and discards another (gone)', async () => {
-    const alice = await signUp(url, 'cli-alice');
-    const bob = await signUp(url, 'cli-bob');
-    const dm = (await http(url, 'POST', '/api/channels', { kind: 'dm', recipients: [bob.id] }, alice.token)).body;
-    const id = `${BigInt(Date.now() - 1_420_070_400_000) << 22n}`;
-    const write = {
-      v: 1,
-      type: 'message.create',
-      id,
-      channel_id: dm.id,
-      author: { id: alice.id, username: alice.username },
-      content: 'requeued by the CLI',
-      nonce: null,
-      timestamp: new Date().toISOString(),
-    };
-    await publishWrite(sys.rabbit.url, sys.stack.prefix, JSON.stringify(write), {
-      type: 'message.create',
-      messageId: id,
-      asWriter: false,
-    });
-    const junk = `{"cli junk ${Date.now()}`;
-    await publishWrite(sys.rabbit.url, sys.stack.prefix, junk, { asWriter: true });
+    const { bob, channelId, id } = await deadLetteredMessage(sys, 'cli', 'requeued by the CLI');
+    const dm = { id: channelId };
+    const junk = await deadLetteredJunk(sys, 'cli');
     type Listed = { dead_letters: Array<{ id: string; reason: string; message_id: string | null; body: string }> };
     let listed: Listed = { dead_letters: [] };
     await waitFor(async () => {

@@ -10,7 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Nginx, startNginx } from '@chat/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { ADMIN, type AdminStack, publishWrite, startAdminStack } from '../../../gateway/test/e2e/admin-stack.js';
+import {
+  ADMIN,
+  type AdminStack,
+  deadLetteredJunk,
+  deadLetteredMessage,
+  startAdminStack,
+} from '../../../gateway/test/e2e/admin-stack.js';
 import { RawClient } from '../../../gateway/test/e2e/raw-client.js';
 import { freePort, http, signUp, waitFor } from '../../../gateway/test/e2e/stack.js';
 
@@ -76,29 +82,11 @@ describe('the admin page in a browser, behind nginx', { timeout: 240_000 }, () =
   it('shows gateways, queues and dead letters to an admin, and requeues and discards with the buttons', async () => {
     const base = sys!.stack.gateways[0]!.url;
     const prefix = sys!.stack.prefix;
-    const alice = await signUp(base, 'page-alice');
-    const bob = await signUp(base, 'page-bob');
-    const dm = (await http(base, 'POST', '/api/channels', { kind: 'dm', recipients: [bob.id] }, alice.token)).body;
+    const { bob, channelId, id } = await deadLetteredMessage(sys!, 'page', 'requeued from the page');
+    const dm = { id: channelId };
     const ws = await RawClient.open(`ws://127.0.0.1:${sys!.stack.gateways[0]!.port}/ws`);
     await ws.identify(bob.token);
-    const id = `${BigInt(Date.now() - 1_420_070_400_000) << 22n}`;
-    const write = {
-      v: 1,
-      type: 'message.create',
-      id,
-      channel_id: dm.id,
-      author: { id: alice.id, username: alice.username },
-      content: 'requeued from the page',
-      nonce: null,
-      timestamp: new Date().toISOString(),
-    };
-    await publishWrite(sys!.rabbit.url, prefix, JSON.stringify(write), {
-      type: 'message.create',
-      messageId: id,
-      asWriter: false,
-    });
-    const junk = `{"page junk ${Date.now()}`;
-    await publishWrite(sys!.rabbit.url, prefix, junk, { asWriter: true });
+    await deadLetteredJunk(sys!, 'page');
     // Both are in the dead-letter queue and gw0 reported bob's socket before the page loads.
     await waitFor(async () => {
       const d = await http(base, 'GET', '/api/admin/dead-letters', undefined, sys!.admin.token);

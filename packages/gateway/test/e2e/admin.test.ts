@@ -4,8 +4,9 @@
 // once, a discarded one is gone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { makeSnowflake } from '@chat/protocol';
-import { type AdminStack, publishWrite, startAdminStack } from './admin-stack.js';
+import { MAX_LISTED_BOUND_KEYS } from '@chat/protocol';
+import amqp from 'amqplib';
+import { type AdminStack, deadLetteredJunk, deadLetteredMessage, startAdminStack } from './admin-stack.js';
 import { RawClient } from './raw-client.js';
 import { http, signUp, waitFor } from './stack.js';
 
@@ -66,6 +67,22 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
     }
   });
 
+  it('lists at most 200 bound keys per gateway, and counts them all', async () => {
+    // 250 more keys bound to gw1's queue on the front exchange, as slot keys are.
+    const queue = `${sys.stack.prefix}.gw.gw1`;
+    const conn = await amqp.connect(sys.rabbit.url);
+    try {
+      const ch = await conn.createChannel();
+      for (let i = 0; i < 250; i++) await ch.bindQueue(queue, `${sys.stack.prefix}.route`, `extra.${i}`);
+      await ch.close();
+    } finally {
+      await conn.close();
+    }
+    const gw1 = (await get('/api/admin/gateways')).body.find((g: { server_id: string }) => g.server_id === 'gw1');
+    assert.ok(gw1.bound_key_count >= 250, `${gw1.bound_key_count} keys counted`);
+    assert.equal(gw1.bound_keys.length, MAX_LISTED_BOUND_KEYS);
+  });
+
   it('lists the queues of the deployment with depth and consumers', async () => {
     const p = sys.stack.prefix;
     const persistOf = (b: { queues: Array<{ name: string; type: string; consumers: number }> }) =>
@@ -85,29 +102,11 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
   });
 
   it('lists a dead-lettered write with its reason; requeued, it is stored and delivered exactly once', async () => {
-    const alice = await signUp(base, 'dl-alice');
-    const bob = await signUp(base, 'dl-bob');
-    const dm = (await http(base, 'POST', '/api/channels', { kind: 'dm', recipients: [bob.id] }, alice.token)).body;
+    const { bob, alice, channelId, id } = await deadLetteredMessage(sys, 'dl', 'from the dead-letter queue');
+    const dm = { id: channelId };
     const bobWs = await RawClient.open(`ws://127.0.0.1:${sys.stack.gateways[1]!.port}/ws`);
     await bobWs.identify(bob.token);
     try {
-      const id = String(makeSnowflake(Date.now(), 1023, 7));
-      const write = {
-        v: 1,
-        type: 'message.create',
-        id,
-        channel_id: dm.id,
-        author: { id: alice.id, username: alice.username },
-        content: 'from the dead-letter queue',
-        nonce: null,
-        timestamp: new Date().toISOString(),
-      };
-      // Without user_id: the persister refuses to store it and dead-letters it (writer_not_allowed).
-      await publishWrite(sys.rabbit.url, sys.stack.prefix, JSON.stringify(write), {
-        type: 'message.create',
-        messageId: id,
-        asWriter: false,
-      });
       let letter: { id: string; reason: string; message_id: string; type: string; body: string } | undefined;
       await waitFor(async () => {
         const list = await get('/api/admin/dead-letters?limit=100');
@@ -150,8 +149,7 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
   });
 
   it('discards a dead letter for good; unknown ids are 404 and the listing is bounded', async () => {
-    const body = `{"not json ${Date.now()}`;
-    await publishWrite(sys.rabbit.url, sys.stack.prefix, body, { type: 'message.create', asWriter: true });
+    const body = await deadLetteredJunk(sys, 'discard');
     let id = '';
     await waitFor(async () => {
       const list = await get('/api/admin/dead-letters');
