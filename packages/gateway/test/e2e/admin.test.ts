@@ -98,6 +98,17 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
     for (const n of [`${p}.persist`, `${p}.persist.dead`, `${p}.gw.gw0`, `${p}.gw.gw1`])
       assert.ok(names.includes(n), n);
     assert.equal(persistOf(r.body)!.type, 'quorum');
+    // Past 500 queues of the prefix the listing stops there and says so (exclusive: gone with the connection).
+    const conn = await amqp.connect(sys.rabbit.url);
+    try {
+      const ch = await conn.createChannel();
+      for (let i = 0; i < 500; i++) await ch.assertQueue(`${p}.extra.${i}`, { exclusive: true });
+      const many = await get('/api/admin/queues');
+      assert.equal(many.body.queues.length, 500);
+      assert.equal(many.body.truncated, true);
+    } finally {
+      await conn.close();
+    }
     assert.equal(r.body.truncated, false);
   });
 
