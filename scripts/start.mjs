@@ -201,6 +201,7 @@ try {
     ...gateways.map((g, i) => `    gateway ${i}   http://127.0.0.1:${g.port}/metrics  /readyz`),
     `    persister   http://127.0.0.1:${persisterPort}/metrics  /readyz`,
     `    RabbitMQ    ${amqpUrl.replace(/\/\/[^@]*@/, '//')}    Redis ${redisUrl}`,
+    `    admin page  http://127.0.0.1:${httpPort}/admin/  (${env.ADMIN_USERS ? `admins: ${env.ADMIN_USERS}` : 'set ADMIN_USERS=<username> for an admin'}; npx chat-admin --url …)`,
     env.JWT_SECRET ? '' : '    (JWT_SECRET was generated for this run: tokens do not survive a restart)',
     '  Ctrl-C (or SIGTERM) stops everything.',
     '',

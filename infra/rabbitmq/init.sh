@@ -61,8 +61,9 @@ ensure_account() {
 
 ROUTE='chat\.route(\..*)?'
 GATEWAY_QUEUE='chat\.gw\..*'
+# Gateways also read chat.persist.dead: the operator's view lists, requeues and discards dead letters.
 ensure_account chat-gateway "$RABBITMQ_GATEWAY_PASSWORD" \
-  "^$GATEWAY_QUEUE\$" "^(amq\.default|$GATEWAY_QUEUE|$ROUTE)\$" "^($GATEWAY_QUEUE|$ROUTE)\$"
+  "^$GATEWAY_QUEUE\$" "^(amq\.default|$GATEWAY_QUEUE|$ROUTE)\$" "^($GATEWAY_QUEUE|$ROUTE|chat\.persist\.dead)\$"
 ensure_account chat-persister "$RABBITMQ_PERSISTER_PASSWORD" \
   '^$' "^($ROUTE|chat\.dlx)\$" '^chat\.persist$'
 ensure_account chat-admin "$RABBITMQ_ADMIN_PASSWORD" '.*' '.*' '.*'

@@ -9,6 +9,8 @@
 // WebSocket REQUEST methods, and every command but typing has an HTTP route.
 import { type RequestMethod, requestParams, type Validator } from '@chat/protocol';
 import type { Store } from '@chat/store';
+import { ADMIN_COMMANDS } from './admin-commands.js';
+import type { AdminService } from './admin-service.js';
 import type { TokenService } from './auth.js';
 import type { AuthBudgets } from './budgets.js';
 import type { Author, ChatService } from './chat-service.js';
@@ -25,6 +27,8 @@ export interface CommandServices {
   budgets: AuthBudgets;
   /** Unread counts and acks. */
   reads: ReadStateService;
+  /** The operator's view (admins only). */
+  admin: AdminService;
 }
 
 /** The caller of a command that takes no token (register, login). */
@@ -155,6 +159,7 @@ export const COMMANDS = {
     params: socketParams('read.ack'),
     run: (s, caller, p, _address, sessionId) => s.reads.ack(caller.id, p.channel_id, p.message_id, sessionId),
   }),
+  ...ADMIN_COMMANDS,
 };
 
 export type Method = keyof typeof COMMANDS;

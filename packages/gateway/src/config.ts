@@ -18,6 +18,7 @@ import {
   str,
   url,
 } from '@chat/service-kit';
+import { type AdminConfig, managementBase, vhostOf } from './admin-config.js';
 import { parseCidr } from './client-address.js';
 
 export { ConfigError };
@@ -96,6 +97,8 @@ export interface GatewayConfig extends DeploymentSettings {
   readonly nonceRecoveryMs: number;
   /** How far (ms) from now a `reply_to` id not stored yet may be and still be accepted (docs/protocol.md §4.1). */
   readonly replyToPendingMs: number;
+  /** The operator's view (admin-config.ts): who is an admin, where the RabbitMQ management API is. */
+  readonly admin: AdminConfig;
 }
 
 /** Origins (exact `https://app.example.com`, `http://localhost:5173`): no path, no trailing slash, no `*`. */
@@ -200,5 +203,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 1, 1, 16),
     nonceRecoveryMs: duration(env, 'NONCE_RECOVERY_MS', 30_000, 0, 86_400_000),
     replyToPendingMs: duration(env, 'REPLY_TO_PENDING_MS', REPLY_TO_PENDING_MS, 0, 3_600_000),
+    admin: Object.freeze({
+      users: list(env, 'ADMIN_USERS', [], (u) => (u.length > 100 ? 'is longer than 100 characters' : undefined)),
+      managementUrl: managementBase(str(env, 'RABBITMQ_MANAGEMENT_URL', 'http://127.0.0.1:15672')),
+      managementUser: str(env, 'RABBITMQ_MANAGEMENT_USER', 'guest'),
+      managementPassword: str(env, 'RABBITMQ_MANAGEMENT_PASSWORD', 'guest'),
+      vhost: vhostOf(urls[0]!),
+    }),
   });
 }

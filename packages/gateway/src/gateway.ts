@@ -3,10 +3,11 @@
 // periodic sweep of the sessions, and the SIGTERM drain.
 
 import { CloseCode, type Logger } from '@chat/protocol';
-import type { DispatchGap, Router, SnowflakeGenerator } from '@chat/router';
+import { DeadLetterQueue, type DispatchGap, type Router, type SnowflakeGenerator } from '@chat/router';
 import type { Store } from '@chat/store';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { AdminService } from './admin-service.js';
 import { WriteAdmission } from './admission.js';
 import { createTokenService, revocable, type TokenService } from './auth.js';
 import { createBudgets } from './budgets.js';
@@ -15,12 +16,14 @@ import { ClientAddresses } from './client-address.js';
 import type { CommandServices } from './commands.js';
 import type { GatewayConfig } from './config.js';
 import { drainGateway } from './drain.js';
+import { GatewayReports } from './gateway-reports.js';
 import { NonceGuard } from './guards.js';
 import { Hub } from './hub.js';
 import { IdleGc } from './idle-gc.js';
 import { createMetrics, type DependencyChecks, type GatewayMetrics } from './metrics.js';
 import { Presence } from './presence.js';
 import { PresenceRegistry } from './presence-registry.js';
+import { RabbitManagement } from './rabbit-management.js';
 import { ReadStateService } from './read-states.js';
 import { reconnectAll } from './reconnect-all.js';
 import type { Session, SessionHost } from './session.js';
@@ -124,7 +127,26 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     requireMember: (c, u) => chat.requireMember(c, u),
     logger,
   });
-  const services: CommandServices = { chat, store, tokens, budgets, reads };
+  const reports = new GatewayReports({
+    redis,
+    prefix: keyPrefix,
+    serverId: config.serverId,
+    timeoutMs: config.presenceTimeoutMs,
+  });
+  const admin = new AdminService({
+    config: config.admin,
+    prefix: config.prefix,
+    reports,
+    management: new RabbitManagement({
+      url: config.admin.managementUrl,
+      user: config.admin.managementUser,
+      password: config.admin.managementPassword,
+      vhost: config.admin.vhost,
+    }),
+    deadLetters: new DeadLetterQueue({ urls: config.amqpUrls, tls: config.amqpTls, prefix: config.prefix }),
+    logger,
+  });
+  const services: CommandServices = { chat, store, tokens, budgets, reads, admin };
   const addresses = new ClientAddresses(config.trustedProxies);
   const caps = new SocketCaps({
     maxPendingPerAddress: config.maxPendingSocketsPerAddress,
@@ -197,6 +219,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger,
   };
 
+  // This gateway's figures for the operator's view, every presence heartbeat.
+  reports.start(
+    config.presenceHeartbeatMs,
+    () => ({ connections: sessions.size, users: index.users }),
+    (err) => logger.warn({ err: (err as Error).message }, 'gateway report to Redis failed; retrying'),
+  );
+
   // One consumer per process: every envelope for this gateway, fanned out to local sockets.
   await router.consume(hub.deliver);
   // Dispatches for this gateway may have been lost (its queue's broker node died): every socket open
@@ -260,6 +289,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         stopAccepting: () => {
           accepting = false;
           server.close();
+          void reports.stop();
         },
         sessions,
         stopSweep: () => clearInterval(sweep),

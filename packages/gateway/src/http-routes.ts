@@ -50,10 +50,18 @@ const SERVED_BY: Readonly<Record<string, { method: Method; query?: readonly stri
   search: { method: 'message.search', query: ['q', 'channel_id', 'before', 'limit'] },
   replies: { method: 'replies.get', query: ['before', 'limit'] },
   ack: { method: 'read.ack' },
+  admin_gateways: { method: 'admin.gateways' },
+  admin_queues: { method: 'admin.queues' },
+  admin_dead_letters: { method: 'admin.dead_letters', query: ['limit'] },
+  admin_requeue: { method: 'admin.requeue' },
+  admin_discard: { method: 'admin.discard' },
 };
 
 /** What a path id names, for the 404 of an id that names nothing. */
 const NAMES: Readonly<Record<string, string>> = { channel_id: 'channel', message_id: 'message', user_id: 'user' };
+
+/** Path params that are not snowflake ids (the route's own schema, e.g. a dead letter's hex id): passed as they are. */
+const OWN_PARAMS: ReadonlySet<string> = new Set(HTTP_ROUTES.flatMap((r) => Object.keys(r.pathParams ?? {})));
 
 /** The validator of each body schema the protocol's routes use. */
 const BODY_VALIDATORS: ReadonlyMap<object, Validator<object>> = new Map(
@@ -96,7 +104,7 @@ export function paramsOf(route: HttpRoute, input: HttpInput, segments: readonly 
       if (!route.query.includes(key)) throw new ApiError('unknown_field', `unknown query parameter "${key}"`);
   }
   route.ids?.forEach(([param, what], i) => {
-    params[param] = checkId(segments[i], what);
+    params[param] = OWN_PARAMS.has(param) ? segments[i] : checkId(segments[i], what);
   });
   for (const key of route.query ?? []) params[key] = queryParam(input.query, key);
   return params;

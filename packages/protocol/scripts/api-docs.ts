@@ -25,13 +25,18 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 export function openApi(): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const r of HTTP_ROUTES) {
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
-      name: m[1],
-      in: 'path',
-      required: true,
-      description: 'a snowflake id; anything else names nothing (404)',
-      schema: { type: 'string' },
-    }));
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => {
+      const own = r.pathParams?.[m[1]!];
+      return own
+        ? { name: m[1], in: 'path', required: true, schema: clone(own) }
+        : {
+            name: m[1],
+            in: 'path',
+            required: true,
+            description: 'a snowflake id; anything else names nothing (404)',
+            schema: { type: 'string' },
+          };
+    });
     const query =
       r.name === 'history'
         ? ['before', 'after', 'limit'].map((name) => ({

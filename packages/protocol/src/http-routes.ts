@@ -1,6 +1,7 @@
 // The routes of the HTTP API (docs/protocol.md §6.2), relative to `/api/v1` (`/api` is an alias): method,
 // path, whether a token is needed, the request body and the answer. The OpenAPI document is generated from
 // this table and the schemas (scripts/api-docs.ts).
+import { ADMIN_HTTP_ROUTES } from './admin-routes.js';
 import type { ApiErrorCode } from './errors.js';
 import {
   AddMemberBody,
@@ -29,6 +30,8 @@ export interface HttpRoute {
   query?: { properties: object };
   /** Error codes this route answers besides the ones every route may (invalid_json, rate_limited, internal…). */
   errors: readonly ApiErrorCode[];
+  /** Path parameters that are not snowflake ids, with their schemas. */
+  pathParams?: Readonly<Record<string, object>>;
 }
 
 const member = ['not_a_member', 'not_found'] as const;
@@ -189,6 +192,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     result: HTTP_RESULTS.ack,
     errors: ['invalid_request', 'unknown_field', 'unauthorized', ...member],
   },
+  ...ADMIN_HTTP_ROUTES,
 ];
 
 /** Errors any route may answer. */

@@ -2,6 +2,19 @@
 // as a JSON Schema, its TypeScript type inferred from it, its validator generated from it. No runtime
 // dependencies, no I/O, no `node:` imports: the same code runs in services and browsers.
 
+export {
+  ADMIN_HTTP_RESULTS,
+  AdminGateway,
+  AdminQueue,
+  AdminQueues,
+  DEAD_LETTER_ID_PATTERN,
+  DeadLetter,
+  DeadLetters,
+  MAX_DEAD_LETTER_LISTING,
+  MAX_LISTED_BOUND_KEYS,
+  MAX_LISTED_QUEUES,
+} from './admin.js';
+export { ADMIN_HTTP_ROUTES } from './admin-routes.js';
 export { CLIENT_BUG_CLOSE_CODES, CloseCode } from './close-codes.js';
 export {
   DispatchEnvelope,

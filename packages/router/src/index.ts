@@ -14,6 +14,12 @@ export {
   slotOf,
   snowflakeAt,
 } from '@chat/protocol';
+export {
+  type DeadLetterInfo,
+  DeadLetterQueue,
+  type DeadLetterQueueOptions,
+  deadLetterId,
+} from './internal/dead-letter-queue.js';
 export type { DeliveryInfo, DispatchHandler } from './internal/dispatch-consumer.js';
 export type { DurableDelivery, DurableHandler } from './internal/durable-consumer.js';
 export {

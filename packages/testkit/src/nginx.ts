@@ -13,10 +13,15 @@ export const NGINX_TEMPLATE = fileURLToPath(
   new URL('../../../infra/nginx/templates/chat.conf.template', import.meta.url),
 );
 
+/** The admin page as `npm run build` leaves it. */
+const ADMIN_PAGE = fileURLToPath(new URL('../../admin/dist/page', import.meta.url));
+
 export interface NginxOptions {
   port: number;
   gateways: ReadonlyArray<{ host?: string; port: number }>;
   demoRoot: string;
+  /** The admin page's directory (served at /admin/). Default: packages/admin/dist/page of this repository. */
+  adminRoot?: string;
   /**
    * Per-address limits of the template. Defaults are high (tests and benchmarks connect thousands of
    * sockets from a few loopback addresses); compose sets production values.
@@ -30,7 +35,10 @@ export interface NginxOptions {
 
 /** The shipped template with its variables substituted (what envsubst does in the nginx image). */
 export function renderChatConf(
-  o: Pick<NginxOptions, 'port' | 'gateways' | 'demoRoot' | 'wsConnPerIp' | 'apiReqPerSecond' | 'apiBurst'>,
+  o: Pick<
+    NginxOptions,
+    'port' | 'gateways' | 'demoRoot' | 'wsConnPerIp' | 'apiReqPerSecond' | 'apiBurst' | 'adminRoot'
+  >,
 ): string {
   const servers = o.gateways
     .map((g) => `server ${g.host ?? '127.0.0.1'}:${g.port} max_fails=1 fail_timeout=5s;`)
@@ -39,6 +47,7 @@ export function renderChatConf(
     NGINX_PORT: `127.0.0.1:${o.port}`,
     GATEWAY_SERVERS: servers,
     DEMO_ROOT: o.demoRoot,
+    ADMIN_ROOT: o.adminRoot ?? ADMIN_PAGE,
     NGINX_WS_CONN_PER_IP: String(o.wsConnPerIp ?? 65_000), // nginx's limit_conn takes at most 65535
     NGINX_API_REQ_PER_S: String(o.apiReqPerSecond ?? 100_000),
     NGINX_API_BURST: String(o.apiBurst ?? 100_000),

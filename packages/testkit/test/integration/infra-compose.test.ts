@@ -331,6 +331,7 @@ describe('docker-compose.yml', () => {
     const targets = mounts(compose.services.nginx!).map((m) => m.target);
     assert.ok(targets.includes('/etc/nginx/templates/chat.conf.template'));
     assert.ok(targets.includes(env.DEMO_ROOT!));
+    assert.ok(targets.includes(env.ADMIN_ROOT!));
   });
 
   test('the images are built by infra/docker/Dockerfile as the services it supports, and every mounted repository file exists', () => {

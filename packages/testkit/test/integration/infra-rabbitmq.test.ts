@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createRouter, type DurableDelivery, SnowflakeGenerator, topologyNames } from '@chat/router';
+import {
+  createRouter,
+  DeadLetterQueue,
+  type DurableDelivery,
+  deadLetterId,
+  SnowflakeGenerator,
+  topologyNames,
+} from '@chat/router';
 import { type RabbitCluster, startRabbitCluster, useAmqpLeakCheck } from '@chat/testkit';
 import amqp from 'amqplib';
 
@@ -269,6 +276,29 @@ describe('the shipped RabbitMQ configuration on a 3-node cluster', () => {
     await refused('chat-gateway', (ch) => ch.assertExchange('chat.route.0', 'topic', { durable: true }));
     await refused('chat-persister', (ch) => ch.publish('', 'chat.persist', Buffer.from('{}')));
     await refused('chat-persister', (ch) => ch.consume('chat.persist.dead', () => {}));
+  });
+
+  test("the gateway account runs the operator's dead-letter operations: list, and requeue into chat.persist", async () => {
+    const body = Buffer.from(`{"dead letter for the operator ${Date.now()}"}`);
+    const admin = await amqp.connect(as('chat-admin', cluster.urls[0]!));
+    try {
+      const ch = await admin.createConfirmChannel();
+      ch.publish('chat.dlx', '', body, { persistent: true, headers: { 'x-chat-dead-reason': 'invalid_json' } });
+      await ch.waitForConfirms();
+      const dlq = new DeadLetterQueue({ urls: [as('chat-gateway', cluster.urls[0]!)], prefix: 'chat' });
+      const { letters } = await dlq.list(100);
+      const letter = letters.find((l) => l.id === deadLetterId(body));
+      assert.equal(letter?.reason, 'invalid_json');
+      assert.equal((await dlq.requeue(letter!.id))?.id, letter!.id);
+      const requeued = await ch.get('chat.persist', { noAck: true });
+      assert.ok(requeued, 'the requeued write is in chat.persist');
+      assert.deepEqual(requeued.content, body);
+      assert.equal(requeued.properties.userId, 'chat-gateway');
+      assert.equal(requeued.properties.headers?.['x-chat-dead-reason'], undefined);
+      await ch.close();
+    } finally {
+      await admin.close();
+    }
   });
 
   test('every node serves rabbitmq_prometheus metrics, node-wide and per queue', async () => {
