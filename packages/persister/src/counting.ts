@@ -11,8 +11,8 @@ import type { ValidWrite } from './validate.js';
 type Create = Extract<ValidWrite, { kind: 'create' }>;
 
 export interface CountingDeps {
-  counts: Pick<MessageCounts, 'count'>;
-  readStates: Pick<ReadStates, 'advance'>;
+  counts: Pick<MessageCounts, 'countMany'>;
+  readStates: Pick<ReadStates, 'advanceMany'>;
   retry: Retry;
 }
 
@@ -32,9 +32,10 @@ export function newestByAuthor(
 }
 
 /**
- * Counts stored creates (channels in parallel) and advances their authors' read positions. At least
- * once and idempotent: counting a write again changes nothing. Transient store failures are retried;
- * a permanent one rejects (the caller leaves the batch unacked).
+ * Counts stored creates and advances their authors' read positions: one countMany and one advanceMany
+ * for the whole batch (a constant number of store round trips, not a few per channel — bench/results/
+ * counting-ab-2026-12-02.md). At least once and idempotent: counting a write again changes nothing.
+ * Transient store failures are retried; a permanent one rejects (the caller leaves the batch unacked).
  */
 export async function countCreates(writes: readonly Create[], deps: CountingDeps): Promise<void> {
   const byChannel = new Map<string, Create[]>();
@@ -44,20 +45,14 @@ export async function countCreates(writes: readonly Create[], deps: CountingDeps
     else byChannel.set(w.channel_id, [w]);
   }
   const store = <T>(op: () => Promise<T>) => deps.retry('store', op, storeTransient);
-  await Promise.all(
-    [...byChannel].map(async ([channelId, list]) => {
-      const ordinals = await store(() =>
-        deps.counts.count(
-          channelId,
-          list.map((w) => w.id),
-        ),
-      );
-      const authors = newestByAuthor(list, ordinals);
-      await Promise.all(
-        [...authors].map(([author, p]) => store(() => deps.readStates.advance(author, channelId, p.n, p.id))),
-      );
-    }),
-  );
+  const ids = new Map([...byChannel].map(([channelId, list]) => [channelId, list.map((w) => w.id)]));
+  const ordinals = await store(() => deps.counts.countMany(ids));
+  const moves: { userId: string; channelId: string; n: number; messageId: string }[] = [];
+  for (const [channelId, list] of byChannel) {
+    for (const [userId, p] of newestByAuthor(list, ordinals))
+      moves.push({ userId, channelId, n: p.n, messageId: p.id });
+  }
+  await store(() => deps.readStates.advanceMany(moves));
 }
 
 /** `inner`, with every create it stored counted before it is returned (so before its dispatch). */

@@ -35,6 +35,11 @@ export interface ChannelCount {
 export const ORDINAL_INDEXES = [{ key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true }] as const;
 
 const idString = (id: Long): string => BigInt.asUintN(64, id.toBigInt()).toString();
+/** True when a (bulk) write failed only on duplicate keys. */
+export const onlyDuplicateKeys = (err: unknown): boolean =>
+  (err as { code?: number }).code === DUPLICATE_KEY ||
+  (err instanceof MongoBulkWriteError &&
+    (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).every((e) => e?.code === DUPLICATE_KEY));
 const isDuplicate = (err: unknown): boolean =>
   (err as { code?: number }).code === DUPLICATE_KEY ||
   (err instanceof MongoBulkWriteError &&
@@ -89,6 +94,106 @@ export class MessageCounts {
     }
     await this.#raise(channelId);
     return ordinals;
+  }
+
+  /**
+   * count() for several channels at once, in a constant number of round trips when nothing races:
+   * the ids already counted are looked up in one query, the rest get ordinals above each channel's
+   * cached count in one ordered insert, and the cached counts are raised in one bulk write. A cached
+   * count that lags its channel's top (a crash between giving ordinals and raising), a racing persister
+   * or a redelivery racing its first delivery makes the insert meet a duplicate key: it stops there
+   * (ordered), and what it had not inserted goes through count(), channel by channel. Same guarantees
+   * as count(): each message gets one ordinal, a channel's ordinals are exactly 1..N, safe to repeat.
+   */
+  async countMany(byChannel: ReadonlyMap<string, readonly string[]>): Promise<Map<string, number>> {
+    const ordinals = new Map<string, number>();
+    const ids = [...new Set([...byChannel.values()].flat())];
+    if (ids.length === 0) return ordinals;
+    const counted = await this.#ordinals.find({ _id: { $in: ids.map(toLong) } }).toArray();
+    /** Highest ordinal per channel that this call saw or gave: what the cached count is raised to. */
+    const tops = new Map<string, { n: number; id: string }>();
+    const seen = (channelId: string, n: number, id: string) => {
+      const t = tops.get(channelId);
+      if (!t || n > t.n) tops.set(channelId, { n, id });
+    };
+    const countedIds = new Set<string>();
+    for (const d of counted) {
+      const id = idString(d._id);
+      countedIds.add(id);
+      // An id counted in another channel is not this channel's message (as in count()).
+      if (byChannel.get(d.channel_id)?.includes(id)) {
+        ordinals.set(id, d.n);
+        seen(d.channel_id, d.n, id);
+      }
+    }
+    const pending = new Map<string, string[]>();
+    for (const [channelId, list] of byChannel) {
+      const rest = [...new Set(list)].filter((id) => !countedIds.has(id));
+      if (rest.length > 0)
+        pending.set(
+          channelId,
+          rest.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+        );
+    }
+    const cached = await this.countsOf([...pending.keys()]);
+    const docs: OrdinalDoc[] = [];
+    const owners: string[] = [];
+    for (const [channelId, list] of pending) {
+      const base = cached.get(channelId)?.count ?? 0;
+      for (const [i, id] of list.entries()) {
+        docs.push({ _id: toLong(id), channel_id: channelId, n: base + 1 + i });
+        owners.push(id);
+      }
+    }
+    let inserted = docs.length;
+    if (docs.length > 0) {
+      try {
+        await this.#ordinals.insertMany(docs, { ordered: true });
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
+      }
+    }
+    for (let i = 0; i < inserted; i++) {
+      const d = docs[i]!;
+      ordinals.set(owners[i]!, d.n);
+      seen(d.channel_id, d.n, owners[i]!);
+    }
+    // What the insert did not reach: channel by channel, the careful way.
+    const leftOver = new Map<string, string[]>();
+    for (let i = inserted; i < docs.length; i++) {
+      const d = docs[i]!;
+      const list = leftOver.get(d.channel_id);
+      if (list) list.push(owners[i]!);
+      else leftOver.set(d.channel_id, [owners[i]!]);
+    }
+    await Promise.all(
+      [...leftOver].map(async ([channelId, list]) => {
+        for (const [id, n] of await this.count(channelId, list)) ordinals.set(id, n);
+      }),
+    );
+    await this.#raiseTo(tops);
+    return ordinals;
+  }
+
+  /** Moves each channel's cached count up to `n` (an ordinal that exists), in one unordered bulk write. */
+  async #raiseTo(tops: ReadonlyMap<string, { n: number; id: string }>): Promise<void> {
+    if (tops.size === 0) return;
+    try {
+      await this.#counts.bulkWrite(
+        [...tops].map(([channelId, t]) => ({
+          updateOne: {
+            filter: { _id: channelId, count: { $lt: t.n } },
+            update: { $set: { count: t.n, last_message_id: t.id } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (err) {
+      // An upsert that found its channel's document at or above `n`: nothing to raise there.
+      if (!onlyDuplicateKeys(err)) throw err;
+    }
   }
 
   /** The ordinal of a counted message of this channel, or null (unknown, not counted yet, other channel). */

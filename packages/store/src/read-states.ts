@@ -4,6 +4,7 @@
 // from two sessions leave the higher (the unique index turns the loser's upsert into a duplicate key,
 // which means "already at or past it"). Bounded by membership: the document is forgotten on leave.
 import type { Collection } from 'mongodb';
+import { onlyDuplicateKeys } from './message-counts.js';
 
 const DUPLICATE_KEY = 11000;
 
@@ -50,6 +51,31 @@ export class ReadStates {
       // The upsert met the user's document at or past `n`.
       if ((err as { code?: number }).code === DUPLICATE_KEY) return false;
       throw err;
+    }
+  }
+
+  /**
+   * advance() for several (user, channel) positions in one unordered bulk write; idempotent and
+   * commutative like advance(). A position already at or past its `n` is left as it is.
+   */
+  async advanceMany(
+    moves: readonly { userId: string; channelId: string; n: number; messageId: string }[],
+  ): Promise<void> {
+    if (moves.length === 0) return;
+    try {
+      await this.#col.bulkWrite(
+        moves.map((m) => ({
+          updateOne: {
+            filter: { user_id: m.userId, channel_id: m.channelId, n: { $lt: m.n } },
+            update: { $set: { n: m.n, last_read_id: m.messageId } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (err) {
+      // Upserts that met their user's document at or past `n` fail with a duplicate key; the rest applied.
+      if (!onlyDuplicateKeys(err)) throw err;
     }
   }
 

@@ -18,12 +18,16 @@ function memoryCounts(failFirst = 0) {
   let failures = failFirst;
   return {
     ordinals,
-    async count(channelId: string, ids: readonly string[]) {
+    async countMany(byChannel: ReadonlyMap<string, readonly string[]>) {
       if (failures-- > 0) throw new Error('connection reset');
-      const ch = ordinals.get(channelId) ?? new Map<string, number>();
-      ordinals.set(channelId, ch);
-      for (const id of ids) if (!ch.has(id)) ch.set(id, ch.size + 1);
-      return new Map(ids.map((id) => [id, ch.get(id)!]));
+      const out = new Map<string, number>();
+      for (const [channelId, ids] of byChannel) {
+        const ch = ordinals.get(channelId) ?? new Map<string, number>();
+        ordinals.set(channelId, ch);
+        for (const id of ids) if (!ch.has(id)) ch.set(id, ch.size + 1);
+        for (const id of ids) out.set(id, ch.get(id)!);
+      }
+      return out;
     },
   };
 }
@@ -32,11 +36,11 @@ function memoryReads() {
   const positions = new Map<string, number>();
   return {
     positions,
-    async advance(user: string, channel: string, n: number) {
-      const key = `${user}@${channel}`;
-      if ((positions.get(key) ?? 0) >= n) return false;
-      positions.set(key, n);
-      return true;
+    async advanceMany(moves: readonly { userId: string; channelId: string; n: number }[]) {
+      for (const m of moves) {
+        const key = `${m.userId}@${m.channelId}`;
+        if ((positions.get(key) ?? 0) < m.n) positions.set(key, m.n);
+      }
     },
   };
 }

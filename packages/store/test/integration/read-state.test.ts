@@ -82,4 +82,66 @@ describe('message counts and read states', () => {
     await readStates.forget('u2', 'c-race-read');
     assert.equal(await readStates.get('u2', 'c-race-read'), null);
   });
+
+  it('countMany over several channels: redeliveries keep their ordinals, racing batches leave 1..N per channel', async () => {
+    const { counts } = fx.store;
+    const channels = ['m-a', 'm-b', 'm-c'];
+    const all = new Map(channels.map((c, k) => [c, ids(10 + k, 120)]));
+    // Eight "persisters" count overlapping batches that span every channel, at once.
+    const batches = Array.from(
+      { length: 8 },
+      (_, k) => new Map(channels.map((c) => [c, all.get(c)!.slice(k * 15, k * 15 + 30)] as const)),
+    );
+    const results = await Promise.all(batches.map((b) => counts.countMany(b)));
+    for (const c of channels) {
+      const docs = await fx.db.collection('message_ordinals').find({ channel_id: c }).toArray();
+      assert.equal(docs.length, 120, `${c}: every message counted once`);
+      assert.deepEqual(
+        docs.map((d) => d.n as number).sort((a, b) => a - b),
+        Array.from({ length: 120 }, (_, i) => i + 1),
+        `${c}: ordinals 1..N without gaps`,
+      );
+      const byId = new Map(docs.map((d) => [BigInt.asUintN(64, BigInt(String(d._id))).toString(), d.n as number]));
+      for (const r of results) for (const id of all.get(c)!) if (r.has(id)) assert.equal(r.get(id), byId.get(id));
+      assert.equal((await counts.countsOf([c])).get(c)?.count, 120, `${c}: the cached count is the top`);
+    }
+    // A redelivered batch mixing counted and new ids: old ones keep theirs, new ones go on from the top.
+    const fresh = ids(20, 3);
+    const again = await counts.countMany(new Map([['m-a', [...all.get('m-a')!.slice(0, 5), ...fresh]]]));
+    assert.deepEqual(
+      fresh.map((id) => again.get(id)),
+      [121, 122, 123],
+    );
+    assert.equal((await counts.countsOf(['m-a'])).get('m-a')?.count, 123);
+  });
+
+  it('countMany with a cached count behind the top (a crash before the raise) goes on from the real top', async () => {
+    const { counts } = fx.store;
+    const all = ids(21, 6);
+    await counts.countMany(new Map([['m-lag', all.slice(0, 2)]]));
+    // Ordinals 3 and 4 were given, the count stayed at 2.
+    await fx.db.collection('message_ordinals').insertMany([
+      { _id: toLong(all[2]!), channel_id: 'm-lag', n: 3 },
+      { _id: toLong(all[3]!), channel_id: 'm-lag', n: 4 },
+    ] as never[]);
+    const got = await counts.countMany(new Map([['m-lag', all.slice(4)]]));
+    assert.deepEqual([...got.values()], [5, 6]);
+    assert.deepEqual((await counts.countsOf(['m-lag'])).get('m-lag'), { count: 6, last_message_id: all[5] });
+  });
+
+  it('advanceMany moves each position forward only, and racing calls settle on the highest', async () => {
+    const { readStates } = fx.store;
+    const m = ids(22, 50);
+    const move = (userId: string, channelId: string, n: number) => ({ userId, channelId, n, messageId: m[n - 1]! });
+    await readStates.advanceMany([move('v1', 'k1', 10), move('v1', 'k2', 3), move('v2', 'k1', 7)]);
+    await readStates.advanceMany([move('v1', 'k1', 4), move('v1', 'k2', 9)]);
+    assert.deepEqual(await readStates.get('v1', 'k1'), { n: 10, last_read_id: m[9] }, 'an older position is a no-op');
+    assert.deepEqual(await readStates.get('v1', 'k2'), { n: 9, last_read_id: m[8] });
+    await Promise.all(
+      [12, 44, 31, 50, 19].map((n) => readStates.advanceMany([move('v3', 'k1', n), move('v2', 'k1', n)])),
+    );
+    assert.deepEqual(await readStates.get('v3', 'k1'), { n: 50, last_read_id: m[49] });
+    assert.deepEqual(await readStates.get('v2', 'k1'), { n: 50, last_read_id: m[49] });
+    assert.equal(await fx.db.collection('read_states').countDocuments({ user_id: 'v3' }), 1);
+  });
 });

@@ -59,6 +59,25 @@ export class OrderedIndex<R> {
     else if (key && this.#tree.delete(key)) this.#count(key, -1);
   }
 
+  /**
+   * Re-indexes a document that changed (same `seq` and record): when its key did not change — an
+   * update of fields this index does not cover — the tree is left alone.
+   */
+  move(before: Doc, after: Doc, seq: number, rec: R): void {
+    const a = this.#keyOf(before, seq);
+    const b = this.#keyOf(after, seq);
+    if (Array.isArray(a) && Array.isArray(b) && this.#sameKey(a, b)) return;
+    this.delete(before, seq);
+    this.add(after, seq, rec);
+  }
+
+  #sameKey(a: IndexKey, b: IndexKey): boolean {
+    for (let i = 0; i < this.fields.length; i++) {
+      if (valueTag(a[i]) !== valueTag(b[i]) || compareValues(a[i], b[i]) !== 0) return false;
+    }
+    return true;
+  }
+
   /** Entries within the bounds (one interval list per leading field), in index order or its reverse. */
   walk(bounds: readonly Interval[][], forward: boolean): Generator<[IndexKey, R]> {
     return this.#walk([], bounds, forward);

@@ -187,6 +187,23 @@ const CONTEXT = Context.init({
 } as Parameters<typeof Context.init>[0]);
 
 /**
+ * The query operators alone, for filters without `$expr`: mingo copies a query's whole context each
+ * time it compiles one, and the expression operators are most of it (the stand-in's time under the
+ * persister's conditional upserts: bench/results/counting-ab-2026-12-02.md).
+ */
+const FILTER_CONTEXT = Context.init({
+  query: { ...operators(queryOps), ...bsonQueryOps },
+} as Parameters<typeof Context.init>[0]);
+
+/** True when `value` holds an `$expr` (or `$where`) at any depth: it needs the expression operators. */
+function needsExpressions(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(needsExpressions);
+  if (!isDoc(value)) return false;
+  for (const [k, v] of Object.entries(value)) if (k === '$expr' || k === '$where' || needsExpressions(v)) return true;
+  return false;
+}
+
+/**
  * Runs mingo code that may build a Query. mingo's Query constructor formats its condition with
  * JSON.stringify eagerly (for an assertion message), which throws on any `bigint`, i.e. on every
  * filter that mentions an Int64. For the synchronous extent of `fn` only, bigints serialize as
@@ -231,7 +248,8 @@ export function compileFilter(filter: unknown, opts: EvalOptions = {}): (doc: Do
   if (filter === undefined || filter === null) return () => true;
   if (!isDoc(filter)) throw new CommandError('TypeMismatch', "BSON field 'filter' is the wrong type, expected object");
   if (Object.keys(filter).length === 0) return () => true;
-  const query = withBigIntJson(() => new Query(filter, mingoOptions(opts)));
+  const options = needsExpressions(filter) ? mingoOptions(opts) : { ...mingoOptions(opts), context: FILTER_CONTEXT };
+  const query = withBigIntJson(() => new Query(filter, options));
   return (doc) => query.test(doc);
 }
 

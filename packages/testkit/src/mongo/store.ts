@@ -163,10 +163,7 @@ export class Collection {
     for (const [index, key] of oldKeys) index.entries.delete(key);
     for (const [index, key] of newKeys) index.entries.set(key, id);
     const stored = this.#docs.get(id)!;
-    for (const index of this.#indexes) {
-      index.ordered?.delete(stored.doc, stored.seq);
-      index.ordered?.add(next, stored.seq, stored);
-    }
+    for (const index of this.#indexes) index.ordered?.move(stored.doc, next, stored.seq, stored);
     stored.doc = next;
   }
 
