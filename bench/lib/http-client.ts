@@ -7,7 +7,8 @@ export const BENCH_PASSWORD = 'correct horse battery staple';
 
 const RATE_HINT =
   'the gateways rate-limited the set-up (429): start the system with raised limits, e.g. ' +
-  'HTTP_RATE_REQUESTS=1000000 USER_RATE_REQUESTS=1000000 RATE_FRAMES=1000000 RATE_BURST=1000000 npm start';
+  'HTTP_RATE_REQUESTS=1000000 USER_RATE_REQUESTS=1000000 RATE_FRAMES=1000000 RATE_BURST=1000000 ' +
+  'SIGNUP_RATE_REQUESTS=100000000 LOGIN_RATE_REQUESTS=1000000 LOGIN_ADDRESS_RATE_REQUESTS=100000000 npm start';
 
 const ATTEMPTS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
