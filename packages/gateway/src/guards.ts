@@ -103,8 +103,12 @@ export interface NonceRef<T> {
 /**
  * One atomic step: the record if there is one; else, unless the records were lost lately, a pending
  * record claimed. The epoch key `<since>:<lost>` says since when Redis has kept the records: written
- * when missing, with lost = 1 when a gateway had seen it before (Redis restarted empty meanwhile).
- * KEYS: epoch, record. ARGV: pending record, ttl ms, epoch to write if missing, now ms, recovery ms.
+ * when missing, with lost = 1 when a gateway had seen it lately (Redis restarted empty meanwhile). It
+ * lives as long as a record plus the recovery time, renewed by every call: when it expires by itself,
+ * nothing was written for longer than any record lives, so no record is missed (and no gateway has
+ * seen it lately).
+ * KEYS: epoch, record. ARGV: pending record, ttl ms, epoch to write if missing, now ms, recovery ms,
+ * epoch ttl ms.
  */
 const CLAIM = `
 local rec = redis.call('GET', KEYS[2])
@@ -112,8 +116,8 @@ if rec then return {'record', rec} end
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[3]
-  redis.call('SET', KEYS[1], epoch)
 end
+redis.call('SET', KEYS[1], epoch, 'PX', ARGV[6])
 local since, lost = string.match(epoch, '^(%d+):(%d)$')
 if lost == '1' and tonumber(ARGV[4]) - tonumber(since) < tonumber(ARGV[5]) then
   return {'wait', since}
@@ -145,8 +149,8 @@ export class NonceGuard {
   readonly #waitMs: number;
   readonly #recoveryMs: number;
   readonly #onError: (err: unknown) => void;
-  /** Whether this guard has seen the epoch key: if it is missing afterwards, Redis lost the records. */
-  #seenEpoch = false;
+  /** When this guard last saw the epoch key (0: never): missing within its lifetime, Redis lost the records. */
+  #seenAt = 0;
 
   constructor(
     redis: Redis,
@@ -170,7 +174,12 @@ export class NonceGuard {
   }
 
   #newEpoch(now: number): string {
-    return `${now}:${this.#seenEpoch ? 1 : 0}`;
+    return `${now}:${this.#seenAt > 0 && now - this.#seenAt < this.#epochTtlMs ? 1 : 0}`;
+  }
+
+  /** The epoch key's lifetime, renewed by every claim: a record's plus the recovery time. */
+  get #epochTtlMs(): number {
+    return this.#ttlMs + this.#recoveryMs;
   }
 
   /**
@@ -179,8 +188,10 @@ export class NonceGuard {
    */
   async observe(): Promise<void> {
     try {
-      await this.#redis.set(this.#epochKey, this.#newEpoch(Date.now()), 'NX');
-      this.#seenEpoch = true;
+      const now = Date.now();
+      const created = await this.#redis.set(this.#epochKey, this.#newEpoch(now), 'PX', this.#epochTtlMs, 'NX');
+      if (created !== 'OK') await this.#redis.pexpire(this.#epochKey, this.#epochTtlMs);
+      this.#seenAt = now;
     } catch (err) {
       this.#onError(err);
     }
@@ -202,8 +213,9 @@ export class NonceGuard {
           this.#newEpoch(now),
           String(now),
           String(this.#recoveryMs),
+          String(this.#epochTtlMs),
         );
-        this.#seenEpoch = true;
+        this.#seenAt = now;
       } catch (err) {
         this.#onError(err);
         throw new ApiError('unavailable', 'the nonce cannot be checked (Redis is unreachable): not sent; retry', {

@@ -14,16 +14,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls until `predicate` holds, or throws after `timeoutMs` naming `what`. */
+/**
+ * Polls until `predicate` holds, or throws after `timeoutMs` naming `what`. `intervalMs` between polls
+ * (20): a predicate that calls an API with a request budget should poll less often.
+ */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 30_000,
+  intervalMs = 20,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

@@ -69,12 +69,17 @@ describe('chat-admin CLI', { timeout: 240_000 }, () => {
     try {
       let json: Array<{ server_id: string; connections: number }> = [];
       // Polling with a token: a login per call would spend the login budget (LOGIN_RATE_REQUESTS).
-      await waitFor(async () => {
-        const r = await chatAdmin(['gateways', '--json', '--url', url, '--token', sys.admin.token]);
-        assert.equal(r.status, 0, r.stderr);
-        json = JSON.parse(r.stdout);
-        return json.find((g) => g.server_id === 'gw1')?.connections === 1;
-      }, 'gw1 to report its connection');
+      await waitFor(
+        async () => {
+          const r = await chatAdmin(['gateways', '--json', '--url', url, '--token', sys.admin.token]);
+          assert.equal(r.status, 0, r.stderr);
+          json = JSON.parse(r.stdout);
+          return json.find((g) => g.server_id === 'gw1')?.connections === 1;
+        },
+        'gw1 to report its connection',
+        30_000,
+        250,
+      );
       const table = await chatAdmin(['gateways'], {
         CHAT_ADMIN_URL: url,
         CHAT_ADMIN_USERNAME: ADMIN,
@@ -104,15 +109,20 @@ describe('chat-admin CLI', { timeout: 240_000 }, () => {
     const junk = await deadLetteredJunk(sys, 'cli');
     type Listed = { dead_letters: Array<{ id: string; reason: string; message_id: string | null; body: string }> };
     let listed: Listed = { dead_letters: [] };
-    await waitFor(async () => {
-      const r = await chatAdmin(['dlq', 'list', '--limit', '100', '--json'], {
-        CHAT_ADMIN_URL: url,
-        CHAT_ADMIN_TOKEN: sys.admin.token,
-      });
-      assert.equal(r.status, 0, r.stderr);
-      listed = JSON.parse(r.stdout);
-      return listed.dead_letters.length >= 2;
-    }, 'two dead letters');
+    await waitFor(
+      async () => {
+        const r = await chatAdmin(['dlq', 'list', '--limit', '100', '--json'], {
+          CHAT_ADMIN_URL: url,
+          CHAT_ADMIN_TOKEN: sys.admin.token,
+        });
+        assert.equal(r.status, 0, r.stderr);
+        listed = JSON.parse(r.stdout);
+        return listed.dead_letters.length >= 2;
+      },
+      'two dead letters',
+      30_000,
+      250,
+    );
     const good = listed.dead_letters.find((d) => d.message_id === id)!;
     const bad = listed.dead_letters.find((d) => d.body === junk)!;
     assert.equal(good.reason, 'writer_not_allowed');
@@ -124,10 +134,15 @@ describe('chat-admin CLI', { timeout: 240_000 }, () => {
     const requeued = await chatAdmin(['dlq', 'requeue', good.id, ...as]);
     assert.equal(requeued.status, 0, requeued.stderr);
     assert.equal(requeued.stdout, `requeued ${good.id} (writer_not_allowed)\n`);
-    await waitFor(async () => {
-      const h = await http(url, 'GET', `/api/channels/${dm.id}/messages`, undefined, bob.token);
-      return h.body.length === 1 && h.body[0].id === id;
-    }, 'the requeued message stored');
+    await waitFor(
+      async () => {
+        const h = await http(url, 'GET', `/api/channels/${dm.id}/messages`, undefined, bob.token);
+        return h.body.length === 1 && h.body[0].id === id;
+      },
+      'the requeued message stored',
+      30_000,
+      250,
+    );
     const discarded = await chatAdmin(['dlq', 'discard', bad.id, '--json', ...as]);
     assert.equal(discarded.status, 0, discarded.stderr);
     assert.equal(JSON.parse(discarded.stdout).reason, 'invalid_json');

@@ -88,11 +88,16 @@ describe('the admin page in a browser, behind nginx', { timeout: 240_000 }, () =
     await ws.identify(bob.token);
     await deadLetteredJunk(sys!, 'page');
     // Both are in the dead-letter queue and gw0 reported bob's socket before the page loads.
-    await waitFor(async () => {
-      const d = await http(base, 'GET', '/api/admin/dead-letters', undefined, sys!.admin.token);
-      const g = await http(base, 'GET', '/api/admin/gateways', undefined, sys!.admin.token);
-      return d.body.dead_letters.length === 2 && g.body.some((x: { connections: number }) => x.connections === 1);
-    }, 'two dead letters and a reported connection');
+    await waitFor(
+      async () => {
+        const d = await http(base, 'GET', '/api/admin/dead-letters', undefined, sys!.admin.token);
+        const g = await http(base, 'GET', '/api/admin/gateways', undefined, sys!.admin.token);
+        return d.body.dead_letters.length === 2 && g.body.some((x: { connections: number }) => x.connections === 1);
+      },
+      'two dead letters and a reported connection',
+      30_000,
+      250,
+    );
 
     const page = await open();
     await logIn(page, ADMIN);

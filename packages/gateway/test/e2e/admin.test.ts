@@ -51,11 +51,16 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
     try {
       type Gw = { server_id: string; connections: number; bound_key_count: number; bound_keys: string[] };
       let listed: Gw[] = [];
-      await waitFor(async () => {
-        listed = (await get('/api/admin/gateways')).body;
-        const by = (id: string) => listed.find((g) => g.server_id === id);
-        return by('gw0')?.connections === 2 && by('gw1')?.connections === 1;
-      }, 'the gateways to report 2 and 1 connections');
+      await waitFor(
+        async () => {
+          listed = (await get('/api/admin/gateways')).body;
+          const by = (id: string) => listed.find((g) => g.server_id === id);
+          return by('gw0')?.connections === 2 && by('gw1')?.connections === 1;
+        },
+        'the gateways to report 2 and 1 connections',
+        30_000,
+        250,
+      );
       for (const g of listed) {
         assert.equal((g as unknown as { live: boolean }).live, true);
         assert.equal((g as unknown as { queue: string }).queue, `${sys.stack.prefix}.gw.${g.server_id}`);
@@ -89,11 +94,16 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
       b.queues.find((q) => q.name === `${p}.persist`);
     // The management API samples its figures: wait for a sample that has the persister's consumer.
     let r = await get('/api/admin/queues');
-    await waitFor(async () => {
-      r = await get('/api/admin/queues');
-      assert.equal(r.status, 200);
-      return (persistOf(r.body)?.consumers ?? 0) >= 1;
-    }, 'the persister as a consumer of the persist queue');
+    await waitFor(
+      async () => {
+        r = await get('/api/admin/queues');
+        assert.equal(r.status, 200);
+        return (persistOf(r.body)?.consumers ?? 0) >= 1;
+      },
+      'the persister as a consumer of the persist queue',
+      30_000,
+      250,
+    );
     const names = r.body.queues.map((q: { name: string }) => q.name);
     for (const n of [`${p}.persist`, `${p}.persist.dead`, `${p}.gw.gw0`, `${p}.gw.gw1`])
       assert.ok(names.includes(n), n);
@@ -119,12 +129,17 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
     await bobWs.identify(bob.token);
     try {
       let letter: { id: string; reason: string; message_id: string; type: string; body: string } | undefined;
-      await waitFor(async () => {
-        const list = await get('/api/admin/dead-letters?limit=100');
-        assert.equal(list.status, 200);
-        letter = list.body.dead_letters.find((d: { message_id: string }) => d.message_id === id);
-        return letter !== undefined;
-      }, 'the write in the dead-letter queue');
+      await waitFor(
+        async () => {
+          const list = await get('/api/admin/dead-letters?limit=100');
+          assert.equal(list.status, 200);
+          letter = list.body.dead_letters.find((d: { message_id: string }) => d.message_id === id);
+          return letter !== undefined;
+        },
+        'the write in the dead-letter queue',
+        30_000,
+        250,
+      );
       assert.equal(letter!.reason, 'writer_not_allowed');
       assert.equal(letter!.type, 'message.create');
       assert.match(letter!.id, /^[0-9a-f]{16}$/);
@@ -162,12 +177,17 @@ describe('operator view (admin API)', { timeout: 240_000 }, () => {
   it('discards a dead letter for good; unknown ids are 404 and the listing is bounded', async () => {
     const body = await deadLetteredJunk(sys, 'discard');
     let id = '';
-    await waitFor(async () => {
-      const list = await get('/api/admin/dead-letters');
-      const found = list.body.dead_letters.find((d: { body: string }) => d.body === body);
-      id = found?.id ?? '';
-      return found?.reason === 'invalid_json';
-    }, 'the invalid write in the dead-letter queue');
+    await waitFor(
+      async () => {
+        const list = await get('/api/admin/dead-letters');
+        const found = list.body.dead_letters.find((d: { body: string }) => d.body === body);
+        id = found?.id ?? '';
+        return found?.reason === 'invalid_json';
+      },
+      'the invalid write in the dead-letter queue',
+      30_000,
+      250,
+    );
     const discarded = await http(base, 'DELETE', `/api/admin/dead-letters/${id}`, undefined, sys.admin.token);
     assert.equal(discarded.status, 200);
     assert.equal(discarded.body.reason, 'invalid_json');
