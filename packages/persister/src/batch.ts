@@ -8,7 +8,6 @@ import type { DurableDelivery } from '@chat/router';
 import type { DeadLetter } from './dead-letter.js';
 import type { DispatchBatch } from './dispatch.js';
 import type { PersisterMetrics } from './metrics.js';
-import type { ReplyCounts } from './reply-counts.js';
 import type { StoreWrites, WriteItem } from './store-writes.js';
 import { type Turn, Turns } from './turns.js';
 import { validateWrite } from './validate.js';
@@ -30,8 +29,6 @@ export interface BatchDeps {
   logger: Pick<Logger, 'error'>;
   /** Told when a batch is over (acked, dead-lettered or requeued), with its size. */
   onSettled: (count: number) => void;
-  /** Parents' reply counts, recounted after their replies are stored or deleted (before the ack). */
-  replyCounts: ReplyCounts;
 }
 
 /**
@@ -54,11 +51,7 @@ export function createBatchProcessor(deps: BatchDeps): (batch: Received[]) => Pr
     await turn.ready;
     const applied: Valid[] = [];
     try {
-      for (const item of items) {
-        if (!(await storeWrites.storeChange(item))) continue;
-        applied.push(item);
-        await deps.replyCounts.afterDelete(item.write);
-      }
+      for (const item of items) if (await storeWrites.storeChange(item)) applied.push(item);
     } finally {
       turn.pass();
     }
@@ -81,7 +74,6 @@ export function createBatchProcessor(deps: BatchDeps): (batch: Received[]) => Pr
       }
       const insertStart = performance.now();
       const creates = await storeWrites.storeCreates(valid.filter((i) => i.write.kind === 'create'));
-      await deps.replyCounts.afterCreates(creates.map((i) => i.write));
       const changes = await applyChanges(
         valid.filter((i) => i.write.kind !== 'create'),
         changeTurn,

@@ -13,7 +13,7 @@ import { createDeadLetter } from './dead-letter.js';
 import { createDispatch } from './dispatch.js';
 import { createMetrics, type PersisterMetrics } from './metrics.js';
 import { type PersisterOptions, resolvePersisterOptions } from './options.js';
-import { createReplyCounts } from './reply-counts.js';
+import { createReplyCounts, withReplyCounts } from './reply-counts.js';
 import { createRetry } from './retry.js';
 import { createStoreWrites } from './store-writes.js';
 
@@ -53,14 +53,18 @@ export function createPersister(options: PersisterOptions): Persister {
   let stopping = false;
   const deps: BatchDeps = {
     maxContentLength: o.maxContentLength,
-    // Stored creates are counted (message ordinals, authors' read positions) before their dispatch.
+    // Stored writes keep what is derived from them before their dispatch and ack: parents' reply counts,
+    // message ordinals and the authors' read positions.
     storeWrites: withCounting(
-      createStoreWrites({
-        messages: store.messages,
-        retry,
-        deadLetter,
-        onDuplicates: (n) => metrics.duplicates.inc(n),
-      }),
+      withReplyCounts(
+        createStoreWrites({
+          messages: store.messages,
+          retry,
+          deadLetter,
+          onDuplicates: (n) => metrics.duplicates.inc(n),
+        }),
+        createReplyCounts({ replies: store.replies, retry }),
+      ),
       { counts: store.counts, readStates: store.readStates, retry },
     ),
     dispatch: createDispatch({ router, channels: store.channels, messages: store.messages, retry }),
@@ -71,7 +75,6 @@ export function createPersister(options: PersisterOptions): Persister {
       inFlight -= count;
       metrics.inFlight.set(inFlight);
     },
-    replyCounts: createReplyCounts({ replies: store.replies, retry }),
   };
   const batcher = new Batcher<Received>({
     batchSize: o.batchSize,

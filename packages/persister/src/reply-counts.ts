@@ -3,6 +3,7 @@
 // under redelivery — a redelivered reply or delete recounts to the same number.
 import type { Replies } from '@chat/store';
 import { type Retry, storeTransient } from './retry.js';
+import type { StoreWrites, WriteItem } from './store-writes.js';
 import type { ValidWrite } from './validate.js';
 
 export interface ReplyCounts {
@@ -42,6 +43,25 @@ export function createReplyCounts(deps: {
       if (w.kind !== 'delete') return;
       const parent = await retry('store', () => replies.parentOf(w.channel_id, w.message_id), storeTransient);
       if (parent) await recount(w.channel_id, parent);
+    },
+  };
+}
+
+/**
+ * `inner`, with the parents' reply counts recounted after each stored delete and each batch of stored
+ * creates, before the call returns (so before the writes are acked): at least once, idempotent.
+ */
+export function withReplyCounts(inner: StoreWrites, counts: ReplyCounts): StoreWrites {
+  return {
+    async storeChange(item) {
+      const applied = await inner.storeChange(item);
+      if (applied) await counts.afterDelete(item.write);
+      return applied;
+    },
+    async storeCreates<T extends WriteItem>(items: readonly T[]): Promise<T[]> {
+      const stored = await inner.storeCreates(items);
+      await counts.afterCreates(stored.map((i) => i.write));
+      return stored;
     },
   };
 }

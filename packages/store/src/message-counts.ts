@@ -6,10 +6,9 @@
 // after the one below it, so a channel's ordinals are exactly 1..N and N — the count — is the highest.
 // `channel_counts` caches N per channel for cheap reads; it only ever moves up to a top that exists,
 // so a crash between giving ordinals and moving it costs nothing: the redelivery moves it.
-import { type Collection, type Long, MongoBulkWriteError } from 'mongodb';
+import type { Collection, Long } from 'mongodb';
+import { DUPLICATE_KEY, onlyDuplicateKeys } from './duplicate-key.js';
 import { toLong } from './messages.js';
-
-const DUPLICATE_KEY = 11000;
 
 /** One counted message: its id and its channel's ordinal for it. */
 export interface OrdinalDoc {
@@ -35,15 +34,6 @@ export interface ChannelCount {
 export const ORDINAL_INDEXES = [{ key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true }] as const;
 
 const idString = (id: Long): string => BigInt.asUintN(64, id.toBigInt()).toString();
-/** True when a (bulk) write failed only on duplicate keys. */
-export const onlyDuplicateKeys = (err: unknown): boolean =>
-  (err as { code?: number }).code === DUPLICATE_KEY ||
-  (err instanceof MongoBulkWriteError &&
-    (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).every((e) => e?.code === DUPLICATE_KEY));
-const isDuplicate = (err: unknown): boolean =>
-  (err as { code?: number }).code === DUPLICATE_KEY ||
-  (err instanceof MongoBulkWriteError &&
-    (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]).some((e) => e?.code === DUPLICATE_KEY));
 
 export class MessageCounts {
   readonly #ordinals: Collection<OrdinalDoc>;
@@ -75,7 +65,7 @@ export class MessageCounts {
         for (const [i, d] of docs.entries()) ordinals.set(pending[i]!, d.n);
         pending = [];
       } catch (err) {
-        if (!isDuplicate(err)) throw err;
+        if (!onlyDuplicateKeys(err)) throw err;
         // Ordered: the first `inserted` took their ordinals, the next one hit a duplicate key.
         const inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
         for (let i = 0; i < inserted; i++) ordinals.set(pending[i]!, docs[i]!.n);
@@ -150,7 +140,7 @@ export class MessageCounts {
       try {
         await this.#ordinals.insertMany(docs, { ordered: true });
       } catch (err) {
-        if (!isDuplicate(err)) throw err;
+        if (!onlyDuplicateKeys(err)) throw err;
         inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
       }
     }

@@ -3,10 +3,9 @@
 // so redelivered envelopes change nothing.
 import { bucketOf, messageOf, parseSnowflake } from '@chat/protocol';
 import { type Collection, Long, MongoBulkWriteError, type MongoServerError } from 'mongodb';
+import { DUPLICATE_KEY } from './duplicate-key.js';
 import { type Parents, parentKey, parentsOf, referenceOf } from './references.js';
 import type { ApplyResult, ChangeEvent, Message, MessageDoc, NewMessage } from './types.js';
-
-const DUPLICATE_KEY = 11000;
 
 export const MESSAGE_INDEXES = [
   { key: { channel_id: 1, bucket: 1, _id: -1 }, name: 'channel_bucket_id' },

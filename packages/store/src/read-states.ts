@@ -4,9 +4,7 @@
 // from two sessions leave the higher (the unique index turns the loser's upsert into a duplicate key,
 // which means "already at or past it"). Bounded by membership: the document is forgotten on leave.
 import type { Collection } from 'mongodb';
-import { onlyDuplicateKeys } from './message-counts.js';
-
-const DUPLICATE_KEY = 11000;
+import { DUPLICATE_KEY, onlyDuplicateKeys } from './duplicate-key.js';
 
 export interface ReadStateDoc {
   user_id: string;

@@ -36,7 +36,6 @@ function setup(dispatch: DispatchBatch, log: string[] = []) {
     metrics: createMetrics(new Registry(), async () => 0),
     logger: silent,
     onSettled: (n) => settled.push(n),
-    replyCounts: { async afterCreates() {}, async afterDelete() {} },
   });
   const run = (envelopes: DurableWrite[]) => {
     const batch: Array<Received & { delivery: FakeDelivery }> = envelopes.map((e) => ({
