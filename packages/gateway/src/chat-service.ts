@@ -24,8 +24,8 @@ import {
   ValidationError,
 } from '@chat/store';
 import { ApiError } from './errors.js';
-import type { NonceGuard } from './guards.js';
 import type { MembershipEvent } from './hub.js';
+import type { NonceGuard } from './nonce-guard.js';
 import { checkSearch } from './search-query.js';
 import { checkContent, checkNonce } from './validation.js';
 
@@ -172,10 +172,16 @@ export class ChatService {
     let referenced_message: ReferencedMessage | undefined = replyTo ? { id: replyTo } : undefined;
     const message = (id: string, timestamp: string): Message =>
       messageOf({ id, channel_id: channelId, author, content, timestamp, nonce, referenced_message });
-    const publish = async (): Promise<Message> => {
+    // A write's identity: its id and timestamp, minted once per nonce (NonceGuard): every attempt of one
+    // nonce publishes the same message, so the persister stores it at most once.
+    const mint = async (): Promise<string> => `${await this.#o.ids.next()} ${new Date().toISOString()}`;
+    const identity = (ref: string): { id: string; timestamp: string } => {
+      const [id = '', timestamp = ''] = ref.split(' ');
+      return { id, timestamp };
+    };
+    const publish = async (ref: string): Promise<Message> => {
       if (replyTo) referenced_message = await this.#reference(channelId, replyTo);
-      const id = await this.#o.ids.next();
-      const timestamp = new Date().toISOString();
+      const { id, timestamp } = identity(ref);
       const started = performance.now();
       try {
         await this.#o.router.durableWrite({
@@ -195,14 +201,15 @@ export class ChatService {
       this.#o.onConfirm?.((performance.now() - started) / 1000);
       return message(id, timestamp);
     };
-    if (!nonce) return publish();
+    if (!nonce) return publish(await mint());
     try {
-      // The nonce record keeps the id and timestamp only: a retry reads the stored message, or (not
-      // persisted yet) rebuilds it from the retry, which carries the same content.
-      return await this.#o.nonces.once(author.id, channelId, nonce, publish, {
-        toRef: (m) => `${m.id} ${m.timestamp}`,
+      // The nonce record keeps the identity only: a retry of a write done reads the stored message, or
+      // (not persisted yet) rebuilds it from the retry, which carries the same content.
+      return await this.#o.nonces.once(author.id, channelId, nonce, {
+        mint,
+        run: publish,
         fromRef: async (ref) => {
-          const [id = '', timestamp = ''] = ref.split(' ');
+          const { id, timestamp } = identity(ref);
           return (await this.#o.store.messages.get(channelId, id).catch(() => null)) ?? message(id, timestamp);
         },
       });
