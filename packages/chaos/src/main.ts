@@ -1,11 +1,12 @@
 // `npm run -w @chat/chaos scenario -- <name> [--seed N] [--clients N] [--duration S]`: runs one scenario,
-// writes packages/chaos/results/<name>.md (and the raw history to $TMPDIR/chaos-<name>-<seed>.json), prints it, and exits 1 on any violation (printing the first
+// writes packages/chaos/results/<name>.md (and the recorded run to $TMPDIR/chaos-<name>-<seed>.json, which
+// `npm run -w @chat/chaos recheck` checks again), prints it, and exits 1 on any violation (printing the first
 // violating message's whole story).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderReport } from './report.js';
+import { type RecordedRun, writeReport } from './recorded-run.js';
 import { runScenario } from './run.js';
 import { scenario } from './scenarios.js';
 
@@ -30,12 +31,10 @@ const o = {
 };
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 const run = await runScenario(sc, { ...o, log });
-const report = renderReport(sc, o, run);
-const dir = new URL('../results/', import.meta.url);
-mkdirSync(dir, { recursive: true });
-writeFileSync(new URL(`${sc.name}.md`, dir), report);
+const report = writeReport(sc, o, run);
 process.stdout.write(report);
 const historyPath = join(tmpdir(), `chaos-${sc.name}-${o.seed}.json`);
-writeFileSync(historyPath, JSON.stringify(run.history));
+const recorded: RecordedRun = { scenario: sc.name, options: o, hostile: run.hostile, history: run.history };
+writeFileSync(historyPath, JSON.stringify(recorded));
 process.stdout.write(`history: ${historyPath}\n`);
 process.exit(run.result.ok ? 0 : 1);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { check } from '../../src/checker.js';
 import type { ClientEvent, History } from '../../src/history.js';
+import { DELIVERING_WINDOW_MS } from '../../src/recovery.js';
 import { baseHistory, copy, idAt, M1, T0 } from './fixture.js';
 
 function rules(h: History, strictLiveOrder = false): string[] {
@@ -199,5 +200,26 @@ describe('checker', () => {
     assert.equal(r!.goalMs, 5000);
     h.faults[0] = { ...h.faults[0]!, target: 'gw1', component: 'gateway' };
     assert.equal(check(h).recoveries[0]!.allGatewaysDeliverMs, 0, 'the killed gateway itself is not waited for');
+  });
+
+  it('recovery: a gateway that had stopped delivering long before the fault is not waited for', () => {
+    const h = baseHistory();
+    const start = T0 + DELIVERING_WINDOW_MS + 1000;
+    h.faults.push({
+      name: 'sigterm',
+      target: 'p1',
+      component: 'persister',
+      start,
+      end: start + 10,
+      recoverFrom: start,
+    });
+    const on = (gateway: string, at: number) => ({ ...copy('b', at, M1)[0]!, gateway }) as ClientEvent;
+    // gw2 delivered once, long before; gw1 right before the fault and 30 ms after it.
+    h.events.unshift(on('gw2', T0 + 1), on('gw1', start - 100));
+    h.events.push(on('gw1', start + 30));
+    assert.equal(check(h).recoveries[0]!.allGatewaysDeliverMs, 30);
+    // Had gw2 delivered within the window, it would be waited for (and never delivers again: null).
+    h.events.unshift(on('gw2', start - DELIVERING_WINDOW_MS + 1));
+    assert.equal(check(h).recoveries[0]!.allGatewaysDeliverMs, null);
   });
 });
