@@ -56,7 +56,9 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'redis-outage',
     title: '5. Redis outage 30 s',
-    plan: { faults: ['redis-down'], gapMs: [15_000, 15_000], outageMs: 30_000 },
+    // One outage (15–45 s), so that the run also shows writes with a nonce coming back after
+    // NONCE_RECOVERY_MS (30 s) — a second outage would start before that.
+    plan: { faults: ['redis-down'], inOrder: true, gapMs: [15_000, 15_000], outageMs: 30_000 },
     hostile: false,
     durationS: 90,
   },
