@@ -17,6 +17,8 @@ export interface W1Config {
   closedS: number;
   rawMessages: number;
   overload: boolean;
+  /** Seconds of the cold-start step (0: none, an unreported warm-up instead). */
+  coldS: number;
   quick: boolean;
 }
 
@@ -25,6 +27,8 @@ export interface W1Run {
   config: W1Config;
   /** The raw broker ceiling, before and after the closed loop. */
   raws: RawConfirmResult[];
+  /** The first sweep rate right after the clients connected, before anything warmed up (null: not run). */
+  cold: StepResult | null;
   /** W5: the whole path, closed loop. */
   closed: StepResult;
   /** The open-loop sweep, ascending R. */
@@ -43,8 +47,19 @@ export interface W1Run {
 
 /** Prints the tables and notes and hands back the result to save. */
 export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome['results']> {
-  const { raws, closed, sweep, overloadSteps, knee, kneeFrom, dmChannels, crossGateway, sameGwTwoPartitions, logged } =
-    run;
+  const {
+    raws,
+    cold,
+    closed,
+    sweep,
+    overloadSteps,
+    knee,
+    kneeFrom,
+    dmChannels,
+    crossGateway,
+    sameGwTwoPartitions,
+    logged,
+  } = run;
   const {
     rates: RATES,
     durationS: DURATION_S,
@@ -55,14 +70,16 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     overload: OVERLOAD,
     quick,
   } = run.config;
-  const steps = [closed, ...sweep, ...overloadSteps];
+  const steps = [...(cold ? [cold] : []), closed, ...sweep, ...overloadSteps];
   const notes: string[] = [];
   const label = (s: StepResult) =>
     s.mode === 'closed'
       ? 'closed loop (W5)'
-      : s.tag.startsWith('o')
-        ? `${s.tag.slice(1)} knee (${fmt(s.rate)})`
-        : s.rate;
+      : s.tag === 'cold'
+        ? `cold start (${fmt(s.rate)})`
+        : s.tag.startsWith('o')
+          ? `${s.tag.slice(1)} knee (${fmt(s.rate)})`
+          : s.rate;
 
   const loggedNote = Object.entries(logged)
     .filter(([, w]) => Object.keys(w).length > 0)
@@ -283,6 +300,14 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
           'acked-lost = acked and never received, judged after the drain (queues empty; must be 0 unless the step says purged); acked, late = delivered only after the grace period; goodput = messages acked AND delivered (by the end of the grace period) / send window; p99 is over delivered messages only. ' +
           'µs CPU per delivered message = CPU % of one core of the process / 100 × 10⁶ / delivered per second, over the send window.'
       : `Overload steps not run (${OVERLOAD ? kneeFrom : '--no-overload'}).`,
+    ...(cold
+      ? [
+          (() => {
+            const warm = sweep.find((x) => x.rate === cold.rate);
+            return `Cold start (issue #8 item 5): ${fmt(cold.rate)} msg/s right after ${CLIENTS} clients connected to fresh gateways (empty membership cache, stand-in never queried for these channels): p50 ${fmt(cold.latency.p50Ms)} ms, p99 ${fmt(cold.latency.p99Ms)} ms, ${meets(cold) ? 'meets' : 'misses'} the target${warm ? `; the same rate warm, later in the run: p50 ${fmt(warm.latency.p50Ms)} ms, p99 ${fmt(warm.latency.p99Ms)} ms` : ''}.`;
+          })(),
+        ]
+      : []),
     `W5: whole path (closed loop) / broker ceiling = ${ratio(closed.deliveredPerSec, rawMean)} (ceiling = mean of the two raw runs, ${fmt(rawMean)} msg/s); best delivered/s of the whole run ${fmt(bestDelivered)}.`,
     `Latency = send (loader clock) → MESSAGE_CREATE frame at the recipient's socket (other loader process; same machine clock), every message, HDR. ` +
       `lost = sent, not refused, and not received by the recipient ${GRACE_MS / 1000} s after the run; refused = \`overloaded\` answers; other errors = the other RESPONSE errors (codes seen: ${
@@ -293,7 +318,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     `${CLIENTS} clients, ${dmChannels} DM channels (${PARTNERS} rounds of random pairing: each user has up to ${PARTNERS} DM partners); each send picks a random ` +
       `client of the loader and one of its DM channels. ~100-byte contents. Loaders: raw \`ws\` clients, one process per gateway (127.0.0.21/22), paced by a 5 ms timer.`,
     'Gateways run with their defaults except the abuse limits (RATE_FRAMES/RATE_BURST/USER_RATE_REQUESTS/HTTP_RATE_REQUESTS raised: they would throttle the benchmark; the per-address socket caps and sign-up/login budgets raised, since every client comes from two loopback addresses — bench/lib/services.ts BENCH_GATEWAY_CAPS; SCRYPT_LOG_N=10 for the sign-ups) and DEFAULT_GROUP off; the persister with its defaults (prefetch 2,000, batch 500, 5 ms).',
-    `Drain: after each step the run waits until the gateways have answered every request of the step and the persist queue and both gateway queues are empty (≤ ${DRAIN_LIMIT_MS / 1000} s; a queue backlog left then is purged, and the step says so), so steps do not overlap. Order: warm-up, raw ceiling, W5 closed loop, raw ceiling again, then the sweep (ascending), so that the overloaded steps cannot disturb W5.`,
+    `Drain: after each step the run waits until the gateways have answered every request of the step and the persist queue and both gateway queues are empty (≤ ${DRAIN_LIMIT_MS / 1000} s; a queue backlog left then is purged, and the step says so), so steps do not overlap. Order: ${cold ? `cold start (${cold.durationS} s at the first rate right after the clients connected; it warms the caches for what follows)` : 'warm-up (5 s, unreported)'}, raw ceiling, W5 closed loop, raw ceiling again, then the sweep (ascending), so that the overloaded steps cannot disturb W5.`,
     ...steps
       .filter((s) => s.unansweredAfterDrain > 0)
       .map(
