@@ -12,7 +12,7 @@
 // Per batch: the time from the first store call to the last one's answer; per message: the stand-in's
 // and this process's CPU over the measured batches.
 import { bucketOf, makeSnowflake } from '@chat/protocol';
-import { createStore, MESSAGE_INDEXES, type NewMessage, toLong } from '@chat/store';
+import { createStore, MESSAGE_INDEXES, type NewMessage, SEARCH_INDEX, toLong } from '@chat/store';
 import { type Db, type Long, MongoClient } from 'mongodb';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
@@ -49,6 +49,9 @@ async function oldPath(db: Db): Promise<Store> {
   await messages.createIndexes(
     MESSAGE_INDEXES.filter((i) => i.name !== 'channel_ordinal').map((i) => ({ key: { ...i.key }, name: i.name })),
   );
+  // The same indexes on messages as the new path has (the text index included), but the ordinal one.
+  const { key: textKey, ...textOptions } = SEARCH_INDEX;
+  await messages.createIndex({ ...textKey }, textOptions);
   await ordinals.createIndex({ channel_id: 1, n: 1 }, { unique: true, name: 'channel_ordinal' });
   await reads.createIndex({ user_id: 1, channel_id: 1 }, { unique: true, name: 'user_channel' });
   return async (batch) => {
