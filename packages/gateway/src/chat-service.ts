@@ -469,8 +469,11 @@ export class ChatService {
     const before = await this.#o.store.channels.members(channelId);
     if (!before.includes(userId)) throw new ApiError('not_found', 'not a member');
     await this.#o.store.channels.removeMember(channelId, userId);
-    // Read state is bounded by membership: a leaver's position goes with them.
-    await this.#o.store.readStates.forget(userId, channelId);
+    // Read state is bounded by membership: a leaver's position (acked and as an author) goes with them.
+    await Promise.all([
+      this.#o.store.readStates.forget(userId, channelId),
+      this.#o.store.counts.forgetAuthor(channelId, userId),
+    ]);
     const audience = before.length <= ANNOUNCE_LIMIT ? before : [userId];
     await this.#o.announce('CHANNEL_MEMBER_REMOVE', audience, { channel_id: channelId, user_id: userId });
   }

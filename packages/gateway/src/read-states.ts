@@ -1,9 +1,10 @@
 // Read state for the gateway (docs/protocol.md §4, "Read state"): channels with the caller's unread
 // counts (READY, GET /users/@me/channels) and acks (read.ack, POST /channels/{id}/ack), which move the
-// caller's read position forward and tell the caller's other sessions with an ACK event.
+// caller's read position forward and tell the caller's other sessions with an ACK event. A position is
+// the later of the caller's ack (store ReadStates) and their own newest message (store MessageCounts).
 import type { AckPayload, ChannelWithReadState, Logger } from '@chat/protocol';
 import type { Router } from '@chat/router';
-import { type Channel, type Store, unreadCount } from '@chat/store';
+import { type Channel, later, type Store, unreadCount } from '@chat/store';
 import { ApiError } from './errors.js';
 
 export interface ReadStateServiceOptions {
@@ -39,11 +40,11 @@ export class ReadStateService {
   /** `channels` (the user's) with the user's read state in each. */
   async withReadState(userId: string, channels: Channel[]): Promise<ChannelWithUnread[]> {
     const ids = channels.map((c) => c.id);
-    let counts: Awaited<ReturnType<Store['counts']['countsOf']>>;
+    let counts: Awaited<ReturnType<Store['counts']['countsFor']>>;
     let reads: Awaited<ReturnType<Store['readStates']['of']>>;
     try {
       [counts, reads] = await Promise.all([
-        this.#o.store.counts.countsOf(ids),
+        this.#o.store.counts.countsFor(userId, ids),
         this.#o.store.readStates.of(userId, ids),
       ]);
     } catch (err) {
@@ -51,7 +52,7 @@ export class ReadStateService {
     }
     return channels.map((c) => {
       const count = counts.get(c.id);
-      const read = reads.get(c.id);
+      const read = later(reads.get(c.id), count?.own);
       return {
         ...c,
         unread_count: unreadCount(count?.count ?? 0, read?.n ?? 0),
@@ -76,11 +77,14 @@ export class ReadStateService {
     try {
       const n = await counts.ordinalOf(channelId, messageId);
       if (n === null) throw new ApiError('not_found', 'unknown message');
-      moved = await readStates.advance(userId, channelId, n, messageId);
-      const [count, read] = await Promise.all([
-        counts.countsOf([channelId]).then((m) => m.get(channelId)),
+      const advanced = await readStates.advance(userId, channelId, n, messageId);
+      const [count, acked] = await Promise.all([
+        counts.countsFor(userId, [channelId]).then((m) => m.get(channelId)),
         readStates.get(userId, channelId),
       ]);
+      const read = later(acked, count?.own);
+      // The position moved only if the ack passed the caller's own newest message too.
+      moved = advanced && (count?.own?.n ?? 0) < n;
       result = {
         channel_id: channelId,
         message_id: read?.last_read_id ?? messageId,

@@ -4,11 +4,10 @@
 // deliveries in flight (prefetch), flushed in batches by size or after a few milliseconds, at most
 // `maxBatchesInFlight` at once (what arrives meanwhile joins the next batch: group commit).
 // The pieces: options.ts, batcher.ts (group commit), batch.ts (one batch: validate, store, dispatch,
-// ack), store-writes.ts, counting.ts, dispatch.ts, dead-letter.ts, retry.ts.
+// ack), store-writes.ts (storing also counts: @chat/store Messages.append), dispatch.ts, dead-letter.ts, retry.ts.
 import { sleep } from '@chat/service-kit';
 import { type BatchDeps, createBatchProcessor, type Received } from './batch.js';
 import { Batcher } from './batcher.js';
-import { withCounting } from './counting.js';
 import { createDeadLetter } from './dead-letter.js';
 import { createDispatch } from './dispatch.js';
 import { createMetrics, type PersisterMetrics } from './metrics.js';
@@ -53,19 +52,16 @@ export function createPersister(options: PersisterOptions): Persister {
   let stopping = false;
   const deps: BatchDeps = {
     maxContentLength: o.maxContentLength,
-    // Stored writes keep what is derived from them before their dispatch and ack: parents' reply counts,
-    // message ordinals and the authors' read positions.
-    storeWrites: withCounting(
-      withReplyCounts(
-        createStoreWrites({
-          messages: store.messages,
-          retry,
-          deadLetter,
-          onDuplicates: (n) => metrics.duplicates.inc(n),
-        }),
-        createReplyCounts({ replies: store.replies, retry }),
-      ),
-      { counts: store.counts, readStates: store.readStates, retry },
+    // Stored writes keep what is derived from them before their dispatch and ack: message ordinals, the
+    // channels' counts and the authors' read positions (in the store call itself), parents' reply counts.
+    storeWrites: withReplyCounts(
+      createStoreWrites({
+        messages: store.messages,
+        retry,
+        deadLetter,
+        onDuplicates: (n) => metrics.duplicates.inc(n),
+      }),
+      createReplyCounts({ replies: store.replies, retry }),
     ),
     dispatch: createDispatch({ router, channels: store.channels, messages: store.messages, retry }),
     deadLetter,

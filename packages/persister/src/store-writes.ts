@@ -2,13 +2,19 @@
 // call for good, the batch is bisected until the refused writes are alone: the good ones are stored,
 // each bad one is dead-lettered. Edits and deletes apply one at a time (see batch.ts for their order).
 import type { DurableDelivery } from '@chat/router';
-import type { Messages } from '@chat/store';
+import type { Messages, NewMessage } from '@chat/store';
 import type { DeadLetter } from './dead-letter.js';
 import { type Retry, storeTransient } from './retry.js';
 import type { ValidWrite } from './validate.js';
 
 /** The store calls this module makes. */
-export type MessageWrites = Pick<Messages, 'append' | 'applyEdit' | 'applyDelete'>;
+export interface MessageWrites extends Pick<Messages, 'applyEdit' | 'applyDelete'> {
+  /**
+   * Stores creates idempotently by id, each with its channel's ordinal, and counts them (the channels'
+   * counts and the authors' own read positions) before it resolves: @chat/store Messages.append.
+   */
+  append(messages: NewMessage[]): Promise<{ inserted: number; duplicates: number }>;
+}
 
 /** A delivery with its validated write. */
 export interface WriteItem {

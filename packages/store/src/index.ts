@@ -14,10 +14,17 @@ export {
   ValidationError,
 } from './errors.js';
 export { MembershipCache, type MembershipCacheOptions } from './membership-cache.js';
-export { type ChannelCount, MessageCounts, ORDINAL_INDEXES } from './message-counts.js';
+export {
+  type ChannelCount,
+  type ChannelCountFor,
+  type ChannelRaise,
+  MessageCounts,
+  type OrdinalPosition,
+} from './message-counts.js';
 export { type HistoryQuery, MESSAGE_INDEXES, Messages, toLong, toMessage } from './messages.js';
+export { type AppendResult, raisesOf } from './ordinal-append.js';
 export { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
-export { READ_STATE_INDEXES, type ReadPosition, ReadStates, unreadCount } from './read-states.js';
+export { later, READ_STATE_INDEXES, type ReadPosition, ReadStates, unreadCount } from './read-states.js';
 export { Replies, type RepliesQuery } from './replies.js';
 export { MessageSearch, SEARCH_INDEX, type SearchQuery } from './search.js';
 export { createStore, type Store, type StoreOptions } from './store.js';

@@ -1,27 +1,29 @@
-// Per-channel message counts, kept incrementally and exactly. Every stored message is given an ordinal
-// in its channel (1, 2, 3, …) by inserting one document into `message_ordinals`: its `_id` is the
-// message id (a message is counted at most once: a redelivery finds its ordinal taken) and
-// `{channel_id, n}` is unique (an ordinal is given at most once: two persisters racing for the same
-// one see a duplicate key, re-read the top and try the next). Ordinals are given in order, each only
-// after the one below it, so a channel's ordinals are exactly 1..N and N — the count — is the highest.
-// `channel_counts` caches N per channel for cheap reads; it only ever moves up to a top that exists,
-// so a crash between giving ordinals and moving it costs nothing: the redelivery moves it.
-import type { Collection, Long } from 'mongodb';
-import { DUPLICATE_KEY, onlyDuplicateKeys } from './duplicate-key.js';
+// Per-channel message counts and authors' own read positions. Every stored message carries its
+// channel's ordinal `n` (1, 2, 3, …), given by the insert that stores it (ordinal-append.ts), so a
+// channel's ordinals are exactly 1..N and N — the count — is the top one (unique index
+// `{channel_id, n}` on messages). `channel_counts` caches per channel the top `{n, id}` and, for each
+// author, their newest message there (`authors.u<userId>: {n, id}`: sending never makes a channel
+// unread for its author; a reader's position is the higher of this and their read_states entry).
+// Every field of it only moves up, by `$max` on `{n, id}` documents (compared field by field, so by
+// ordinal first): raises commute, repeat harmlessly and may come late — a crash between storing and
+// raising costs nothing, the redelivery of the unacked writes raises. One upsert per channel per batch.
+import type { Collection } from 'mongodb';
+import { onlyDuplicateKeys } from './duplicate-key.js';
 import { toLong } from './messages.js';
+import type { ReadPosition } from './read-states.js';
+import type { MessageDoc } from './types.js';
 
-/** One counted message: its id and its channel's ordinal for it. */
-export interface OrdinalDoc {
-  _id: Long;
-  channel_id: string;
+/** A message and its ordinal. Field order matters: `$max` compares `n` first. */
+export interface OrdinalPosition {
   n: number;
+  id: string;
 }
 
-/** The cached count of one channel and the id of the message with the top ordinal. */
+/** The cached count of one channel: its top message and each author's newest one. */
 export interface ChannelCountDoc {
   _id: string;
-  count: number;
-  last_message_id: string;
+  top: OrdinalPosition;
+  authors?: Record<string, OrdinalPosition>;
 }
 
 /** A channel's count as readers see it. */
@@ -31,193 +33,125 @@ export interface ChannelCount {
   last_message_id: string | null;
 }
 
-export const ORDINAL_INDEXES = [{ key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true }] as const;
+/** A channel's count with one user's own position there (their newest message; null: none). */
+export interface ChannelCountFor extends ChannelCount {
+  own: ReadPosition | null;
+}
 
-const idString = (id: Long): string => BigInt.asUintN(64, id.toBigInt()).toString();
+/** What one batch raises in one channel: its top and each author's newest message (by user id). */
+export interface ChannelRaise {
+  top: OrdinalPosition;
+  authors: ReadonlyMap<string, OrdinalPosition>;
+}
+
+/**
+ * The field of `channel_counts.authors` for a user: a plain field name (no dot, no `$`, not digits
+ * only), one per user id — `u<id>` for the usual ids, `x<hex of its UTF-8>` for any other.
+ */
+export function authorKey(userId: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(userId) ? `u${userId}` : `x${Buffer.from(userId, 'utf8').toString('hex')}`;
+}
+
+const position = (n: number, id: string): OrdinalPosition => ({ n, id });
 
 export class MessageCounts {
-  readonly #ordinals: Collection<OrdinalDoc>;
+  readonly #messages: Collection<MessageDoc>;
   readonly #counts: Collection<ChannelCountDoc>;
 
-  constructor(ordinals: Collection<OrdinalDoc>, counts: Collection<ChannelCountDoc>) {
-    this.#ordinals = ordinals;
+  constructor(messages: Collection<MessageDoc>, counts: Collection<ChannelCountDoc>) {
+    this.#messages = messages;
     this.#counts = counts;
   }
 
-  async createIndexes(): Promise<void> {
-    await this.#ordinals.createIndexes(ORDINAL_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
+  /** The cached top ordinal of each channel (absent: nothing cached). Never above the real top. */
+  async cachedTops(channelIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (channelIds.length === 0) return out;
+    const docs = await this.#counts.find({ _id: { $in: [...channelIds] } }, { projection: { 'top.n': 1 } }).toArray();
+    for (const d of docs) if (d.top) out.set(d._id, d.top.n);
+    return out;
   }
 
-  /**
-   * Counts stored messages of one channel (call it only after they are stored), idempotently: a message
-   * already counted keeps its ordinal and is not counted again, whoever counted it and whenever (a
-   * redelivery, or another persister racing on the channel). Resolves with each message's ordinal, once
-   * the channel's cached count covers them all. Safe to repeat after any failure.
-   */
-  async count(channelId: string, messageIds: readonly string[]): Promise<Map<string, number>> {
-    const ordinals = new Map<string, number>();
-    let pending = [...new Set(messageIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-    while (pending.length > 0) {
-      const top = (await this.#top(channelId))?.n ?? 0;
-      const docs = pending.map((id, i) => ({ _id: toLong(id), channel_id: channelId, n: top + 1 + i }));
-      try {
-        await this.#ordinals.insertMany(docs, { ordered: true });
-        for (const [i, d] of docs.entries()) ordinals.set(pending[i]!, d.n);
-        pending = [];
-      } catch (err) {
-        if (!onlyDuplicateKeys(err)) throw err;
-        // Ordered: the first `inserted` took their ordinals, the next one hit a duplicate key.
-        const inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
-        for (let i = 0; i < inserted; i++) ordinals.set(pending[i]!, docs[i]!.n);
-        const refused = pending[inserted]!;
-        const mine = await this.#ordinals.findOne({ _id: toLong(refused) });
-        if (mine) {
-          // Counted before (a redelivery): keep its ordinal, count the rest. (An id counted in another
-          // channel is not this channel's message: the messages collection stored the first one only.)
-          if (mine.channel_id === channelId) ordinals.set(refused, mine.n);
-          pending = pending.slice(inserted + 1);
-        } else {
-          // Someone took the ordinal meanwhile: read the new top and go on from there.
-          pending = pending.slice(inserted);
-        }
-      }
-    }
-    await this.#raise(channelId);
-    return ordinals;
-  }
-
-  /**
-   * count() for several channels at once, in a constant number of round trips when nothing races:
-   * the ids already counted are looked up in one query, the rest get ordinals above each channel's
-   * cached count in one ordered insert, and the cached counts are raised in one bulk write. A cached
-   * count that lags its channel's top (a crash between giving ordinals and raising), a racing persister
-   * or a redelivery racing its first delivery makes the insert meet a duplicate key: it stops there
-   * (ordered), and what it had not inserted goes through count(), channel by channel. Same guarantees
-   * as count(): each message gets one ordinal, a channel's ordinals are exactly 1..N, safe to repeat.
-   */
-  async countMany(byChannel: ReadonlyMap<string, readonly string[]>): Promise<Map<string, number>> {
-    const ordinals = new Map<string, number>();
-    const ids = [...new Set([...byChannel.values()].flat())];
-    if (ids.length === 0) return ordinals;
-    const counted = await this.#ordinals.find({ _id: { $in: ids.map(toLong) } }).toArray();
-    /** Highest ordinal per channel that this call saw or gave: what the cached count is raised to. */
-    const tops = new Map<string, { n: number; id: string }>();
-    const seen = (channelId: string, n: number, id: string) => {
-      const t = tops.get(channelId);
-      if (!t || n > t.n) tops.set(channelId, { n, id });
-    };
-    const countedIds = new Set<string>();
-    for (const d of counted) {
-      const id = idString(d._id);
-      countedIds.add(id);
-      // An id counted in another channel is not this channel's message (as in count()).
-      if (byChannel.get(d.channel_id)?.includes(id)) {
-        ordinals.set(id, d.n);
-        seen(d.channel_id, d.n, id);
-      }
-    }
-    const pending = new Map<string, string[]>();
-    for (const [channelId, list] of byChannel) {
-      const rest = [...new Set(list)].filter((id) => !countedIds.has(id));
-      if (rest.length > 0)
-        pending.set(
-          channelId,
-          rest.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
-        );
-    }
-    const cached = await this.countsOf([...pending.keys()]);
-    const docs: OrdinalDoc[] = [];
-    const owners: string[] = [];
-    for (const [channelId, list] of pending) {
-      const base = cached.get(channelId)?.count ?? 0;
-      for (const [i, id] of list.entries()) {
-        docs.push({ _id: toLong(id), channel_id: channelId, n: base + 1 + i });
-        owners.push(id);
-      }
-    }
-    let inserted = docs.length;
-    if (docs.length > 0) {
-      try {
-        await this.#ordinals.insertMany(docs, { ordered: true });
-      } catch (err) {
-        if (!onlyDuplicateKeys(err)) throw err;
-        inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
-      }
-    }
-    for (let i = 0; i < inserted; i++) {
-      const d = docs[i]!;
-      ordinals.set(owners[i]!, d.n);
-      seen(d.channel_id, d.n, owners[i]!);
-    }
-    // What the insert did not reach: channel by channel, the careful way.
-    const leftOver = new Map<string, string[]>();
-    for (let i = inserted; i < docs.length; i++) {
-      const d = docs[i]!;
-      const list = leftOver.get(d.channel_id);
-      if (list) list.push(owners[i]!);
-      else leftOver.set(d.channel_id, [owners[i]!]);
-    }
-    await Promise.all(
-      [...leftOver].map(async ([channelId, list]) => {
-        for (const [id, n] of await this.count(channelId, list)) ordinals.set(id, n);
-      }),
+  /** The channel's real top ordinal (0: no message), read from the messages' ordinal index. */
+  async topOf(channelId: string): Promise<number> {
+    const doc = await this.#messages.findOne(
+      { channel_id: channelId },
+      { sort: { channel_id: -1, n: -1 }, projection: { n: 1 } },
     );
-    await this.#raiseTo(tops);
-    return ordinals;
+    return doc?.n ?? 0;
   }
 
-  /** Moves each channel's cached count up to `n` (an ordinal that exists), in one unordered bulk write. */
-  async #raiseTo(tops: ReadonlyMap<string, { n: number; id: string }>): Promise<void> {
-    if (tops.size === 0) return;
-    try {
-      await this.#counts.bulkWrite(
-        [...tops].map(([channelId, t]) => ({
-          updateOne: {
-            filter: { _id: channelId, count: { $lt: t.n } },
-            update: { $set: { count: t.n, last_message_id: t.id } },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-    } catch (err) {
-      // An upsert that found its channel's document at or above `n`: nothing to raise there.
-      if (!onlyDuplicateKeys(err)) throw err;
+  /**
+   * Raises each channel's cached top and its authors' positions to at least the given ones (ordinals
+   * that exist), in one unordered bulk write; never lowers anything. Idempotent and commutative.
+   */
+  async raise(raises: ReadonlyMap<string, ChannelRaise>): Promise<void> {
+    let ops = [...raises].map(([channelId, r]) => {
+      const $max: Record<string, OrdinalPosition> = { top: position(r.top.n, r.top.id) };
+      for (const [userId, p] of r.authors) $max[`authors.${authorKey(userId)}`] = position(p.n, p.id);
+      return { updateOne: { filter: { _id: channelId }, update: { $max }, upsert: true } };
+    });
+    // Two first raises of one channel racing: the losing upsert meets the winner's document (a
+    // duplicate key) and did nothing, so it goes again and now updates that document.
+    for (let attempt = 0; ops.length > 0; attempt++) {
+      try {
+        await this.#counts.bulkWrite(ops, { ordered: false });
+        return;
+      } catch (err) {
+        if (!onlyDuplicateKeys(err) || attempt >= 3) throw err;
+        const failed = new Set(writeErrorIndexes(err));
+        ops = failed.size > 0 ? ops.filter((_, i) => failed.has(i)) : ops;
+      }
     }
   }
 
-  /** The ordinal of a counted message of this channel, or null (unknown, not counted yet, other channel). */
+  /** The ordinal of a stored message of this channel (deleted or not), or null (unknown, other channel). */
   async ordinalOf(channelId: string, messageId: string): Promise<number | null> {
-    const doc = await this.#ordinals.findOne({ _id: toLong(messageId), channel_id: channelId });
-    return doc ? doc.n : null;
+    const doc = await this.#messages.findOne(
+      { _id: toLong(messageId), channel_id: channelId },
+      { projection: { n: 1 } },
+    );
+    return doc?.n ?? null;
   }
 
   /** The cached counts of these channels (a channel nothing was counted in is absent). */
   async countsOf(channelIds: readonly string[]): Promise<Map<string, ChannelCount>> {
     const out = new Map<string, ChannelCount>();
-    if (channelIds.length === 0) return out;
-    const docs = await this.#counts.find({ _id: { $in: [...channelIds] } }).toArray();
-    for (const d of docs) out.set(d._id, { count: d.count, last_message_id: d.last_message_id });
+    for (const [id, c] of await this.countsFor(null, channelIds)) {
+      out.set(id, { count: c.count, last_message_id: c.last_message_id });
+    }
     return out;
   }
 
-  async #top(channelId: string): Promise<OrdinalDoc | null> {
-    return this.#ordinals.findOne({ channel_id: channelId }, { sort: { n: -1 } });
+  /** countsOf() with `userId`'s own position in each channel (their newest message there): one query. */
+  async countsFor(userId: string | null, channelIds: readonly string[]): Promise<Map<string, ChannelCountFor>> {
+    const out = new Map<string, ChannelCountFor>();
+    if (channelIds.length === 0) return out;
+    const key = userId === null ? null : authorKey(userId);
+    const projection: Record<string, 1> = { top: 1 };
+    if (key !== null) projection[`authors.${key}`] = 1;
+    const docs = await this.#counts.find({ _id: { $in: [...channelIds] } }, { projection }).toArray();
+    for (const d of docs) {
+      if (!d.top) continue;
+      const own = key === null ? undefined : d.authors?.[key];
+      out.set(d._id, {
+        count: d.top.n,
+        last_message_id: d.top.id,
+        own: own ? { n: own.n, last_read_id: own.id } : null,
+      });
+    }
+    return out;
   }
 
-  /** Moves the cached count up to the channel's top ordinal; never down (a racing raise may be ahead). */
-  async #raise(channelId: string): Promise<void> {
-    const top = await this.#top(channelId);
-    if (!top) return;
-    try {
-      await this.#counts.updateOne(
-        { _id: channelId, count: { $lt: top.n } },
-        { $set: { count: top.n, last_message_id: idString(top._id) } },
-        { upsert: true },
-      );
-    } catch (err) {
-      // The upsert found the channel's document already at or above `top`: nothing to raise.
-      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
-    }
+  /** Forgets the user's own position in the channel (they left it): read state is bounded by membership. */
+  async forgetAuthor(channelId: string, userId: string): Promise<void> {
+    await this.#counts.updateOne({ _id: channelId }, { $unset: { [`authors.${authorKey(userId)}`]: '' } });
   }
+}
+
+function writeErrorIndexes(err: unknown): number[] {
+  const e = err as { writeErrors?: { index?: number } | { index?: number }[]; index?: number };
+  if (e.writeErrors === undefined) return [];
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+  return list.map((w) => w.index).filter((i): i is number => typeof i === 'number');
 }

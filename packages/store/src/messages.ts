@@ -1,9 +1,11 @@
 // The messages collection: one document per message, partitioned by (channel_id, bucket) the way
 // Discord partitions by channel and 10-day bucket. Writes are idempotent by id and by event id,
-// so redelivered envelopes change nothing.
+// so redelivered envelopes change nothing. Each message is stored with its channel's ordinal
+// (ordinal-append.ts), and counted before append() resolves (message-counts.ts).
 import { bucketOf, messageOf, parseSnowflake } from '@chat/protocol';
-import { type Collection, Long, MongoBulkWriteError, type MongoServerError } from 'mongodb';
-import { DUPLICATE_KEY } from './duplicate-key.js';
+import { type Collection, Long } from 'mongodb';
+import type { MessageCounts } from './message-counts.js';
+import { type AppendResult, appendWithOrdinals, type UnnumberedDoc } from './ordinal-append.js';
 import { type Parents, parentKey, parentsOf, referenceOf } from './references.js';
 import type { ApplyResult, ChangeEvent, Message, MessageDoc, NewMessage } from './types.js';
 
@@ -11,6 +13,8 @@ export const MESSAGE_INDEXES = [
   { key: { channel_id: 1, bucket: 1, _id: -1 }, name: 'channel_bucket_id' },
   { key: { channel_id: 1, updated_id: 1 }, name: 'channel_updated' },
   { key: { channel_id: 1, reply_to: 1, _id: -1 }, name: 'channel_reply_to_id' },
+  // One message per ordinal in a channel; walked backwards for a channel's top (message-counts.ts).
+  { key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true },
 ] as const;
 
 export function toLong(id: string): Long {
@@ -60,23 +64,27 @@ export interface HistoryQuery {
 
 export class Messages {
   readonly #col: Collection<MessageDoc>;
+  readonly #counts: MessageCounts;
 
-  constructor(col: Collection<MessageDoc>) {
+  constructor(col: Collection<MessageDoc>, counts: MessageCounts) {
     this.#col = col;
+    this.#counts = counts;
   }
 
   async createIndexes(): Promise<void> {
-    await this.#col.createIndexes(MESSAGE_INDEXES.map((i) => ({ key: { ...i.key }, name: i.name })));
+    await this.#col.createIndexes(MESSAGE_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
   }
 
   /**
-   * Appends messages; an id that is already stored counts as stored (redelivery), so the call is
-   * idempotent. Unordered: one failure does not stop the rest. Resolves with how many were new.
-   * Other write errors reject (the caller retries the whole batch, which is safe).
+   * Appends messages, each with its channel's next ordinal, and counts them (the channels' counts and
+   * their authors' own read positions are raised) before it resolves. An id that is already stored
+   * counts as stored (redelivery) and keeps its ordinal, so the call is idempotent and safe to repeat
+   * after any failure. Resolves with how many were new and every message's ordinal. A write error other
+   * than a duplicate key rejects (the caller retries the whole batch, which is safe).
    */
-  async append(messages: readonly NewMessage[]): Promise<{ inserted: number; duplicates: number }> {
-    if (messages.length === 0) return { inserted: 0, duplicates: 0 };
-    const docs: MessageDoc[] = messages.map((m) => {
+  async append(messages: readonly NewMessage[]): Promise<AppendResult> {
+    if (messages.length === 0) return { inserted: 0, duplicates: 0, ordinals: new Map() };
+    const docs: UnnumberedDoc[] = messages.map((m) => {
       const id = toLong(m.id);
       return {
         _id: id,
@@ -92,24 +100,7 @@ export class Messages {
         ...(m.reply_to ? { reply_to: toLong(m.reply_to) } : {}),
       };
     });
-    try {
-      const res = await this.#col.insertMany(docs, { ordered: false });
-      return { inserted: res.insertedCount, duplicates: 0 };
-    } catch (err) {
-      if (err instanceof MongoBulkWriteError) {
-        // Success only when every document is accounted for: inserted now, or refused as a duplicate.
-        // A network failure mid-batch is also a MongoBulkWriteError, with no write errors at all.
-        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        const duplicates = writeErrors.filter((e) => e?.code === DUPLICATE_KEY).length;
-        const inserted = err.result?.insertedCount ?? 0;
-        if (duplicates > 0 && duplicates === writeErrors.length && inserted + duplicates === docs.length) {
-          return { inserted, duplicates };
-        }
-      } else if ((err as MongoServerError).code === DUPLICATE_KEY && docs.length === 1) {
-        return { inserted: 0, duplicates: 1 };
-      }
-      throw err;
-    }
+    return appendWithOrdinals(this.#col, this.#counts, docs);
   }
 
   /**

@@ -1,10 +1,12 @@
-// Per-user read positions: one document per (user, channel) the user has read in, holding the ordinal
-// (message-counts.ts) of the newest message read and that message's id. A position only moves forward,
+// Per-user read positions from acks: one document per (user, channel) the user has acked in, holding
+// the ordinal (message-counts.ts) of the newest message read and that message's id. A reader's position
+// is the later() of this and their own newest message there (MessageCounts.countsFor: sending is
+// reading, kept in the channel's count document so that a send costs no statement of its own here). A position only moves forward,
 // by a conditional upsert that matches only a lower one: an older ack changes nothing, and acks racing
 // from two sessions leave the higher (the unique index turns the loser's upsert into a duplicate key,
 // which means "already at or past it"). Bounded by membership: the document is forgotten on leave.
 import type { Collection } from 'mongodb';
-import { DUPLICATE_KEY, onlyDuplicateKeys } from './duplicate-key.js';
+import { DUPLICATE_KEY } from './duplicate-key.js';
 
 export interface ReadStateDoc {
   user_id: string;
@@ -52,31 +54,6 @@ export class ReadStates {
     }
   }
 
-  /**
-   * advance() for several (user, channel) positions in one unordered bulk write; idempotent and
-   * commutative like advance(). A position already at or past its `n` is left as it is.
-   */
-  async advanceMany(
-    moves: readonly { userId: string; channelId: string; n: number; messageId: string }[],
-  ): Promise<void> {
-    if (moves.length === 0) return;
-    try {
-      await this.#col.bulkWrite(
-        moves.map((m) => ({
-          updateOne: {
-            filter: { user_id: m.userId, channel_id: m.channelId, n: { $lt: m.n } },
-            update: { $set: { n: m.n, last_read_id: m.messageId } },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-    } catch (err) {
-      // Upserts that met their user's document at or past `n` fail with a duplicate key; the rest applied.
-      if (!onlyDuplicateKeys(err)) throw err;
-    }
-  }
-
   /** The user's position in one channel, or null when they have read nothing there. */
   async get(userId: string, channelId: string): Promise<ReadPosition | null> {
     const doc = await this.#col.findOne({ user_id: userId, channel_id: channelId });
@@ -101,4 +78,11 @@ export class ReadStates {
 /** Unread messages for a reader at `read` (ordinal; 0 = nothing read) in a channel of `count` messages. */
 export function unreadCount(count: number, read: number): number {
   return Math.max(0, count - read);
+}
+
+/** The later of two positions (the higher ordinal); null when both are. */
+export function later(a: ReadPosition | null | undefined, b: ReadPosition | null | undefined): ReadPosition | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return b.n > a.n ? b : a;
 }

@@ -7,7 +7,7 @@ import type { Db } from 'mongodb';
 import { Accounts } from './accounts.js';
 import { Channels } from './channels.js';
 import { MembershipCache } from './membership-cache.js';
-import { type ChannelCountDoc, MessageCounts, type OrdinalDoc } from './message-counts.js';
+import { type ChannelCountDoc, MessageCounts } from './message-counts.js';
 import { Messages } from './messages.js';
 import { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
 import { type ReadStateDoc, ReadStates } from './read-states.js';
@@ -44,7 +44,7 @@ export interface Store {
   readonly search: MessageSearch;
   /** Replies pages and the parents' reply counts (on the messages collection). */
   readonly replies: Replies;
-  /** Per-channel message counts (message ordinals), kept by the persister. */
+  /** Per-channel message counts and authors' own positions, raised by `messages.append`. */
   readonly counts: MessageCounts;
   /** Per-user read positions. */
   readonly readStates: ReadStates;
@@ -73,7 +73,11 @@ export function createStore(options: StoreOptions): Store {
         },
       })
     : undefined;
-  const messages = new Messages(db.collection<MessageDoc>('messages'));
+  const counts = new MessageCounts(
+    db.collection<MessageDoc>('messages'),
+    db.collection<ChannelCountDoc>('channel_counts'),
+  );
+  const messages = new Messages(db.collection<MessageDoc>('messages'), counts);
   const search = new MessageSearch(db.collection<MessageDoc>('messages'), messages);
   const accounts = new Accounts(db.collection<UserDoc>('users'), new PasswordHasher(options.passwords));
   const channels = new Channels(
@@ -87,10 +91,6 @@ export function createStore(options: StoreOptions): Store {
     db.collection<MessageDoc>('messages'),
     db.collection<ReplyWaitDoc>('reply_waits'),
     messages,
-  );
-  const counts = new MessageCounts(
-    db.collection<OrdinalDoc>('message_ordinals'),
-    db.collection<ChannelCountDoc>('channel_counts'),
   );
   const readStates = new ReadStates(db.collection<ReadStateDoc>('read_states'));
   return {
@@ -108,7 +108,6 @@ export function createStore(options: StoreOptions): Store {
         channels.createIndexes(),
         search.createIndexes(),
         replies.createIndexes(),
-        counts.createIndexes(),
         readStates.createIndexes(),
       ]);
     },

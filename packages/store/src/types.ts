@@ -26,6 +26,8 @@ export interface MessageDoc {
   deleted: boolean;
   /** Event id of the last change applied (the message's own id at creation). */
   updated_id: Long;
+  /** The message's ordinal in its channel: 1, 2, 3, … without gaps (ordinal-append.ts). */
+  n: number;
   /** Replies only: the id of the message (of the same channel) this one answers. */
   reply_to?: Long;
   /** Replies to this message that are not deleted (kept by the persister: replies.ts); absent means 0. */

@@ -134,6 +134,25 @@ describe('read state: unread counts and acks', () => {
     assert.equal(e.unread_count, 1);
   });
 
+  it("an ack below the caller's own newest message changes nothing; leaving forgets the position a send gave", async () => {
+    const ch = await group('own-position');
+    const theirs = await send(ch, 2);
+    const [mine] = await send(ch, 1, alice);
+    await send(ch, 1);
+    await unreadIs(alice, ch, 1);
+    assert.equal((await entry(alice, ch)).last_read_id, mine, 'sending read the channel up to her message');
+    const { c } = await connect(0, alice);
+    const older = await ack(alice, ch, theirs[1]);
+    assert.deepEqual(older.body, { channel_id: ch, message_id: mine, unread_count: 1 }, 'the current position');
+    const res = await http(gw(1).url, 'DELETE', `/api/channels/${ch}/members/${alice.id}`, undefined, alice.token);
+    assert.equal(res.status, 204, JSON.stringify(res.body));
+    const back = await http(gw(1).url, 'POST', `/api/channels/${ch}/members`, { user_id: alice.id }, bob.token);
+    assert.equal(back.status, 204, JSON.stringify(back.body));
+    const e = await entry(alice, ch);
+    assert.deepEqual([e.unread_count, e.last_read_id], [4, null], 'a member again, with nothing read');
+    assert.deepEqual(acks(c, ch), [], 'no ACK for an ack that moved nothing');
+  });
+
   it('non-members, unknown messages and malformed acks are refused like history is', async () => {
     const ch = await group('private');
     const [id] = await send(ch, 1);

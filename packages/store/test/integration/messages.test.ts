@@ -37,9 +37,16 @@ describe('messages', () => {
   it('appending the same messages twice stores each once and counts the repeats as duplicates', async () => {
     worker = 1;
     const batch = Array.from({ length: 20 }, (_, i) => msg(T0 + i, i, 'dup'));
-    assert.deepEqual(await fx.store.messages.append(batch), { inserted: 20, duplicates: 0 });
+    const first = await fx.store.messages.append(batch);
+    assert.deepEqual({ inserted: first.inserted, duplicates: first.duplicates }, { inserted: 20, duplicates: 0 });
     const again = [...batch.slice(0, 10), msg(T0 + 100, 100, 'dup')];
-    assert.deepEqual(await fx.store.messages.append(again), { inserted: 1, duplicates: 10 });
+    const second = await fx.store.messages.append(again);
+    assert.deepEqual({ inserted: second.inserted, duplicates: second.duplicates }, { inserted: 1, duplicates: 10 });
+    assert.deepEqual(
+      again.map((m) => second.ordinals.get(m.id)),
+      [...Array.from({ length: 10 }, (_, i) => i + 1), 21],
+      'a repeat keeps its ordinal, a new one takes the next',
+    );
     assert.equal(await fx.db.collection('messages').countDocuments({ channel_id: 'dup' }), 21);
     const doc = await fx.db.collection('messages').findOne({ channel_id: 'dup', nonce: 'n3' });
     assert.equal(doc?.bucket, bucketOf(batch[3]!.id));

@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { makeSnowflake } from '@chat/protocol';
-import { toLong } from '@chat/store';
+import { bucketOf, makeSnowflake } from '@chat/protocol';
+import { createStore, later, type NewMessage, toLong } from '@chat/store';
 import { openStore, type StoreFixture } from './fixture.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const ids = (worker: number, n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => makeSnowflake(T0 + from + i, worker, i % 4096).toString());
+const msg = (channel: string, id: string, author = 'a1'): NewMessage => ({
+  id,
+  channel_id: channel,
+  author: { id: author, username: author },
+  content: `m ${id}`,
+});
+const msgs = (channel: string, list: readonly string[], author = 'a1') => list.map((id) => msg(channel, id, author));
 
 describe('message counts and read states', () => {
   let fx: StoreFixture;
@@ -15,54 +22,147 @@ describe('message counts and read states', () => {
   });
   after(async () => fx.close());
 
-  it('counting the same messages again, in any overlap, counts each once and keeps their ordinals', async () => {
-    const { counts } = fx.store;
-    const all = ids(1, 30);
-    const first = await counts.count('c-redeliver', all.slice(0, 20));
-    assert.deepEqual(
-      [...first.values()],
-      Array.from({ length: 20 }, (_, i) => i + 1),
+  /** The channel's stored ordinals, sorted, and how many messages it holds. */
+  async function ordinals(channel: string) {
+    const docs = await fx.db.collection('messages').find({ channel_id: channel }).toArray();
+    return { stored: docs.length, ns: docs.map((d) => d.n as number).sort((a, b) => a - b) };
+  }
+  const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+  /** What a persister killed after storing but before raising leaves: messages with ordinals, no raise. */
+  async function storeUncounted(channel: string, list: readonly string[], firstN: number, author = 'a1') {
+    await fx.db.collection('messages').insertMany(
+      list.map((id, i) => ({
+        _id: toLong(id),
+        channel_id: channel,
+        bucket: bucketOf(id),
+        author: { id: author, username: author },
+        content: `m ${id}`,
+        timestamp: new Date(T0),
+        edited_timestamp: null,
+        nonce: null,
+        deleted: false,
+        updated_id: toLong(id),
+        n: firstN + i,
+      })) as never[],
     );
-    const again = await counts.count('c-redeliver', all.slice(10, 30));
-    for (const id of all.slice(10, 20)) assert.equal(again.get(id), first.get(id), `${id} keeps its ordinal`);
+  }
+
+  it('appending the same messages again, in any overlap, stores and counts each once and keeps their ordinals', async () => {
+    const { messages, counts } = fx.store;
+    const all = ids(1, 30);
+    const first = await messages.append(msgs('c-redeliver', all.slice(0, 20)));
+    assert.deepEqual([...first.ordinals.values()], oneToN(20));
+    const again = await messages.append(msgs('c-redeliver', all.slice(10, 30)));
+    assert.equal(again.inserted, 10);
+    assert.equal(again.duplicates, 10);
+    for (const id of all.slice(10, 20))
+      assert.equal(again.ordinals.get(id), first.ordinals.get(id), `${id} keeps its ordinal`);
     assert.deepEqual(
-      all.slice(20).map((id) => again.get(id)),
+      all.slice(20).map((id) => again.ordinals.get(id)),
       Array.from({ length: 10 }, (_, i) => 21 + i),
     );
-    const c = (await counts.countsOf(['c-redeliver'])).get('c-redeliver');
-    assert.deepEqual(c, { count: 30, last_message_id: all[29] });
+    assert.deepEqual((await counts.countsOf(['c-redeliver'])).get('c-redeliver'), {
+      count: 30,
+      last_message_id: all[29],
+    });
+    assert.deepEqual(await ordinals('c-redeliver'), { stored: 30, ns: oneToN(30) });
     assert.equal(await counts.ordinalOf('c-redeliver', all[4]!), 5);
     assert.equal(await counts.ordinalOf('other-channel', all[4]!), null, 'an ordinal belongs to its channel');
   });
 
-  it('counters racing on one channel give every message exactly one ordinal, 1..N without gaps', async () => {
-    const { counts } = fx.store;
+  it('appenders racing on one channel give every message exactly one ordinal, 1..N without gaps', async () => {
+    // Eight "persisters" (each its own store over the same database) append overlapping slices at once,
+    // each message by two of them, in shuffled order.
+    const stores = Array.from({ length: 8 }, () => createStore({ db: fx.db }));
     const all = ids(2, 200);
-    // Eight "persisters" count overlapping slices at once (each message counted by two of them).
-    const slices = Array.from({ length: 8 }, (_, k) => all.slice(k * 25, k * 25 + 50));
-    await Promise.all(slices.map((s) => counts.count('c-race', s)));
-    const docs = await fx.db.collection('message_ordinals').find({ channel_id: 'c-race' }).toArray();
-    assert.equal(docs.length, 200);
-    assert.deepEqual(
-      docs.map((d) => d.n as number).sort((a, b) => a - b),
-      Array.from({ length: 200 }, (_, i) => i + 1),
+    const slices = Array.from({ length: 8 }, (_, k) => all.slice(k * 25, k * 25 + 50).reverse());
+    const results = await Promise.all(slices.map((s, k) => stores[k]!.messages.append(msgs('c-race', s))));
+    assert.deepEqual(await ordinals('c-race'), { stored: 200, ns: oneToN(200) });
+    const byId = new Map(
+      (await fx.db.collection('messages').find({ channel_id: 'c-race' }).toArray()).map((d) => [
+        BigInt.asUintN(64, BigInt(String(d._id))).toString(),
+        d.n as number,
+      ]),
     );
-    assert.equal((await counts.countsOf(['c-race'])).get('c-race')?.count, 200);
+    for (const r of results)
+      for (const [id, n] of r.ordinals) assert.equal(n, byId.get(id), `${id}: the ordinal stored`);
+    assert.equal(
+      results.reduce((a, r) => a + r.inserted, 0),
+      200,
+      'each message inserted once',
+    );
+    assert.equal((await fx.store.counts.countsOf(['c-race'])).get('c-race')?.count, 200);
   });
 
-  it('a crash after ordinals were given but before the count moved is repaired by counting again', async () => {
-    const { counts } = fx.store;
+  it('a crash after storing but before the raise is repaired by the redelivery: ordinals stand, the count moves', async () => {
+    const { messages, counts } = fx.store;
     const all = ids(3, 5);
-    await counts.count('c-crash', all.slice(0, 3));
-    // What a persister killed between its two steps leaves: ordinals 4 and 5 taken, the count still 3.
-    await fx.db.collection('message_ordinals').insertMany([
-      { _id: toLong(all[3]!), channel_id: 'c-crash', n: 4 },
-      { _id: toLong(all[4]!), channel_id: 'c-crash', n: 5 },
-    ] as never[]);
+    await messages.append(msgs('c-crash', all.slice(0, 3)));
+    await storeUncounted('c-crash', all.slice(3), 4);
     assert.equal((await counts.countsOf(['c-crash'])).get('c-crash')?.count, 3);
-    const redelivered = await counts.count('c-crash', all.slice(3));
-    assert.deepEqual([...redelivered.values()], [4, 5]);
+    const redelivered = await messages.append(msgs('c-crash', all.slice(3)));
+    assert.deepEqual(
+      { inserted: redelivered.inserted, duplicates: redelivered.duplicates },
+      { inserted: 0, duplicates: 2 },
+    );
+    assert.deepEqual([...redelivered.ordinals.values()], [4, 5]);
     assert.deepEqual((await counts.countsOf(['c-crash'])).get('c-crash'), { count: 5, last_message_id: all[4] });
+    assert.deepEqual((await counts.countsFor('a1', ['c-crash'])).get('c-crash')?.own, { n: 5, last_read_id: all[4] });
+  });
+
+  it('a cached count behind the real top (a crash before the raise, then new messages) goes on from the real top', async () => {
+    const { messages, counts } = fx.store;
+    const all = ids(21, 8);
+    await messages.append(msgs('m-lag', all.slice(0, 2)));
+    await storeUncounted('m-lag', all.slice(2, 4), 3);
+    // New messages, and a redelivered one in the middle of them.
+    const got = await messages.append(msgs('m-lag', [all[4]!, all[3]!, all[5]!]));
+    assert.deepEqual(
+      [all[3], all[4], all[5]].map((id) => got.ordinals.get(id!)),
+      [4, 5, 6],
+    );
+    assert.deepEqual(await ordinals('m-lag'), { stored: 6, ns: oneToN(6) });
+    assert.deepEqual((await counts.countsOf(['m-lag'])).get('m-lag'), { count: 6, last_message_id: all[5] });
+    // A cache far behind (lowered by hand): still no gap, no ordinal twice.
+    await fx.db
+      .collection('channel_counts')
+      .updateOne({ _id: 'm-lag' as never }, { $set: { top: { n: 1, id: all[0] } } });
+    const more = await messages.append(msgs('m-lag', all.slice(6)));
+    assert.deepEqual([...more.ordinals.values()], [7, 8]);
+    assert.deepEqual(await ordinals('m-lag'), { stored: 8, ns: oneToN(8) });
+    assert.equal((await counts.countsOf(['m-lag'])).get('m-lag')?.count, 8);
+  });
+
+  it('batches over several channels racing, with redeliveries, leave 1..N per channel', async () => {
+    const stores = Array.from({ length: 8 }, () => createStore({ db: fx.db }));
+    const channels = ['m-a', 'm-b', 'm-c'];
+    const all = new Map(channels.map((c, k) => [c, ids(10 + k, 120)]));
+    const batches = Array.from({ length: 8 }, (_, k) =>
+      channels.flatMap((c) => msgs(c, all.get(c)!.slice(k * 15, k * 15 + 30))),
+    );
+    await Promise.all(batches.map((b, k) => stores[k]!.messages.append(b)));
+    for (const c of channels) {
+      assert.deepEqual(await ordinals(c), { stored: 120, ns: oneToN(120) }, `${c}: 1..N, each message once`);
+      assert.equal((await fx.store.counts.countsOf([c])).get(c)?.count, 120, `${c}: the cached count is the top`);
+    }
+    const fresh = ids(20, 3);
+    const again = await fx.store.messages.append(msgs('m-a', [...all.get('m-a')!.slice(0, 5), ...fresh]));
+    assert.deepEqual(
+      fresh.map((id) => again.ordinals.get(id)),
+      [121, 122, 123],
+    );
+    assert.equal((await fx.store.counts.countsOf(['m-a'])).get('m-a')?.count, 123);
+  });
+
+  it('an id already stored in another channel is not counted in this one', async () => {
+    const { messages, counts } = fx.store;
+    const [id, other] = ids(23, 2);
+    await messages.append([msg('x-1', id!)]);
+    const res = await messages.append([msg('x-2', id!), msg('x-2', other!)]);
+    assert.equal(res.ordinals.has(id!), false);
+    assert.equal(res.ordinals.get(other!), 1);
+    assert.deepEqual((await counts.countsOf(['x-1', 'x-2'])).get('x-2'), { count: 1, last_message_id: other });
   });
 
   it('a read position only moves forward, and racing advances settle on the highest', async () => {
@@ -83,65 +183,65 @@ describe('message counts and read states', () => {
     assert.equal(await readStates.get('u2', 'c-race-read'), null);
   });
 
-  it('countMany over several channels: redeliveries keep their ordinals, racing batches leave 1..N per channel', async () => {
-    const { counts } = fx.store;
-    const channels = ['m-a', 'm-b', 'm-c'];
-    const all = new Map(channels.map((c, k) => [c, ids(10 + k, 120)]));
-    // Eight "persisters" count overlapping batches that span every channel, at once.
-    const batches = Array.from(
-      { length: 8 },
-      (_, k) => new Map(channels.map((c) => [c, all.get(c)!.slice(k * 15, k * 15 + 30)] as const)),
-    );
-    const results = await Promise.all(batches.map((b) => counts.countMany(b)));
-    for (const c of channels) {
-      const docs = await fx.db.collection('message_ordinals').find({ channel_id: c }).toArray();
-      assert.equal(docs.length, 120, `${c}: every message counted once`);
-      assert.deepEqual(
-        docs.map((d) => d.n as number).sort((a, b) => a - b),
-        Array.from({ length: 120 }, (_, i) => i + 1),
-        `${c}: ordinals 1..N without gaps`,
-      );
-      const byId = new Map(docs.map((d) => [BigInt.asUintN(64, BigInt(String(d._id))).toString(), d.n as number]));
-      for (const r of results) for (const id of all.get(c)!) if (r.has(id)) assert.equal(r.get(id), byId.get(id));
-      assert.equal((await counts.countsOf([c])).get(c)?.count, 120, `${c}: the cached count is the top`);
-    }
-    // A redelivered batch mixing counted and new ids: old ones keep theirs, new ones go on from the top.
-    const fresh = ids(20, 3);
-    const again = await counts.countMany(new Map([['m-a', [...all.get('m-a')!.slice(0, 5), ...fresh]]]));
-    assert.deepEqual(
-      fresh.map((id) => again.get(id)),
-      [121, 122, 123],
-    );
-    assert.equal((await counts.countsOf(['m-a'])).get('m-a')?.count, 123);
-  });
-
-  it('countMany with a cached count behind the top (a crash before the raise) goes on from the real top', async () => {
-    const { counts } = fx.store;
-    const all = ids(21, 6);
-    await counts.countMany(new Map([['m-lag', all.slice(0, 2)]]));
-    // Ordinals 3 and 4 were given, the count stayed at 2.
-    await fx.db.collection('message_ordinals').insertMany([
-      { _id: toLong(all[2]!), channel_id: 'm-lag', n: 3 },
-      { _id: toLong(all[3]!), channel_id: 'm-lag', n: 4 },
-    ] as never[]);
-    const got = await counts.countMany(new Map([['m-lag', all.slice(4)]]));
-    assert.deepEqual([...got.values()], [5, 6]);
-    assert.deepEqual((await counts.countsOf(['m-lag'])).get('m-lag'), { count: 6, last_message_id: all[5] });
-  });
-
-  it('advanceMany moves each position forward only, and racing calls settle on the highest', async () => {
-    const { readStates } = fx.store;
-    const m = ids(22, 50);
-    const move = (userId: string, channelId: string, n: number) => ({ userId, channelId, n, messageId: m[n - 1]! });
-    await readStates.advanceMany([move('v1', 'k1', 10), move('v1', 'k2', 3), move('v2', 'k1', 7)]);
-    await readStates.advanceMany([move('v1', 'k1', 4), move('v1', 'k2', 9)]);
-    assert.deepEqual(await readStates.get('v1', 'k1'), { n: 10, last_read_id: m[9] }, 'an older position is a no-op');
-    assert.deepEqual(await readStates.get('v1', 'k2'), { n: 9, last_read_id: m[8] });
+  it("sending moves the author's own position to their newest message, per channel, only forward", async () => {
+    const { messages, counts } = fx.store;
+    const m = ids(22, 6);
+    await messages.append([
+      msg('k1', m[0]!, 'ann'),
+      msg('k1', m[1]!, 'bob'),
+      msg('k2', m[2]!, 'ann'),
+      msg('k1', m[3]!, 'ann'),
+    ]);
+    const k1 = await counts.countsFor('ann', ['k1', 'k2']);
+    assert.deepEqual(k1.get('k1'), { count: 3, last_message_id: m[3], own: { n: 3, last_read_id: m[3] } });
+    assert.deepEqual(k1.get('k2')?.own, { n: 1, last_read_id: m[2] });
+    assert.deepEqual((await counts.countsFor('bob', ['k1'])).get('k1')?.own, { n: 2, last_read_id: m[1] });
+    assert.equal((await counts.countsFor('cid', ['k1'])).get('k1')?.own, null, 'a member who never sent');
+    // A redelivery of bob's older message moves nothing back.
+    await messages.append([msg('k1', m[1]!, 'bob')]);
+    assert.deepEqual((await counts.countsFor('bob', ['k1'])).get('k1')?.own, { n: 2, last_read_id: m[1] });
+    // Racing raises (as from two persisters) settle on the highest.
     await Promise.all(
-      [12, 44, 31, 50, 19].map((n) => readStates.advanceMany([move('v3', 'k1', n), move('v2', 'k1', n)])),
+      [5, 9, 7].map((n) =>
+        counts.raise(
+          new Map([['k9', { top: { n, id: String(n) }, authors: new Map([['dan', { n, id: String(n) }]]) }]]),
+        ),
+      ),
     );
-    assert.deepEqual(await readStates.get('v3', 'k1'), { n: 50, last_read_id: m[49] });
-    assert.deepEqual(await readStates.get('v2', 'k1'), { n: 50, last_read_id: m[49] });
-    assert.equal(await fx.db.collection('read_states').countDocuments({ user_id: 'v3' }), 1);
+    assert.deepEqual((await counts.countsFor('dan', ['k9'])).get('k9'), {
+      count: 9,
+      last_message_id: '9',
+      own: { n: 9, last_read_id: '9' },
+    });
+  });
+
+  it('a reader position is the later of their ack and their own newest message; leaving forgets both', async () => {
+    const { messages, counts, readStates } = fx.store;
+    const m = ids(24, 8);
+    await messages.append([...msgs('k3', m.slice(0, 4), 'eve'), ...msgs('k3', m.slice(4), 'fay')]);
+    const position = async () =>
+      later(await readStates.get('eve', 'k3'), (await counts.countsFor('eve', ['k3'])).get('k3')?.own);
+    assert.deepEqual(await position(), { n: 4, last_read_id: m[3] }, 'her own newest message');
+    await readStates.advance('eve', 'k3', 2, m[1]!);
+    assert.deepEqual(await position(), { n: 4, last_read_id: m[3] }, 'an ack below her own message changes nothing');
+    await readStates.advance('eve', 'k3', 6, m[5]!);
+    assert.deepEqual(await position(), { n: 6, last_read_id: m[5] }, 'a later ack wins');
+    await messages.append([msg('k3', ids(25, 1)[0]!, 'eve')]);
+    assert.equal((await position())?.n, 9, 'then a later send wins');
+    await Promise.all([readStates.forget('eve', 'k3'), counts.forgetAuthor('k3', 'eve')]);
+    assert.equal(await position(), null, 'leaving forgets the ack and the own position');
+    assert.deepEqual(
+      (await counts.countsFor('fay', ['k3'])).get('k3')?.own,
+      { n: 8, last_read_id: m[7] },
+      'others keep theirs',
+    );
+  });
+
+  it('author ids of any form get their own field', async () => {
+    const { messages, counts } = fx.store;
+    const [a, b] = ids(26, 2);
+    await messages.append([msg('k4', a!, 'odd.user$1'), msg('k4', b!, '12345')]);
+    assert.deepEqual((await counts.countsFor('odd.user$1', ['k4'])).get('k4')?.own, { n: 1, last_read_id: a });
+    assert.deepEqual((await counts.countsFor('12345', ['k4'])).get('k4')?.own, { n: 2, last_read_id: b });
   });
 });
