@@ -40,6 +40,8 @@ export class BindingTable {
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #idleWaiters: Waiter[] = [];
   #references = 0;
+  /** Date.now() when an operation last succeeded (0: none yet). */
+  #lastDoneAt = 0;
   #executor: BindingExecutor | null = null;
   #flushScheduled = false;
   #closed = false;
@@ -56,6 +58,11 @@ export class BindingTable {
   /** Keys with at least one reference or still lingering. */
   get desiredKeys(): string[] {
     return [...new Set([...this.#refs.keys(), ...this.#lingering.keys()])];
+  }
+
+  /** Date.now() when a bind or unbind last succeeded (0: none yet): whether the broker is answering. */
+  get lastDoneAt(): number {
+    return this.#lastDoneAt;
   }
 
   /** Keys the broker is known to have bound. */
@@ -219,6 +226,7 @@ export class BindingTable {
     const call = op === 'bind' ? executor.bind(key, lane) : executor.unbind(key, lane);
     call.then(
       () => {
+        this.#lastDoneAt = Date.now();
         this.#inflight.delete(key);
         this.#unknown.delete(key);
         if (op === 'bind') this.#applied.add(key);

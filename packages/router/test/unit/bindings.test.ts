@@ -130,6 +130,24 @@ describe('BindingTable', () => {
     assert.ok(table.isBound('s.7'));
   });
 
+  it('lastDoneAt moves with every operation that succeeded, not with a failed one', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 1, lingerMs: 0, retryDelayMs: 10 });
+    await connected(table, exec);
+    assert.equal(table.lastDoneAt, 0);
+    exec.auto = false;
+    const attached = table.acquire('s.8');
+    await tick();
+    exec.pending.shift()!.fail(new Error('channel busy'));
+    await tick();
+    assert.equal(table.lastDoneAt, 0, 'a failure is no progress');
+    while (exec.pending.length === 0) await sleep(5);
+    const before = Date.now();
+    exec.pending.shift()!.done();
+    await attached;
+    assert.ok(table.lastDoneAt >= before);
+  });
+
   it('close rejects attaches that are still waiting', async () => {
     const table = new BindingTable({ lanes: 1, lingerMs: 0 });
     const attached = table.acquire('s.1'); // no executor yet: waits
