@@ -157,7 +157,8 @@ function warningsOf(lines: readonly string[]): Record<string, number> {
       const l = JSON.parse(line) as { level?: number; msg?: string; err?: unknown };
       if ((l.level ?? 0) < 40) continue;
       const err = typeof l.err === 'string' ? l.err : ((l.err as { message?: string } | undefined)?.message ?? '');
-      const key = `${l.msg ?? '?'}${err ? `: ${err.slice(0, 120)}` : ''}`;
+      // Numbers (durations, ids) vary per line: counted as one reason.
+      const key = `${l.msg ?? '?'}${err ? `: ${err.slice(0, 120)}` : ''}`.replace(/\d+/g, 'N');
       out[key] = (out[key] ?? 0) + 1;
     } catch {
       // not a log line
@@ -461,7 +462,12 @@ async function runGranularity(
     const t = performance.now();
     const opened = await Promise.all(
       loadgens.map((lg, i) =>
-        lg.call<{ ready: number; perUrl: Record<string, number> }>(
+        lg.call<{
+          ready: number;
+          perUrl: Record<string, number>;
+          closes: Record<string, number>;
+          errors: Record<string, number>;
+        }>(
           'open',
           {
             localAddress: `127.0.0.${41 + i}`,
@@ -479,7 +485,18 @@ async function runGranularity(
     console.log(
       `  ${ready} of ${users.length} identified in ${fmt((performance.now() - t) / 1000)} s (per gateway ${perGateway.join(' / ')})`,
     );
-    if (ready < users.length) throw new Error(`only ${ready} of ${users.length} clients identified`);
+    if (ready < users.length) {
+      const closes: Record<string, number> = {};
+      for (const o of opened) {
+        addCounts(closes, o.closes);
+        addCounts(closes, o.errors);
+      }
+      const warnings: Record<string, number> = {};
+      for (const g of gateways) addCounts(warnings, warningsOf(g.logs));
+      throw new Error(
+        `only ${ready} of ${users.length} clients identified; closes ${JSON.stringify(closes)}; gateway warnings ${JSON.stringify(warnings)}`,
+      );
+    }
 
     const cpuProcs = () => ({
       ...Object.fromEntries(gateways.map((g) => [g.name, g.pid])),

@@ -99,7 +99,7 @@ const events = {
     s.replayedEvents += replayed;
   },
   closed(c: StormClient, code: number, reason: string): void {
-    bump(closes, String(code));
+    bump(closes, reason ? `${code} ${reason}` : String(code));
     if (storm) bump(storm.closeReasons, reason ? `${code} ${reason}` : String(code));
     const wasPending = pendingOpen.get(c);
     if (wasPending) {
