@@ -101,6 +101,7 @@ interface WaitReport {
   replayedEvents: number;
   attempts: number;
   failedAttempts: number;
+  closeReasons: Record<string, number>;
   status: { ready: number; perUrl: Record<string, number>; closes: Record<string, number> };
 }
 
@@ -141,6 +142,33 @@ interface StormResult {
   quietStart: boolean;
   cpu: CpuReading;
   closes: Record<string, number>;
+  /** Closes the clients saw during the storm, by `<code> <reason>`. */
+  closeReasons: Record<string, number>;
+  /** The live gateways' warnings and errors logged during the storm, by `<msg>: <err>`. */
+  gatewayWarnings: Record<string, number>;
+}
+
+/** Warning and error lines (pino JSON, level ≥ 40) among `lines`, counted by message and error. */
+function warningsOf(lines: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const l = JSON.parse(line) as { level?: number; msg?: string; err?: unknown };
+      if ((l.level ?? 0) < 40) continue;
+      const err = typeof l.err === 'string' ? l.err : ((l.err as { message?: string } | undefined)?.message ?? '');
+      // Numbers (durations, ids) vary per line: counted as one reason.
+      const key = `${l.msg ?? '?'}${err ? `: ${err.slice(0, 120)}` : ''}`.replace(/\d+/g, 'N');
+      out[key] = (out[key] ?? 0) + 1;
+    } catch {
+      // not a log line
+    }
+  }
+  return out;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -310,7 +338,20 @@ async function main(): Promise<ScenarioOutcome> {
       pct(r.cpu.others),
     ]),
   );
-  console.log(`\n${stormTable}\n\n${ratioTable ? `${ratioTable}\n\n` : ''}${cpuTable}\n`);
+  const reasonRows = results.flatMap((r) =>
+    (
+      [
+        ['client close', r.closeReasons],
+        ['gateway warning', r.gatewayWarnings],
+      ] as const
+    ).flatMap(([source, counts]) =>
+      Object.entries(counts)
+        .sort((a, b) => b[1] - a[1])
+        .map(([what, n]) => [r.granularity, r.storm, source, what, n]),
+    ),
+  );
+  const reasonTable = formatTable(['granularity', 'storm', 'source', 'what', 'count'], reasonRows);
+  console.log(`\n${stormTable}\n\n${ratioTable ? `${ratioTable}\n\n` : ''}${cpuTable}\n\n${reasonTable}\n`);
   notes.push(
     `${USERS} clients (u0..u${USERS - 1}), all members of one group, through ${GATEWAYS} gateway processes (${TOPOLOGY === 'cluster' ? 'gateway i connected to node i of a private 3-node cluster, the persister to node 0' : TOPOLOGY === 'single' ? 'one private RabbitMQ node' : 'the system RabbitMQ node'}), ` +
       `from ${LOADGENS} load-generator processes (127.0.0.41…, ≤ ${MAX_PER_LOADGEN} sockets each). A client's first gateway is slot(user) mod ${GATEWAYS} (what nginx's consistent \`hash $arg_slot\` achieves: a slot's users share a gateway).`,
@@ -364,6 +405,10 @@ async function main(): Promise<ScenarioOutcome> {
         { heading: 'Storms', markdown: stormTable },
         ...(ratioTable ? [{ heading: 'User vs slot granularity, same run', markdown: ratioTable }] : []),
         { heading: 'CPU per process during each storm (% of one core)', markdown: cpuTable },
+        {
+          heading: 'Why attempts failed: close codes and reasons the clients got, gateway warnings',
+          markdown: reasonTable,
+        },
       ],
       notes,
       data: { results },
@@ -417,7 +462,12 @@ async function runGranularity(
     const t = performance.now();
     const opened = await Promise.all(
       loadgens.map((lg, i) =>
-        lg.call<{ ready: number; perUrl: Record<string, number> }>(
+        lg.call<{
+          ready: number;
+          perUrl: Record<string, number>;
+          closes: Record<string, number>;
+          errors: Record<string, number>;
+        }>(
           'open',
           {
             localAddress: `127.0.0.${41 + i}`,
@@ -435,7 +485,18 @@ async function runGranularity(
     console.log(
       `  ${ready} of ${users.length} identified in ${fmt((performance.now() - t) / 1000)} s (per gateway ${perGateway.join(' / ')})`,
     );
-    if (ready < users.length) throw new Error(`only ${ready} of ${users.length} clients identified`);
+    if (ready < users.length) {
+      const closes: Record<string, number> = {};
+      for (const o of opened) {
+        addCounts(closes, o.closes);
+        addCounts(closes, o.errors);
+      }
+      const warnings: Record<string, number> = {};
+      for (const g of gateways) addCounts(warnings, warningsOf(g.logs));
+      throw new Error(
+        `only ${ready} of ${users.length} clients identified; closes ${JSON.stringify(closes)}; gateway warnings ${JSON.stringify(warnings)}`,
+      );
+    }
 
     const cpuProcs = () => ({
       ...Object.fromEntries(gateways.map((g) => [g.name, g.pid])),
@@ -458,6 +519,7 @@ async function runGranularity(
       // On a shared machine, start in a lull of other people's load (bounded).
       const quiet = await waitForQuiet(cpuProcs(), QUIET_WAIT_MS);
       const before = await Promise.all(live.map((g) => scrape(`${g.url}/metrics`)));
+      const logFrom = live.map((g) => g.logs.length);
       // The CPU meter must not hold a pid that dies during the interval: the killed gateway is left out.
       const procs = cpuProcs();
       if (name === 'kill-gateway') delete (procs as Record<string, unknown>)[gateways[0]!.name];
@@ -483,7 +545,13 @@ async function runGranularity(
         counter(after, 'chat_router_binding_operations_total', labels) -
         counter(before, 'chat_router_binding_operations_total', labels);
       const closes: Record<string, number> = {};
-      for (const w of waits) for (const [k, v] of Object.entries(w.status.closes)) closes[k] = (closes[k] ?? 0) + v;
+      const closeReasons: Record<string, number> = {};
+      for (const w of waits) {
+        addCounts(closes, w.status.closes);
+        addCounts(closeReasons, w.closeReasons);
+      }
+      const gatewayWarnings: Record<string, number> = {};
+      for (const [i, g] of live.entries()) addCounts(gatewayWarnings, warningsOf(g.logs.slice(logFrom[i])));
       const r: StormResult = {
         granularity,
         storm: name,
@@ -518,6 +586,8 @@ async function runGranularity(
         quietStart: quiet.quiet,
         cpu: reading,
         closes,
+        closeReasons,
+        gatewayWarnings,
       };
       console.log(
         `  ${name}: ${r.affected} affected, ${r.complete ? `all done in ${fmt(r.allDoneS)} s` : `NOT complete after ${STORM_TIMEOUT_S} s (${r.affectedMissing} missing, probe at ${r.probeReceived} of ${r.clients})`} ` +
@@ -525,6 +595,13 @@ async function runGranularity(
           `attempt → HELLO p50 ${fmt(r.toHelloP50Ms)} ms, HELLO → RESUMED p50 ${fmt(r.helloToEstablishedP50Ms)} max ${fmt(r.helloToEstablishedMaxMs)} ms), ${r.resumed} RESUMED, ${r.identified} READY, ${r.probeViaReplay} probes via replay, ` +
           `binds ${r.binds}, unbinds ${r.unbinds}, probe POST ${fmt(probePostMs)} ms`,
       );
+      for (const [what, counts] of [
+        ['client closes', closeReasons],
+        ['gateway warnings', gatewayWarnings],
+      ] as const) {
+        for (const [k, v] of Object.entries(counts).sort((a, b) => b[1] - a[1]))
+          console.log(`    ${what}: ${v} × ${k}`);
+      }
       return r;
     };
 

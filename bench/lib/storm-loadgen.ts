@@ -32,6 +32,8 @@ interface Storm {
   replayedEvents: number;
   attempts: number;
   failedAttempts: number;
+  /** Closes during the storm by `<code> <reason>` (the gateway's close reason says why it refused). */
+  closeReasons: Record<string, number>;
 }
 
 const clients: StormClient[] = [];
@@ -96,8 +98,9 @@ const events = {
     else s.identified++;
     s.replayedEvents += replayed;
   },
-  closed(c: StormClient, code: number): void {
-    bump(closes, String(code));
+  closed(c: StormClient, code: number, reason: string): void {
+    bump(closes, reason ? `${code} ${reason}` : String(code));
+    if (storm) bump(storm.closeReasons, reason ? `${code} ${reason}` : String(code));
     const wasPending = pendingOpen.get(c);
     if (wasPending) {
       // The first connection failed: the parent counts it; no reconnect during set-up.
@@ -194,6 +197,7 @@ serveRequests(
           replayedEvents: 0,
           attempts: 0,
           failedAttempts: 0,
+          closeReasons: {},
         };
         return { affected: storm.affected.size };
       }
@@ -243,6 +247,7 @@ serveRequests(
           replayedEvents: s.replayedEvents,
           attempts: s.attempts,
           failedAttempts: s.failedAttempts,
+          closeReasons: s.closeReasons,
           status: status(),
         };
       }

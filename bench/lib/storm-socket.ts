@@ -30,8 +30,8 @@ export interface SocketEvents {
   hello?(c: StormClient): void;
   /** A RESPONSE (op 21) frame. */
   response?(c: StormClient, text: string): void;
-  /** The socket closed (code 1006 when it failed or the server vanished). */
-  closed(c: StormClient, code: number): void;
+  /** The socket closed (code 1006 when it failed or the server vanished); `reason` as the close frame gave it. */
+  closed(c: StormClient, code: number, reason: string): void;
   /** A socket error (before the close that follows it). */
   error?(c: StormClient, code: string): void;
 }
@@ -90,10 +90,10 @@ export function openClient(c: StormClient, localAddress: string, ev: SocketEvent
   ws.on('error', (err: Error & { code?: string }) => {
     if (c.ws === ws) ev.error?.(c, err.code ?? err.message.slice(0, 60));
   });
-  ws.on('close', (code: number) => {
+  ws.on('close', (code: number, reason: Buffer) => {
     if (c.ws !== ws) return;
     c.state = 'closed';
-    ev.closed(c, code);
+    ev.closed(c, code, reason.toString());
   });
 }
 

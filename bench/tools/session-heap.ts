@@ -36,6 +36,20 @@ class NullSocket implements SocketPort {
 
 const counter = { inc() {}, observe() {} };
 const index = new LocalIndex();
+
+/** The channels each session is a member of (READY and RESUME alike here). */
+function channelList() {
+  return [{ id: '1', kind: 'group', name: 'official', owner_id: null, created_at: new Date(0).toISOString() }].concat(
+    Array.from({ length: EXTRA_CHANNELS }, (_, i) => ({
+      id: String(2 + i),
+      kind: 'group',
+      name: `g${i}`,
+      owner_id: null,
+      created_at: new Date(0).toISOString(),
+    })),
+  );
+}
+
 const host = {
   serverId: 'probe',
   heartbeatIntervalMs: 30_000,
@@ -48,22 +62,15 @@ const host = {
   slowConsumerGraceMs: 5000,
   resumeMax: 1000,
   attachTimeoutMs: 15_000,
+  attachMaxMs: 60_000,
   verifyToken: async (t: unknown) => {
     const n = String(t).slice(1);
     return { userId: `${1_000_000_000_000_000 + Number(n)}`, username: `u${n}` };
   },
   attach: async () => {},
   detach: () => {},
-  channelsOf: async () =>
-    [{ id: '1', kind: 'group', name: 'official', owner_id: null, created_at: new Date(0).toISOString() }].concat(
-      Array.from({ length: EXTRA_CHANNELS }, (_, i) => ({
-        id: String(2 + i),
-        kind: 'group',
-        name: `g${i}`,
-        owner_id: null,
-        created_at: new Date(0).toISOString(),
-      })),
-    ),
+  channelsOf: async () => channelList(),
+  memberChannels: async () => channelList(),
   changesSince: async () => ({ events: [], truncated: false }),
   userRate: async () => ({ ok: true, retryAfterMs: 0 }),
   services: {},

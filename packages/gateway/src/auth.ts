@@ -22,9 +22,18 @@ export interface TokenService {
 const ISSUER = 'chat-gateway';
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: given raw bytes, jose imports the key again on every sign and verify (W4 profile:
+  // a reconnect storm verifies a token per socket).
+  const keyP = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
   return {
     async sign({ userId, username, version }) {
+      const key = await keyP;
       return new SignJWT({ name: username, ver: version ?? 0 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
@@ -35,6 +44,7 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
     },
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
+      const key = await keyP;
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER });
         if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') return null;

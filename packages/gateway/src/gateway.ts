@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import { AdminService } from './admin-service.js';
 import { WriteAdmission } from './admission.js';
 import { createTokenService, revocable, type TokenService } from './auth.js';
+import { batchedReads } from './batched-reads.js';
 import { createBudgets } from './budgets.js';
 import { ChatService } from './chat-service.js';
 import { ClientAddresses } from './client-address.js';
@@ -30,6 +31,11 @@ import type { Session, SessionHost } from './session.js';
 import { SocketCaps } from './socket-caps.js';
 import { loadNativeUws } from './uws.js';
 import { startServer } from './uws-server.js';
+
+/** An IDENTIFY/RESUME's attach waits this long without binding progress, then closes 4000 (attach-deadline.ts). */
+const ATTACH_TIMEOUT_MS = 15_000;
+/** ...and never longer than this, progress or not. */
+const ATTACH_MAX_MS = 60_000;
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -77,7 +83,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     return checks;
   }
-  const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), store.accounts);
+  // A reconnect storm's token checks, RESUME channel reads and replays, one query per batch (batched-reads.ts).
+  const batched = batchedReads(store);
+  const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), batched);
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
   const nonces = new NonceGuard(redis, keyPrefix, {
@@ -200,13 +208,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     resumeMax: config.resumeMax,
     resumeHorizonMs: config.resumeHorizonMs,
     maxSocketsPerUser: config.maxSocketsPerUser,
-    attachTimeoutMs: 15_000,
+    attachTimeoutMs: ATTACH_TIMEOUT_MS,
+    attachMaxMs: ATTACH_MAX_MS,
+    bindingProgressAt: () => router.bindingProgressAt(),
     verifyToken: (t) => tokens.verify(t),
     attach: (u) => router.attach(u),
     detach: (u) => router.detach(u),
-    // READY's channels carry the user's read state (RESUME only needs the ids).
+    // READY's channels carry the user's read state; a RESUME only needs the ids and kinds.
     channelsOf: (u) => reads.channelsOf(u),
-    changesSince: (c, since, cap) => store.messages.changesSince(c, since, cap),
+    memberChannels: (u) => batched.memberChannels(u),
+    changesSince: (c, since, cap) => batched.changesSince(c, since, cap),
     userRate: (u) => userRate.hit(u),
     authFailed: async (address) => !(await budgets.authFailures.hit(address)).ok,
     caps,

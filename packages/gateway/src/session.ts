@@ -16,6 +16,7 @@ import {
 } from '@chat/protocol';
 import type { ChangeEvent, Channel } from '@chat/store';
 import type { ConnectionWrites, WriteAdmission } from './admission.js';
+import { attachWithin } from './attach-deadline.js';
 import type { TokenClaims } from './auth.js';
 import { type CommandServices, type SocketCommand, socketCommand } from './commands.js';
 import { dedupeKey } from './dedupe-key.js';
@@ -48,11 +49,19 @@ export interface SessionHost {
   resumeMax: number;
   /** A RESUME whose `since` is older than this is answered `truncated` without a replay (the client pages history). */
   resumeHorizonMs: number;
+  /** An attach waits this long, extended while the router's binding work progresses (attach-deadline.ts)... */
   attachTimeoutMs: number;
+  /** ...up to this long in all. */
+  attachMaxMs: number;
+  /** Date.now() of the router's last completed binding operation (absent: no extension). */
+  bindingProgressAt?: () => number;
   verifyToken(token: unknown): Promise<TokenClaims | null>;
   attach(userId: string): Promise<void>;
   detach(userId: string): void;
+  /** The user's channels with its read state, for READY (IDENTIFY). */
   channelsOf(userId: string): Promise<Channel[]>;
+  /** The user's channels without read state: what a RESUME needs (ids for the replay, kinds for presence). */
+  memberChannels(userId: string): Promise<Channel[]>;
   changesSince(
     channelIds: string[],
     since: string,
@@ -312,7 +321,7 @@ export class Session implements Member {
       // Verification reads the user's token version (revocation): a store outage is not a bad token.
       claims = await this.#host.verifyToken(token);
     } catch (err) {
-      this.#dependencyFailed(resume, err);
+      this.#dependencyFailed(resume, 'token', err);
       return;
     }
     if (this.#gone()) return;
@@ -340,13 +349,21 @@ export class Session implements Member {
         return;
       }
     }
+    /** What the IDENTIFY/RESUME waits for now: named in the close reason and the log when it fails. */
+    let step: DependencyStep = 'attach';
     try {
       // Attach first: from here on everything dispatched to this user reaches this gateway, so a
       // replay read after this point cannot miss what happens meanwhile (docs/protocol.md §5, RESUME).
       this.#attached = true;
-      await withTimeout(this.#host.attach(claims.userId), this.#host.attachTimeoutMs, 'attach');
+      const h = this.#host;
+      await attachWithin(h.attach(claims.userId), {
+        timeoutMs: h.attachTimeoutMs,
+        maxMs: h.attachMaxMs,
+        progressAt: h.bindingProgressAt,
+      });
       if (this.#gone()) return;
-      const channels = await this.#host.channelsOf(claims.userId);
+      step = 'channels';
+      const channels = await (resume ? this.#host.memberChannels(claims.userId) : this.#host.channelsOf(claims.userId));
       if (this.#gone()) return;
       // The per-user cap, checked and taken in one synchronous step (no IDENTIFY can slip in between):
       // the index already counts each user's sockets, so the cap costs no memory of its own.
@@ -384,6 +401,7 @@ export class Session implements Member {
         this.#flush(new Set());
         return;
       }
+      step = 'replay';
       // Past the horizon nothing is scanned: RESUMED says truncated and the client pages history.
       const beyondHorizon = parseSnowflake(since as string).timestampMs < Date.now() - this.#host.resumeHorizonMs;
       const { events, truncated } = beyondHorizon
@@ -420,16 +438,19 @@ export class Session implements Member {
       this.#host.metrics.replayed.inc(sent);
       this.#flush(replayed);
     } catch (err) {
-      this.#dependencyFailed(resume, err);
+      this.#dependencyFailed(resume, step, err);
     }
   }
 
-  /** IDENTIFY or RESUME could not finish because a dependency failed: the client should reconnect. */
-  #dependencyFailed(resume: boolean, err: unknown): void {
+  /**
+   * IDENTIFY or RESUME could not finish because a dependency failed at `step`: the client should
+   * reconnect (4000). The close reason names the step (operators and load tests count them).
+   */
+  #dependencyFailed(resume: boolean, step: DependencyStep, err: unknown): void {
     if (this.#gone()) return;
-    this.#host.logger.warn({ err: (err as Error).message, user: this.userId }, 'identify failed on a dependency');
+    this.#host.logger.warn({ err: (err as Error).message, user: this.userId, step }, 'identify failed on a dependency');
     this.#host.metrics.identifies.inc({ kind: resume ? 'resume' : 'identify', outcome: 'error' });
-    this.close(CloseCode.UNKNOWN_ERROR, 'temporarily unavailable; reconnect');
+    this.close(CloseCode.UNKNOWN_ERROR, `temporarily unavailable (${step}); reconnect`);
   }
 
   /** Sends what arrived while READY/RESUMED was being prepared, without what the replay already sent. */
@@ -512,18 +533,11 @@ export class Session implements Member {
   }
 }
 
+/** The part of IDENTIFY/RESUME a dependency failure happened in. */
+type DependencyStep = 'token' | 'attach' | 'channels' | 'replay';
+
 /** Events held for one socket while its READY/RESUMED is prepared; one more closes it 4008. */
 const MAX_HELD_EVENTS = 10_000;
 
 /** How long the keys of a RESUME replay are remembered against late live copies. */
 const REPLAY_MEMORY_MS = 60_000;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}

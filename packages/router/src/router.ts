@@ -212,6 +212,15 @@ export class Router extends EventEmitter {
     return this.#bindings.acquire(this.#keys.checkedKey(userId));
   }
 
+  /**
+   * Date.now() when this gateway's last bind or unbind succeeded (0: none yet). An attach waiting while
+   * this keeps moving waits its turn behind other binding work; one waiting while it stands still waits
+   * for the broker (an outage, a stalled node).
+   */
+  bindingProgressAt(): number {
+    return this.#bindings.lastDoneAt;
+  }
+
   /** Drops a reference taken by attach(); the last one unbinds the key (after `lingerMs`). Never throws for unknown users. */
   detach(userId: string): void {
     this.#requireGateway('detach');

@@ -79,6 +79,15 @@ export class Accounts {
     return doc ? (doc.token_version ?? 0) : null;
   }
 
+  /** tokenVersion() of several users in one query: a user absent from the map is unknown. */
+  async tokenVersions(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (ids.length === 0) return out;
+    const docs = await this.#col.find({ _id: { $in: [...ids] } }, { projection: { token_version: 1 } }).toArray();
+    for (const doc of docs) out.set(doc._id, doc.token_version ?? 0);
+    return out;
+  }
+
   /** Revokes every token issued to the user so far; resolves with the new version (null: unknown user). */
   async revokeTokens(id: string): Promise<number | null> {
     const doc = await this.#col.findOneAndUpdate(

@@ -159,6 +159,34 @@ export class Channels {
   }
 
   /**
+   * listForUser() of several users in two queries (their memberships, then the channels): each user's
+   * channels in the same order as listForUser gives them; a user with none maps to [].
+   */
+  async listForUsers(userIds: readonly string[]): Promise<Map<string, Channel[]>> {
+    const out = new Map<string, Channel[]>(userIds.map((u) => [u, []]));
+    if (userIds.length === 0) return out;
+    const rows = await this.#members
+      .find({ user_id: { $in: [...userIds] } }, { projection: { user_id: 1, channel_id: 1, _id: 0 } })
+      .toArray();
+    if (rows.length === 0) return out;
+    const memberOf = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = memberOf.get(r.channel_id) ?? [];
+      memberOf.set(r.channel_id, list);
+      list.push(r.user_id);
+    }
+    const docs = await this.#channels
+      .find({ _id: { $in: [...memberOf.keys()] } })
+      .sort({ created_at: 1, _id: 1 })
+      .toArray();
+    for (const doc of docs) {
+      const channel = toChannel(doc);
+      for (const u of memberOf.get(doc._id) ?? []) out.get(u)?.push(channel);
+    }
+    return out;
+  }
+
+  /**
    * Member ids and their slots: a DM this process knows from memory, anything else through the Redis
    * cache when there is one (MongoDB otherwise). The arrays are shared: do not modify them.
    */

@@ -123,6 +123,7 @@ function setup(over: Partial<SessionHost> = {}, admissionMax = 10): Setup {
     resumeMax: 100,
     resumeHorizonMs: 3_600_000,
     attachTimeoutMs: 3_600_000,
+    attachMaxMs: 3_600_000,
     maxSocketsPerUser: 5,
     verifyToken: (t) => tokens.verify(t),
     attach: async () => {
@@ -132,6 +133,10 @@ function setup(over: Partial<SessionHost> = {}, admissionMax = 10): Setup {
     detach: () => calls.push('detach'),
     channelsOf: async () => {
       calls.push('channelsOf');
+      return [channel('10')];
+    },
+    memberChannels: async () => {
+      calls.push('memberChannels');
       return [channel('10')];
     },
     changesSince: async () => {
@@ -209,6 +214,7 @@ describe('Session (through its socket port)', () => {
       truncated: false,
     });
     while (!sock.events().includes('RESUMED')) await settle();
+    assert.deepEqual(s.calls, ['attach', 'memberChannels', 'changesSince'], 'RESUME reads no read state');
     const dispatches = sock.frames.filter((f) => f.op === Op.DISPATCH);
     assert.deepEqual(
       dispatches.map((f) => [f.t, f.s, f.d.id]),
@@ -221,6 +227,44 @@ describe('Session (through its socket port)', () => {
     assert.equal(dispatches[1]?.d.replayed, 1);
     session.deliver('MESSAGE_CREATE', JSON.stringify(message('5')), 'c:5');
     assert.equal(sock.events().length, 3, 'a late live copy of a replayed change is not sent again');
+  });
+
+  it('a dependency that fails during IDENTIFY/RESUME closes 4000 with the failing step in the reason', async () => {
+    const down = async () => {
+      throw new Error('store down');
+    };
+    const cases: Array<[string, Partial<SessionHost>, 'IDENTIFY' | 'RESUME', string]> = [
+      ['token', { verifyToken: down }, 'RESUME', 'temporarily unavailable (token); reconnect'],
+      ['attach', { attach: down }, 'RESUME', 'temporarily unavailable (attach); reconnect'],
+      ['channels', { channelsOf: down }, 'IDENTIFY', 'temporarily unavailable (channels); reconnect'],
+      ['channels', { memberChannels: down }, 'RESUME', 'temporarily unavailable (channels); reconnect'],
+      ['replay', { changesSince: down }, 'RESUME', 'temporarily unavailable (replay); reconnect'],
+    ];
+    for (const [step, over, op, reason] of cases) {
+      const s = setup(over);
+      const sock = new TestSocket();
+      const session = new Session(sock, s.host);
+      session.open();
+      const token = await tokens.sign({ userId: '42', username: 'alice' });
+      const d = op === 'RESUME' ? { token, since: idNow() } : { token };
+      session.message(bytes({ op: op === 'RESUME' ? Op.RESUME : Op.IDENTIFY, d }), false);
+      s.attach.resolve();
+      while (!sock.ended) await settle();
+      assert.deepEqual(sock.ended, { code: Close.UNKNOWN_ERROR, reason }, `${op} failing at ${step}`);
+    }
+  });
+
+  it('an attach that is not bound in time, with no binding progress, closes 4000 (attach)', async () => {
+    const s = setup({ attachTimeoutMs: 10, attachMaxMs: 10, bindingProgressAt: () => 0 });
+    const sock = new TestSocket();
+    const session = new Session(sock, s.host);
+    session.open();
+    const token = await tokens.sign({ userId: '42', username: 'alice' });
+    session.message(bytes({ op: Op.RESUME, d: { token, since: idNow() } }), false);
+    while (!sock.ended) await settle();
+    assert.deepEqual(sock.ended, { code: Close.UNKNOWN_ERROR, reason: 'temporarily unavailable (attach); reconnect' });
+    session.closed();
+    assert.equal(s.calls.at(-1), 'detach', 'the reference the attach took is released');
   });
 
   it('closes with the protocol close codes on bad input', async () => {

@@ -3,6 +3,11 @@
 // only on 0↔1 transitions, after an optional linger, coalesced (a release+acquire that cancels
 // out before the broker was asked issues nothing), one operation per key at a time, keys spread
 // over several lanes (AMQP channels) because each channel runs one synchronous RPC at a time.
+// Each lane is handed one operation at a time (an AMQP channel would only queue more: its RPCs are
+// synchronous), and the next is chosen when it is free, binds first: in a reconnect storm the keys
+// whose linger ran out are still waiting to be unbound when their users come back, so a re-acquired
+// key costs nothing, and an attach waits for no unbind of another key (W4: unbinds queued in front
+// of every bind kept the storm's RESUMEs waiting past their deadline).
 import { fnv1a32 } from '@chat/protocol';
 
 /** Issues binding operations; lane = index of the channel to use. Rejects when the operation failed. */
@@ -36,16 +41,38 @@ export class BindingTable {
   /** Keys whose broker state is unknown (after a reconnect): bound or not, re-assert them. */
   readonly #unknown = new Set<string>();
   readonly #dirty = new Set<string>();
+  /** #dirty by lane. */
+  readonly #laneDirty: Array<Set<string>>;
+  /** Lanes with an operation of the current executor in flight. */
+  readonly #laneBusy: boolean[];
   readonly #inflight = new Set<string>();
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #idleWaiters: Waiter[] = [];
   #references = 0;
+  /** Date.now() when an operation last succeeded (0: none yet). */
+  #lastDoneAt = 0;
   #executor: BindingExecutor | null = null;
   #flushScheduled = false;
   #closed = false;
 
   constructor(options: BindingTableOptions) {
     this.#opts = { retryDelayMs: 1000, ...options };
+    this.#laneDirty = Array.from({ length: options.lanes }, () => new Set<string>());
+    this.#laneBusy = Array.from({ length: options.lanes }, () => false);
+  }
+
+  #laneOf(key: string): number {
+    return fnv1a32(key) % this.#opts.lanes;
+  }
+
+  #addDirty(key: string): void {
+    this.#dirty.add(key);
+    this.#laneDirty[this.#laneOf(key)]!.add(key);
+  }
+
+  #deleteDirty(key: string): void {
+    this.#dirty.delete(key);
+    this.#laneDirty[this.#laneOf(key)]!.delete(key);
   }
 
   /** Total references held (sockets attached). */
@@ -56,6 +83,11 @@ export class BindingTable {
   /** Keys with at least one reference or still lingering. */
   get desiredKeys(): string[] {
     return [...new Set([...this.#refs.keys(), ...this.#lingering.keys()])];
+  }
+
+  /** Date.now() when a bind or unbind last succeeded (0: none yet): whether the broker is answering. */
+  get lastDoneAt(): number {
+    return this.#lastDoneAt;
   }
 
   /** Keys the broker is known to have bound. */
@@ -124,11 +156,12 @@ export class BindingTable {
    */
   async reconcile(executor: BindingExecutor): Promise<void> {
     this.#executor = executor;
+    this.#laneBusy.fill(false);
     for (const key of this.#applied) this.#unknown.add(key);
     this.#applied.clear();
     this.#opts.onChange?.();
-    for (const key of this.#unknown) this.#dirty.add(key);
-    for (const key of this.desiredKeys) this.#dirty.add(key);
+    for (const key of this.#unknown) this.#addDirty(key);
+    for (const key of this.desiredKeys) this.#addDirty(key);
     this.#scheduleFlush();
     await this.#whenIdle();
   }
@@ -136,6 +169,7 @@ export class BindingTable {
   /** The connection is gone: stop issuing operations; what was bound becomes unknown. */
   detachExecutor(): void {
     this.#executor = null;
+    this.#laneBusy.fill(false);
     const err = new Error('binding executor detached');
     for (const w of this.#idleWaiters.splice(0)) w.reject(err);
   }
@@ -177,7 +211,7 @@ export class BindingTable {
   }
 
   #markDirty(key: string): void {
-    this.#dirty.add(key);
+    this.#addDirty(key);
     this.#scheduleFlush();
   }
 
@@ -194,31 +228,47 @@ export class BindingTable {
   #flush(): void {
     const executor = this.#executor;
     if (!executor || this.#closed) return;
-    for (const key of [...this.#dirty]) {
-      if (this.#inflight.has(key)) continue; // re-checked when the running operation ends
-      this.#dirty.delete(key);
-      const want = this.#desired(key);
-      const known = this.#applied.has(key);
-      const unknown = this.#unknown.has(key);
-      if (want && known && !unknown) {
-        this.#resolveWaiters(key);
-      } else if (want) {
-        this.#run(executor, key, 'bind');
-      } else {
-        // Detached before the bind was needed: whoever awaited the attach is gone; let them go.
-        this.#resolveWaiters(key);
-        if (known || unknown) this.#run(executor, key, 'unbind');
+    for (let lane = 0; lane < this.#opts.lanes; lane++) {
+      while (!this.#laneBusy[lane]) {
+        const key = this.#next(lane);
+        if (key === undefined) break;
+        this.#deleteDirty(key);
+        const want = this.#desired(key);
+        const known = this.#applied.has(key);
+        const unknown = this.#unknown.has(key);
+        if (want && known && !unknown) {
+          this.#resolveWaiters(key);
+        } else if (want) {
+          this.#run(executor, key, 'bind', lane);
+        } else {
+          // Detached before the bind was needed: whoever awaited the attach is gone; let them go.
+          this.#resolveWaiters(key);
+          if (known || unknown) this.#run(executor, key, 'unbind', lane);
+        }
       }
     }
     this.#checkIdle();
   }
 
-  #run(executor: BindingExecutor, key: string, op: 'bind' | 'unbind'): void {
+  /** The lane's next key to settle: a wanted one first (an attach waits for it), else the oldest. */
+  #next(lane: number): string | undefined {
+    let other: string | undefined;
+    for (const key of this.#laneDirty[lane]!) {
+      if (this.#inflight.has(key)) continue; // re-checked when the running operation ends
+      if (this.#desired(key)) return key;
+      other ??= key;
+    }
+    return other;
+  }
+
+  #run(executor: BindingExecutor, key: string, op: 'bind' | 'unbind', lane: number): void {
     this.#inflight.add(key);
-    const lane = fnv1a32(key) % this.#opts.lanes;
+    this.#laneBusy[lane] = true;
     const call = op === 'bind' ? executor.bind(key, lane) : executor.unbind(key, lane);
     call.then(
       () => {
+        this.#lastDoneAt = Date.now();
+        if (this.#executor === executor) this.#laneBusy[lane] = false;
         this.#inflight.delete(key);
         this.#unknown.delete(key);
         if (op === 'bind') this.#applied.add(key);
@@ -226,16 +276,18 @@ export class BindingTable {
         this.#opts.onOperation?.(op, 'ok');
         this.#opts.onChange?.();
         if (op === 'bind' && this.#desired(key) && !this.#dirty.has(key)) this.#resolveWaiters(key);
-        if (this.#dirty.has(key)) this.#scheduleFlush();
+        // The lane is free: its next key (this one again, if it changed meanwhile).
+        if (this.#dirty.size > 0) this.#scheduleFlush();
         this.#checkIdle();
       },
       (err: unknown) => {
+        if (this.#executor === executor) this.#laneBusy[lane] = false;
         this.#inflight.delete(key);
         this.#opts.onOperation?.(op, 'error', err);
         // Broker state of this key is now unknown; try again on this connection (if it is still
         // ours) after a pause, or on the next one through reconcile().
         this.#unknown.add(key);
-        this.#dirty.add(key);
+        this.#addDirty(key);
         if (this.#executor === executor) {
           setTimeout(() => this.#scheduleFlush(), this.#opts.retryDelayMs).unref();
         }

@@ -130,6 +130,55 @@ describe('BindingTable', () => {
     assert.ok(table.isBound('s.7'));
   });
 
+  it('lastDoneAt moves with every operation that succeeded, not with a failed one', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 1, lingerMs: 0, retryDelayMs: 10 });
+    await connected(table, exec);
+    assert.equal(table.lastDoneAt, 0);
+    exec.auto = false;
+    const attached = table.acquire('s.8');
+    await tick();
+    exec.pending.shift()!.fail(new Error('channel busy'));
+    await tick();
+    assert.equal(table.lastDoneAt, 0, 'a failure is no progress');
+    while (exec.pending.length === 0) await sleep(5);
+    const before = Date.now();
+    exec.pending.shift()!.done();
+    await attached;
+    assert.ok(table.lastDoneAt >= before);
+  });
+
+  it('hands a lane one operation at a time, binds first; a key re-acquired before its unbind was sent costs nothing', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 1, lingerMs: 0 });
+    await connected(table, exec);
+    await Promise.all(['s.1', 's.2', 's.3'].map((k) => table.acquire(k)));
+    exec.ops.length = 0;
+    exec.auto = false;
+    for (const k of ['s.1', 's.2', 's.3']) table.release(k); // a storm: every socket gone
+    await tick();
+    assert.deepEqual(exec.ops, ['unbind s.1'], 'one operation on the lane at a time');
+    // The users come back (s.2) and a new one arrives (s.4) while the first unbind is in flight.
+    const back = table.acquire('s.2');
+    const fresh = table.acquire('s.4');
+    await tick();
+    exec.pending.shift()!.done();
+    await back; // s.2 was still bound: nothing to do
+    await tick();
+    assert.deepEqual(
+      exec.ops,
+      ['unbind s.1', 'bind s.4'],
+      'the bind an attach waits for goes before the unbind of s.3',
+    );
+    exec.pending.shift()!.done();
+    await fresh;
+    await tick();
+    assert.deepEqual(exec.ops, ['unbind s.1', 'bind s.4', 'unbind s.3']);
+    exec.pending.shift()!.done();
+    await table.settled();
+    assert.ok(table.isBound('s.2') && table.isBound('s.4') && !table.isBound('s.1') && !table.isBound('s.3'));
+  });
+
   it('close rejects attaches that are still waiting', async () => {
     const table = new BindingTable({ lanes: 1, lingerMs: 0 });
     const attached = table.acquire('s.1'); // no executor yet: waits

@@ -40,6 +40,22 @@ describe('users', () => {
     assert.deepEqual(await current.accounts.authenticate('bob-upgrade', 'correct horse'), bob);
   });
 
+  it('reads the token versions of several users in one query, as tokenVersion reads each', async () => {
+    const a = await fx.store.accounts.create(id(), 'tv-a', 'correct horse');
+    const b = await fx.store.accounts.create(id(), 'tv-b', 'correct horse');
+    assert.equal(await fx.store.accounts.revokeTokens(b.id), 1);
+    assert.equal(await fx.store.accounts.revokeTokens(b.id), 2);
+    const versions = await fx.store.accounts.tokenVersions([a.id, b.id, 'nobody', a.id]);
+    assert.deepEqual([...versions].sort(), [
+      [a.id, 0],
+      [b.id, 2],
+    ]);
+    for (const u of [a.id, b.id, 'nobody']) {
+      assert.equal(versions.get(u) ?? null, await fx.store.accounts.tokenVersion(u), u);
+    }
+    assert.equal((await fx.store.accounts.tokenVersions([])).size, 0);
+  });
+
   it('rejects invalid usernames and passwords with a validation error', async () => {
     for (const [u, p] of [
       ['a', 'long enough'],
@@ -86,6 +102,34 @@ describe('channels and membership', () => {
       [channel.id],
     );
     await assert.rejects(fx.store.channels.addMember('no-such-channel', 'u1'), NotFoundError);
+  });
+
+  it("lists several users' channels in two queries, each user's as listForUser lists them", async () => {
+    const g1 = await fx.store.channels.create({
+      id: id(),
+      kind: 'group',
+      name: 'lf1',
+      creatorId: 'lf-a',
+      recipients: ['lf-b'],
+    });
+    const dm = await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'lf-a', recipients: ['lf-c'] });
+    const g2 = await fx.store.channels.create({
+      id: id(),
+      kind: 'group',
+      name: 'lf2',
+      creatorId: 'lf-b',
+      recipients: ['lf-a'],
+    });
+    const users = ['lf-a', 'lf-b', 'lf-c', 'lf-nobody'];
+    const lists = await fx.store.channels.listForUsers(users);
+    assert.deepEqual([...lists.keys()].sort(), [...users].sort());
+    for (const u of users) assert.deepEqual(lists.get(u), await fx.store.channels.listForUser(u), u);
+    assert.deepEqual(
+      lists.get('lf-a')?.map((c) => c.id),
+      [g1.channel.id, dm.channel.id, g2.channel.id],
+    );
+    assert.deepEqual(lists.get('lf-nobody'), []);
+    assert.equal((await fx.store.channels.listForUsers([])).size, 0);
   });
 
   it('a DM between two users exists once, whoever creates it', async () => {
