@@ -43,6 +43,7 @@ export {
   type ListOptions,
   listExchanges,
   listQueues,
+  queueMessages,
   uniquePrefix,
 } from './rabbit.js';
 export {

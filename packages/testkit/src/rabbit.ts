@@ -113,6 +113,24 @@ export async function listExchanges(prefix: string, options: ListOptions = {}): 
   return listNames('list_exchanges', prefix, options);
 }
 
+/**
+ * Messages in these queues on the node (and vhost), ready and delivered-but-unacknowledged together
+ * (AMQP's queue.declare-ok counts only the ready ones: a consumer's prefetched backlog is invisible
+ * there); a missing queue holds nothing.
+ */
+export async function queueMessages(names: readonly string[], options: ListOptions = {}): Promise<number> {
+  const out = await runCli(
+    'rabbitmqctl',
+    ['-q', 'list_queues', '-p', options.vhost ?? '/', 'name', 'messages', '--formatter', 'json'],
+    options,
+  );
+  const wanted = new Set(names);
+  let total = 0;
+  for (const row of parseJsonRows(out, 'list_queues'))
+    if (typeof row.name === 'string' && wanted.has(row.name) && typeof row.messages === 'number') total += row.messages;
+  return total;
+}
+
 async function listNames(command: string, prefix: string, options: ListOptions): Promise<string[]> {
   // JSON rather than the tab-separated table: names may hold tabs, and non-ASCII is escaped there.
   const out = await runCli(
