@@ -162,7 +162,7 @@ async function main(): Promise<ScenarioOutcome> {
       },
       system,
     );
-    // One line for scripts and smoke tests (the shape bench/run-scenario.ts reads): figures, not text.
+    // One line for scripts and smoke tests (the shape bench/test/run-scenario.ts reads): figures, not text.
     console.log(
       `W1-SUMMARY ${JSON.stringify(
         [...(cold ? [cold] : []), closed, ...sweep, ...overloadSteps].map((s) => ({
