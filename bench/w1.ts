@@ -20,7 +20,7 @@ import { printSystem } from './lib/system.js';
 import { fmt, pct } from './lib/table.js';
 import { rawCeiling } from './w1/load.js';
 import { DRAIN_LIMIT_MS, measureStep, meets, type StepResult } from './w1/measure.js';
-import { report } from './w1/report.js';
+import { report, stepsInRunOrder } from './w1/report.js';
 import { W1Stack } from './w1/stack.js';
 
 const scenario = defineScenario({
@@ -165,7 +165,7 @@ async function main(): Promise<ScenarioOutcome> {
     // One line for scripts and smoke tests (the shape bench/test/run-scenario.ts reads): figures, not text.
     console.log(
       `W1-SUMMARY ${JSON.stringify(
-        [...(cold ? [cold] : []), closed, ...sweep, ...overloadSteps].map((s) => ({
+        stepsInRunOrder({ cold, closed, sweep, overloadSteps }).map((s) => ({
           tag: s.tag,
           rate: s.rate,
           sent: s.sent,

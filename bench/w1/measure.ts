@@ -89,7 +89,8 @@ async function waitDrained(stack: W1Stack): Promise<{ drainedS: number; purged: 
   }
   while (performance.now() - started < DRAIN_LIMIT_MS) {
     // Ready messages first (cheap, over AMQP); then ready + unacknowledged, so that what the persister
-    // and the gateways hold prefetched is drained too before acked-lost is judged.
+    // and the gateways hold prefetched is drained too before acked-lost is judged. (If rabbitmqctl cannot
+    // reach the broker, only the ready count is known and the drain falls back to it.)
     if (
       (await queueDepth(stack.broker, stack.queues, 'bench-w1-depth')) === 0 &&
       (await queueMessages(stack.queues).catch(() => 0)) === 0

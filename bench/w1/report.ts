@@ -45,6 +45,11 @@ export interface W1Run {
   logged: Record<string, Record<string, number>>;
 }
 
+/** Every measured step in the order it ran: cold start, W5 closed loop, the sweep, the overload steps. */
+export function stepsInRunOrder(run: Pick<W1Run, 'cold' | 'closed' | 'sweep' | 'overloadSteps'>): StepResult[] {
+  return [...(run.cold ? [run.cold] : []), run.closed, ...run.sweep, ...run.overloadSteps];
+}
+
 /** Prints the tables and notes and hands back the result to save. */
 export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome['results']> {
   const {
@@ -70,7 +75,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     overload: OVERLOAD,
     quick,
   } = run.config;
-  const steps = [...(cold ? [cold] : []), closed, ...sweep, ...overloadSteps];
+  const steps = stepsInRunOrder(run);
   const notes: string[] = [];
   const label = (s: StepResult) =>
     s.mode === 'closed'
