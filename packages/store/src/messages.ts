@@ -65,6 +65,8 @@ export interface HistoryQuery {
 export class Messages {
   readonly #col: Collection<MessageDoc>;
   readonly #counts: MessageCounts;
+  /** The append in progress (settled or not): the next one starts after it. */
+  #lastAppend: Promise<unknown> = Promise.resolve();
 
   constructor(col: Collection<MessageDoc>, counts: MessageCounts) {
     this.#col = col;
@@ -81,6 +83,11 @@ export class Messages {
    * counts as stored (redelivery) and keeps its ordinal, so the call is idempotent and safe to repeat
    * after any failure. Resolves with how many were new and every message's ordinal. A write error other
    * than a duplicate key rejects (the caller retries the whole batch, which is safe).
+   *
+   * Appends through one instance run one at a time, in call order: two at once would offer the same
+   * ordinals of a shared channel and refuse each other, and each refusal re-sends the rest of the
+   * batch (a persister with two batches in flight spent 4 ms per message that way at 2,000 DM/s —
+   * bench/results/profile-persister-2026-12-02.md). Appenders in other processes still race safely.
    */
   async append(messages: readonly NewMessage[]): Promise<AppendResult> {
     if (messages.length === 0) return { inserted: 0, duplicates: 0, ordinals: new Map() };
@@ -100,7 +107,9 @@ export class Messages {
         ...(m.reply_to ? { reply_to: toLong(m.reply_to) } : {}),
       };
     });
-    return appendWithOrdinals(this.#col, this.#counts, docs);
+    const run = this.#lastAppend.then(() => appendWithOrdinals(this.#col, this.#counts, docs));
+    this.#lastAppend = run.catch(() => {});
+    return run;
   }
 
   /**

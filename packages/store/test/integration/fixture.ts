@@ -10,6 +10,8 @@ export interface StoreFixture {
   store: Store;
   db: Db;
   client: MongoClient;
+  /** The server's URL (for a second client, e.g. one that monitors commands). */
+  mongoUrl: string;
   redis: Redis | undefined;
   redisPrefix: string;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function openStore(
     store,
     db,
     client,
+    mongoUrl: mongo.url,
     redis,
     redisPrefix,
     async close() {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bucketOf, makeSnowflake } from '@chat/protocol';
 import { createStore, later, type NewMessage, toLong } from '@chat/store';
+import { MongoClient } from 'mongodb';
 import { openStore, type StoreFixture } from './fixture.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -93,6 +94,37 @@ describe('message counts and read states', () => {
       'each message inserted once',
     );
     assert.equal((await fx.store.counts.countsOf(['c-race'])).get('c-race')?.count, 200);
+  });
+
+  it('appends at once through one store take turns: one insert each, none refused by the other', async () => {
+    // A persister runs two batches at once; sharing a channel, they must not offer the same ordinals.
+    const monitored = await new MongoClient(fx.mongoUrl, {
+      serverSelectionTimeoutMS: 5000,
+      monitorCommands: true,
+    }).connect();
+    try {
+      let inserts = 0;
+      monitored.on('commandStarted', (e) => {
+        if (e.commandName === 'insert' && e.command.insert === 'messages') inserts++;
+      });
+      const store = createStore({ db: monitored.db(fx.db.databaseName) });
+      const all = ids(9, 120);
+      const batches = [0, 1, 2, 3].map((k) => msgs('c-turns', all.slice(k * 30, k * 30 + 30)));
+      const results = await Promise.all(batches.map((b) => store.messages.append(b)));
+      assert.equal(inserts, 4, 'one insert per append: no ordinal refused');
+      assert.deepEqual(
+        results.map((r) => [...r.ordinals.values()]),
+        [0, 1, 2, 3].map((k) => Array.from({ length: 30 }, (_, i) => k * 30 + i + 1)),
+        'ordinals in call order',
+      );
+      assert.deepEqual(await ordinals('c-turns'), { stored: 120, ns: oneToN(120) });
+      // A failed append does not stop the next one.
+      await assert.rejects(store.messages.append([{ ...msg('c-turns', 'not-an-id') }]));
+      const after = await store.messages.append(msgs('c-turns', ids(9, 1, 500)));
+      assert.deepEqual([...after.ordinals.values()], [121]);
+    } finally {
+      await monitored.close();
+    }
   });
 
   it('a crash after storing but before the raise is repaired by the redelivery: ordinals stand, the count moves', async () => {
