@@ -40,7 +40,7 @@ export type DispatchBatch = (writes: readonly ValidWrite[], turn: Turn) => Promi
 
 export function createDispatch(deps: {
   router: DispatchRouter;
-  channels: Pick<Channels, 'membership'>;
+  channels: Pick<Channels, 'membershipMany'>;
   messages: Pick<Messages, 'get'>;
   retry: Retry;
 }): DispatchBatch {
@@ -48,12 +48,8 @@ export function createDispatch(deps: {
   const current = (channelId: string, messageId: string) =>
     retry('store', () => deps.messages.get(channelId, messageId), storeTransient);
   return async (writes, turn) => {
-    const audience = new Map<string, Membership>();
-    await Promise.all(
-      [...new Set(writes.map((w) => w.channel_id))].map(async (c) => {
-        audience.set(c, await retry('store', () => deps.channels.membership(c), storeTransient));
-      }),
-    );
+    const channelIds = new Set(writes.map((w) => w.channel_id));
+    const audience = await retry('store', () => deps.channels.membershipMany(channelIds), storeTransient);
     const envelopes = await Promise.all(writes.map((w) => envelopeFor(w, current)));
     const events: MemberEvent[] = [];
     envelopes.forEach((envelope, i) => {

@@ -200,6 +200,51 @@ export class Channels {
     return { members, slots };
   }
 
+  /**
+   * The memberships of several channels, the same answers as `membership` per channel, with fewer
+   * round trips: DMs this process knows come from memory; channels of unknown kind are looked up
+   * together — one query for their kinds, one for the members of the DMs among them, which are then
+   * remembered; every other channel (groups, half-created DMs, unknown ids) goes through `membership`.
+   * Why: a persister's first batches after a start touch hundreds of DMs it has never seen, and each
+   * cost three queries one by one (a kind, and the members twice) — the cold-start cliff of issue #8.
+   */
+  async membershipMany(channelIds: Iterable<string>): Promise<Map<string, Membership>> {
+    const out = new Map<string, Membership>();
+    const unknown: string[] = [];
+    const rest: string[] = [];
+    for (const id of new Set(channelIds)) {
+      const dm = this.#dms.get(id);
+      if (dm) out.set(id, dm);
+      else if (this.#dms.enabled && !this.#dms.knows(id)) unknown.push(id);
+      else rest.push(id);
+    }
+    if (unknown.length > 0) {
+      const kinds = await this.#channels.find({ _id: { $in: unknown } }, { projection: { kind: 1 } }).toArray();
+      const dmIds = kinds.filter((k) => k.kind === 'dm').map((k) => k._id);
+      const members = new Map<string, string[]>();
+      if (dmIds.length > 0) {
+        const rows = await this.#members
+          .find({ channel_id: { $in: dmIds } }, { projection: { channel_id: 1, user_id: 1, _id: 0 } })
+          .toArray();
+        for (const r of rows) members.set(r.channel_id, [...(members.get(r.channel_id) ?? []), r.user_id]);
+      }
+      for (const k of kinds) {
+        if (k.kind !== 'dm') {
+          this.#dms.remember(k._id, { kind: 'other' });
+          continue;
+        }
+        const list = members.get(k._id) ?? [];
+        const membership = { members: list, slots: [...new Set(list.map((m) => slotOf(m, this.#slots)))] };
+        this.#dms.remember(k._id, { kind: 'dm', membership });
+        if (list.length === 2) out.set(k._id, membership);
+      }
+      for (const id of unknown) if (!out.has(id)) rest.push(id);
+    }
+    const answers = await Promise.all(rest.map((id) => this.membership(id)));
+    for (const [i, id] of rest.entries()) out.set(id, answers[i]!);
+    return out;
+  }
+
   async #load(channelId: string): Promise<Membership> {
     const rows = await this.#members.find({ channel_id: channelId }, { projection: { user_id: 1, _id: 0 } }).toArray();
     const members = rows.map((r) => r.user_id);

@@ -37,6 +37,16 @@ export class DmMemberships {
     return this.#known.get(channelId) ?? undefined;
   }
 
+  /** Whether this process knows the channel's kind (a DM or not). */
+  knows(channelId: string): boolean {
+    return this.#known.has(channelId);
+  }
+
+  /** False when switched off (`maxChannels` 0): nothing is remembered. */
+  get enabled(): boolean {
+    return this.#max > 0;
+  }
+
   /** Channels remembered (DMs and others), for tests and metrics. */
   get size(): number {
     return this.#known.size;
@@ -52,15 +62,21 @@ export class DmMemberships {
     if (this.#max === 0 || this.#known.has(channelId) || this.#learning.has(channelId)) return;
     if (this.#learning.size >= this.#max) return; // bounded like the map itself
     const run = lookup()
-      .then((found) => {
-        if (found === null) return;
-        if (found.kind === 'dm') {
-          if (found.membership.members.length === 2) this.#remember(channelId, found.membership);
-        } else this.#remember(channelId, null);
-      })
+      .then((found) => this.remember(channelId, found))
       .catch(() => {})
       .finally(() => this.#learning.delete(channelId));
     this.#learning.set(channelId, run);
+  }
+
+  /**
+   * Remembers what a lookup made by the caller found (e.g. many channels read at once), by the same
+   * rules as `learn`: a DM only with its two members, nothing for a channel that was not found.
+   */
+  remember(channelId: string, found: LearnedChannel): void {
+    if (this.#max === 0 || found === null) return;
+    if (found.kind === 'dm') {
+      if (found.membership.members.length === 2) this.#remember(channelId, found.membership);
+    } else this.#remember(channelId, null);
   }
 
   /** Resolves when every lookup started so far has finished (tests). */

@@ -33,7 +33,7 @@ function setup(granularity: 'slot' | 'user', stored: Record<string, Message> = {
   const retry = instantRetry();
   const dispatch = createDispatch({
     router: r.router,
-    channels: { membership: async (c) => memberships[c]! },
+    channels: { membershipMany: async (ids) => new Map([...ids].map((c) => [c, memberships[c]!])) },
     messages: { get: async (_c, id) => stored[id] ?? null },
     retry: retry.retry,
   });

@@ -3,7 +3,8 @@
 // source of truth, the map is bounded, and a half-created DM is never remembered.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ValidationError } from '@chat/store';
+import { createStore, ValidationError } from '@chat/store';
+import { MongoClient } from 'mongodb';
 import { openStore, type StoreFixture } from './fixture.js';
 
 let next = 5000;
@@ -51,6 +52,61 @@ describe('DM memberships in memory', () => {
     const dm = (await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'c1', recipients: ['c2'] })).channel;
     await assert.rejects(fx.store.channels.removeMember(dm.id, 'c2'), ValidationError);
     assert.equal(await fx.store.channels.isMember(dm.id, 'c2'), true);
+  });
+
+  it('membershipMany answers like membership per channel, and learns unknown DMs in two queries', async () => {
+    const { channels } = fx.store;
+    const dms = [];
+    for (let i = 0; i < 2; i++)
+      dms.push(
+        (await channels.create({ id: id(), kind: 'dm', creatorId: `m${i}a`, recipients: [`m${i}b`] })).channel.id,
+      );
+    const group = (await channels.create({ id: id(), kind: 'group', name: 'g', creatorId: 'm9', recipients: ['m8'] }))
+      .channel.id;
+    const half = id();
+    await fx.db
+      .collection('channels')
+      .insertOne({ _id: half as never, kind: 'dm', name: null, created_at: new Date() });
+    await fx.db
+      .collection('members')
+      .insertOne({ channel_id: half, user_id: 'lonely', joined_at: new Date() } as never);
+    const missing = id();
+    const all = [...dms, group, half, missing];
+    const monitored = await new MongoClient(fx.mongoUrl, {
+      serverSelectionTimeoutMS: 5000,
+      monitorCommands: true,
+    }).connect();
+    try {
+      const finds: string[] = [];
+      monitored.on('commandStarted', (e) => {
+        if (e.commandName === 'find') finds.push(String(e.command.find));
+      });
+      // A store of its own (a process that has seen none of these channels), without Redis.
+      const cold = createStore({ db: monitored.db(fx.db.databaseName), dmCacheChannels: 10 }).channels;
+      const many = await cold.membershipMany([...all, dms[0]!]);
+      assert.deepEqual([...many.keys()].sort(), [...all].sort());
+      for (const c of all) {
+        const one = await channels.membership(c);
+        assert.deepEqual(
+          { members: [...many.get(c)!.members].sort(), slots: [...many.get(c)!.slots].sort() },
+          { members: [...one.members].sort(), slots: [...one.slots].sort() },
+          `channel ${c}`,
+        );
+      }
+      await cold.dmMemberships.settled();
+      assert.ok(cold.dmMemberships.get(dms[0]!) && cold.dmMemberships.get(dms[1]!), 'both DMs remembered');
+      assert.equal(cold.dmMemberships.get(half), undefined, 'a half-created DM is not remembered');
+      // Answered again: the DMs from memory, the group (known not a DM) and the others through membership().
+      finds.length = 0;
+      await cold.membershipMany(dms);
+      assert.deepEqual(finds, [], 'known DMs: no query');
+      const fresh = createStore({ db: monitored.db(fx.db.databaseName), dmCacheChannels: 10 }).channels;
+      finds.length = 0;
+      await fresh.membershipMany(dms);
+      assert.deepEqual(finds, ['channels', 'members'], 'unknown DMs: one query for kinds, one for members');
+    } finally {
+      await monitored.close();
+    }
   });
 
   it('never remembers a DM with other than two members, nor an unknown channel', async () => {
