@@ -25,6 +25,7 @@ import {
   valuesEqual,
 } from './bson-values.js';
 import { CommandError } from './errors.js';
+import { projectSimple, simpleProjection } from './simple-projection.js';
 
 type Predicate = (obj: AnyObject) => boolean;
 
@@ -260,11 +261,21 @@ function idFirst(doc: Doc): Doc {
   return { _id, ...rest };
 }
 
-/** Applies a find-style projection; documents come back as new objects. */
+/**
+ * Applies a find-style projection; documents come back as new objects. One included path
+ * (`{'top.n': 1}`) is applied without mingo, with mingo's result (simple-projection.ts).
+ */
 export function projectDocs(docs: Doc[], projection: unknown): Doc[] {
   if (projection === undefined || projection === null) return docs;
   if (!isDoc(projection)) throw new CommandError('TypeMismatch', 'projection must be an object');
   if (Object.keys(projection).length === 0) return docs;
+  const simple = simpleProjection(projection);
+  if (simple) return docs.map((doc) => projectSimple(doc, simple) ?? mingoProject([doc], projection)[0]!);
+  return mingoProject(docs, projection);
+}
+
+/** Any find-style projection through mingo's $project (projectDocs' general path; tests compare with it). */
+export function mingoProject(docs: Doc[], projection: Doc): Doc[] {
   const out = withBigIntJson(() => new Aggregator([{ $project: projection }], mingoOptions()).run(docs) as Doc[]);
   return out.map(idFirst);
 }

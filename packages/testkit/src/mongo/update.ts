@@ -50,10 +50,24 @@ export function isOperatorUpdate(u: Doc): boolean {
 }
 
 /**
- * Returns the updated copy of `original` (never mutates it). `_id` may not change, as on the
- * server; for an insert the caller supplies the seed as `original`.
+ * The updated copy of `original` when the update changes its stored bytes, undefined when it does
+ * not (the server's `nModified` does not count it); never mutates `original`. Updates of `$max` and
+ * `$min` only are known to have changed the document when either wrote a value (one strictly above
+ * or below the old one in BSON order, or a new field) without serializing both versions to compare.
  */
-export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc {
+export function changedByUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc | undefined {
+  const writes = { count: 0 };
+  const next = applyUpdate(original, u, ctx, writes);
+  if (writes.count > 0 && isDoc(u) && Object.keys(u).every((op) => op === '$max' || op === '$min')) return next;
+  return sameDocument(original, next) ? undefined : next;
+}
+
+/**
+ * Returns the updated copy of `original` (never mutates it). `_id` may not change, as on the
+ * server; for an insert the caller supplies the seed as `original`. `writes.count` is raised for
+ * every value `$inc`, `$mul`, `$max` or `$min` wrote.
+ */
+export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext, writes = { count: 0 }): Doc {
   let next: Doc;
   if (Array.isArray(u)) {
     const [out, ...extra] = runPipeline([cloneValue(original)], u, { variables: ctx.variables });
@@ -62,7 +76,7 @@ export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc 
   } else if (!isDoc(u)) {
     throw new CommandError('FailedToParse', 'Update argument must be either an object or an array');
   } else if (isOperatorUpdate(u)) {
-    next = applyOperators(cloneValue(original), u, ctx);
+    next = applyOperators(cloneValue(original), u, ctx, writes);
   } else {
     if ('_id' in u && '_id' in original && !valuesEqual(u._id, original._id)) throw immutableId(original);
     const { _id: _ignored, ...rest } = u;
@@ -140,7 +154,7 @@ function checkPaths(doc: Doc, op: string, spec: Doc): void {
   }
 }
 
-function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext): Doc {
+function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext, writes: { count: number }): Doc {
   checkConflicts(u);
   const forMingo: Record<string, Doc> = {};
   for (const [op, spec] of Object.entries(u)) {
@@ -150,7 +164,7 @@ function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext): Doc {
     if (op === '$setOnInsert') {
       if (ctx.isInsert) forMingo.$set = { ...forMingo.$set, ...spec };
     } else if (NUMERIC_OPERATORS.has(op)) {
-      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg);
+      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg, writes);
     } else if ((op === '$set' || op === '$unset') && !ctx.arrayFilters && Object.keys(spec).every(isPlainPath)) {
       checkPaths(doc, op, spec);
       for (const [path, value] of Object.entries(spec)) {
@@ -255,47 +269,54 @@ function arith(
   return big(BigInt(a), BigInt(b));
 }
 
-function applyNumeric(doc: Doc, op: string, path: string, arg: unknown): void {
+function applyNumeric(doc: Doc, op: string, path: string, arg: unknown, writes: { count: number }): void {
   if (path === '_id' || path.startsWith('_id.')) throw immutableId(doc);
   if ((op === '$inc' || op === '$mul') && !isNumeric(arg)) {
     const verb = op === '$inc' ? 'increment' : 'multiply';
     throw new CommandError('TypeMismatch', `Cannot ${verb} with non-numeric argument: {${path}: ${formatValue(arg)}}`);
   }
   modifyPath(doc, path, (current) => {
-    if (current === MISSING) {
-      if (op === '$mul') return typeof arg === 'bigint' ? 0n : 0;
-      return cloneValue(arg);
-    }
-    switch (op) {
-      case '$inc':
-      case '$mul': {
-        if (!isNumeric(current)) {
-          throw new CommandError(
-            'TypeMismatch',
-            `Cannot apply ${op} to a value of non-numeric type. {_id: ${formatValue(doc._id)}} has the field '${path}' of non-numeric type ${bsonTypeName(current)}`,
-          );
-        }
-        const n = arg as number | bigint;
-        return op === '$inc'
-          ? arith(
-              current,
-              n,
-              (x, y) => x + y,
-              (x, y) => x + y,
-            )
-          : arith(
-              current,
-              n,
-              (x, y) => x * y,
-              (x, y) => x * y,
-            );
-      }
-      case '$max':
-        return compareValues(arg, current) > 0 ? cloneValue(arg) : MISSING;
-      default:
-        return compareValues(arg, current) < 0 ? cloneValue(arg) : MISSING;
-    }
+    const next = numericResult(doc, op, path, arg, current);
+    if (next !== MISSING) writes.count++;
+    return next;
   });
+}
+
+/** What `op` leaves at `path` given its `current` value (MISSING: leave it as it is). */
+function numericResult(doc: Doc, op: string, path: string, arg: unknown, current: unknown): unknown {
+  if (current === MISSING) {
+    if (op === '$mul') return typeof arg === 'bigint' ? 0n : 0;
+    return cloneValue(arg);
+  }
+  switch (op) {
+    case '$inc':
+    case '$mul': {
+      if (!isNumeric(current)) {
+        throw new CommandError(
+          'TypeMismatch',
+          `Cannot apply ${op} to a value of non-numeric type. {_id: ${formatValue(doc._id)}} has the field '${path}' of non-numeric type ${bsonTypeName(current)}`,
+        );
+      }
+      const n = arg as number | bigint;
+      return op === '$inc'
+        ? arith(
+            current,
+            n,
+            (x, y) => x + y,
+            (x, y) => x + y,
+          )
+        : arith(
+            current,
+            n,
+            (x, y) => x * y,
+            (x, y) => x * y,
+          );
+    }
+    case '$max':
+      return compareValues(arg, current) > 0 ? cloneValue(arg) : MISSING;
+    default:
+      return compareValues(arg, current) < 0 ? cloneValue(arg) : MISSING;
+  }
 }
 
 /**
