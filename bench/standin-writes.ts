@@ -8,9 +8,9 @@
 // after a warm-up that gives every channel its count document. Reported: per command, the client's
 // round-trip time per message (command monitoring: the driver's `duration`, the stand-in's work plus
 // the wire), and the stand-in process's CPU per message over the measured interval.
-import { makeSnowflake } from '@chat/protocol';
-import { createStore, type NewMessage } from '@chat/store';
+import { createStore } from '@chat/store';
 import { type CommandStartedEvent, type CommandSucceededEvent, MongoClient } from 'mongodb';
+import { DmBatches } from './lib/dm-batches.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { type GcPauses, STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
 import { seededRandom } from './lib/stats.js';
@@ -34,21 +34,6 @@ const T0 = Date.parse('2026-12-01T00:00:00Z');
 /** The commands timed, by `<command> <collection>` as the driver sends them. */
 const COMMANDS = ['find channel_counts', 'insert messages', 'update channel_counts'] as const;
 type CommandKey = (typeof COMMANDS)[number];
-
-let seq = 0;
-function batchOf(random: () => number): NewMessage[] {
-  return Array.from({ length: BATCH }, () => {
-    const c = Math.floor(random() * CHANNELS);
-    const author = `${1000 + 2 * c + (random() < 0.5 ? 0 : 1)}`;
-    const i = seq++;
-    return {
-      id: makeSnowflake(T0 + Math.floor(i / 4096), 1, i % 4096).toString(),
-      channel_id: `dm${c}`,
-      author: { id: author, username: `u${author}` },
-      content: `message ${i}`,
-    };
-  });
-}
 
 /** Sums the driver's command durations per `<command> <collection>` while `on`. */
 class CommandTimes {
@@ -98,9 +83,9 @@ async function main(): Promise<ScenarioOutcome> {
     const store = createStore({ db });
     await store.init();
     const times = new CommandTimes(client);
-    const random = seededRandom(8);
+    const batches = new DmBatches({ channels: CHANNELS, size: BATCH, t0: T0, random: seededRandom(8) });
     // Warm-up: every channel gets its first messages and its count document (upserts become updates).
-    for (let k = 0; k < Math.ceil((3 * CHANNELS) / BATCH); k++) await store.messages.append(batchOf(random));
+    for (let k = 0; k < Math.ceil((3 * CHANNELS) / BATCH); k++) await store.messages.append(batches.next());
     await waitForQuiet({ bench: process.pid, standIn: mongo.pid }, 10_000);
     await mongo.gcPauses();
     times.on = true;
@@ -109,7 +94,7 @@ async function main(): Promise<ScenarioOutcome> {
     const meter = new CpuMeter({ bench: process.pid, standIn: mongo.pid });
     const started = performance.now();
     while (performance.now() - started < SECONDS * 1000) {
-      const batch = batchOf(random);
+      const batch = batches.next();
       await store.messages.append(batch);
       messages += batch.length;
       appends++;

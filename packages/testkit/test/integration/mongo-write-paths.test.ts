@@ -5,37 +5,12 @@
 // ordered inserts into a collection with a unique compound index. Driver-visible behaviour only,
 // so every assertion holds on both.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type MongoHandle, startMongo } from '@chat/testkit';
-import { type Db, Long, MongoBulkWriteError, MongoClient } from 'mongodb';
-
-let dbCounter = 0;
+import { describe, test } from 'node:test';
+import { Long, MongoBulkWriteError } from 'mongodb';
+import { mongoFixture } from './mongo-fixture.js';
 
 describe("the store's write-path commands against startMongo()", () => {
-  let mongo: MongoHandle;
-  let client: MongoClient;
-  const used: string[] = [];
-
-  function freshDb(label: string): Db {
-    const name = `tk_${label}_${process.pid}_${++dbCounter}`;
-    used.push(name);
-    return client.db(name);
-  }
-
-  before(async () => {
-    mongo = await startMongo();
-    client = new MongoClient(mongo.url, { serverSelectionTimeoutMS: 5_000 });
-    await client.connect();
-  });
-
-  after(async () => {
-    try {
-      for (const name of used) await client.db(name).dropDatabase();
-    } finally {
-      await client?.close();
-      await mongo?.close();
-    }
-  });
+  const { freshDb } = mongoFixture();
 
   test('_id $in finds Longs, numbers and strings by value, once each, in insertion order; missing ids add nothing', async () => {
     const coll = freshDb('idin').collection<{ _id: unknown; seq: number }>('c');

@@ -12,19 +12,9 @@ import { mingoProject, projectDocs } from '../../src/mongo/query.js';
 import { simpleProjection } from '../../src/mongo/simple-projection.js';
 import { Collection } from '../../src/mongo/store.js';
 import { applyUpdate, changedByUpdate, sameDocument } from '../../src/mongo/update.js';
+import { seededRandom } from './seeded-random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = rng(42);
+const random = seededRandom(42);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 
