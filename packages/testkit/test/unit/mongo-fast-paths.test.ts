@@ -5,10 +5,10 @@
 // queries are random (seeded) over mixed BSON types.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BSON, Decimal128, ObjectId } from 'bson';
+import { BSON, Code, Decimal128, Long, ObjectId, Timestamp } from 'bson';
 import type { Doc } from '../../src/mongo/bson-values.js';
 import { idLookupKeys } from '../../src/mongo/id-lookup.js';
-import { mingoProject, projectDocs } from '../../src/mongo/query.js';
+import { compileFilter, mayHoldBigInt, mingoProject, projectDocs } from '../../src/mongo/query.js';
 import { simpleProjection } from '../../src/mongo/simple-projection.js';
 import { Collection } from '../../src/mongo/store.js';
 import { applyUpdate, changedByUpdate, sameDocument } from '../../src/mongo/update.js';
@@ -212,4 +212,34 @@ test('$max/$min updates give applyUpdate’s document and the serialized compari
     if (sameDocument(doc, expected)) assert.equal(got, undefined);
     else assert.equal(canon([got!]), canon([expected]));
   }
+});
+
+test('filters are compiled with the BigInt serialization only when they may hold a bigint', () => {
+  for (const v of [
+    { a: 1, b: 'x', c: [true, null, 2.5] },
+    { a: { $in: [new Date(1), /x/, new ObjectId()] } },
+    'x',
+    5,
+    null,
+  ]) {
+    assert.equal(mayHoldBigInt(v), false, String(v));
+  }
+  for (const v of [
+    5n,
+    { a: { $lt: BIG } },
+    { $or: [{ a: 1 }, { b: [[2n]] }] },
+    { a: new Code('x', { s: 1n }) },
+    { a: new Timestamp({ t: 1, i: 1 }) },
+    { a: Long.fromNumber(1) },
+  ]) {
+    assert.equal(mayHoldBigInt(v), true, String(v));
+  }
+  // Both kinds compile and match as before; the BigInt prototype is left as it was.
+  const plain = compileFilter({ channel_id: { $in: ['c1', 'c2'] }, n: { $gt: 2 } });
+  const big = compileFilter({ _id: { $gte: BIG }, n: 5 });
+  assert.equal(plain({ channel_id: 'c2', n: 3 }), true);
+  assert.equal(plain({ channel_id: 'c3', n: 3 }), false);
+  assert.equal(big({ _id: BIG + 1n, n: 5n }), true);
+  assert.equal(big({ _id: BIG - 1n, n: 5 }), false);
+  assert.equal(Object.hasOwn(BigInt.prototype, 'toJSON'), false);
 });
