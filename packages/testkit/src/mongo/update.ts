@@ -76,7 +76,10 @@ export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext, write
   } else if (!isDoc(u)) {
     throw new CommandError('FailedToParse', 'Update argument must be either an object or an array');
   } else if (isOperatorUpdate(u)) {
-    next = applyOperators(cloneValue(original), u, ctx, writes);
+    // Updates done here alone copy only the containers on their paths; mingo's updater may write
+    // anywhere in the document, so it gets a deep copy.
+    const fresh = appliedHere(u, ctx) ? new WeakSet<object>() : undefined;
+    next = applyOperators(fresh ? shallowCopy(original, fresh) : cloneValue(original), u, ctx, writes, fresh);
   } else {
     if ('_id' in u && '_id' in original && !valuesEqual(u._id, original._id)) throw immutableId(original);
     const { _id: _ignored, ...rest } = u;
@@ -154,7 +157,60 @@ function checkPaths(doc: Doc, op: string, spec: Doc): void {
   }
 }
 
-function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext, writes: { count: number }): Doc {
+/**
+ * True when every operator of `u` is applied by this file, never by mingo: `$inc`, `$mul`, `$max`,
+ * `$min`, and `$set`/`$unset` on plain paths without array filters (`$setOnInsert` of an update).
+ */
+function appliedHere(u: Doc, ctx: UpdateContext): boolean {
+  for (const op in u) {
+    if (NUMERIC_OPERATORS.has(op) || (op === '$setOnInsert' && !ctx.isInsert)) continue;
+    const spec = u[op];
+    if (
+      (op === '$set' || op === '$unset') &&
+      !ctx.arrayFilters &&
+      isDoc(spec) &&
+      Object.keys(spec).every(isPlainPath)
+    ) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A one-level copy of a subdocument (as cloneValue copies each level) or array, marked as this
+ * update's own: containers not in `fresh` are shared with the stored document and are copied before
+ * anything is written into them.
+ */
+function shallowCopy<T extends Doc | unknown[]>(v: T, fresh: WeakSet<object>): T {
+  let out: Doc | unknown[];
+  if (Array.isArray(v)) {
+    out = v.slice();
+  } else {
+    out = {};
+    for (const [k, x] of Object.entries(v)) out[k] = x;
+  }
+  fresh.add(out);
+  return out as T;
+}
+
+/** `container[seg]`, copied into `container` first when it is a shared subdocument or array. */
+function ownChild(container: Doc | unknown[], seg: string, fresh: WeakSet<object> | undefined): unknown {
+  const child: unknown = Array.isArray(container) ? container[Number(seg)] : container[seg];
+  if (!fresh || fresh.has(child as object) || (!isDoc(child) && !Array.isArray(child))) return child;
+  const copy = shallowCopy(child, fresh);
+  setChild(container, seg, copy);
+  return copy;
+}
+
+function applyOperators(
+  doc: Doc,
+  u: Doc,
+  ctx: UpdateContext,
+  writes: { count: number },
+  fresh: WeakSet<object> | undefined,
+): Doc {
   checkConflicts(u);
   const forMingo: Record<string, Doc> = {};
   for (const [op, spec] of Object.entries(u)) {
@@ -164,12 +220,12 @@ function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext, writes: { count: n
     if (op === '$setOnInsert') {
       if (ctx.isInsert) forMingo.$set = { ...forMingo.$set, ...spec };
     } else if (NUMERIC_OPERATORS.has(op)) {
-      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg, writes);
+      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg, writes, fresh);
     } else if ((op === '$set' || op === '$unset') && !ctx.arrayFilters && Object.keys(spec).every(isPlainPath)) {
       checkPaths(doc, op, spec);
       for (const [path, value] of Object.entries(spec)) {
-        if (op === '$set') modifyPath(doc, path, () => cloneValue(value));
-        else unsetPath(doc, path);
+        if (op === '$set') modifyPath(doc, path, () => cloneValue(value), fresh);
+        else unsetPath(doc, path, fresh);
       }
     } else if (MINGO_OPERATORS.has(op)) {
       checkPaths(doc, op, spec);
@@ -202,29 +258,36 @@ function isPlainPath(path: string): boolean {
   return path.split('.').every((seg) => seg.length > 0 && !seg.startsWith('$') && !/^\d+$/.test(seg));
 }
 
-/** Removes the field at `path` if it is there; a missing parent or a scalar on the way is a no-op. */
-function unsetPath(doc: Doc, path: string): void {
+/**
+ * Removes the field at `path` if it is there; a missing parent or a scalar on the way is a no-op.
+ * With `fresh`, containers on the way are copied before the removal (see shallowCopy).
+ */
+function unsetPath(doc: Doc, path: string, fresh?: WeakSet<object>): void {
   const segs = path.split('.');
   let container: unknown = doc;
   for (const seg of segs.slice(0, -1)) {
     if (!isDoc(container)) return;
-    container = container[seg];
+    container = ownChild(container, seg, fresh);
   }
   if (isDoc(container)) delete container[segs[segs.length - 1]!];
 }
 
 const MISSING = Symbol('missing');
 
-/** Walks to the parent of `path`, creating subdocuments like the server does; fails through scalars. */
-function modifyPath(doc: Doc, path: string, fn: (current: unknown) => unknown): void {
+/**
+ * Walks to the parent of `path`, creating subdocuments like the server does; fails through scalars.
+ * With `fresh`, containers on the way are copied before anything is written (see shallowCopy).
+ */
+function modifyPath(doc: Doc, path: string, fn: (current: unknown) => unknown, fresh?: WeakSet<object>): void {
   const segs = path.split('.');
   let container: Doc | unknown[] = doc;
   for (let i = 0; i < segs.length - 1; i++) {
     const seg = segs[i]!;
-    let child: unknown = Array.isArray(container) ? container[Number(seg)] : container[seg];
+    let child: unknown = ownChild(container, seg, fresh);
     if (child === undefined || child === null) {
       child = {};
       setChild(container, seg, child);
+      fresh?.add(child as Doc);
     }
     if (!isDoc(child) && !Array.isArray(child)) {
       throw new CommandError(
@@ -269,17 +332,29 @@ function arith(
   return big(BigInt(a), BigInt(b));
 }
 
-function applyNumeric(doc: Doc, op: string, path: string, arg: unknown, writes: { count: number }): void {
+function applyNumeric(
+  doc: Doc,
+  op: string,
+  path: string,
+  arg: unknown,
+  writes: { count: number },
+  fresh: WeakSet<object> | undefined,
+): void {
   if (path === '_id' || path.startsWith('_id.')) throw immutableId(doc);
   if ((op === '$inc' || op === '$mul') && !isNumeric(arg)) {
     const verb = op === '$inc' ? 'increment' : 'multiply';
     throw new CommandError('TypeMismatch', `Cannot ${verb} with non-numeric argument: {${path}: ${formatValue(arg)}}`);
   }
-  modifyPath(doc, path, (current) => {
-    const next = numericResult(doc, op, path, arg, current);
-    if (next !== MISSING) writes.count++;
-    return next;
-  });
+  modifyPath(
+    doc,
+    path,
+    (current) => {
+      const next = numericResult(doc, op, path, arg, current);
+      if (next !== MISSING) writes.count++;
+      return next;
+    },
+    fresh,
+  );
 }
 
 /** What `op` leaves at `path` given its `current` value (MISSING: leave it as it is). */

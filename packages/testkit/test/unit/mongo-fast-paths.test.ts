@@ -243,3 +243,44 @@ test('filters are compiled with the BigInt serialization only when they may hold
   assert.equal(big({ _id: BIG - 1n, n: 5 }), false);
   assert.equal(Object.hasOwn(BigInt.prototype, 'toJSON'), false);
 });
+
+test('updates applied without mingo copy only what they write: no stored version ever changes', () => {
+  const leaf = () => pick([1, 7n, 2.5, 'text', null, true, { n: 3, id: 'm3' }, [1, { n: 2 }], new Date(5)]);
+  const paths = ['top', 'top.n', 'authors.u1', 'authors.u1.n', 'authors.u2', 'a.0', 'a.1.n', 'x.y.z'];
+  for (let round = 0; round < 300; round++) {
+    let doc: Doc = {
+      _id: 'c',
+      top: { n: 1, id: 'm1' },
+      authors: { u1: { n: 1, id: 'm1' } },
+      a: [1, { n: 2 }],
+      keep: { deep: [{ k: 1 }] },
+    };
+    const versions: Array<{ doc: Doc; bytes: string }> = [{ doc, bytes: canon([doc]) }];
+    for (let step = 0; step < 8; step++) {
+      const u: Doc = {};
+      const used = new Set<string>();
+      for (const op of ['$max', '$min', '$inc', '$set', '$unset', '$setOnInsert'].filter(() => random() < 0.35)) {
+        const path = pick(paths);
+        if ([...used].some((p) => p === path || p.startsWith(`${path}.`) || path.startsWith(`${p}.`))) continue;
+        used.add(path);
+        u[op] = { [path]: op === '$inc' ? pick([1, 2n, 0.5]) : op === '$unset' ? '' : leaf() };
+      }
+      if (Object.keys(u).length === 0) u.$max = { 'authors.u3': leaf() };
+      let next: Doc;
+      try {
+        next = applyUpdate(doc, u, { isInsert: false });
+      } catch {
+        continue; // the failure itself is the general path's (PathNotViable, TypeMismatch): nothing was written
+      }
+      // The same update on a deep copy of the document (nothing shared) gives the same bytes.
+      assert.equal(
+        canon([next]),
+        canon([applyUpdate(structuredClone(doc), u, { isInsert: false })]),
+        JSON.stringify(Object.keys(u)),
+      );
+      versions.push({ doc: next, bytes: canon([next]) });
+      doc = next;
+      for (const v of versions) assert.equal(canon([v.doc]), v.bytes, 'a stored version changed');
+    }
+  }
+});
