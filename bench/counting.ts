@@ -14,7 +14,7 @@
 import { bucketOf } from '@chat/protocol';
 import { createStore, MESSAGE_INDEXES, type NewMessage, SEARCH_INDEX, toLong } from '@chat/store';
 import { type Db, type Long, MongoClient } from 'mongodb';
-import { DmBatches } from './lib/dm-batches.js';
+import { DM_BATCH_FLAGS, DmBatches } from './lib/dm-batches.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
 import { latencyHistogram, recordMs, seededRandom, summarize } from './lib/stats.js';
@@ -25,8 +25,7 @@ const scenario = defineScenario({
   name: 'counting',
   summary: 'storing and counting 60-message batches over 2,000 DM channels: the old path vs the new one',
   flags: {
-    channels: { type: 'int', default: 2000, min: 10, max: 100_000, help: 'DM channels' },
-    batch: { type: 'int', default: 60, min: 1, max: 1000, help: 'messages per batch' },
+    ...DM_BATCH_FLAGS,
     batches: { type: 'int', default: 100, min: 5, max: 10_000, help: 'measured batches per path and round' },
     rounds: { type: 'int', default: 3, min: 1, max: 20, help: 'rounds (old then new in each)' },
   },

@@ -10,7 +10,7 @@
 // the wire), and the stand-in process's CPU per message over the measured interval.
 import { createStore } from '@chat/store';
 import { type CommandStartedEvent, type CommandSucceededEvent, MongoClient } from 'mongodb';
-import { DmBatches } from './lib/dm-batches.js';
+import { DM_BATCH_FLAGS, DmBatches } from './lib/dm-batches.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { type GcPauses, STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
 import { seededRandom } from './lib/stats.js';
@@ -21,8 +21,7 @@ const scenario = defineScenario({
   name: 'standin-writes',
   summary: "the MongoDB stand-in's CPU for messages.append: cached-tops find, ordered insert, $max upserts",
   flags: {
-    channels: { type: 'int', default: 2000, min: 10, max: 100_000, help: 'DM channels' },
-    batch: { type: 'int', default: 60, min: 1, max: 1000, help: 'messages per append' },
+    ...DM_BATCH_FLAGS,
     seconds: { type: 'int', default: 10, min: 1, max: 50, help: 'measured seconds of back-to-back appends' },
   },
   quick: { channels: 200, seconds: 2 },

@@ -4,6 +4,13 @@
 // counting and standin-writes scenarios.
 import { makeSnowflake } from '@chat/protocol';
 import type { NewMessage } from '@chat/store';
+import type { FlagDefs } from './scenario.js';
+
+/** The `--channels` and `--batch` flags of the scenarios that store DmBatches. */
+export const DM_BATCH_FLAGS = {
+  channels: { type: 'int', default: 2000, min: 10, max: 100_000, help: 'DM channels' },
+  batch: { type: 'int', default: 60, min: 1, max: 1000, help: 'messages per batch' },
+} as const satisfies FlagDefs;
 
 export class DmBatches {
   readonly #channels: number;

@@ -32,6 +32,14 @@ const MINGO_OPERATORS = new Set([
 ]);
 const NUMERIC_OPERATORS = new Set(['$inc', '$mul', '$max', '$min']);
 
+/** One update's bookkeeping (applyUpdate sets it up). */
+export interface UpdateState {
+  /** Values `$inc`, `$mul`, `$max` and `$min` wrote. */
+  count: number;
+  /** The containers this update owns (copied or created), when it shares the rest with the original. */
+  fresh?: WeakSet<object> | undefined;
+}
+
 export interface UpdateContext {
   /** True when the update builds a new document for an upsert: $setOnInsert applies. */
   isInsert: boolean;
@@ -56,18 +64,18 @@ export function isOperatorUpdate(u: Doc): boolean {
  * or below the old one in BSON order, or a new field) without serializing both versions to compare.
  */
 export function changedByUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc | undefined {
-  const writes = { count: 0 };
-  const next = applyUpdate(original, u, ctx, writes);
-  if (writes.count > 0 && isDoc(u) && Object.keys(u).every((op) => op === '$max' || op === '$min')) return next;
+  const state: UpdateState = { count: 0 };
+  const next = applyUpdate(original, u, ctx, state);
+  if (state.count > 0 && isDoc(u) && Object.keys(u).every((op) => op === '$max' || op === '$min')) return next;
   return sameDocument(original, next) ? undefined : next;
 }
 
 /**
  * Returns the updated copy of `original` (never mutates it). `_id` may not change, as on the
- * server; for an insert the caller supplies the seed as `original`. `writes.count` is raised for
+ * server; for an insert the caller supplies the seed as `original`. `state.count` is raised for
  * every value `$inc`, `$mul`, `$max` or `$min` wrote.
  */
-export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext, writes = { count: 0 }): Doc {
+export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext, state: UpdateState = { count: 0 }): Doc {
   let next: Doc;
   if (Array.isArray(u)) {
     const [out, ...extra] = runPipeline([cloneValue(original)], u, { variables: ctx.variables });
@@ -78,8 +86,8 @@ export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext, write
   } else if (isOperatorUpdate(u)) {
     // Updates done here alone copy only the containers on their paths; mingo's updater may write
     // anywhere in the document, so it gets a deep copy.
-    const fresh = appliedHere(u, ctx) ? new WeakSet<object>() : undefined;
-    next = applyOperators(fresh ? shallowCopy(original, fresh) : cloneValue(original), u, ctx, writes, fresh);
+    state.fresh = appliedHere(u, ctx) ? new WeakSet<object>() : undefined;
+    next = applyOperators(state.fresh ? shallowCopy(original, state.fresh) : cloneValue(original), u, ctx, state);
   } else {
     if ('_id' in u && '_id' in original && !valuesEqual(u._id, original._id)) throw immutableId(original);
     const { _id: _ignored, ...rest } = u;
@@ -204,13 +212,8 @@ function ownChild(container: Doc | unknown[], seg: string, fresh: WeakSet<object
   return copy;
 }
 
-function applyOperators(
-  doc: Doc,
-  u: Doc,
-  ctx: UpdateContext,
-  writes: { count: number },
-  fresh: WeakSet<object> | undefined,
-): Doc {
+function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext, state: UpdateState): Doc {
+  const fresh = state.fresh;
   checkConflicts(u);
   const forMingo: Record<string, Doc> = {};
   for (const [op, spec] of Object.entries(u)) {
@@ -220,7 +223,7 @@ function applyOperators(
     if (op === '$setOnInsert') {
       if (ctx.isInsert) forMingo.$set = { ...forMingo.$set, ...spec };
     } else if (NUMERIC_OPERATORS.has(op)) {
-      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg, writes, fresh);
+      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg, state);
     } else if ((op === '$set' || op === '$unset') && !ctx.arrayFilters && Object.keys(spec).every(isPlainPath)) {
       checkPaths(doc, op, spec);
       for (const [path, value] of Object.entries(spec)) {
@@ -332,14 +335,7 @@ function arith(
   return big(BigInt(a), BigInt(b));
 }
 
-function applyNumeric(
-  doc: Doc,
-  op: string,
-  path: string,
-  arg: unknown,
-  writes: { count: number },
-  fresh: WeakSet<object> | undefined,
-): void {
+function applyNumeric(doc: Doc, op: string, path: string, arg: unknown, state: UpdateState): void {
   if (path === '_id' || path.startsWith('_id.')) throw immutableId(doc);
   if ((op === '$inc' || op === '$mul') && !isNumeric(arg)) {
     const verb = op === '$inc' ? 'increment' : 'multiply';
@@ -350,10 +346,10 @@ function applyNumeric(
     path,
     (current) => {
       const next = numericResult(doc, op, path, arg, current);
-      if (next !== MISSING) writes.count++;
+      if (next !== MISSING) state.count++;
       return next;
     },
-    fresh,
+    state.fresh,
   );
 }
 
