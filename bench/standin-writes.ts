@@ -2,7 +2,8 @@
 // durable message summed over every process, the stand-in being one of them). @chat/store against
 // the stand-in (testkit, in a process of its own, so its CPU is measured apart), driven exactly as
 // the persister drives it: `messages.append(batch)` of `--batch` messages, each to a random one of
-// `--channels` DM channels by one of its two members. Each append sends the cached-tops `find` on
+// `--channels` DM channels by one of its two members (`--members N`: channels of N members, each an
+// author, so each count document holds up to N authors' positions). Each append sends the cached-tops `find` on
 // channel_counts, the ordered `insert` into messages (its `_id` and 4 indexes, the text index too)
 // and the bulk `$max` upsert `update` of channel_counts. Appends run one at a time for `--seconds`
 // after a warm-up that gives every channel its count document. Reported: per command, the client's
@@ -22,12 +23,19 @@ const scenario = defineScenario({
   summary: "the MongoDB stand-in's CPU for messages.append: cached-tops find, ordered insert, $max upserts",
   flags: {
     ...DM_BATCH_FLAGS,
+    members: {
+      type: 'int',
+      default: 2,
+      min: 2,
+      max: 10_000,
+      help: 'members per channel, each an author (2: DMs; more: groups, whose count documents hold more authors)',
+    },
     seconds: { type: 'int', default: 10, min: 1, max: 50, help: 'measured seconds of back-to-back appends' },
   },
   quick: { channels: 200, seconds: 2 },
   limitMinutes: 3,
 });
-const { channels: CHANNELS, batch: BATCH, seconds: SECONDS } = scenario.flags;
+const { channels: CHANNELS, batch: BATCH, seconds: SECONDS, members: MEMBERS } = scenario.flags;
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 
 /** The commands timed, by `<command> <collection>` as the driver sends them. */
@@ -82,7 +90,13 @@ async function main(): Promise<ScenarioOutcome> {
     const store = createStore({ db });
     await store.init();
     const times = new CommandTimes(client);
-    const batches = new DmBatches({ channels: CHANNELS, size: BATCH, t0: T0, random: seededRandom(8) });
+    const batches = new DmBatches({
+      channels: CHANNELS,
+      size: BATCH,
+      t0: T0,
+      random: seededRandom(8),
+      members: MEMBERS,
+    });
     // Warm-up: every channel gets its first messages and its count document (upserts become updates).
     for (let k = 0; k < Math.ceil((3 * CHANNELS) / BATCH); k++) await store.messages.append(batches.next());
     await waitForQuiet({ bench: process.pid, standIn: mongo.pid }, 10_000);
@@ -167,14 +181,14 @@ function report(system: string, m: Measured): ScenarioOutcome {
       description:
         '@chat/store `messages.append` of DM batches against the MongoDB stand-in of @chat/testkit (in a process of its own), back to back: per command the round-trip time per message (driver command monitoring), and the stand-in’s CPU per message.',
       system,
-      params: { channels: CHANNELS, batch: BATCH, seconds: SECONDS },
+      params: { channels: CHANNELS, batch: BATCH, seconds: SECONDS, members: MEMBERS },
       tables: [
         { heading: 'Commands', markdown: commands },
         { heading: 'Totals', markdown: totals },
       ],
       notes: [
         STAND_IN_NOTE,
-        `Each append: ${BATCH} messages, each to a random one of ${fmt(CHANNELS)} DM channels by one of its 2 members; a warm-up of ${fmt(Math.ceil((3 * CHANNELS) / BATCH))} appends first gives every channel its count document. The messages collection grows during the run (${fmt(m.storedMessages)} stored at the end).`,
+        `Each append: ${BATCH} messages, each to a random one of ${fmt(CHANNELS)} ${MEMBERS === 2 ? 'DM channels' : `${MEMBERS}-member channels`} by one of its ${MEMBERS} members; a warm-up of ${fmt(Math.ceil((3 * CHANNELS) / BATCH))} appends first gives every channel its count document. The messages collection grows during the run (${fmt(m.storedMessages)} stored at the end).`,
         'Command times are the driver’s `duration` (request written to reply read): the stand-in’s work, its BSON decoding and encoding, and the loopback wire.',
         otherLoadNote([m.cpu]),
       ],

@@ -1,7 +1,7 @@
 // Message batches as a persister stores them in a DM-heavy load: each message to a random one of
-// `channels` DM channels (`dm<c>`), by one of its two members (users `1000 + 2c` and `1001 + 2c`),
-// with snowflake ids that increase across batches (4,096 per millisecond from `t0`). Used by the
-// counting and standin-writes scenarios.
+// `channels` channels (`dm<c>`), by a random one of its `members` (default 2: a DM; users
+// `1000 + members·c` …), with snowflake ids that increase across batches (4,096 per millisecond from
+// `t0`). Used by the counting and standin-writes scenarios.
 import { makeSnowflake } from '@chat/protocol';
 import type { NewMessage } from '@chat/store';
 import type { FlagDefs } from './scenario.js';
@@ -17,9 +17,11 @@ export class DmBatches {
   readonly #size: number;
   readonly #t0: number;
   readonly #random: () => number;
+  readonly #members: number;
   #seq = 0;
 
-  constructor(opts: { channels: number; size: number; t0: number; random: () => number }) {
+  constructor(opts: { channels: number; size: number; t0: number; random: () => number; members?: number }) {
+    this.#members = opts.members ?? 2;
     this.#channels = opts.channels;
     this.#size = opts.size;
     this.#t0 = opts.t0;
@@ -30,7 +32,7 @@ export class DmBatches {
   next(): NewMessage[] {
     return Array.from({ length: this.#size }, () => {
       const c = Math.floor(this.#random() * this.#channels);
-      const author = `${1000 + 2 * c + (this.#random() < 0.5 ? 0 : 1)}`;
+      const author = `${1000 + this.#members * c + Math.floor(this.#random() * this.#members)}`;
       const i = this.#seq++;
       return {
         id: makeSnowflake(this.#t0 + Math.floor(i / 4096), 1, i % 4096).toString(),
