@@ -179,7 +179,7 @@ function report(system: string, m: Measured): ScenarioOutcome {
     results: {
       title: "MongoDB stand-in: the persister's write path (messages.append)",
       description:
-        '@chat/store `messages.append` of DM batches against the MongoDB stand-in of @chat/testkit (in a process of its own), back to back: per command the round-trip time per message (driver command monitoring), and the stand-in’s CPU per message.',
+        '@chat/store `messages.append` of batches over DM (or `--members`-sized) channels against the MongoDB stand-in of @chat/testkit (in a process of its own), back to back: per command the round-trip time per message (driver command monitoring), and the stand-in’s CPU per message.',
       system,
       params: { channels: CHANNELS, batch: BATCH, seconds: SECONDS, members: MEMBERS },
       tables: [
