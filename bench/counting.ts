@@ -11,9 +11,10 @@
 //   and its authors' own positions.
 // Per batch: the time from the first store call to the last one's answer; per message: the stand-in's
 // and this process's CPU over the measured batches.
-import { bucketOf, makeSnowflake } from '@chat/protocol';
+import { bucketOf } from '@chat/protocol';
 import { createStore, MESSAGE_INDEXES, type NewMessage, SEARCH_INDEX, toLong } from '@chat/store';
 import { type Db, type Long, MongoClient } from 'mongodb';
+import { DM_BATCH_FLAGS, DmBatches } from './lib/dm-batches.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import { STAND_IN_NOTE, startMongoProcess } from './lib/services.js';
 import { latencyHistogram, recordMs, seededRandom, summarize } from './lib/stats.js';
@@ -24,8 +25,7 @@ const scenario = defineScenario({
   name: 'counting',
   summary: 'storing and counting 60-message batches over 2,000 DM channels: the old path vs the new one',
   flags: {
-    channels: { type: 'int', default: 2000, min: 10, max: 100_000, help: 'DM channels' },
-    batch: { type: 'int', default: 60, min: 1, max: 1000, help: 'messages per batch' },
+    ...DM_BATCH_FLAGS,
     batches: { type: 'int', default: 100, min: 5, max: 10_000, help: 'measured batches per path and round' },
     rounds: { type: 'int', default: 3, min: 1, max: 20, help: 'rounds (old then new in each)' },
   },
@@ -120,21 +120,6 @@ async function newPath(db: Db): Promise<Store> {
   };
 }
 
-let seq = 0;
-function batchOf(random: () => number): NewMessage[] {
-  return Array.from({ length: BATCH }, () => {
-    const c = Math.floor(random() * CHANNELS);
-    const author = `${1000 + 2 * c + (random() < 0.5 ? 0 : 1)}`;
-    const i = seq++;
-    return {
-      id: makeSnowflake(T0 + Math.floor(i / 4096), 1, i % 4096).toString(),
-      channel_id: `dm${c}`,
-      author: { id: author, username: `u${author}` },
-      content: `message ${i}`,
-    };
-  });
-}
-
 interface Measured {
   path: Path;
   round: number;
@@ -160,19 +145,19 @@ async function main(): Promise<ScenarioOutcome> {
       old: await oldPath(client.db('counting_old')),
       new: await newPath(client.db('counting_new')),
     };
-    const random = seededRandom(8);
+    const batches = new DmBatches({ channels: CHANNELS, size: BATCH, t0: T0, random: seededRandom(8) });
     // Warm-up: every channel gets its first messages (and its count document) on both paths.
     for (const path of ['old', 'new'] as const) {
-      for (let k = 0; k < Math.ceil((2 * CHANNELS) / BATCH); k++) await paths[path](batchOf(random));
+      for (let k = 0; k < Math.ceil((2 * CHANNELS) / BATCH); k++) await paths[path](batches.next());
     }
     for (let round = 1; round <= ROUNDS; round++) {
       for (const path of ['old', 'new'] as const) {
-        const batches = Array.from({ length: BATCHES }, () => batchOf(random));
+        const measured = Array.from({ length: BATCHES }, () => batches.next());
         await waitForQuiet({ bench: process.pid, standIn: mongo.pid }, 10_000);
         const hist = latencyHistogram();
         let totalMs = 0;
         const meter = new CpuMeter({ bench: process.pid, standIn: mongo.pid });
-        for (const b of batches) {
+        for (const b of measured) {
           const t0 = performance.now();
           await paths[path](b);
           const ms = performance.now() - t0;

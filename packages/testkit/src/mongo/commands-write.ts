@@ -16,7 +16,7 @@ import {
 import { CommandError, toCommandError } from './errors.js';
 import { projectDocs } from './query.js';
 import { findIn } from './store.js';
-import { applyUpdate, isOperatorUpdate, sameDocument, upsertSeed, withIdFirst } from './update.js';
+import { applyUpdate, changedByUpdate, isOperatorUpdate, sameDocument, upsertSeed, withIdFirst } from './update.js';
 
 interface WriteError extends Doc {
   index: number;
@@ -99,9 +99,9 @@ export const update: CommandHandler = (cmd, ctx) => {
       return;
     }
     for (const current of multi ? targets : targets.slice(0, 1)) {
-      const next = applyUpdate(current, u, { isInsert: false, arrayFilters, variables });
+      const next = changedByUpdate(current, u, { isInsert: false, arrayFilters, variables });
       n++;
-      if (sameDocument(current, next)) continue;
+      if (next === undefined) continue;
       coll!.replace(current, next);
       nModified++;
     }

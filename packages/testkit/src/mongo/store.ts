@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Binary } from 'bson';
 import { canonicalKey, type Doc, formatValue, getPath, isDoc } from './bson-values.js';
 import { CommandError } from './errors.js';
+import { idLookupKeys } from './id-lookup.js';
 import type { KeyField } from './index-keys.js';
 import { type FindWindow, indexedFind, pageOf, type StoredDoc } from './indexed-find.js';
 import { OrderedIndex } from './ordered-index.js';
@@ -99,15 +100,29 @@ export class Collection {
   }
 
   /**
-   * The documents a query matches, sorted and paged: through an index when the planner finds one,
-   * else by a scan; both give the same documents in the same order.
+   * The documents a query matches, sorted and paged: straight from the `_id` map for an `_id`-only
+   * equality or `$in` (id-lookup.ts), through an index when the planner finds one, else by a scan;
+   * all give the same documents in the same order.
    */
   find(query: FindQuery = {}): Doc[] {
+    const ids = query.scan ? undefined : idLookupKeys(query.filter);
+    if (ids) return pageOf(this.#lookup(ids), query);
     const match = compileFilter(query.filter, { variables: query.variables });
     const plan = query.scan ? undefined : this.plan(query);
     if (!plan) return pageOf(this.all().filter(match), query);
     const ordered = this.#plannable()[plan.index]!.ordered;
     return indexedFind(ordered.walk(plan.bounds, plan.forward), plan, match, query);
+  }
+
+  /** The stored documents with these canonical `_id` keys, in insertion order (a scan's order). */
+  #lookup(ids: readonly string[]): Doc[] {
+    const found: StoredDoc[] = [];
+    for (const id of ids) {
+      const stored = this.#docs.get(id);
+      if (stored) found.push(stored);
+    }
+    if (found.length > 1) found.sort((a, b) => a.seq - b.seq);
+    return found.map((s) => s.doc);
   }
 
   /** The plan `find` would use (undefined: a scan); `indexName` names its index. */

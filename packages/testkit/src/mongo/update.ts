@@ -32,6 +32,14 @@ const MINGO_OPERATORS = new Set([
 ]);
 const NUMERIC_OPERATORS = new Set(['$inc', '$mul', '$max', '$min']);
 
+/** One update's bookkeeping (applyUpdate sets it up). */
+export interface UpdateState {
+  /** Values `$inc`, `$mul`, `$max` and `$min` wrote. */
+  count: number;
+  /** The containers this update owns (copied or created), when it shares the rest with the original. */
+  fresh?: WeakSet<object> | undefined;
+}
+
 export interface UpdateContext {
   /** True when the update builds a new document for an upsert: $setOnInsert applies. */
   isInsert: boolean;
@@ -50,10 +58,24 @@ export function isOperatorUpdate(u: Doc): boolean {
 }
 
 /**
- * Returns the updated copy of `original` (never mutates it). `_id` may not change, as on the
- * server; for an insert the caller supplies the seed as `original`.
+ * The updated copy of `original` when the update changes its stored bytes, undefined when it does
+ * not (the server's `nModified` does not count it); never mutates `original`. Updates of `$max` and
+ * `$min` only are known to have changed the document when either wrote a value (one strictly above
+ * or below the old one in BSON order, or a new field) without serializing both versions to compare.
  */
-export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc {
+export function changedByUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc | undefined {
+  const state: UpdateState = { count: 0 };
+  const next = applyUpdate(original, u, ctx, state);
+  if (state.count > 0 && isDoc(u) && Object.keys(u).every((op) => op === '$max' || op === '$min')) return next;
+  return sameDocument(original, next) ? undefined : next;
+}
+
+/**
+ * Returns the updated copy of `original` (never mutates it). `_id` may not change, as on the
+ * server; for an insert the caller supplies the seed as `original`. `state.count` is raised for
+ * every value `$inc`, `$mul`, `$max` or `$min` wrote.
+ */
+export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext, state: UpdateState = { count: 0 }): Doc {
   let next: Doc;
   if (Array.isArray(u)) {
     const [out, ...extra] = runPipeline([cloneValue(original)], u, { variables: ctx.variables });
@@ -62,7 +84,10 @@ export function applyUpdate(original: Doc, u: unknown, ctx: UpdateContext): Doc 
   } else if (!isDoc(u)) {
     throw new CommandError('FailedToParse', 'Update argument must be either an object or an array');
   } else if (isOperatorUpdate(u)) {
-    next = applyOperators(cloneValue(original), u, ctx);
+    // Updates done here alone copy only the containers on their paths; mingo's updater may write
+    // anywhere in the document, so it gets a deep copy.
+    state.fresh = appliedHere(u, ctx) ? new WeakSet<object>() : undefined;
+    next = applyOperators(state.fresh ? shallowCopy(original, state.fresh) : cloneValue(original), u, ctx, state);
   } else {
     if ('_id' in u && '_id' in original && !valuesEqual(u._id, original._id)) throw immutableId(original);
     const { _id: _ignored, ...rest } = u;
@@ -140,7 +165,55 @@ function checkPaths(doc: Doc, op: string, spec: Doc): void {
   }
 }
 
-function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext): Doc {
+/**
+ * True when every operator of `u` is applied by this file, never by mingo: `$inc`, `$mul`, `$max`,
+ * `$min`, and `$set`/`$unset` on plain paths without array filters (`$setOnInsert` of an update).
+ */
+function appliedHere(u: Doc, ctx: UpdateContext): boolean {
+  for (const op in u) {
+    if (NUMERIC_OPERATORS.has(op) || (op === '$setOnInsert' && !ctx.isInsert)) continue;
+    const spec = u[op];
+    if (
+      (op === '$set' || op === '$unset') &&
+      !ctx.arrayFilters &&
+      isDoc(spec) &&
+      Object.keys(spec).every(isPlainPath)
+    ) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A one-level copy of a subdocument (as cloneValue copies each level) or array, marked as this
+ * update's own: containers not in `fresh` are shared with the stored document and are copied before
+ * anything is written into them.
+ */
+function shallowCopy<T extends Doc | unknown[]>(v: T, fresh: WeakSet<object>): T {
+  let out: Doc | unknown[];
+  if (Array.isArray(v)) {
+    out = v.slice();
+  } else {
+    out = {};
+    for (const [k, x] of Object.entries(v)) out[k] = x;
+  }
+  fresh.add(out);
+  return out as T;
+}
+
+/** `container[seg]`, copied into `container` first when it is a shared subdocument or array. */
+function ownChild(container: Doc | unknown[], seg: string, fresh: WeakSet<object> | undefined): unknown {
+  const child: unknown = Array.isArray(container) ? container[Number(seg)] : container[seg];
+  if (!fresh || fresh.has(child as object) || (!isDoc(child) && !Array.isArray(child))) return child;
+  const copy = shallowCopy(child, fresh);
+  setChild(container, seg, copy);
+  return copy;
+}
+
+function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext, state: UpdateState): Doc {
+  const fresh = state.fresh;
   checkConflicts(u);
   const forMingo: Record<string, Doc> = {};
   for (const [op, spec] of Object.entries(u)) {
@@ -150,12 +223,12 @@ function applyOperators(doc: Doc, u: Doc, ctx: UpdateContext): Doc {
     if (op === '$setOnInsert') {
       if (ctx.isInsert) forMingo.$set = { ...forMingo.$set, ...spec };
     } else if (NUMERIC_OPERATORS.has(op)) {
-      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg);
+      for (const [path, arg] of Object.entries(spec)) applyNumeric(doc, op, path, arg, state);
     } else if ((op === '$set' || op === '$unset') && !ctx.arrayFilters && Object.keys(spec).every(isPlainPath)) {
       checkPaths(doc, op, spec);
       for (const [path, value] of Object.entries(spec)) {
-        if (op === '$set') modifyPath(doc, path, () => cloneValue(value));
-        else unsetPath(doc, path);
+        if (op === '$set') modifyPath(doc, path, () => cloneValue(value), fresh);
+        else unsetPath(doc, path, fresh);
       }
     } else if (MINGO_OPERATORS.has(op)) {
       checkPaths(doc, op, spec);
@@ -188,29 +261,36 @@ function isPlainPath(path: string): boolean {
   return path.split('.').every((seg) => seg.length > 0 && !seg.startsWith('$') && !/^\d+$/.test(seg));
 }
 
-/** Removes the field at `path` if it is there; a missing parent or a scalar on the way is a no-op. */
-function unsetPath(doc: Doc, path: string): void {
+/**
+ * Removes the field at `path` if it is there; a missing parent or a scalar on the way is a no-op.
+ * With `fresh`, containers on the way are copied before the removal (see shallowCopy).
+ */
+function unsetPath(doc: Doc, path: string, fresh?: WeakSet<object>): void {
   const segs = path.split('.');
   let container: unknown = doc;
   for (const seg of segs.slice(0, -1)) {
     if (!isDoc(container)) return;
-    container = container[seg];
+    container = ownChild(container, seg, fresh);
   }
   if (isDoc(container)) delete container[segs[segs.length - 1]!];
 }
 
 const MISSING = Symbol('missing');
 
-/** Walks to the parent of `path`, creating subdocuments like the server does; fails through scalars. */
-function modifyPath(doc: Doc, path: string, fn: (current: unknown) => unknown): void {
+/**
+ * Walks to the parent of `path`, creating subdocuments like the server does; fails through scalars.
+ * With `fresh`, containers on the way are copied before anything is written (see shallowCopy).
+ */
+function modifyPath(doc: Doc, path: string, fn: (current: unknown) => unknown, fresh?: WeakSet<object>): void {
   const segs = path.split('.');
   let container: Doc | unknown[] = doc;
   for (let i = 0; i < segs.length - 1; i++) {
     const seg = segs[i]!;
-    let child: unknown = Array.isArray(container) ? container[Number(seg)] : container[seg];
+    let child: unknown = ownChild(container, seg, fresh);
     if (child === undefined || child === null) {
       child = {};
       setChild(container, seg, child);
+      fresh?.add(child as Doc);
     }
     if (!isDoc(child) && !Array.isArray(child)) {
       throw new CommandError(
@@ -255,47 +335,59 @@ function arith(
   return big(BigInt(a), BigInt(b));
 }
 
-function applyNumeric(doc: Doc, op: string, path: string, arg: unknown): void {
+function applyNumeric(doc: Doc, op: string, path: string, arg: unknown, state: UpdateState): void {
   if (path === '_id' || path.startsWith('_id.')) throw immutableId(doc);
   if ((op === '$inc' || op === '$mul') && !isNumeric(arg)) {
     const verb = op === '$inc' ? 'increment' : 'multiply';
     throw new CommandError('TypeMismatch', `Cannot ${verb} with non-numeric argument: {${path}: ${formatValue(arg)}}`);
   }
-  modifyPath(doc, path, (current) => {
-    if (current === MISSING) {
-      if (op === '$mul') return typeof arg === 'bigint' ? 0n : 0;
-      return cloneValue(arg);
-    }
-    switch (op) {
-      case '$inc':
-      case '$mul': {
-        if (!isNumeric(current)) {
-          throw new CommandError(
-            'TypeMismatch',
-            `Cannot apply ${op} to a value of non-numeric type. {_id: ${formatValue(doc._id)}} has the field '${path}' of non-numeric type ${bsonTypeName(current)}`,
-          );
-        }
-        const n = arg as number | bigint;
-        return op === '$inc'
-          ? arith(
-              current,
-              n,
-              (x, y) => x + y,
-              (x, y) => x + y,
-            )
-          : arith(
-              current,
-              n,
-              (x, y) => x * y,
-              (x, y) => x * y,
-            );
+  modifyPath(
+    doc,
+    path,
+    (current) => {
+      const next = numericResult(doc, op, path, arg, current);
+      if (next !== MISSING) state.count++;
+      return next;
+    },
+    state.fresh,
+  );
+}
+
+/** What `op` leaves at `path` given its `current` value (MISSING: leave it as it is). */
+function numericResult(doc: Doc, op: string, path: string, arg: unknown, current: unknown): unknown {
+  if (current === MISSING) {
+    if (op === '$mul') return typeof arg === 'bigint' ? 0n : 0;
+    return cloneValue(arg);
+  }
+  switch (op) {
+    case '$inc':
+    case '$mul': {
+      if (!isNumeric(current)) {
+        throw new CommandError(
+          'TypeMismatch',
+          `Cannot apply ${op} to a value of non-numeric type. {_id: ${formatValue(doc._id)}} has the field '${path}' of non-numeric type ${bsonTypeName(current)}`,
+        );
       }
-      case '$max':
-        return compareValues(arg, current) > 0 ? cloneValue(arg) : MISSING;
-      default:
-        return compareValues(arg, current) < 0 ? cloneValue(arg) : MISSING;
+      const n = arg as number | bigint;
+      return op === '$inc'
+        ? arith(
+            current,
+            n,
+            (x, y) => x + y,
+            (x, y) => x + y,
+          )
+        : arith(
+            current,
+            n,
+            (x, y) => x * y,
+            (x, y) => x * y,
+          );
     }
-  });
+    case '$max':
+      return compareValues(arg, current) > 0 ? cloneValue(arg) : MISSING;
+    default:
+      return compareValues(arg, current) < 0 ? cloneValue(arg) : MISSING;
+  }
 }
 
 /**

@@ -3,18 +3,12 @@
 // against both; the second covers what is particular to the stand-in (warning, close, refusals).
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { type MongoHandle, startMongo, startMongoStandIn } from '@chat/testkit';
-import { type CommandStartedEvent, type Db, Long, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
+import { describe, test } from 'node:test';
+import { startMongo, startMongoStandIn } from '@chat/testkit';
+import { type CommandStartedEvent, Long, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
+import { mongoFixture } from './mongo-fixture.js';
 
 const CLIENT_OPTIONS = { serverSelectionTimeoutMS: 5_000 } as const;
-
-let dbCounter = 0;
-/** A database of its own per test, so tests never see each other's data (dropped in `after`). */
-function uniqueDbName(label: string): string {
-  dbCounter++;
-  return `tk_${label}_${process.pid}_${dbCounter}`;
-}
 
 function sortBigInts(xs: bigint[]): bigint[] {
   return [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -30,30 +24,8 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('the mongodb driver against startMongo()', () => {
-  let mongo: MongoHandle;
-  let client: MongoClient;
-  const used: string[] = [];
-
-  function freshDb(label: string): Db {
-    const name = uniqueDbName(label);
-    used.push(name);
-    return client.db(name);
-  }
-
-  before(async () => {
-    mongo = await startMongo();
-    client = new MongoClient(mongo.url, CLIENT_OPTIONS);
-    await client.connect();
-  });
-
-  after(async () => {
-    try {
-      for (const name of used) await client.db(name).dropDatabase();
-    } finally {
-      await client?.close();
-      await mongo?.close();
-    }
-  });
+  const fx = mongoFixture();
+  const { freshDb } = fx;
 
   test('Int64 snowflake ids round-trip exactly and sort and compare numerically', async () => {
     const coll = freshDb('int64').collection<{ _id: bigint | number | Long; seq: number }>('messages');
@@ -149,7 +121,7 @@ describe('the mongodb driver against startMongo()', () => {
     const db = freshDb('cursor');
     const coll = db.collection<{ _id: number }>('items');
     await coll.insertMany(Array.from({ length: 11 }, (_, i) => ({ _id: i })));
-    const monitored = new MongoClient(mongo.url, { ...CLIENT_OPTIONS, monitorCommands: true });
+    const monitored = new MongoClient(fx.mongo.url, { ...CLIENT_OPTIONS, monitorCommands: true });
     const getMores: CommandStartedEvent[] = [];
     monitored.on('commandStarted', (e) => {
       if (e.commandName === 'getMore') getMores.push(e);
@@ -418,10 +390,10 @@ describe('the mongodb driver against startMongo()', () => {
 
   test('two clients write concurrently and each sees the other’s writes', async () => {
     const db = freshDb('concurrent');
-    const other = new MongoClient(mongo.url, CLIENT_OPTIONS);
+    const other = new MongoClient(fx.mongo.url, CLIENT_OPTIONS);
     try {
       await other.connect();
-      const a = client.db(db.databaseName).collection<{ _id: string; by: string }>('messages');
+      const a = fx.client.db(db.databaseName).collection<{ _id: string; by: string }>('messages');
       const b = other.db(db.databaseName).collection<{ _id: string; by: string }>('messages');
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>

@@ -7,22 +7,12 @@ import { test } from 'node:test';
 import type { Doc } from '../../src/mongo/bson-values.js';
 import { projectDocs } from '../../src/mongo/query.js';
 import { Collection, type FindQuery } from '../../src/mongo/store.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './seeded-random.js';
 
 class Gen {
   readonly next: () => number;
   constructor(seed: number) {
-    this.next = rng(seed);
+    this.next = seededRandom(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);
