@@ -15,11 +15,10 @@
 // Second signal: the whole path's latency — from this gateway's durable write to its MESSAGE_CREATE
 // coming back to this gateway's consumer (stored by the persister, dispatched, routed), read from the
 // message id, so it measures the persister and the dispatch the confirm does not see. Only this
-// gateway's own ids count (same clock: no skew between machines). Above `pathTargetMs` it limits the
-// *rate* of admitted writes to a little less than what comes back (path-rate.ts says why an in-flight
-// bound cannot do it: a write stops counting at its confirm, long before the persister has it).
+// gateway's own ids count (same clock: no skew between machines). Above `pathTargetMs` it lowers the
+// bound the same way; the lower of the two bounds applies. Why: under 4× overload the confirms stayed
+// near their target while the persister's queueing took delivered p99 to 844 ms (bench/results/profile-2026-12.md).
 import { ApiError } from './errors.js';
-import { PathRateLimit } from './path-rate.js';
 
 export interface AdmissionOptions {
   /** Durable writes in flight per process. */
@@ -30,10 +29,8 @@ export interface AdmissionOptions {
   retryAfterMs: number;
   /** Confirm latency (moving average) above which the process bound shrinks; 0 disables. */
   confirmTargetMs?: number;
-  /** Write → own MESSAGE_CREATE back at this gateway (moving average) above which the write rate is limited; 0 disables. */
+  /** Write → own MESSAGE_CREATE back at this gateway (moving average) above which the bound shrinks; 0 disables. */
   pathTargetMs?: number;
-  /** Clock in ms for the path's rate limit (tests). Default performance.now. */
-  now?: () => number;
   /** Called once per refusal with its reason. */
   onRefused?: (reason: RefusalReason) => void;
 }
@@ -62,15 +59,11 @@ export class WriteAdmission {
   #inFlight = 0;
   /** Moving average of the confirm latency, ms (0: no sample yet). */
   #confirmMs = 0;
-  /** The whole path's rate limit; undefined when off. */
-  readonly #path: PathRateLimit | undefined;
+  /** Moving average of the whole path's latency, ms (0: no sample yet). */
+  #pathMs = 0;
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
-    this.#path =
-      options.pathTargetMs !== undefined && options.pathTargetMs > 0
-        ? new PathRateLimit({ targetMs: options.pathTargetMs, now: options.now })
-        : undefined;
   }
 
   get inFlight(): number {
@@ -81,10 +74,13 @@ export class WriteAdmission {
     return this.#o.retryAfterMs;
   }
 
-  /** The process bound now: `maxInFlight`, lowered while confirms are slower than their target. */
+  /** The process bound now: `maxInFlight`, lowered while confirms or the whole path are slower than their targets. */
   get limit(): number {
     const max = this.#o.maxInFlight;
-    const over = overshoot(this.#confirmMs, this.#o.confirmTargetMs);
+    const over = Math.max(
+      overshoot(this.#confirmMs, this.#o.confirmTargetMs),
+      overshoot(this.#pathMs, this.#o.pathTargetMs),
+    );
     if (over <= 1) return max;
     return Math.max(Math.ceil(max / 16), Math.floor(max / over));
   }
@@ -96,12 +92,7 @@ export class WriteAdmission {
 
   /** Feeds one write → own MESSAGE_CREATE back at this gateway time. */
   observePath(ms: number): void {
-    this.#path?.observe(ms);
-  }
-
-  /** Durable writes per second admitted at most now (Infinity: no limit), set by the whole path's latency. */
-  get pathRate(): number {
-    return this.#path?.rate ?? Number.POSITIVE_INFINITY;
+    this.#pathMs = ewma(this.#pathMs, ms);
   }
 
   /**
@@ -112,7 +103,6 @@ export class WriteAdmission {
     if (this.#inFlight >= this.#o.maxInFlight) this.#refuse('gateway');
     if (this.#inFlight >= this.limit) this.#refuse('latency');
     if (connection && connection.inFlight >= this.#o.maxPerConnection) this.#refuse('connection');
-    if (this.#path && !this.#path.tryTake()) this.#refuse('latency');
     this.#inFlight++;
     if (connection) connection.inFlight++;
     let released = false;
@@ -146,7 +136,7 @@ export class WriteAdmission {
         reason === 'gateway'
           ? 'this gateway has too many writes in flight; retry later'
           : reason === 'latency'
-            ? 'the durable path is saturated (slow confirms or a slow persister); retry later'
+            ? 'the durable path is saturated (slow broker confirms); retry later'
             : 'this connection has too many writes in flight; wait for their answers',
         { retryAfterMs: this.#o.retryAfterMs },
       );
