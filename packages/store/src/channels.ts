@@ -226,17 +226,20 @@ export class Channels {
         const rows = await this.#members
           .find({ channel_id: { $in: dmIds } }, { projection: { channel_id: 1, user_id: 1, _id: 0 } })
           .toArray();
-        for (const r of rows) members.set(r.channel_id, [...(members.get(r.channel_id) ?? []), r.user_id]);
+        for (const r of rows) {
+          const list = members.get(r.channel_id);
+          if (list) list.push(r.user_id);
+          else members.set(r.channel_id, [r.user_id]);
+        }
       }
       for (const k of kinds) {
         if (k.kind !== 'dm') {
           this.#dms.remember(k._id, { kind: 'other' });
           continue;
         }
-        const list = members.get(k._id) ?? [];
-        const membership = { members: list, slots: [...new Set(list.map((m) => slotOf(m, this.#slots)))] };
+        const membership = this.#membershipOf(members.get(k._id) ?? []);
         this.#dms.remember(k._id, { kind: 'dm', membership });
-        if (list.length === 2) out.set(k._id, membership);
+        if (membership.members.length === 2) out.set(k._id, membership);
       }
       for (const id of unknown) if (!out.has(id)) rest.push(id);
     }
@@ -247,7 +250,11 @@ export class Channels {
 
   async #load(channelId: string): Promise<Membership> {
     const rows = await this.#members.find({ channel_id: channelId }, { projection: { user_id: 1, _id: 0 } }).toArray();
-    const members = rows.map((r) => r.user_id);
+    return this.#membershipOf(rows.map((r) => r.user_id));
+  }
+
+  /** The members and the distinct slots they fall in. */
+  #membershipOf(members: string[]): Membership {
     return { members, slots: [...new Set(members.map((m) => slotOf(m, this.#slots)))] };
   }
 

@@ -2,7 +2,7 @@
 // (`{'top.n': 1}`, `{n: 1, _id: 0}`), `_id` kept unless excluded. mingo's $project builds an
 // aggregation pipeline per call (the store's cached-tops read spent most of its time there:
 // bench/results/standin-writes.md). The result is mingo's, field for field, which
-// test/unit/mongo-simple-projection.test.ts checks on random documents: along the path, a
+// test/unit/mongo-fast-paths.test.ts checks on random documents: along the path, a
 // subdocument is kept (emptied of everything else) and anything else — a scalar, null, missing — is
 // dropped with what lies below; the value at the end of the path is kept as it is (also an array).
 // A document with an array above the end of the path (array projection semantics) or a BSON value
