@@ -3,7 +3,8 @@
 // It identifies them, keeps them alive with heartbeats, sends paced (open loop) or closed-loop
 // message.create requests, and records send → receive latency of every DM its clients receive.
 // Requests are never retried: a RESPONSE error `overloaded` is counted as refused (the gateway shed
-// it, nothing was stored), which is what the overload steps measure; which requests were acked is
+// it, nothing was stored), which is what the overload steps measure (in the closed loop the client's
+// next message waits for the refusal's `retry_after_ms`); which requests were acked is
 // kept per sequence number so that the parent can tell acked-and-lost from refused.
 // Frames are matched with string operations, not JSON.parse: at 10k+ frames/s the generator must
 // stay cheaper than the system it measures. The accounting (receipts.ts) and client bookkeeping
@@ -75,8 +76,16 @@ function onResponse(c: Client, text: string): void {
   const seq = Number(text.slice(idAt + 6, text.indexOf('"', idAt + 6)));
   const ok = text.includes('"ok":true');
   recordResponse(t, seq, ok, ok ? undefined : /"code":"([^"]+)"/.exec(text)?.[1]);
-  // A refused message never echoes: move on in either mode.
-  if (closedLoop && c.busy && c.waitingSeq === seq && (closedLoop.on === 'response' || !ok)) next(c, t);
+  if (!closedLoop || !c.busy || c.waitingSeq !== seq) return;
+  if (ok) {
+    if (closedLoop.on === 'response') next(c, t);
+    return;
+  }
+  // A refused message never echoes: move on in either mode — after the refusal's retry hint, as a
+  // client of the protocol would (docs/protocol.md §7), so a closed loop does not hammer a shedding gateway.
+  const retryAfterMs = Number(/"retry_after_ms":(\d+)/.exec(text)?.[1] ?? 0);
+  if (retryAfterMs > 0) setTimeout(() => next(c, t), retryAfterMs);
+  else next(c, t);
 }
 
 function onMessageCreate(c: Client, text: string): void {

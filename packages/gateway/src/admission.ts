@@ -12,13 +12,15 @@
 // floor keeps writes flowing, so the average keeps being measured and the bound comes back up as
 // soon as confirms are fast again; there is no state in which everything is refused.
 //
-// Second signal: the whole path's latency — from this gateway's durable write to its MESSAGE_CREATE
-// coming back to this gateway's consumer (stored by the persister, dispatched, routed), read from the
-// message id, so it measures the persister and the dispatch the confirm does not see. Only this
-// gateway's own ids count (same clock: no skew between machines). Above `pathTargetMs` it lowers the
-// bound the same way; the lower of the two bounds applies. Why: under 4× overload the confirms stayed
-// near their target while the persister's queueing took delivered p99 to 844 ms (bench/results/profile-2026-12.md).
+// Second bound: the whole path's window (path-window.ts) — how many of this gateway's confirmed
+// messages may still be on their way through the persist queue, the persister and the dispatch
+// before their MESSAGE_CREATE comes back to this gateway. It applies while the path's latency (read
+// from the message id, this gateway's own ids only: same clock) has stayed above `pathTargetMs`, and
+// then holds what is on the path to about `pathTargetMs` of what comes back. Why: a write leaves the
+// in-flight count at its confirm, so under 2× overload the in-flight bound stayed satisfied while the
+// persister's backlog took accepted writes' p99 to 3.2 s (bench/results/w1.md).
 import { ApiError } from './errors.js';
+import { PathWindow } from './path-window.js';
 
 export interface AdmissionOptions {
   /** Durable writes in flight per process. */
@@ -29,8 +31,10 @@ export interface AdmissionOptions {
   retryAfterMs: number;
   /** Confirm latency (moving average) above which the process bound shrinks; 0 disables. */
   confirmTargetMs?: number;
-  /** Write → own MESSAGE_CREATE back at this gateway (moving average) above which the bound shrinks; 0 disables. */
+  /** Write → own MESSAGE_CREATE back at this gateway above which the path's window applies (path-window.ts); 0 disables. */
   pathTargetMs?: number;
+  /** Clock in ms for the path's window (tests). Default performance.now. */
+  now?: () => number;
   /** Called once per refusal with its reason. */
   onRefused?: (reason: RefusalReason) => void;
 }
@@ -59,11 +63,15 @@ export class WriteAdmission {
   #inFlight = 0;
   /** Moving average of the confirm latency, ms (0: no sample yet). */
   #confirmMs = 0;
-  /** Moving average of the whole path's latency, ms (0: no sample yet). */
-  #pathMs = 0;
+  /** The whole path's window; undefined when off. */
+  readonly #path: PathWindow | undefined;
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
+    this.#path =
+      options.pathTargetMs !== undefined && options.pathTargetMs > 0
+        ? new PathWindow({ targetMs: options.pathTargetMs, now: options.now })
+        : undefined;
   }
 
   get inFlight(): number {
@@ -74,13 +82,10 @@ export class WriteAdmission {
     return this.#o.retryAfterMs;
   }
 
-  /** The process bound now: `maxInFlight`, lowered while confirms or the whole path are slower than their targets. */
+  /** The process bound now: `maxInFlight`, lowered while confirms are slower than their target. */
   get limit(): number {
     const max = this.#o.maxInFlight;
-    const over = Math.max(
-      overshoot(this.#confirmMs, this.#o.confirmTargetMs),
-      overshoot(this.#pathMs, this.#o.pathTargetMs),
-    );
+    const over = overshoot(this.#confirmMs, this.#o.confirmTargetMs);
     if (over <= 1) return max;
     return Math.max(Math.ceil(max / 16), Math.floor(max / over));
   }
@@ -90,9 +95,19 @@ export class WriteAdmission {
     this.#confirmMs = ewma(this.#confirmMs, ms);
   }
 
-  /** Feeds one write → own MESSAGE_CREATE back at this gateway time. */
-  observePath(ms: number): void {
-    this.#pathMs = ewma(this.#pathMs, ms);
+  /** The whole path's window now: messages on it and how many may be (undefined: off). */
+  get path(): { onPath: number; limit: number } | undefined {
+    return this.#path && { onPath: this.#path.onPath, limit: this.#path.limit };
+  }
+
+  /** Message `id`, written here, was confirmed; call it only when its MESSAGE_CREATE will come back here. */
+  pathConfirmed(id: string): void {
+    this.#path?.confirmed(id);
+  }
+
+  /** This gateway's message `id` came back as a MESSAGE_CREATE, `ms` after it was written. */
+  pathCameBack(id: string, ms: number): void {
+    this.#path?.cameBack(id, ms);
   }
 
   /**
@@ -103,6 +118,7 @@ export class WriteAdmission {
     if (this.#inFlight >= this.#o.maxInFlight) this.#refuse('gateway');
     if (this.#inFlight >= this.limit) this.#refuse('latency');
     if (connection && connection.inFlight >= this.#o.maxPerConnection) this.#refuse('connection');
+    if (this.#path && !this.#path.admits()) this.#refuse('latency');
     this.#inFlight++;
     if (connection) connection.inFlight++;
     let released = false;
@@ -136,7 +152,7 @@ export class WriteAdmission {
         reason === 'gateway'
           ? 'this gateway has too many writes in flight; retry later'
           : reason === 'latency'
-            ? 'the durable path is saturated (slow broker confirms); retry later'
+            ? 'the durable path is saturated (slow confirms or a slow persister); retry later'
             : 'this connection has too many writes in flight; wait for their answers',
         { retryAfterMs: this.#o.retryAfterMs },
       );

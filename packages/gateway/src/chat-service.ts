@@ -44,8 +44,8 @@ export interface ChatServiceOptions {
   announce(event: MembershipEvent, to: string[], data: unknown): Promise<void>;
   maxContentLength: number;
   defaultGroup: string;
-  /** Called with the send → broker-confirm time of every durable write. */
-  onConfirm?: (seconds: number) => void;
+  /** Called with the send → broker-confirm time of every message write, its id and its author's id. */
+  onConfirm?: (seconds: number, message: { id: string; authorId: string }) => void;
   /** The retry hint of `overloaded` when the persist queue is full. Default 1000 ms. */
   overloadRetryAfterMs?: number;
   /** Called when the broker refused a durable write because the persist queue is full. */
@@ -198,7 +198,7 @@ export class ChatService {
       } catch (err) {
         this.#mapWriteError(err);
       }
-      this.#o.onConfirm?.((performance.now() - started) / 1000);
+      this.#o.onConfirm?.((performance.now() - started) / 1000, { id, authorId: author.id });
       return message(id, timestamp);
     };
     if (!nonce) return publish(await mint());

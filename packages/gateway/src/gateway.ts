@@ -117,9 +117,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     announce: (event, to, data) => hub.announce(event, to, data),
     maxContentLength: config.maxContentLength,
     defaultGroup: config.defaultGroup,
-    onConfirm: (s) => {
+    onConfirm: (s, written) => {
       metrics.sendConfirmSeconds.observe(s);
       admission.observeConfirm(s * 1000);
+      // Its MESSAGE_CREATE comes back here when the author has a socket here (its key is bound here).
+      if (index.membersOfUser(written.authorId).length > 0) admission.pathConfirmed(written.id);
     },
     overloadRetryAfterMs: config.overloadRetryAfterMs,
     onQueueFull: () => metrics.overloaded.inc({ reason: 'queue_full' }),

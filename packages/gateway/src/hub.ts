@@ -48,7 +48,7 @@ export class Hub {
     if (path !== undefined) {
       metrics.endToEndSeconds.observe(path.seconds);
       // This gateway's own writes coming back: the whole path's latency, on this machine's clock.
-      if (path.workerId === this.#o.workerId) admission.observePath(path.seconds * 1000);
+      if (path.workerId === this.#o.workerId) admission.pathCameBack(path.id, path.seconds * 1000);
     }
     this.#applyMembership(env);
     const audience: Member[] = [];
