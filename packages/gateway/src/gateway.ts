@@ -71,6 +71,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       return bytes;
     },
     dependencies,
+    () => admission.path,
   );
   /** What /readyz and the chat_gateway_dependency_up gauge report. */
   async function dependencies(): Promise<DependencyChecks> {

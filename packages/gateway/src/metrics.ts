@@ -20,6 +20,7 @@ export function createMetrics(
   inflightWrites: () => number = () => 0,
   bufferedBytes: () => number = () => 0,
   dependencies?: () => Promise<DependencyChecks>,
+  pathWindow: () => { onPath: number; limit: number } | undefined = () => undefined,
 ) {
   const registers = [registry];
   return {
@@ -137,6 +138,24 @@ export function createMetrics(
       registers,
       collect() {
         this.set(inflightWrites());
+      },
+    }),
+    pathMessages: new Gauge({
+      name: 'chat_gateway_path_messages',
+      help: "This gateway's confirmed messages whose MESSAGE_CREATE has not come back yet (the whole path's window, admission)",
+      registers,
+      collect() {
+        const path = pathWindow();
+        if (path) this.set(path.onPath);
+      },
+    }),
+    pathWindow: new Gauge({
+      name: 'chat_gateway_path_window',
+      help: 'How many of those may be on the path now; below its maximum (16384) while the path is slower than OVERLOAD_PATH_TARGET_MS',
+      registers,
+      collect() {
+        const path = pathWindow();
+        if (path) this.set(path.limit);
       },
     }),
     presence: new Counter({

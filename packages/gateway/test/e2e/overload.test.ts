@@ -164,6 +164,9 @@ describe('overload', () => {
     assert.ok(!stored.some((m) => m.nonce.startsWith('refused')));
     assert.ok((await metric(gw.url, 'chat_gateway_overloaded_total')) >= refused.length + 5);
     assert.equal(await metric(gw.url, 'chat_gateway_inflight_writes'), 0);
+    // The whole path's window counted the sender's messages (it has sockets here) until each came back.
+    assert.equal(await metric(gw.url, 'chat_gateway_path_messages'), 0, 'every message back: none left on the path');
+    assert.equal(await metric(gw.url, 'chat_gateway_path_window'), 16_384, 'a fast path: the window is not engaged');
     assert.equal((await http(gw.url, 'GET', '/readyz')).status, 200);
     for (const c of [inbox, ...conns]) c.close();
   });
