@@ -187,6 +187,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
     router,
     channels: store.channels,
+    memberChannels: (u) => batched.memberChannels(u),
     limits: { maxGroupMembers: config.presenceMaxGroupMembers, maxAudience: config.presenceMaxAudience },
     heartbeatMs: config.presenceHeartbeatMs,
     offlineGraceMs: config.presenceOfflineGraceMs,

@@ -43,7 +43,13 @@ export interface PresencePort {
 export interface PresenceOptions {
   registry: PresenceRegistry;
   router: Router;
-  channels: Pick<Store['channels'], 'membership' | 'memberCount' | 'listForUser'>;
+  channels: Pick<Store['channels'], 'membership' | 'memberCount'>;
+  /**
+   * The user's channels (ids and kinds), read now: the audience of an offline announcement, whose socket
+   * (which knew them) is gone. The gateway batches these reads per event-loop turn (batched-reads.ts), so
+   * a mass disconnect costs one query per 256 users, not one per user.
+   */
+  memberChannels: (userId: string) => Promise<readonly Pick<Channel, 'id' | 'kind'>[]>;
   limits: AudienceLimits;
   heartbeatMs: number;
   /**
@@ -95,7 +101,6 @@ export class Presence implements PresencePort {
       channels: {
         membership: (id) => options.channels.membership(id),
         memberCount: (id, upTo) => sizes.memberCount(id, upTo),
-        listForUser: (id) => options.channels.listForUser(id),
       },
     };
     this.#limit = pLimit(options.concurrency ?? 16);
@@ -214,12 +219,14 @@ export class Presence implements PresencePort {
     await this.#announce(userId, status, await this.#audienceNow(userId));
   }
 
-  /** Who hears the user, from its channels read now; one of `concurrency` at once. */
-  #audienceNow(userId: string): Promise<string[]> {
-    return this.#limit(async () => {
-      const channels = await this.#o.channels.listForUser(userId);
-      return presenceAudience(this.#o.channels, userId, channels, this.#o.limits);
-    });
+  /**
+   * Who hears the user, from its channels read now. The channel read is outside the concurrency bound, so
+   * that the reads of a mass disconnect share batched queries (a channel list per user is small); the
+   * audience reads are `concurrency` at once.
+   */
+  async #audienceNow(userId: string): Promise<string[]> {
+    const channels = await this.#o.memberChannels(userId);
+    return this.#limit(() => presenceAudience(this.#o.channels, userId, channels, this.#o.limits));
   }
 
   /** PRESENCE_UPDATE to the audience's users, at most once (dropped while the broker is away). */

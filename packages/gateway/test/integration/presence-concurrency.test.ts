@@ -1,6 +1,7 @@
 // Presence work is bounded: when many users leave at once (every socket of a gateway closed), their
-// audience reads and announcements run `concurrency` at a time instead of all at once, and every one
-// of them still happens. Real Redis (registry), the stand-in MongoDB (store) and RabbitMQ (router).
+// audience reads and announcements run `concurrency` at a time instead of all at once, their channel
+// lists are read in batches (the gateway's batched reads), and every one of them still happens. Real
+// Redis (registry), the stand-in MongoDB (store) and RabbitMQ (router).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRouter, type Router } from '@chat/router';
@@ -9,6 +10,7 @@ import { amqpUrl, deleteByPrefix, type MongoHandle, startMongo, uniquePrefix, wa
 import { Redis } from 'ioredis';
 import { type Db, MongoClient } from 'mongodb';
 import { Registry } from 'prom-client';
+import { batchedReads } from '../../src/batched-reads.js';
 import { createMetrics } from '../../src/metrics.js';
 import { Presence } from '../../src/presence.js';
 import { PresenceRegistry } from '../../src/presence-registry.js';
@@ -45,34 +47,45 @@ describe('presence concurrency', () => {
     await mongo.close();
   });
 
-  it('60 users leaving at once: at most `concurrency` audience reads at a time, and every user announced offline', async () => {
+  it('60 users leaving at once: at most `concurrency` audience reads at a time, channel lists read in batches, and every user announced offline', async () => {
     const users = Array.from({ length: 60 }, (_, i) => `c${i}`);
     for (const [i, u] of users.entries()) {
       await store.channels.create({ id: String(9000 + i), kind: 'dm', creatorId: u, recipients: ['partner'] });
     }
-    // The real store, watched: how many of its channel-list reads run at once.
+    // The real store, watched: how many audience reads (memberships) run at once, and how many channel-list
+    // queries the leaves cost.
     let running = 0;
     let most = 0;
     const channels = {
-      membership: (id: string) => store.channels.membership(id),
-      memberCount: (id: string, upTo: number) => store.channels.memberCount(id, upTo),
-      listForUser: async (id: string) => {
+      membership: async (id: string) => {
         running++;
         most = Math.max(most, running);
         try {
           await new Promise((r) => setTimeout(r, 5));
-          return await store.channels.listForUser(id);
+          return await store.channels.membership(id);
         } finally {
           running--;
         }
       },
+      memberCount: (id: string, upTo: number) => store.channels.memberCount(id, upTo),
     };
+    const listed: number[] = [];
+    const batched = batchedReads({
+      ...store,
+      channels: {
+        listForUsers: (ids) => {
+          listed.push(ids.length);
+          return store.channels.listForUsers(ids);
+        },
+      },
+    });
     const metricsRegistry = new Registry();
     const metrics = createMetrics(metricsRegistry, () => 0);
     const presence = new Presence({
       registry: new PresenceRegistry({ redis, prefix: `${prefix}:`, serverId: 'gw-conc', timeoutMs: 30_000 }),
       router,
       channels,
+      memberChannels: (u) => batched.memberChannels(u),
       limits: { maxGroupMembers: 0, maxAudience: 100 },
       heartbeatMs: 10_000,
       offlineGraceMs: 0,
@@ -86,9 +99,16 @@ describe('presence concurrency', () => {
     for (const u of users) await presence.connected(u, await store.channels.listForUser(u), true, false);
     await waitFor(async () => /change="online"\} 60/.test(await metricsRegistry.metrics()), 'every user online');
     most = 0;
+    listed.length = 0;
     for (const u of users) presence.disconnected(u);
     await waitFor(async () => /change="offline"\} 60/.test(await metricsRegistry.metrics()), 'every user offline');
     await presence.stop(Date.now() + 5000);
-    assert.ok(most >= 2 && most <= 4, `${most} channel-list reads at once (bound 4)`);
+    assert.ok(most >= 2 && most <= 4, `${most} audience reads at once (bound 4)`);
+    assert.equal(
+      listed.reduce((a, b) => a + b, 0),
+      60,
+      'every leaving user had its channels read',
+    );
+    assert.ok(listed.length <= 4, `60 channel lists in ${listed.length} queries: ${listed.join(', ')}`);
   });
 });
