@@ -2,9 +2,12 @@
 // username rides along so a gateway can build message authors without a lookup; `ver` is the user's
 // token version when it was issued. `revocable()` checks it against the store's current version on
 // every verification (IDENTIFY, RESUME and every authenticated HTTP request), so a logout — which bumps
-// the version — revokes every token issued before it on every gateway at once.
-import { jwtVerify, SignJWT } from 'jose';
+// the version — revokes every token issued before it on every gateway at once. Verification checks the
+// signature with node:crypto (hs256.ts says why not jose) and the claims here.
+import { createSecretKey } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { ApiError } from './errors.js';
+import { verifyHs256 } from './hs256.js';
 
 export interface TokenClaims {
   userId: string;
@@ -22,15 +25,15 @@ export interface TokenService {
 const ISSUER = 'chat-gateway';
 
 export function createTokenService(secret: string, ttlSeconds: number): TokenService {
-  // Imported once: given raw bytes, jose imports the key again on every sign and verify (W4 profile:
-  // a reconnect storm verifies a token per socket).
+  // Imported once: given raw bytes, jose imports the key again on every sign (W4 profile).
   const keyP = crypto.subtle.importKey(
     'raw',
     new TextEncoder().encode(secret),
     { name: 'HMAC', hash: 'SHA-256' },
     false,
-    ['sign', 'verify'],
+    ['sign'],
   );
+  const verifyKey = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
     async sign({ userId, username, version }) {
       const key = await keyP;
@@ -44,18 +47,27 @@ export function createTokenService(secret: string, ttlSeconds: number): TokenSer
     },
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
-      const key = await keyP;
-      try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER });
-        if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') return null;
-        const version = payload.ver === undefined ? 0 : payload.ver;
-        if (typeof version !== 'number' || !Number.isInteger(version)) return null;
-        return { userId: payload.sub, username: payload.name, version };
-      } catch {
-        return null;
-      }
+      const payload = verifyHs256(token, verifyKey);
+      return payload && claimsOf(payload, Math.floor(Date.now() / 1000));
     },
   };
+}
+
+/**
+ * The claims of a signed payload that is valid at `now` (seconds): issued by this service, `exp`
+ * required and in the future, `nbf` and `iat` numbers when present (`nbf` not in the future), a string
+ * subject and name, an integer `ver` (absent: 0). What jose's jwtVerify checked before, no tolerance.
+ */
+function claimsOf(payload: Record<string, unknown>, now: number): TokenClaims | null {
+  const { iss, exp, nbf, iat, sub, name, ver } = payload;
+  if (iss !== ISSUER) return null;
+  if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= now) return null;
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return null;
+  if (iat !== undefined && typeof iat !== 'number') return null;
+  if (typeof sub !== 'string' || typeof name !== 'string') return null;
+  const version = ver === undefined ? 0 : ver;
+  if (typeof version !== 'number' || !Number.isInteger(version)) return null;
+  return { userId: sub, username: name, version };
 }
 
 /** Where the current token version of a user is kept (the store's accounts). */
