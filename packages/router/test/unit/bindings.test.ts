@@ -179,6 +179,40 @@ describe('BindingTable', () => {
     assert.ok(table.isBound('s.2') && table.isBound('s.4') && !table.isBound('s.1') && !table.isBound('s.3'));
   });
 
+  it('paces the unbinds of released keys (a burst, then unbindsPerSecond); keys wanted again meanwhile cost nothing; drain is not paced', async () => {
+    const exec = new RecordingExecutor();
+    const table = new BindingTable({ lanes: 2, lingerMs: 0, unbindsPerSecond: 10 });
+    await connected(table, exec);
+    const keys = Array.from({ length: 40 }, (_, i) => `s.${i}`);
+    await Promise.all(keys.map((k) => table.acquire(k)));
+    exec.ops.length = 0;
+    for (const k of keys) table.release(k); // every socket gone at once
+    await sleep(50);
+    const first = exec.ops.filter((o) => o.startsWith('unbind')).length;
+    assert.ok(first >= 10 && first <= 11, `the burst: ${first} unbinds`);
+    // Most users come back before their keys' unbinds went out: nothing to send for them.
+    const back = keys.filter((k) => !exec.ops.includes(`unbind ${k}`)).slice(0, 25);
+    await Promise.all(back.map((k) => table.acquire(k)));
+    await tick();
+    assert.ok(!exec.ops.some((o) => o.startsWith('bind')), 'no bind for a key still bound');
+    assert.ok(
+      back.every((k) => table.isBound(k)),
+      'keys wanted again are bound',
+    );
+    const started = performance.now();
+    await table.settled(); // the rest (40 - 25 - the burst) at 10 per second
+    const unbound = exec.ops.filter((o) => o.startsWith('unbind')).length;
+    assert.equal(unbound, 40 - 25);
+    assert.ok(performance.now() - started >= 250, 'paced, not at once');
+    // Drain (releaseAll) unbinds everything at once, whatever the pace.
+    exec.ops.length = 0;
+    table.releaseAll();
+    await tick();
+    await table.settled();
+    assert.equal(exec.ops.length, 25);
+    assert.equal(table.boundKeys, 0);
+  });
+
   it('close rejects attaches that are still waiting', async () => {
     const table = new BindingTable({ lanes: 1, lingerMs: 0 });
     const attached = table.acquire('s.1'); // no executor yet: waits
