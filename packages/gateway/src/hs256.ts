@@ -1,7 +1,7 @@
 // Verifies the signature of an HS256 JWT (compact form) with node:crypto, synchronously. Why not
 // jose's jwtVerify, which signs them (auth.ts): jose 6 verifies through WebCrypto, an async crypto job
 // per token, and in a reconnect storm that was the largest cost of a RESUME at the gateway (24 % of a
-// gateway's busy time in the W4 all-drop storm, bench/results/w4-profile-2026-12-02.md; an HMAC with
+// gateway's busy time in the W4 all-drop storm, bench/results/w4-storm-2026-12-02-late.md; an HMAC with
 // node:crypto costs a few µs). Only what the signature protects is checked here: the header must say
 // exactly HS256 (no other algorithm, no `crit` extensions) and the HMAC of `header.payload` must equal
 // the signature (constant-time compare). The payload's claims are the caller's to validate.

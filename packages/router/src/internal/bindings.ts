@@ -10,8 +10,8 @@
 // of every bind kept the storm's RESUMEs waiting past their deadline).
 // Unbinds of released keys are paced (`unbindsPerSecond`, with a burst of as many): an unbind only
 // saves the broker deliveries nobody here wants, while each binding operation is a cluster-wide
-// transaction in the broker (≈ 5–8 ms of broker CPU on a 3-node cluster here). When a gateway loses
-// every socket at once, its clients are back within seconds: paced, most of its keys are still bound
+// transaction in the broker (≈ 10 ms of broker CPU on W4's co-located 3-node cluster). When a gateway
+// loses every socket at once, its clients are back within seconds: paced, most of its keys are still bound
 // when they return and cost nothing; unpaced, the lanes unbound them all in the second before (W4
 // all-drop: 627 unbinds and 627 binds, the broker at 68 % of a core). Unbinds asked for by
 // releaseAll() (drain) and by reconcile() are not paced.
