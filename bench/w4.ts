@@ -57,6 +57,13 @@ const scenario = defineScenario({
       max: 120_000,
       help: 'storm (b): how long every client stays away',
     },
+    'hold-ms': {
+      type: 'int',
+      default: 30_000,
+      min: 0,
+      max: 600_000,
+      help: "gateways' MASS_DISCONNECT_HOLD_MS (0: keys unbound after the 2 s linger, as before the hold)",
+    },
     'storm-timeout-s': { type: 'int', default: 180, min: 5, max: 1800, help: 'a storm not over by then fails' },
   },
   quick: { users: 100, loadgens: 2, topology: 'system', 'storm-timeout-s': 60 },
@@ -67,6 +74,7 @@ const {
   loadgens: LOADGENS,
   topology: TOPOLOGY,
   'outage-ms': OUTAGE_MS,
+  'hold-ms': HOLD_MS,
   'storm-timeout-s': STORM_TIMEOUT_S,
 } = scenario.flags;
 const quick = scenario.quick;
@@ -357,7 +365,7 @@ async function main(): Promise<ScenarioOutcome> {
       `from ${LOADGENS} load-generator processes (127.0.0.41…, ≤ ${MAX_PER_LOADGEN} sockets each). A client's first gateway is slot(user) mod ${GATEWAYS} (what nginx's consistent \`hash $arg_slot\` achieves: a slot's users share a gateway).`,
     'Failover is done by the clients, not by nginx: testkit’s nginx runs one worker with worker_connections 16,384 under a per-process limit of ~20,000 open files, and every proxied WebSocket holds two connections in it (client and upstream), so one nginx process cannot hold 10,000 WebSockets here. ' +
       'A client whose connection is lost (close 1006) or whose attempt fails before HELLO reconnects to the NEXT gateway URL of its list (what `proxy_next_upstream error` does for a dead upstream); one a gateway closed with a code (e.g. 4000 after an attach timeout) to the same gateway (what `hash $arg_slot consistent` does); each after the SDK’s backoff (250 ms × 2^attempt, ±20%, ≤ 10 s), with RESUME from the last message id it saw.',
-    `Storms, in this order per granularity: **all-drop** — every client terminates its socket at once (no close handshake) and reconnects to the same gateway ${OUTAGE_MS} ms later (longer than ATTACH_LINGER_MS = 2 s, so the gateways drop the bindings and must bind again); the clock starts when the outage ends. ` +
+    `Storms, in this order per granularity: **all-drop** — every client terminates its socket at once (no close handshake) and reconnects to the same gateway ${OUTAGE_MS} ms later (longer than ATTACH_LINGER_MS = 2 s; ${HOLD_MS > OUTAGE_MS ? `the gateways see a mass disconnect and keep every key bound for MASS_DISCONNECT_HOLD_MS = ${HOLD_MS} ms, so the returning clients need no binding operation` : `MASS_DISCONNECT_HOLD_MS = ${HOLD_MS} ms, so the gateways unbind the keys and must bind them again`}); the clock starts when the outage ends. ` +
       '**kill-gateway** — gw0 is SIGKILLed; its clients fail over to gw1 (their next URL); the clock starts at the kill. ' +
       'As each storm starts, a probe message is posted into the group through the HTTP API of a live gateway (201 = its durable write confirmed).',
     `all resumed + probe = storm start → the moment every affected client has RESUMED (or READY) again AND every client (affected or not) has received the probe, live or inside its RESUME replay; p50/p99 over the affected clients of max(established, probe). missing = affected clients without both after ${STORM_TIMEOUT_S} s.`,
@@ -398,6 +406,7 @@ async function main(): Promise<ScenarioOutcome> {
         topology: TOPOLOGY,
         granularities: GRANULARITIES,
         outageMs: OUTAGE_MS,
+        holdMs: HOLD_MS,
         stormTimeoutS: STORM_TIMEOUT_S,
         quick,
       },
@@ -444,6 +453,7 @@ async function runGranularity(
     DEFAULT_GROUP: '',
     HTTP_RATE_REQUESTS: '1000000',
     USER_RATE_REQUESTS: '1000000',
+    MASS_DISCONNECT_HOLD_MS: String(HOLD_MS),
   };
   const serverIds = Array.from({ length: GATEWAYS }, (_, i) => `gw${i}`);
   const gateways: GatewayService[] = [];

@@ -167,8 +167,11 @@ const OVERVIEW = {
     panel(
       'Binding operations',
       'ops',
-      'bind/unbind per second by outcome: cluster-wide metadata writes (a 3-node cluster does ~200–270/s, docs/design.md §3). A storm here = users churning across slots or a gateway restart.',
-      [['{{op}} {{outcome}}', 'sum by (op, outcome) (rate(chat_router_binding_operations_total[1m]))']],
+      'bind/unbind per second by outcome: cluster-wide metadata writes (a 3-node cluster does ~200–270/s, docs/design.md §3). A storm here = users churning across slots or a gateway restart. Holds: mass disconnects after which a gateway kept its released keys bound (MASS_DISCONNECT_HOLD_MS), per minute.',
+      [
+        ['{{op}} {{outcome}}', 'sum by (op, outcome) (rate(chat_router_binding_operations_total[1m]))'],
+        ['holds {{instance}} (per minute)', 'sum by (instance) (increase(chat_router_binding_holds_total[1m]))'],
+      ],
     ),
     panel(
       'Confirm latency (p50 / p99)',

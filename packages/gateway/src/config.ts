@@ -33,6 +33,8 @@ export interface GatewayConfig extends DeploymentSettings {
   readonly mongoUrl: string;
   readonly redisUrl: string;
   readonly attachLingerMs: number;
+  /** After a mass disconnect, keep released routing keys bound this long (router's massReleaseHoldMs). */
+  readonly massDisconnectHoldMs: number;
   readonly jwtSecret: string;
   readonly jwtTtlSeconds: number;
   readonly defaultGroup: string;
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     redisUrl: url('REDIS_URL', str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'), ['redis:', 'rediss:']),
     ...deployment,
     attachLingerMs: duration(env, 'ATTACH_LINGER_MS', 2000, 0, 600_000),
+    massDisconnectHoldMs: duration(env, 'MASS_DISCONNECT_HOLD_MS', 30_000, 0, 600_000),
     jwtSecret,
     jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 365 * 86_400),
     defaultGroup,

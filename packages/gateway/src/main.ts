@@ -90,6 +90,7 @@ const router = createRouter({
   slots: config.slots,
   granularity: config.granularity,
   lingerMs: config.attachLingerMs,
+  massReleaseHoldMs: config.massDisconnectHoldMs,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
   declareTopology: config.declareTopology,

@@ -115,6 +115,11 @@ export class Router extends EventEmitter {
     this.#bindings = new BindingTable({
       lanes: o.bindingLanes,
       lingerMs: o.lingerMs,
+      massReleaseHoldMs: o.massReleaseHoldMs,
+      onHold: (keys, holdMs) => {
+        this.#metrics.bindingHolds.inc();
+        this.#logger.info({ keys, holdMs }, 'mass disconnect: keeping released routing keys bound');
+      },
       onOperation: (op, outcome, err) => {
         this.#metrics.bindingOps.inc({ op, outcome });
         if (err) this.#logger.warn({ err: (err as Error).message, op }, 'binding operation failed; will retry');

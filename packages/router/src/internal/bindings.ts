@@ -15,7 +15,11 @@
 // when they return and cost nothing; unpaced, the lanes unbound them all in the second before (W4
 // all-drop: 627 unbinds and 627 binds, the broker at 68 % of a core). Unbinds asked for by
 // releaseAll() (drain) and by reconcile() are not paced.
+// Pacing alone still let a slow return cost a bind and an unbind per key (W4 all-drop: 416 of each,
+// the clients' attempt → HELLO 3 s at the median); after a mass release (mass-release.ts) released keys
+// stay bound until the hold ends, whatever their linger.
 import { fnv1a32 } from '@chat/protocol';
+import { MassReleaseDetector } from './mass-release.js';
 
 /** Issues binding operations; lane = index of the channel to use. Rejects when the operation failed. */
 export interface BindingExecutor {
@@ -31,6 +35,10 @@ export interface BindingTableOptions {
   retryDelayMs?: number;
   /** Unbinds of released keys per second at most, with a burst of as many (see above). Default 32. */
   unbindsPerSecond?: number;
+  /** After a mass release (mass-release.ts), keep released keys bound this long. 0 (default) = never. */
+  massReleaseHoldMs?: number;
+  /** A mass release started a hold: `keys` = keys held bound now that would otherwise be unbound soon. */
+  onHold?: (keys: number, holdMs: number) => void;
   onOperation?: (op: 'bind' | 'unbind', outcome: 'ok' | 'error', error?: unknown) => void;
   onChange?: () => void;
 }
@@ -41,8 +49,9 @@ interface Waiter {
 }
 
 export class BindingTable {
-  readonly #opts: Required<Omit<BindingTableOptions, 'onOperation' | 'onChange'>> &
-    Pick<BindingTableOptions, 'onOperation' | 'onChange'>;
+  readonly #opts: Required<Omit<BindingTableOptions, 'onOperation' | 'onChange' | 'onHold'>> &
+    Pick<BindingTableOptions, 'onOperation' | 'onChange' | 'onHold'>;
+  readonly #massRelease: MassReleaseDetector;
   readonly #refs = new Map<string, number>();
   readonly #lingering = new Map<string, NodeJS.Timeout>();
   /** Keys the broker is known to have bound. */
@@ -70,8 +79,9 @@ export class BindingTable {
   #closed = false;
 
   constructor(options: BindingTableOptions) {
-    this.#opts = { retryDelayMs: 1000, unbindsPerSecond: 32, ...options };
+    this.#opts = { retryDelayMs: 1000, unbindsPerSecond: 32, massReleaseHoldMs: 0, ...options };
     if (!(this.#opts.unbindsPerSecond > 0)) throw new RangeError('unbindsPerSecond must be > 0');
+    this.#massRelease = new MassReleaseDetector({ holdMs: this.#opts.massReleaseHoldMs });
     this.#unbindTokens = this.#opts.unbindsPerSecond;
     this.#laneDirty = Array.from({ length: options.lanes }, () => new Set<string>());
     this.#laneBusy = Array.from({ length: options.lanes }, () => false);
@@ -147,6 +157,8 @@ export class BindingTable {
   release(key: string): void {
     const count = this.#refs.get(key);
     if (count === undefined) return;
+    const now = performance.now();
+    if (this.#massRelease.onRelease(this.#references, now)) this.#startHold(now);
     this.#references -= 1;
     if (count > 1) {
       this.#refs.set(key, count - 1);
@@ -155,18 +167,41 @@ export class BindingTable {
     }
     this.#refs.delete(key);
     this.#opts.onChange?.();
-    if (this.#opts.lingerMs > 0) {
-      const timer = setTimeout(() => {
-        this.#lingering.delete(key);
-        this.#paced.add(key);
-        this.#markDirty(key);
-      }, this.#opts.lingerMs);
-      timer.unref();
-      this.#lingering.set(key, timer);
-    } else {
+    const holdLeft = this.#massRelease.holdUntil - now;
+    const lingerMs = Math.max(this.#opts.lingerMs, holdLeft);
+    if (lingerMs > 0) this.#linger(key, lingerMs);
+    else {
       this.#paced.add(key);
       this.#markDirty(key);
     }
+  }
+
+  /** Keeps a released key bound for `ms`; when that ends during a hold, until the hold ends. */
+  #linger(key: string, ms: number): void {
+    const timer = setTimeout(() => {
+      const holdLeft = this.#massRelease.holdUntil - performance.now();
+      if (holdLeft > 0) {
+        this.#linger(key, holdLeft);
+        return;
+      }
+      this.#lingering.delete(key);
+      this.#paced.add(key);
+      this.#markDirty(key);
+    }, ms);
+    timer.unref();
+    this.#lingering.set(key, timer);
+  }
+
+  /** A hold started: keys released earlier whose paced unbind has not gone out yet are kept too. */
+  #startHold(now: number): void {
+    const holdMs = this.#massRelease.holdUntil - now;
+    for (const key of [...this.#paced]) {
+      if (this.#inflight.has(key)) continue;
+      this.#paced.delete(key);
+      this.#linger(key, holdMs);
+      this.#markDirty(key); // settles to nothing: the key is wanted and still bound
+    }
+    this.#opts.onHold?.(this.#lingering.size, holdMs);
   }
 
   /**

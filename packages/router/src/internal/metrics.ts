@@ -56,6 +56,16 @@ export function createMetrics(registry: Registry, prefix: string) {
           registers,
         }),
     ),
+    bindingHolds: getOrCreate(
+      registry,
+      `${prefix}binding_holds_total`,
+      () =>
+        new Counter({
+          name: `${prefix}binding_holds_total`,
+          help: 'Mass disconnects after which released routing keys were kept bound (massReleaseHoldMs)',
+          registers,
+        }),
+    ),
     reconnects: getOrCreate(
       registry,
       `${prefix}reconnects_total`,

@@ -34,6 +34,12 @@ export interface RouterOptions {
   persistMaxLength?: number;
   /** Keep a key bound this long after its last detach. Default 0 (unbind at once). */
   lingerMs?: number;
+  /**
+   * After a mass disconnect (a quarter of this gateway's attachments, and at least 64, released within
+   * one second), keep released keys bound this long, so that returning clients cost the broker no
+   * binding operations. Default 0 (never).
+   */
+  massReleaseHoldMs?: number;
   /** Channels used for bind/unbind (one RPC in flight per channel). Default 4. */
   bindingLanes?: number;
   /** Unacked deliveries per consumer of the gateway queue. Default 256. */
@@ -103,6 +109,7 @@ export interface ResolvedRouterOptions {
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
   readonly lingerMs: number;
+  readonly massReleaseHoldMs: number;
   readonly bindingLanes: number;
   readonly prefetch: number;
   readonly confirmTimeoutMs: number;
@@ -165,6 +172,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     persistDeliveryLimit: positiveInt('persistDeliveryLimit', options.persistDeliveryLimit ?? 10),
     persistMaxLength: positiveInt('persistMaxLength', options.persistMaxLength ?? 100_000, 0),
     lingerMs: positiveInt('lingerMs', options.lingerMs ?? 0, 0),
+    massReleaseHoldMs: positiveInt('massReleaseHoldMs', options.massReleaseHoldMs ?? 0, 0),
     bindingLanes: positiveInt('bindingLanes', options.bindingLanes ?? 4),
     prefetch: positiveInt('prefetch', options.prefetch ?? 256),
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
