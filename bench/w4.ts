@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { SnowflakeGenerator, slotOf } from '@chat/router';
 import { amqpUrl, type RabbitCluster, startRabbitCluster, startRabbitNode } from '@chat/testkit';
 import { ChildHandle } from './lib/child.js';
-import { type Metrics, scrape } from './lib/prom.js';
+import { type Histogram, histogramDelta, histogramQuantile, type Metrics, scrape } from './lib/prom.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
 import {
   cleanupRun,
@@ -154,6 +154,8 @@ interface StormResult {
   closeReasons: Record<string, number>;
   /** The live gateways' warnings and errors logged during the storm, by `<msg>: <err>`. */
   gatewayWarnings: Record<string, number>;
+  /** Where the storm's RESUMEs waited, per step (chat_gateway_identify_step_seconds of the live gateways), ms. */
+  resumeSteps: Record<string, { count: number; meanMs: number; p50Ms: number; p99Ms: number }>;
 }
 
 /** Warning and error lines (pino JSON, level ≥ 40) among `lines`, counted by message and error. */
@@ -186,6 +188,37 @@ function quantile(sorted: readonly number[], q: number): number {
 
 function counter(list: Metrics[], name: string, labels: Record<string, string>): number {
   return list.reduce((n, m) => n + m.value(name, labels), 0);
+}
+
+const RESUME_STEPS = ['token', 'rate', 'attach', 'channels', 'replay', 'presence'] as const;
+
+/** What the gateways' RESUMEs waited at each step between two scrapes of every live gateway. */
+function resumeSteps(before: Metrics[], after: Metrics[]): StormResult['resumeSteps'] {
+  const out: StormResult['resumeSteps'] = {};
+  for (const step of RESUME_STEPS) {
+    const labels = { kind: 'resume', step };
+    const parts = after.map((m, i) =>
+      histogramDelta(
+        before[i]!.histogram('chat_gateway_identify_step_seconds', labels),
+        m.histogram('chat_gateway_identify_step_seconds', labels),
+      ),
+    );
+    const first = parts[0];
+    if (!first) continue;
+    const sum: Histogram = {
+      le: first.le,
+      cumulative: first.le.map((_, j) => parts.reduce((n, h) => n + (h.cumulative[j] ?? 0), 0)),
+      sum: parts.reduce((n, h) => n + h.sum, 0),
+      count: parts.reduce((n, h) => n + h.count, 0),
+    };
+    out[step] = {
+      count: sum.count,
+      meanMs: sum.count > 0 ? (sum.sum / sum.count) * 1000 : Number.NaN,
+      p50Ms: histogramQuantile(sum, 0.5) * 1000,
+      p99Ms: histogramQuantile(sum, 0.99) * 1000,
+    };
+  }
+  return out;
 }
 
 /** Posts a probe into the group through a gateway's HTTP API; resolves with the time to its 201 (confirmed). */
@@ -359,7 +392,21 @@ async function main(): Promise<ScenarioOutcome> {
     ),
   );
   const reasonTable = formatTable(['granularity', 'storm', 'source', 'what', 'count'], reasonRows);
-  console.log(`\n${stormTable}\n\n${ratioTable ? `${ratioTable}\n\n` : ''}${cpuTable}\n\n${reasonTable}\n`);
+  const stepTable = formatTable(
+    ['granularity', 'storm', 'RESUMEs', ...RESUME_STEPS.map((s) => `${s} mean / p50 / p99 ms`)],
+    results.map((r) => [
+      r.granularity,
+      r.storm,
+      r.resumeSteps.token?.count ?? 0,
+      ...RESUME_STEPS.map((s) => {
+        const x = r.resumeSteps[s];
+        return x && x.count > 0 ? `${fmt(x.meanMs)} / ${fmt(x.p50Ms)} / ${fmt(x.p99Ms)}` : '—';
+      }),
+    ]),
+  );
+  console.log(
+    `\n${stormTable}\n\n${ratioTable ? `${ratioTable}\n\n` : ''}${stepTable}\n\n${cpuTable}\n\n${reasonTable}\n`,
+  );
   notes.push(
     `${USERS} clients (u0..u${USERS - 1}), all members of one group, through ${GATEWAYS} gateway processes (${TOPOLOGY === 'cluster' ? 'gateway i connected to node i of a private 3-node cluster, the persister to node 0' : TOPOLOGY === 'single' ? 'one private RabbitMQ node' : 'the system RabbitMQ node'}), ` +
       `from ${LOADGENS} load-generator processes (127.0.0.41…, ≤ ${MAX_PER_LOADGEN} sockets each). A client's first gateway is slot(user) mod ${GATEWAYS} (what nginx's consistent \`hash $arg_slot\` achieves: a slot's users share a gateway).`,
@@ -413,6 +460,11 @@ async function main(): Promise<ScenarioOutcome> {
       tables: [
         { heading: 'Storms', markdown: stormTable },
         ...(ratioTable ? [{ heading: 'User vs slot granularity, same run', markdown: ratioTable }] : []),
+        {
+          heading:
+            'Where the RESUMEs waited: the live gateways\' `chat_gateway_identify_step_seconds{kind="resume"}` over the storm (p50/p99 interpolated in buckets)',
+          markdown: stepTable,
+        },
         { heading: 'CPU per process during each storm (% of one core)', markdown: cpuTable },
         {
           heading: 'Why attempts failed: close codes and reasons the clients got, gateway warnings',
@@ -598,6 +650,7 @@ async function runGranularity(
         closes,
         closeReasons,
         gatewayWarnings,
+        resumeSteps: resumeSteps(before, after),
       };
       console.log(
         `  ${name}: ${r.affected} affected, ${r.complete ? `all done in ${fmt(r.allDoneS)} s` : `NOT complete after ${STORM_TIMEOUT_S} s (${r.affectedMissing} missing, probe at ${r.probeReceived} of ${r.clients})`} ` +

@@ -44,6 +44,13 @@ export function createMetrics(
       labelNames: ['method', 'outcome'] as const,
       registers,
     }),
+    identifyStepSeconds: new Histogram({
+      name: 'chat_gateway_identify_step_seconds',
+      help: 'IDENTIFY/RESUME: time waiting at each step (token check, RESUME rate check, attach = routing key bound, channels, replay read, presence snapshot beyond the replay)',
+      labelNames: ['kind', 'step'] as const,
+      buckets: LATENCY,
+      registers,
+    }),
     requestSeconds: new Histogram({
       name: 'chat_gateway_request_seconds',
       help: 'WebSocket request handling time, by method',

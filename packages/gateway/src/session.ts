@@ -316,6 +316,14 @@ export class Session implements Member {
   }
 
   async #identify(resume: boolean, token: string, since: unknown): Promise<void> {
+    const kind = resume ? 'resume' : 'identify';
+    // Where an IDENTIFY/RESUME waits: each step's time until it was answered (W4 storms read these).
+    let lapStart = performance.now();
+    const lap = (step: IdentifyStep) => {
+      const now = performance.now();
+      this.#host.metrics.identifyStepSeconds.observe({ kind, step }, (now - lapStart) / 1000);
+      lapStart = now;
+    };
     let claims: TokenClaims | null;
     try {
       // Verification reads the user's token version (revocation): a store outage is not a bad token.
@@ -324,8 +332,8 @@ export class Session implements Member {
       this.#dependencyFailed(resume, 'token', err);
       return;
     }
+    lap('token');
     if (this.#gone()) return;
-    const kind = resume ? 'resume' : 'identify';
     if (!claims) {
       this.#host.metrics.identifies.inc({ kind, outcome: 'auth_failed' });
       const over = this.#slot && (await this.#host.authFailed?.(this.#slot.address));
@@ -341,6 +349,7 @@ export class Session implements Member {
     if (resume) {
       // A RESUME costs a scan of the user's channels: it is a request against the user's budget.
       const rate = await this.#host.userRate(claims.userId);
+      lap('rate');
       if (this.#gone()) return;
       if (!rate.ok) {
         this.#host.metrics.rateLimited.inc({ scope: 'user' });
@@ -361,9 +370,11 @@ export class Session implements Member {
         maxMs: h.attachMaxMs,
         progressAt: h.bindingProgressAt,
       });
+      lap('attach');
       if (this.#gone()) return;
       step = 'channels';
       const channels = await (resume ? this.#host.memberChannels(claims.userId) : this.#host.channelsOf(claims.userId));
+      lap('channels');
       if (this.#gone()) return;
       // The per-user cap, checked and taken in one synchronous step (no IDENTIFY can slip in between):
       // the index already counts each user's sockets, so the cap costs no memory of its own.
@@ -389,6 +400,7 @@ export class Session implements Member {
       if (!resume) {
         // Events that arrive meanwhile are held (state 'buffering') and follow READY.
         const snapshot = await presences;
+        lap('presence');
         if (this.#gone()) return;
         const ready = {
           user: { id: claims.userId, username: claims.username },
@@ -411,7 +423,9 @@ export class Session implements Member {
             since as string,
             this.#host.resumeMax,
           );
+      lap('replay');
       const snapshot = await presences;
+      lap('presence');
       if (this.#gone()) return;
       const resumed = { replayed: 0, truncated: false, ...(snapshot ? { presences: snapshot } : {}) };
       const replayed = new Set<string>();
@@ -535,6 +549,8 @@ export class Session implements Member {
 
 /** The part of IDENTIFY/RESUME a dependency failure happened in. */
 type DependencyStep = 'token' | 'attach' | 'channels' | 'replay';
+/** The steps of chat_gateway_identify_step_seconds: dependency steps, the RESUME's rate check, presence. */
+type IdentifyStep = DependencyStep | 'rate' | 'presence';
 
 /** Events held for one socket while its READY/RESUMED is prepared; one more closes it 4008. */
 const MAX_HELD_EVENTS = 10_000;

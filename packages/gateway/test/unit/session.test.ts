@@ -227,6 +227,21 @@ describe('Session (through its socket port)', () => {
     assert.equal(dispatches[1]?.d.replayed, 1);
     session.deliver('MESSAGE_CREATE', JSON.stringify(message('5')), 'c:5');
     assert.equal(sock.events().length, 3, 'a late live copy of a replayed change is not sent again');
+    // Where it waited: one observation per step of the RESUME, none for IDENTIFY.
+    const steps = (await s.registry.getSingleMetric('chat_gateway_identify_step_seconds')!.get()).values
+      .filter(
+        (v) => (v as { metricName?: string }).metricName === 'chat_gateway_identify_step_seconds_count' && v.value > 0,
+      )
+      .map((v) => `${v.labels.kind} ${v.labels.step} ${v.value}`)
+      .sort();
+    assert.deepEqual(steps, [
+      'resume attach 1',
+      'resume channels 1',
+      'resume presence 1',
+      'resume rate 1',
+      'resume replay 1',
+      'resume token 1',
+    ]);
   });
 
   it('a dependency that fails during IDENTIFY/RESUME closes 4000 with the failing step in the reason', async () => {
