@@ -91,6 +91,7 @@ const router = createRouter({
   granularity: config.granularity,
   lingerMs: config.attachLingerMs,
   massReleaseHoldMs: config.massDisconnectHoldMs,
+  writeIntervalMs: config.writeBundleIntervalMs,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
   declareTopology: config.declareTopology,

@@ -61,6 +61,11 @@ export interface RouterOptions {
    */
   writesInFlight?: number;
   /**
+   * Write bundles leave at most once per this many ms (a full bundle at once; write-bundle.ts): fewer,
+   * fuller broker messages at moderate rates, each write waiting at most this long. Default 0 (none).
+   */
+  writeIntervalMs?: number;
+  /**
    * Stamp durable writes with the AMQP `user_id` property (the broker account of the connection, which
    * RabbitMQ checks), so persisters can accept writes only from allowed accounts. Default true; set
    * false only when the broker authenticates some other way than the URL's user (e.g. EXTERNAL/TLS).
@@ -115,6 +120,7 @@ export interface ResolvedRouterOptions {
   readonly confirmTimeoutMs: number;
   readonly coalesceWrites: boolean;
   readonly writesInFlight: number;
+  readonly writeIntervalMs: number;
   /** The AMQP user of the broker URLs, stamped as `user_id` on durable writes; undefined when `stampUserId` is false. */
   readonly amqpUser: string | undefined;
   readonly declareTopology: boolean;
@@ -178,6 +184,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 10_000),
     coalesceWrites: options.coalesceWrites ?? true,
     writesInFlight: positiveInt('writesInFlight', options.writesInFlight ?? 1, 0),
+    writeIntervalMs: positiveInt('writeIntervalMs', options.writeIntervalMs ?? 0, 0),
     amqpUser: options.stampUserId === false ? undefined : sharedAmqpUser(urls),
     declareTopology: options.declareTopology ?? true,
     outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),

@@ -57,7 +57,11 @@ export class Publisher {
     this.#names = deps.names;
     this.#keys = deps.keys;
     this.#metrics = deps.metrics;
-    this.#writes = new WriteCoalescer((group) => this.#publishWrites(group), deps.options.writesInFlight);
+    this.#writes = new WriteCoalescer(
+      (group) => this.#publishWrites(group),
+      deps.options.writesInFlight,
+      deps.options.writeIntervalMs,
+    );
   }
 
   /** Router.durableWrite: validates, then queues the write for the coalescer (or publishes it alone). */
