@@ -226,7 +226,10 @@ export class Router extends EventEmitter {
     return this.#bindings.lastDoneAt;
   }
 
-  /** Drops a reference taken by attach(); the last one unbinds the key (after `lingerMs`). Never throws for unknown users. */
+  /**
+   * Drops a reference taken by attach(); the last one unbinds the key after `lingerMs`, or after the hold when a
+   * mass release started one (`massReleaseHoldMs`). Never throws for unknown users.
+   */
   detach(userId: string): void {
     this.#requireGateway('detach');
     this.#bindings.release(this.#keys.checkedKey(userId));

@@ -153,7 +153,7 @@ export class BindingTable {
     return p;
   }
 
-  /** Drops a reference; at zero the key is unbound (after the linger). Extra releases are ignored. */
+  /** Drops a reference; at zero the key is unbound after the linger, or after the hold when one is on. Extra releases are ignored. */
   release(key: string): void {
     const count = this.#refs.get(key);
     if (count === undefined) return;
