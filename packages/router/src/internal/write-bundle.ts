@@ -35,7 +35,8 @@ export interface PendingWrite {
 /**
  * Collects writes until the end of the current event-loop turn (or MAX_WRITES / MAX_WRITE_BYTES),
  * then hands them to `publish` as one group — at once when fewer than `maxInFlight` groups are
- * unconfirmed (0: no limit), otherwise as soon as one of them settles. A full group goes at once.
+ * unconfirmed (0: no limit), otherwise as soon as one of them settles; and, with `minIntervalMs`, not
+ * sooner than that after the previous group. A full group goes at once. Writes leave in the order added.
  * `publish` settles every write of the group and resolves when it has.
  */
 export class WriteCoalescer {
