@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from './config.js';
 import { SharedRateLimiter } from './guards.js';
+import { SyncedRateLimiter } from './synced-rate-limiter.js';
 
 /** Abuse budgets that hit the abuser only (per address, per address and username) and a global sign-up budget. */
 export interface AuthBudgets {
@@ -18,8 +19,8 @@ export interface AuthBudgets {
 }
 
 export interface Budgets {
-  /** Requests per user, WebSocket and HTTP together. */
-  userRate: SharedRateLimiter;
+  /** Requests per user, WebSocket and HTTP together: decided locally, synced with Redis every SYNC_MS. */
+  userRate: SyncedRateLimiter;
   /** Unauthenticated HTTP requests per address. */
   ipRate: SharedRateLimiter;
   auth: AuthBudgets;
@@ -30,7 +31,7 @@ export function createBudgets(redis: Redis, keyPrefix: string, config: GatewayCo
   const budget = (prefix: string, requests: number) =>
     new SharedRateLimiter(redis, `${keyPrefix}${prefix}`, requests, config.rateWindowMs);
   return {
-    userRate: budget('', config.userRateRequests),
+    userRate: new SyncedRateLimiter(redis, keyPrefix, config.userRateRequests, config.rateWindowMs),
     ipRate: budget('http:', config.httpRateRequests),
     auth: {
       login: budget('login:', config.loginRateRequests),

@@ -1,6 +1,6 @@
 // Rate limits. Per connection: a local token bucket. Per user across connections and gateways: a fixed
-// window counter in Redis. When Redis is unreachable, limits fall back to local counting. (Nonce
-// de-duplication: nonce-guard.ts.)
+// window counter in Redis (synced-rate-limiter.ts for the per-user request budget). When Redis is
+// unreachable, limits fall back to local counting. (Nonce de-duplication: nonce-guard.ts.)
 import type { Redis } from 'ioredis';
 
 /** A token bucket: `burst` tokens, refilled at `rate` tokens per `windowMs`. */
@@ -37,8 +37,18 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
-/** Fixed-window counters in Redis, keyed by an arbitrary scope (user id, IP). */
-export class SharedRateLimiter {
+/** A budget of requests per fixed window, keyed by an arbitrary scope (user id, IP). */
+export interface RateLimiter {
+  /** Counts one request of `scope`; `ok: false` past the budget, with the time left in the window. */
+  hit(scope: string, now?: number): Promise<RateDecision>;
+}
+
+/**
+ * Fixed-window counters in Redis, one round trip per hit: exact across gateways, for the abuse budgets
+ * (logins, failed authentications, sign-ups). The per-user request budget counts locally and syncs
+ * (synced-rate-limiter.ts).
+ */
+export class SharedRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #limit: number;

@@ -14,7 +14,7 @@ import type { ClientAddresses } from './client-address.js';
 import { COMMANDS, type Command, type CommandServices, NOBODY } from './commands.js';
 import { CorsPolicy } from './cors.js';
 import { ApiError, failureOf } from './errors.js';
-import type { SharedRateLimiter } from './guards.js';
+import type { RateLimiter } from './guards.js';
 import { type HttpRoute, paramsOf, ROUTES, unversionedPath } from './http-routes.js';
 import type { GatewayMetrics } from './metrics.js';
 import { decodePathSegment } from './validation.js';
@@ -26,8 +26,8 @@ export interface HttpDeps {
   services: CommandServices;
   /** Bounds durable writes in flight (the durable commands). */
   admission: WriteAdmission;
-  userRate: SharedRateLimiter;
-  ipRate: SharedRateLimiter;
+  userRate: RateLimiter;
+  ipRate: RateLimiter;
   registry: Registry;
   metrics: GatewayMetrics;
   logger: Logger;
