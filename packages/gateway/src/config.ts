@@ -157,7 +157,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     ...deployment,
     attachLingerMs: duration(env, 'ATTACH_LINGER_MS', 2000, 0, 600_000),
     massDisconnectHoldMs: duration(env, 'MASS_DISCONNECT_HOLD_MS', 30_000, 0, 600_000),
-    writeBundleIntervalMs: duration(env, 'WRITE_BUNDLE_INTERVAL_MS', 0, 0, 1_000),
+    writeBundleIntervalMs: duration(env, 'WRITE_BUNDLE_INTERVAL_MS', 20, 0, 1_000),
     jwtSecret,
     jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 365 * 86_400),
     defaultGroup,

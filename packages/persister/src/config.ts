@@ -60,7 +60,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
     prefetch: int(env, 'PERSISTER_PREFETCH', 2000, 1, 65535),
     batchSize: int(env, 'PERSISTER_BATCH_SIZE', 500, 1, 100_000),
-    batchMs: duration(env, 'PERSISTER_BATCH_MS', 5, 0, 10_000),
+    batchMs: duration(env, 'PERSISTER_BATCH_MS', 20, 0, 10_000),
     maxBatchesInFlight: int(env, 'PERSISTER_MAX_BATCHES', 2, 0, 1000),
     maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
     httpHost: str(env, 'PERSISTER_HTTP_HOST', '0.0.0.0'),

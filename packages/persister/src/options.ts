@@ -13,9 +13,9 @@ export interface PersisterOptions {
   logger: Logger;
   /** Deliveries in flight (AMQP prefetch). Default 2000. */
   prefetch?: number;
-  /** Flush a batch at this many writes. Default 500. */
+  /** Start a batch at once at this many writes. Default 500. */
   batchSize?: number;
-  /** …or this long after its first write. Default 5 ms. */
+  /** Start a partial batch at most once per this many ms (after a quiet spell: at once). Default 20 ms. */
   batchMs?: number;
   /**
    * Group commit: at most this many batches are stored and dispatched at once; what arrives meanwhile
@@ -66,7 +66,7 @@ export function resolvePersisterOptions(options: PersisterOptions): ResolvedPers
   return Object.freeze({
     prefetch: integer('prefetch', options.prefetch ?? 2000, 1),
     batchSize: integer('batchSize', options.batchSize ?? 500, 1),
-    batchMs: integer('batchMs', options.batchMs ?? 5, 0),
+    batchMs: integer('batchMs', options.batchMs ?? 20, 0),
     maxBatchesInFlight: integer('maxBatchesInFlight', options.maxBatchesInFlight ?? 2, 0),
     maxContentLength: integer('maxContentLength', options.maxContentLength ?? 4000, 1),
     writers: writers === undefined ? undefined : Object.freeze([...writers]),

@@ -19,10 +19,10 @@ function controlled() {
 }
 
 describe('batcher (group commit)', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'] }));
   afterEach(() => mock.timers.reset());
 
-  it('flushes a full batch at once, and a partial one batchMs after its first item', () => {
+  it('starts a full batch at once, and a partial one batchMs after the previous start', () => {
     const c = controlled();
     const b = new Batcher<string>({ batchSize: 3, batchMs: 5, maxBatches: 0, process: c.process });
     b.add('a');
@@ -38,6 +38,25 @@ describe('batcher (group commit)', () => {
     assert.equal(b.inProgress, 2);
   });
 
+  it('after a quiet spell a partial batch starts at the end of the turn: pacing adds no latency to light load', () => {
+    const c = controlled();
+    const b = new Batcher<string>({ batchSize: 10, batchMs: 1000, maxBatches: 0, process: c.process });
+    b.add('a');
+    b.add('b');
+    assert.deepEqual(c.batches, [], 'items of one turn are gathered');
+    mock.timers.tick(1);
+    assert.deepEqual(c.batches, [['a', 'b']]);
+    b.add('c'); // right after that start: waits for the interval
+    mock.timers.tick(999);
+    assert.equal(c.batches.length, 1);
+    mock.timers.tick(1);
+    assert.deepEqual(c.batches, [['a', 'b'], ['c']]);
+    mock.timers.tick(5_000);
+    b.add('d'); // quiet for longer than batchMs: at once
+    mock.timers.tick(1);
+    assert.deepEqual(c.batches.at(-1), ['d']);
+  });
+
   it('runs at most maxBatches at once; the backlog waits and leaves in full batches as batches end', async () => {
     const c = controlled();
     const b = new Batcher<string>({ batchSize: 3, batchMs: 5, maxBatches: 1, process: c.process });
@@ -50,6 +69,8 @@ describe('batcher (group commit)', () => {
     await c.end(0);
     assert.deepEqual(c.batches, [['a'], ['b', 'c', 'd']]);
     await c.end(1);
+    assert.equal(b.waiting, 1, 'a partial backlog waits for batchMs since the last start');
+    mock.timers.tick(5);
     assert.deepEqual(c.batches, [['a'], ['b', 'c', 'd'], ['e']]);
     await c.end(2);
     assert.equal(b.inProgress, 0);

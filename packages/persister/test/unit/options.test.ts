@@ -17,7 +17,7 @@ describe('persister options', () => {
     assert.deepEqual(o, {
       prefetch: 2000,
       batchSize: 500,
-      batchMs: 5,
+      batchMs: 20,
       maxBatchesInFlight: 2,
       maxContentLength: 4000,
       writers: ['chat-persister'],
