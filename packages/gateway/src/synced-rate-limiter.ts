@@ -4,8 +4,9 @@
 // reported it plus the hits counted here since. Every SYNC_MS the hits counted here go to Redis in
 // one pipelined batch (SET NX with the window's expiry, then INCRBY, per user), and each reply is the
 // user's count across every gateway. Why not one round trip per request, as SharedRateLimiter does:
-// in W1 that round trip was most of the gateway's Redis I/O (≈ 18 % of its CPU at 1,000 DM/s,
-// bench/results/profile-2026-12.md), and it delayed every request by a Redis round trip.
+// it was the only Redis command of a W1 DM and delayed every request by a round trip; without it
+// Redis spent 80 % less CPU per DM and the gateways' request time halved at 1,000 DM/s
+// (bench/results/linger-2026-12-03.md §1).
 //
 // Guarantee: the budget is never exceeded by requests to one gateway, and a user whose requests are
 // spread over several gateways gets at most what the other gateways let through since their last sync
