@@ -37,8 +37,10 @@ export class SyncedRateLimiter implements RateLimiter {
   readonly #syncMs: number;
   readonly #maxScopes: number;
   readonly #counts = new Map<string, WindowCount>();
-  /** Hits were counted since the last sync started. */
-  #dirty = false;
+  /** The counts with hits not yet sent: a sync visits these, not every count. */
+  #unsent = new Map<string, WindowCount>();
+  /** The window whose start last dropped the counts of earlier windows. */
+  #sweptWindow = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #syncing: Promise<void> | undefined;
 
@@ -77,7 +79,7 @@ export class SyncedRateLimiter implements RateLimiter {
       this.#counts.set(scope, count);
     }
     count.pending += 1;
-    this.#dirty = true;
+    this.#unsent.set(scope, count);
     this.#schedule();
     return { ok: count.shared + count.pending <= this.#limit, retryAfterMs: (window + 1) * this.#windowMs - now };
   }
@@ -89,7 +91,7 @@ export class SyncedRateLimiter implements RateLimiter {
   sync(now = Date.now()): Promise<void> {
     this.#syncing ??= this.#send(now).finally(() => {
       this.#syncing = undefined;
-      if (this.#dirty) this.#schedule();
+      if (this.#unsent.size > 0) this.#schedule();
     });
     return this.#syncing;
   }
@@ -104,15 +106,19 @@ export class SyncedRateLimiter implements RateLimiter {
   }
 
   async #send(now: number): Promise<void> {
-    this.#dirty = false;
     const current = Math.floor(now / this.#windowMs);
+    if (current > this.#sweptWindow) {
+      // Once per window: the counts of past windows decide nothing any more.
+      this.#sweptWindow = current;
+      for (const [scope, count] of this.#counts) if (count.window < current) this.#counts.delete(scope);
+    }
+    const unsent = this.#unsent;
+    this.#unsent = new Map();
     const batch: Array<{ count: WindowCount; sent: number; key: string }> = [];
-    for (const [scope, count] of this.#counts) {
-      if (count.window < current) this.#counts.delete(scope);
-      else if (count.pending > 0) {
-        batch.push({ count, sent: count.pending, key: `${this.#prefix}rate:${scope}:${count.window}` });
-        count.pending = 0;
-      }
+    for (const [scope, count] of unsent) {
+      if (count.window < current || count.pending === 0) continue;
+      batch.push({ count, sent: count.pending, key: `${this.#prefix}rate:${scope}:${count.window}` });
+      count.pending = 0;
     }
     if (batch.length === 0) return;
     const keep = () => {
@@ -139,6 +145,9 @@ export class SyncedRateLimiter implements RateLimiter {
   /** Makes room for a new scope: past windows' counts go first, everything if that is not enough. */
   #evict(window: number): void {
     for (const [scope, count] of this.#counts) if (count.window < window) this.#counts.delete(scope);
-    if (this.#counts.size >= this.#maxScopes) this.#counts.clear();
+    if (this.#counts.size >= this.#maxScopes) {
+      this.#counts.clear();
+      this.#unsent.clear();
+    }
   }
 }

@@ -150,6 +150,18 @@ describe('SyncedRateLimiter', () => {
     }
   });
 
+  it('a sync in a later window drops the counts of earlier windows without sending them', async () => {
+    const limiter = new SyncedRateLimiter(a, synced, 5, 1_000, { syncMs: 60_000 });
+    const t0 = Math.floor(Date.now() / 1_000) * 1_000;
+    limiter.take('u5', t0);
+    limiter.take('u6', t0 + 1_000);
+    assert.equal(limiter.scopes, 2);
+    await limiter.sync(t0 + 1_000);
+    assert.equal(limiter.scopes, 1);
+    assert.equal(await a.get(`${synced}rate:u5:${t0 / 1_000}`), null, 'a past window is not sent');
+    assert.equal(await a.get(`${synced}rate:u6:${t0 / 1_000 + 1}`), '1');
+  });
+
   it('holds at most maxScopes users: past windows are dropped first, then everything', () => {
     const limiter = new SyncedRateLimiter(a, synced, 1, 1_000, { syncMs: 60_000, maxScopes: 3 });
     const t0 = 10_000;
