@@ -8,7 +8,8 @@
 // Redis spent 80 % less CPU per DM and the gateways' request time halved at 1,000 DM/s
 // (bench/results/linger-2026-12-03.md §1).
 //
-// Guarantee: the budget is never exceeded by requests to one gateway, and a user whose requests are
+// Guarantee: the budget is never exceeded by requests to one gateway (unless more than MAX_SCOPES users
+// are counted within one window: then the counts are dropped, see #evict), and a user whose requests are
 // spread over several gateways gets at most what the other gateways let through since their last sync
 // on top of it (each gateway learns the others' hits within about 2 × SYNC_MS). While Redis cannot be
 // reached, hits are counted here only, as before. Keys are the same as SharedRateLimiter's

@@ -54,10 +54,14 @@ export class Batcher<T> {
     });
   }
 
-  /** Arms the timer of a partial batch: the end of this turn, or `batchMs` after the last start. */
+  /**
+   * Arms the timer of a partial batch: the end of this turn, or `batchMs` after the last start. Never
+   * longer than `batchMs`: Date.now() is the wall clock, and a clock set back must not stall batches.
+   */
   private schedule(): void {
     if (this.timer) return;
-    const waitMs = Math.max(0, this.lastStartAt + this.options.batchMs - Date.now());
+    const { batchMs } = this.options;
+    const waitMs = Math.min(batchMs, Math.max(0, this.lastStartAt + batchMs - Date.now()));
     this.timer = setTimeout(() => this.flush(), waitMs);
   }
 
