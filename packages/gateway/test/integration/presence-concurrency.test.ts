@@ -81,8 +81,22 @@ describe('presence concurrency', () => {
     });
     const metricsRegistry = new Registry();
     const metrics = createMetrics(metricsRegistry, () => 0);
+    // The registry's leaves (one Redis call each) answer in as many socket reads as the machine's load
+    // makes; gated, they all answer together, so what is measured is presence's own batching (the channel
+    // reads of leaves that reach them in one turn share a query) and not how Redis's replies were chunked.
+    const registry = new PresenceRegistry({ redis, prefix: `${prefix}:`, serverId: 'gw-conc', timeoutMs: 30_000 });
+    const leave = registry.leave.bind(registry);
+    let gate: Promise<void> = Promise.resolve();
+    let openGate = () => {};
+    let left = 0;
+    registry.leave = async (userId) => {
+      const wasLast = await leave(userId);
+      left++;
+      await gate;
+      return wasLast;
+    };
     const presence = new Presence({
-      registry: new PresenceRegistry({ redis, prefix: `${prefix}:`, serverId: 'gw-conc', timeoutMs: 30_000 }),
+      registry,
       router,
       channels,
       memberChannels: (u) => batched.memberChannels(u),
@@ -100,7 +114,12 @@ describe('presence concurrency', () => {
     await waitFor(async () => /change="online"\} 60/.test(await metricsRegistry.metrics()), 'every user online');
     most = 0;
     listed.length = 0;
+    gate = new Promise((r) => {
+      openGate = r;
+    });
     for (const u of users) presence.disconnected(u);
+    await waitFor(async () => left === 60, 'every leave answered by Redis');
+    openGate();
     await waitFor(async () => /change="offline"\} 60/.test(await metricsRegistry.metrics()), 'every user offline');
     await presence.stop(Date.now() + 5000);
     assert.ok(most >= 2 && most <= 4, `${most} audience reads at once (bound 4)`);
