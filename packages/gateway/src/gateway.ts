@@ -16,6 +16,7 @@ import { ChatService } from './chat-service.js';
 import { ClientAddresses } from './client-address.js';
 import type { CommandServices } from './commands.js';
 import type { GatewayConfig } from './config.js';
+import { dmWarmup } from './dm-warmup.js';
 import { drainGateway } from './drain.js';
 import { GatewayReports } from './gateway-reports.js';
 import { Hub } from './hub.js';
@@ -86,6 +87,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   // A reconnect storm's token checks, RESUME channel reads and replays, one query per batch (batched-reads.ts).
   const batched = batchedReads(store);
+  // The DMs of a user who just identified or resumed, learned before the first send in them (dm-warmup.ts).
+  const warmDms = dmWarmup(store.channels);
   const tokens = revocable(createTokenService(config.jwtSecret, config.jwtTtlSeconds), batched);
   const keyPrefix = `${config.prefix}:`;
   let nonceWarned = 0;
@@ -219,8 +222,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     attach: (u) => router.attach(u),
     detach: (u) => router.detach(u),
     // READY's channels carry the user's read state; a RESUME only needs the ids and kinds.
-    channelsOf: (u) => reads.channelsOf(u),
-    memberChannels: (u) => batched.memberChannels(u),
+    channelsOf: async (u) => {
+      const channels = await reads.channelsOf(u);
+      warmDms(channels);
+      return channels;
+    },
+    memberChannels: async (u) => {
+      const channels = await batched.memberChannels(u);
+      warmDms(channels);
+      return channels;
+    },
     changesSince: (c, since, cap) => batched.changesSince(c, since, cap),
     userRate: (u) => userRate.hit(u),
     authFailed: async (address) => !(await budgets.authFailures.hit(address)).ok,

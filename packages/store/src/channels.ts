@@ -220,18 +220,7 @@ export class Channels {
     }
     if (unknown.length > 0) {
       const kinds = await this.#channels.find({ _id: { $in: unknown } }, { projection: { kind: 1 } }).toArray();
-      const dmIds = kinds.filter((k) => k.kind === 'dm').map((k) => k._id);
-      const members = new Map<string, string[]>();
-      if (dmIds.length > 0) {
-        const rows = await this.#members
-          .find({ channel_id: { $in: dmIds } }, { projection: { channel_id: 1, user_id: 1, _id: 0 } })
-          .toArray();
-        for (const r of rows) {
-          const list = members.get(r.channel_id);
-          if (list) list.push(r.user_id);
-          else members.set(r.channel_id, [r.user_id]);
-        }
-      }
+      const members = await this.#membersOf(kinds.filter((k) => k.kind === 'dm').map((k) => k._id));
       for (const k of kinds) {
         if (k.kind !== 'dm') {
           this.#dms.remember(k._id, { kind: 'other' });
@@ -246,6 +235,41 @@ export class Channels {
     const answers = await Promise.all(rest.map((id) => this.membership(id)));
     for (const [i, id] of rest.entries()) out.set(id, answers[i]!);
     return out;
+  }
+
+  /**
+   * Learns the members of these DMs, the ones this process does not know yet, in one query: from then
+   * on `isMember` and `membership` answer them from memory. For a caller that just read a user's
+   * channels (IDENTIFY, RESUME) and expects sends in them next: without it, each DM's first send
+   * waited for a Redis read and three MongoDB queries, at the gateway that took it — the cold-start
+   * cliff of issue #8. `channels` as this store gave them (their `kind` is trusted); those not DMs are
+   * skipped, and a half-created DM (fewer than two members) is not remembered. Resolves when done;
+   * never rejects (a failure only leaves the channels to be learned on first use).
+   */
+  async learnDms(channels: Iterable<Pick<Channel, 'id' | 'kind'>>): Promise<void> {
+    const dmIds: string[] = [];
+    for (const c of channels) if (c.kind === 'dm') dmIds.push(c.id);
+    await this.#dms.learnMany(dmIds, async (ids) => {
+      const members = await this.#membersOf(ids);
+      const learned = new Map<string, LearnedChannel>();
+      for (const [id, list] of members) learned.set(id, { kind: 'dm', membership: this.#membershipOf(list) });
+      return learned;
+    });
+  }
+
+  /** The member ids of each of these channels that has any, in one query. */
+  async #membersOf(channelIds: string[]): Promise<Map<string, string[]>> {
+    const members = new Map<string, string[]>();
+    if (channelIds.length === 0) return members;
+    const rows = await this.#members
+      .find({ channel_id: { $in: channelIds } }, { projection: { channel_id: 1, user_id: 1, _id: 0 } })
+      .toArray();
+    for (const r of rows) {
+      const list = members.get(r.channel_id);
+      if (list) list.push(r.user_id);
+      else members.set(r.channel_id, [r.user_id]);
+    }
+    return members;
   }
 
   async #load(channelId: string): Promise<Membership> {

@@ -69,6 +69,36 @@ export class DmMemberships {
   }
 
   /**
+   * `learn` for many channels with one lookup: the channels neither known nor being learned are
+   * passed to `lookup` together (at most as many as the bound leaves room for); what it finds is
+   * remembered by the rules of `remember`, a channel it leaves out is not. Resolves when done; never
+   * rejects (a failed lookup is forgotten, so a later call tries again).
+   */
+  async learnMany(
+    channelIds: Iterable<string>,
+    lookup: (ids: string[]) => Promise<Map<string, LearnedChannel>>,
+  ): Promise<void> {
+    if (this.#max === 0) return;
+    const ids: string[] = [];
+    for (const id of new Set(channelIds)) {
+      if (this.#known.has(id) || this.#learning.has(id)) continue;
+      if (this.#learning.size + ids.length >= this.#max) break;
+      ids.push(id);
+    }
+    if (ids.length === 0) return;
+    const run = lookup(ids)
+      .then((found) => {
+        for (const [id, learned] of found) this.remember(id, learned);
+      })
+      .catch(() => {})
+      .finally(() => {
+        for (const id of ids) if (this.#learning.get(id) === run) this.#learning.delete(id);
+      });
+    for (const id of ids) this.#learning.set(id, run);
+    await run;
+  }
+
+  /**
    * Remembers what a lookup made by the caller found (e.g. many channels read at once), by the same
    * rules as `learn`: a DM only with its two members, nothing for a channel that was not found.
    */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createStore, ValidationError } from '@chat/store';
-import { MongoClient } from 'mongodb';
+import { type Document, MongoClient } from 'mongodb';
 import { openStore, type StoreFixture } from './fixture.js';
 
 let next = 5000;
@@ -22,6 +22,21 @@ describe('DM memberships in memory', () => {
     await fx.db.collection('members').deleteMany({ channel_id: channelId });
     const keys = await fx.redis!.keys(`${fx.redisPrefix}ch:{${channelId}}:*`);
     if (keys.length > 0) await fx.redis!.del(...keys);
+  }
+
+  /** A client of its own whose `find` commands are recorded, each as `describe` puts it. */
+  async function monitoredFinds(
+    describe: (command: Document) => string,
+  ): Promise<{ monitored: MongoClient; finds: string[] }> {
+    const monitored = await new MongoClient(fx.mongoUrl, {
+      serverSelectionTimeoutMS: 5000,
+      monitorCommands: true,
+    }).connect();
+    const finds: string[] = [];
+    monitored.on('commandStarted', (e) => {
+      if (e.commandName === 'find') finds.push(describe(e.command));
+    });
+    return { monitored, finds };
   }
 
   it('a DM, once learnt, is answered from memory', async () => {
@@ -72,15 +87,8 @@ describe('DM memberships in memory', () => {
       .insertOne({ channel_id: half, user_id: 'lonely', joined_at: new Date() } as never);
     const missing = id();
     const all = [...dms, group, half, missing];
-    const monitored = await new MongoClient(fx.mongoUrl, {
-      serverSelectionTimeoutMS: 5000,
-      monitorCommands: true,
-    }).connect();
+    const { monitored, finds } = await monitoredFinds((c) => String(c.find));
     try {
-      const finds: string[] = [];
-      monitored.on('commandStarted', (e) => {
-        if (e.commandName === 'find') finds.push(String(e.command.find));
-      });
       // A store of its own (a process that has seen none of these channels), without Redis.
       const cold = createStore({ db: monitored.db(fx.db.databaseName), dmCacheChannels: 10 }).channels;
       const many = await cold.membershipMany([...all, dms[0]!]);
@@ -106,6 +114,61 @@ describe('DM memberships in memory', () => {
       assert.deepEqual(finds, ['channels', 'members'], 'unknown DMs: one query for kinds, one for members');
     } finally {
       await monitored.close();
+    }
+  });
+
+  it('learnDms learns the unknown DMs of a channel list in one query, and skips groups and known DMs', async () => {
+    const { channels } = fx.store;
+    const dms: string[] = [];
+    for (let i = 0; i < 2; i++)
+      dms.push(
+        (await channels.create({ id: id(), kind: 'dm', creatorId: `w${i}a`, recipients: [`w${i}b`] })).channel.id,
+      );
+    const group = (await channels.create({ id: id(), kind: 'group', name: 'g', creatorId: 'w9', recipients: ['w8'] }))
+      .channel;
+    const half = id();
+    await fx.db
+      .collection('channels')
+      .insertOne({ _id: half as never, kind: 'dm', name: null, created_at: new Date() });
+    await fx.db.collection('members').insertOne({ channel_id: half, user_id: 'w7', joined_at: new Date() } as never);
+    const list = [
+      ...dms.map((d) => ({ id: d, kind: 'dm' as const })),
+      { id: half, kind: 'dm' as const },
+      { id: group.id, kind: group.kind },
+    ];
+    const { monitored, finds } = await monitoredFinds((c) => `${c.find} ${JSON.stringify(c.filter)}`);
+    try {
+      const cold = createStore({ db: monitored.db(fx.db.databaseName), dmCacheChannels: 10 }).channels;
+      // Two callers in one turn: the second finds the DMs being learned and adds nothing.
+      await Promise.all([cold.learnDms(list), cold.learnDms(list)]);
+      assert.equal(finds.length, 1, 'one query for every unknown DM');
+      assert.ok(!finds[0]!.includes(group.id), 'a group is not looked up as a DM');
+      for (const d of dms) {
+        assert.equal(cold.dmMemberships.get(d)?.members.length, 2, `DM ${d} learned with both members`);
+      }
+      assert.equal(cold.dmMemberships.get(half), undefined, 'a half-created DM is not remembered');
+      assert.equal(cold.dmMemberships.knows(group.id), false, 'a group is left to membership()');
+      // Learned: the first membership checks need no query at all.
+      finds.length = 0;
+      assert.equal(await cold.isMember(dms[0]!, 'w0b'), true);
+      assert.equal(await cold.isMember(dms[1]!, 'stranger'), false);
+      await cold.learnDms(list.slice(0, 2));
+      assert.deepEqual(finds, [], 'known DMs: no query');
+    } finally {
+      await monitored.close();
+    }
+  });
+
+  it('learnDms resolves even when MongoDB fails, leaving the DMs to be learned on first use', async () => {
+    // Nothing listens on port 1: every query fails once server selection gives up.
+    const unreachable = new MongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 200 });
+    try {
+      const cold = createStore({ db: unreachable.db(fx.db.databaseName), dmCacheChannels: 10 }).channels;
+      await cold.learnDms([{ id: '424242', kind: 'dm' }]);
+      assert.equal(cold.dmMemberships.knows('424242'), false);
+      await cold.dmMemberships.settled();
+    } finally {
+      await unreachable.close();
     }
   });
 

@@ -1,0 +1,28 @@
+// Learns the members of a user's DMs right after IDENTIFY or RESUME read the user's channels, in the
+// background and one query per turn of the event loop, so that the user's first send in each DM is
+// checked from memory (store `channels.learnDms`). Why: a client that has just connected sends in its
+// DMs next, and each DM's first send at a gateway otherwise waited for a Redis read and three MongoDB
+// queries; 1,000 clients starting to chat at once made that the cold-start cliff of issue #8
+// (bench/results/w1.md, "cold start"). What a warm-up costs: one members query per batch of up to
+// `maxBatch` DMs not yet known; nothing for DMs this process already knows.
+import type { Channel, Store } from '@chat/store';
+import { READ_BATCH_MAX } from './batched-reads.js';
+import { TickBatcher } from './tick-batcher.js';
+
+/** Returns the function to call with a user's channels; it never throws and never waits. */
+export function dmWarmup(
+  channels: Pick<Store['channels'], 'learnDms'>,
+  maxBatch = READ_BATCH_MAX,
+): (list: readonly Pick<Channel, 'id' | 'kind'>[]) => void {
+  const batcher = new TickBatcher<string, true>({
+    load: async (ids) => {
+      await channels.learnDms(ids.map((id) => ({ id, kind: 'dm' as const })));
+      return new Map();
+    },
+    missing: true,
+    maxBatch,
+  });
+  return (list) => {
+    for (const c of list) if (c.kind === 'dm') batcher.get(c.id).catch(() => {});
+  };
+}
