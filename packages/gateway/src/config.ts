@@ -199,7 +199,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
     overloadRetryAfterMs: duration(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),
     overloadConfirmTargetMs: duration(env, 'OVERLOAD_CONFIRM_TARGET_MS', 250, 0, 600_000),
-    overloadPathTargetMs: duration(env, 'OVERLOAD_PATH_TARGET_MS', 250, 0, 600_000),
+    overloadPathTargetMs: duration(env, 'OVERLOAD_PATH_TARGET_MS', 150, 0, 600_000),
     presenceMaxGroupMembers: int(env, 'PRESENCE_MAX_GROUP_MEMBERS', 100, 0, 1_000_000),
     presenceMaxAudience: int(env, 'PRESENCE_MAX_AUDIENCE', 1000, 1, 100_000),
     presenceHeartbeatMs,
