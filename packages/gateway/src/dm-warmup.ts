@@ -1,9 +1,10 @@
 // Learns the members of a user's DMs right after IDENTIFY or RESUME read the user's channels, in the
 // background and one query per turn of the event loop, so that the user's first send in each DM is
 // checked from memory (store `channels.learnDms`). Why: a client that has just connected sends in its
-// DMs next, and each DM's first send at a gateway otherwise waited for a Redis read and three MongoDB
-// queries; 1,000 clients starting to chat at once made that the cold-start cliff of issue #8
-// (bench/results/w1.md, "cold start"). What a warm-up costs: one members query per batch of up to
+// DMs next, and without presence each DM's first send at a gateway waited for a Redis read and three
+// MongoDB queries; with presence, IDENTIFY's audience read learned the DMs one at a time (two queries
+// each). Measured (bench/results/cold-start-2026-12-03.md): within the spread of w1's cold start, whose
+// cliff was a GC pause (idle-gc.ts). What a warm-up costs: one members query per batch of up to
 // `maxBatch` DMs not yet known; nothing for DMs this process already knows.
 import type { Channel, Store } from '@chat/store';
 import { READ_BATCH_MAX } from './batched-reads.js';
