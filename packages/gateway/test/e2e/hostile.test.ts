@@ -69,7 +69,8 @@ describe('hostile input', () => {
       'nope',
       'a.b.c',
       `${token}x`,
-      token.replace(/.$/, 'A'),
+      // Another last character (one in 16 signatures already ends in 'A': that "forgery" was the real token).
+      token.slice(0, -1) + (token.endsWith('A') ? 'E' : 'A'),
       'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.',
       'x'.repeat(5000),
     ]) {
