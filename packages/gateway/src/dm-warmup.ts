@@ -12,7 +12,7 @@ import { TickBatcher } from './tick-batcher.js';
 
 /** Returns the function to call with a user's channels; it never throws and never waits. */
 export function dmWarmup(
-  channels: Pick<Store['channels'], 'learnDms'>,
+  channels: Pick<Store['channels'], 'learnDms'> & { dmMemberships: Pick<Store['channels']['dmMemberships'], 'knows'> },
   maxBatch = READ_BATCH_MAX,
 ): (list: readonly Pick<Channel, 'id' | 'kind'>[]) => void {
   const batcher = new TickBatcher<string, true>({
@@ -24,6 +24,9 @@ export function dmWarmup(
     maxBatch,
   });
   return (list) => {
-    for (const c of list) if (c.kind === 'dm') batcher.get(c.id).catch(() => {});
+    // A DM already known costs nothing here (a warm gateway's reconnect storm: no batch entry per DM).
+    for (const c of list) {
+      if (c.kind === 'dm' && !channels.dmMemberships.knows(c.id)) batcher.get(c.id).catch(() => {});
+    }
   };
 }

@@ -59,18 +59,13 @@ export class DmMemberships {
    * later call tries again.
    */
   learn(channelId: string, lookup: () => Promise<LearnedChannel>): void {
-    if (this.#max === 0 || this.#known.has(channelId) || this.#learning.has(channelId)) return;
-    if (this.#learning.size >= this.#max) return; // bounded like the map itself
-    const run = lookup()
-      .then((found) => this.remember(channelId, found))
-      .catch(() => {})
-      .finally(() => this.#learning.delete(channelId));
-    this.#learning.set(channelId, run);
+    void this.learnMany([channelId], async () => new Map([[channelId, await lookup()]]));
   }
 
   /**
    * `learn` for many channels with one lookup: the channels neither known nor being learned are
-   * passed to `lookup` together (at most as many as the bound leaves room for); what it finds is
+   * passed to `lookup` together (at most as many as the bound leaves room for: lookups in flight are
+   * bounded like the map itself); what it finds is
    * remembered by the rules of `remember`, a channel it leaves out is not. Resolves when done; never
    * rejects (a failed lookup is forgotten, so a later call tries again).
    */
@@ -92,7 +87,7 @@ export class DmMemberships {
       })
       .catch(() => {})
       .finally(() => {
-        for (const id of ids) if (this.#learning.get(id) === run) this.#learning.delete(id);
+        for (const id of ids) this.#learning.delete(id);
       });
     for (const id of ids) this.#learning.set(id, run);
     await run;

@@ -10,6 +10,7 @@ const settle = () => new Promise<void>((r) => setImmediate(r));
 function recording(fail = false) {
   const calls: string[][] = [];
   const channels = {
+    dmMemberships: { knows: (id: string) => id.startsWith('known') },
     learnDms: async (list: Iterable<{ id: string; kind: string }>) => {
       const l = [...list];
       assert.ok(l.every((c) => c.kind === 'dm'));
