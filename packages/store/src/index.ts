@@ -13,6 +13,7 @@ export {
   StoreError,
   ValidationError,
 } from './errors.js';
+export { KnownTops, type KnownTopsOptions } from './known-tops.js';
 export { MembershipCache, type MembershipCacheOptions } from './membership-cache.js';
 export {
   type ChannelCount,

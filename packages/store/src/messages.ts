@@ -4,6 +4,7 @@
 // (ordinal-append.ts), and counted before append() resolves (message-counts.ts).
 import { bucketOf, messageOf, parseSnowflake } from '@chat/protocol';
 import { type Collection, Long } from 'mongodb';
+import { KnownTops } from './known-tops.js';
 import type { MessageCounts } from './message-counts.js';
 import { type AppendResult, appendWithOrdinals, type UnnumberedDoc } from './ordinal-append.js';
 import { type Parents, parentKey, parentsOf, referenceOf } from './references.js';
@@ -67,10 +68,13 @@ export class Messages {
   readonly #counts: MessageCounts;
   /** The append in progress (settled or not): the next one starts after it. */
   #lastAppend: Promise<unknown> = Promise.resolve();
+  /** The tops of the channels this instance stored in (known-tops.ts): a batch needs no cached-count read. */
+  readonly #tops: KnownTops;
 
-  constructor(col: Collection<MessageDoc>, counts: MessageCounts) {
+  constructor(col: Collection<MessageDoc>, counts: MessageCounts, tops: KnownTops = new KnownTops()) {
     this.#col = col;
     this.#counts = counts;
+    this.#tops = tops;
   }
 
   async createIndexes(): Promise<void> {
@@ -107,7 +111,7 @@ export class Messages {
         ...(m.reply_to ? { reply_to: toLong(m.reply_to) } : {}),
       };
     });
-    const run = this.#lastAppend.then(() => appendWithOrdinals(this.#col, this.#counts, docs));
+    const run = this.#lastAppend.then(() => appendWithOrdinals(this.#col, this.#counts, docs, this.#tops));
     this.#lastAppend = run.catch(() => {});
     return run;
   }

@@ -12,9 +12,11 @@
 //   dropped (their stored ordinals stand); if the refused one is not stored, its ordinal was taken (a
 //   racer, or a cached top behind the real one) and its channel goes on from the real top. What is
 //   left is offered again, renumbered from where each channel stands, so no gap is ever left.
-// Without races or redeliveries that is one cached-top read, one insert and one raise per batch.
+// Without races or redeliveries that is one cached-top read, one insert and one raise per batch; with
+// the tops this process remembers (known-tops.ts) the read is left out for the channels it knows.
 import { type Collection, MongoBulkWriteError } from 'mongodb';
 import { DUPLICATE_KEY } from './duplicate-key.js';
+import type { KnownTops } from './known-tops.js';
 import type { ChannelRaise, MessageCounts, OrdinalPosition } from './message-counts.js';
 import type { MessageDoc } from './types.js';
 
@@ -40,12 +42,14 @@ const byId = (a: UnnumberedDoc, b: UnnumberedDoc) => {
  * Stores `docs` with their ordinals, then raises their channels' cached counts and their authors'
  * own positions before it resolves (so before anything is dispatched): at least once and idempotent,
  * safe to repeat after any failure. A write error other than a duplicate key rejects; the documents
- * stored before it keep their ordinals, and a repeat finds them stored.
+ * stored before it keep their ordinals, and a repeat finds them stored. `tops`: the tops this process
+ * remembers (read instead of the cached counts for the channels it knows; kept up to date here).
  */
 export async function appendWithOrdinals(
   col: Collection<MessageDoc>,
   counts: MessageCounts,
   docs: readonly UnnumberedDoc[],
+  tops?: KnownTops,
 ): Promise<AppendResult> {
   const result: AppendResult = { inserted: 0, duplicates: 0, ordinals: new Map() };
   /** Per channel, the messages still to store, in id order (an id twice in the call: stored once). */
@@ -66,8 +70,12 @@ export async function appendWithOrdinals(
   for (const list of pending.values()) list.sort(byId);
   /** Per channel, the ordinal its next message is offered: one whose predecessor is taken. */
   const next = new Map<string, number>();
-  const cached = await counts.cachedTops([...pending.keys()]);
-  for (const channelId of pending.keys()) next.set(channelId, (cached.get(channelId) ?? 0) + 1);
+  const known = tops?.known(pending.keys()) ?? new Map<string, number>();
+  const unknown = [...pending.keys()].filter((id) => !known.has(id));
+  const cached = unknown.length > 0 ? await counts.cachedTops(unknown) : new Map<string, number>();
+  for (const channelId of pending.keys()) {
+    next.set(channelId, (known.get(channelId) ?? cached.get(channelId) ?? 0) + 1);
+  }
 
   while (pending.size > 0) {
     const batch: MessageDoc[] = [];
@@ -111,10 +119,23 @@ export async function appendWithOrdinals(
       const top = await counts.topOf(failed.channel_id);
       if (top + 1 <= failed.n) throw new Error(`duplicate key on message ${failedId} that is neither id nor ordinal`);
       next.set(failed.channel_id, top + 1);
+      // Another process stores in these channels: stop trusting what this one remembers for a while.
+      tops?.distrust();
+      if (known.size > 0) {
+        // The other remembered tops of this batch may be behind too: one read of their cached counts,
+        // rather than a refusal (and a re-sent insert) each.
+        const stale = [...known.keys()].filter((id) => pending.has(id) && id !== failed.channel_id);
+        known.clear();
+        for (const [channelId, top] of stale.length > 0 ? await counts.cachedTops(stale) : []) {
+          if (top + 1 > next.get(channelId)!) next.set(channelId, top + 1);
+        }
+      }
     }
   }
 
-  await counts.raise(raisesOf([...all.values()], result.ordinals));
+  const raises = raisesOf([...all.values()], result.ordinals);
+  await counts.raise(raises);
+  if (tops) for (const [channelId, r] of raises) tops.saw(channelId, r.top.n);
   return result;
 }
 

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { Accounts } from './accounts.js';
 import { Channels } from './channels.js';
+import { KnownTops } from './known-tops.js';
 import { MembershipCache } from './membership-cache.js';
 import { type ChannelCountDoc, MessageCounts } from './message-counts.js';
 import { Messages } from './messages.js';
@@ -31,6 +32,11 @@ export interface StoreOptions {
    * members never change): default 50,000 (≈ 300 bytes each); 0 turns it off.
    */
   dmCacheChannels?: number;
+  /**
+   * How many channels' top ordinals each process remembers from its own appends, so that a batch needs
+   * no read of the cached counts first (`known-tops.ts`): default 50,000 (≈ 100 bytes each); 0 turns it off.
+   */
+  ordinalCacheChannels?: number;
   /** Password hashing cost and rationing (scrypt N = 2^logN; default 17, at most 2 at once, 64 waiting). */
   passwords?: PasswordHasherOptions;
   logger?: Logger;
@@ -77,7 +83,11 @@ export function createStore(options: StoreOptions): Store {
     db.collection<MessageDoc>('messages'),
     db.collection<ChannelCountDoc>('channel_counts'),
   );
-  const messages = new Messages(db.collection<MessageDoc>('messages'), counts);
+  const messages = new Messages(
+    db.collection<MessageDoc>('messages'),
+    counts,
+    new KnownTops({ maxChannels: options.ordinalCacheChannels ?? 50_000 }),
+  );
   const search = new MessageSearch(db.collection<MessageDoc>('messages'), messages);
   const accounts = new Accounts(db.collection<UserDoc>('users'), new PasswordHasher(options.passwords));
   const channels = new Channels(

@@ -127,6 +127,78 @@ describe('message counts and read states', () => {
     }
   });
 
+  /** A store of its own over the fixture's database whose commands on `messages` and `channel_counts` are counted. */
+  async function monitoredStore(options: { ordinalCacheChannels?: number } = {}) {
+    const monitored = await new MongoClient(fx.mongoUrl, {
+      serverSelectionTimeoutMS: 5000,
+      monitorCommands: true,
+    }).connect();
+    const seen = { countReads: 0, inserts: 0 };
+    monitored.on('commandStarted', (e) => {
+      if (e.commandName === 'find' && e.command.find === 'channel_counts') seen.countReads++;
+      if (e.commandName === 'insert' && e.command.insert === 'messages') seen.inserts++;
+    });
+    const store = createStore({ db: monitored.db(fx.db.databaseName), ...options });
+    return { store, seen, close: () => monitored.close() };
+  }
+
+  it('a store numbers its next batch in channels it stored in from memory: no read of the cached counts', async () => {
+    const m = await monitoredStore();
+    const off = await monitoredStore({ ordinalCacheChannels: 0 });
+    try {
+      const all = ids(30, 40);
+      await m.store.messages.append([...msgs('k-1', all.slice(0, 5)), ...msgs('k-2', all.slice(5, 10))]);
+      assert.deepEqual(m.seen, { countReads: 1, inserts: 1 });
+      const second = await m.store.messages.append([
+        ...msgs('k-1', all.slice(10, 15)),
+        ...msgs('k-2', all.slice(15, 20)),
+      ]);
+      assert.deepEqual(m.seen, { countReads: 1, inserts: 2 }, 'both channels known: no read');
+      assert.deepEqual([...second.ordinals.values()], [6, 7, 8, 9, 10, 6, 7, 8, 9, 10]);
+      // A channel it does not know yet is read, alone.
+      await m.store.messages.append([...msgs('k-1', all.slice(20, 22)), ...msgs('k-3', all.slice(22, 24))]);
+      assert.deepEqual(m.seen, { countReads: 2, inserts: 3 });
+      for (const c of ['k-1', 'k-2'])
+        assert.equal((await fx.store.counts.countsOf([c])).get(c)?.count, c === 'k-1' ? 12 : 10);
+      // Switched off, every batch reads the counts.
+      await off.store.messages.append(msgs('k-1', all.slice(24, 26)));
+      await off.store.messages.append(msgs('k-1', all.slice(26, 28)));
+      assert.deepEqual(off.seen, { countReads: 2, inserts: 2 });
+      assert.deepEqual(await ordinals('k-1'), { stored: 16, ns: oneToN(16) });
+    } finally {
+      await m.close();
+      await off.close();
+    }
+  });
+
+  it('a store whose memory is behind (another stored since) is refused once, goes on from the real top and reads the counts from then on', async () => {
+    const a = await monitoredStore();
+    const b = createStore({ db: fx.db });
+    try {
+      const all = ids(31, 80);
+      await a.store.messages.append([...msgs('s-1', all.slice(0, 10)), ...msgs('s-2', all.slice(10, 20))]);
+      // Another persister stores in both channels: what `a` remembers (10 and 10) is now behind.
+      await b.messages.append([...msgs('s-1', all.slice(20, 25)), ...msgs('s-2', all.slice(25, 30))]);
+      const before = { ...a.seen };
+      const got = await a.store.messages.append([...msgs('s-1', all.slice(30, 35)), ...msgs('s-2', all.slice(35, 40))]);
+      assert.deepEqual(
+        [...got.ordinals.values()].sort((x, y) => x - y),
+        [16, 16, 17, 17, 18, 18, 19, 19, 20, 20],
+      );
+      // One refused insert (s-1 at 11) and one that stored everything: s-2's remembered top was re-read
+      // with the counts, not refused in turn.
+      assert.equal(a.seen.inserts - before.inserts, 2);
+      for (const c of ['s-1', 's-2']) assert.deepEqual(await ordinals(c), { stored: 20, ns: oneToN(20) }, c);
+      // Distrusted now: the next batch in known channels reads the counts first.
+      const reads = a.seen.countReads;
+      await a.store.messages.append(msgs('s-1', all.slice(40, 42)));
+      assert.equal(a.seen.countReads, reads + 1);
+      assert.deepEqual(await ordinals('s-1'), { stored: 22, ns: oneToN(22) });
+    } finally {
+      await a.close();
+    }
+  });
+
   it('a crash after storing but before the raise is repaired by the redelivery: ordinals stand, the count moves', async () => {
     const { messages, counts } = fx.store;
     const all = ids(3, 5);
