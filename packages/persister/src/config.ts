@@ -34,6 +34,8 @@ export interface PersisterConfig extends DeploymentSettings {
   readonly batchMs: number;
   readonly maxBatchesInFlight: number;
   readonly maxContentLength: number;
+  /** Channels whose top ordinal the store remembers from its own appends (0: read the counts every batch). */
+  readonly ordinalCacheChannels: number;
   readonly httpHost: string;
   readonly httpPort: number;
   readonly shutdownTimeoutMs: number;
@@ -63,6 +65,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     batchMs: duration(env, 'PERSISTER_BATCH_MS', 20, 0, 10_000),
     maxBatchesInFlight: int(env, 'PERSISTER_MAX_BATCHES', 2, 0, 1000),
     maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
+    ordinalCacheChannels: int(env, 'PERSISTER_ORDINAL_CACHE_CHANNELS', 50_000, 0, 10_000_000),
     httpHost: str(env, 'PERSISTER_HTTP_HOST', '0.0.0.0'),
     httpPort: int(env, 'PERSISTER_HTTP_PORT', 9101, 0, 65535),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),

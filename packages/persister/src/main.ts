@@ -53,6 +53,7 @@ const store = createStore({
   redis,
   redisPrefix: `${config.prefix}:`,
   slots: config.slots,
+  ordinalCacheChannels: config.ordinalCacheChannels,
   logger,
 });
 const persister = createPersister({

@@ -23,6 +23,12 @@ describe('persister configuration', () => {
     assert.equal(loadConfig({ DECLARE_TOPOLOGY: 'false' }).declareTopology, false);
   });
 
+  it('PERSISTER_ORDINAL_CACHE_CHANNELS: 50,000 by default, 0 turns the memory off, a negative value is refused', () => {
+    assert.equal(loadConfig({}).ordinalCacheChannels, 50_000);
+    assert.equal(loadConfig({ PERSISTER_ORDINAL_CACHE_CHANNELS: '0' }).ordinalCacheChannels, 0);
+    assert.throws(() => loadConfig({ PERSISTER_ORDINAL_CACHE_CHANNELS: '-1' }), /PERSISTER_ORDINAL_CACHE_CHANNELS/);
+  });
+
   it('reads TLS options for amqps:// brokers from AMQP_CA_FILE and AMQP_SERVERNAME, and refuses them for amqp://', () => {
     const dir = mkdtempSync(join(tmpdir(), 'persister-tls-'));
     try {
