@@ -1,4 +1,4 @@
-// The top ordinal each channel had when this process last stored in it or read its count, so that an
+// The top ordinal of each channel as this process last stored in it (or found it stored), so that an
 // append can number a batch without first reading `channel_counts` (ordinal-append.ts). Why a
 // remembered top is safe: it is an ordinal this process saw stored, and messages are never removed
 // (a delete marks the document), so it is never above the channel's real top — the rule the cached
