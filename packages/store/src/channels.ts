@@ -241,9 +241,10 @@ export class Channels {
    * Learns the members of these DMs, the ones this process does not know yet, in one query: from then
    * on `isMember` and `membership` answer them from memory. For a caller that just read a user's
    * channels (IDENTIFY, RESUME) and expects sends in them next: without it, each DM's first send
-   * waits for a Redis read and three MongoDB queries at the gateway that takes it. `channels` as this store gave them (their `kind` is trusted); those not DMs are
-   * skipped, and a half-created DM (fewer than two members) is not remembered. Resolves when done;
-   * never rejects (a failure only leaves the channels to be learned on first use).
+   * waits for a Redis read and three MongoDB queries at the gateway that takes it. `channels` as this
+   * store gave them (their `kind` is trusted); those not DMs are skipped, and a half-created DM (fewer
+   * than two members) is not remembered. Resolves when done; never rejects (a failure only leaves the
+   * channels to be learned on first use).
    */
   async learnDms(channels: Iterable<Pick<Channel, 'id' | 'kind'>>): Promise<void> {
     const dmIds: string[] = [];

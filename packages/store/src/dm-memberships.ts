@@ -65,9 +65,9 @@ export class DmMemberships {
   /**
    * `learn` for many channels with one lookup: the channels neither known nor being learned are
    * passed to `lookup` together (at most as many as the bound leaves room for: lookups in flight are
-   * bounded like the map itself); what it finds is
-   * remembered by the rules of `remember`, a channel it leaves out is not. Resolves when done; never
-   * rejects (a failed lookup is forgotten, so a later call tries again).
+   * bounded like the map itself); what it finds is remembered by the rules of `remember`, a channel it
+   * leaves out is not. Resolves when done; never rejects (a failed lookup is forgotten, so a later call
+   * tries again).
    */
   async learnMany(
     channelIds: Iterable<string>,
