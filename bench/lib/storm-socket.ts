@@ -5,6 +5,7 @@
 // gateway URLs it uses. Frames are matched with string operations, not JSON.parse (a load generator
 // must stay cheaper than the system it measures). Reconnecting is the caller's decision.
 import WebSocket from 'ws';
+import { loadgenSocketOptions } from './loadgen-socket-options.js';
 
 export interface StormClient {
   /** The user's number (u<n>). */
@@ -81,7 +82,7 @@ function onFrame(c: StormClient, text: string, ev: SocketEvents): void {
 
 /** Opens the client's socket to `c.urls[c.urlIndex]` from `localAddress`; events follow through `ev`. */
 export function openClient(c: StormClient, localAddress: string, ev: SocketEvents): void {
-  const ws = new WebSocket(c.urls[c.urlIndex]!, { localAddress, perMessageDeflate: false, handshakeTimeout: 30_000 });
+  const ws = new WebSocket(c.urls[c.urlIndex]!, loadgenSocketOptions(localAddress));
   c.ws = ws;
   c.state = 'connecting';
   ws.on('message', (data: Buffer, isBinary: boolean) => {

@@ -12,6 +12,7 @@
 import WebSocket from 'ws';
 import { serveRequests } from './child.js';
 import { assignChannels, clientStatus, openEach, openLoop } from './loadgen-clients.js';
+import { loadgenSocketOptions } from './loadgen-socket-options.js';
 import {
   beginSend,
   contentOf,
@@ -132,7 +133,7 @@ function open(c: Client, url: string, localAddress: string): Promise<void> {
         resolve();
       }
     };
-    const ws = new WebSocket(url, { localAddress, perMessageDeflate: false, handshakeTimeout: 30_000 });
+    const ws = new WebSocket(url, loadgenSocketOptions(localAddress));
     c.ws = ws;
     c.state = 'connecting';
     ws.on('message', (data: Buffer, isBinary: boolean) => {
