@@ -15,11 +15,11 @@ export class ChildHandle {
   #exited: string | undefined;
   readonly #gone: Promise<void>;
 
-  /** Forks `moduleUrl` (a .ts file next to the caller) with this process's loader flags. */
-  constructor(name: string, moduleUrl: URL, args: string[] = []) {
+  /** Forks `moduleUrl` (a .ts file next to the caller) with this process's loader flags and `nodeArgs`. */
+  constructor(name: string, moduleUrl: URL, args: string[] = [], nodeArgs: string[] = []) {
     this.name = name;
     this.#child = fork(fileURLToPath(moduleUrl), args, {
-      execArgv: [...process.execArgv, ...profileArgs(name)],
+      execArgv: [...process.execArgv, ...nodeArgs, ...profileArgs(name)],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -154,6 +154,15 @@ export interface GcPauses {
   maxMs: number;
 }
 
+/**
+ * The stand-in keeps every stored document on its V8 heap (MongoDB keeps them in native memory). By the
+ * overload steps of a full `w1` that heap holds ≈ 500 MB, and one major GC's incremental marking then
+ * took 1.4 s of the stand-in's main thread within 1.8 s (`BENCH_TRACE_GC=mongo-stand-in`, 2026-12-03):
+ * the store stalled and a step's p99 measured the stand-in's collector, not the system. An old space
+ * sized for a whole scenario starts no major GC within one (young-generation scavenges go on as usual).
+ */
+const STAND_IN_NODE_ARGS = ['--initial-old-space-size=4096'];
+
 export async function startMongoProcess(): Promise<{
   url: string;
   pid: number;
@@ -161,7 +170,12 @@ export async function startMongoProcess(): Promise<{
   /** The stand-in process's GC pauses since the previous call. */
   gcPauses(): Promise<GcPauses>;
 }> {
-  const child = new ChildHandle('mongo-stand-in', new URL('./mongo-worker.ts', import.meta.url));
+  const child = new ChildHandle(
+    'mongo-stand-in',
+    new URL('./mongo-worker.ts', import.meta.url),
+    [],
+    STAND_IN_NODE_ARGS,
+  );
   const { url } = await child.call<{ url: string }>('start', {}, 60_000);
   return { url, pid: child.pid, stop: () => child.stop(10_000), gcPauses: () => child.call<GcPauses>('gc') };
 }
