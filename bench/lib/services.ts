@@ -14,7 +14,9 @@ export const PERSISTER_MAIN = fileURLToPath(new URL('../../packages/persister/sr
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 export const STAND_IN_NOTE =
   'MongoDB is the in-memory wire-protocol stand-in of @chat/testkit (no MongoDB server can be installed here): ' +
-  'its speed is not MongoDB’s speed, so store times and everything behind them are not production figures.';
+  'its speed is not MongoDB’s speed, so store times and everything behind them are not production figures. ' +
+  'Its process runs with an old space sized for a whole scenario (no major GC of the stored documents within one; ' +
+  'bench/lib/services.ts STAND_IN_NODE_ARGS, since 2026-12-03).';
 
 export interface Service {
   readonly name: string;
