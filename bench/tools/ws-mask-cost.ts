@@ -12,24 +12,25 @@ import { loadgenSocketOptions } from '../lib/loadgen-socket-options.js';
 const SOCKETS = 500;
 const RATE = 2000;
 const SECONDS = 10;
-const PORT = 18_099;
 const payload = JSON.stringify({
   op: 10,
   d: { type: 'message.create', channel_id: '123456789012345678', content: 'x'.repeat(100) },
 });
 
+/** The echo server (child process): sends its port to the parent and leaves with it. */
 function serveEcho(): void {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: PORT, perMessageDeflate: false });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
-  wss.on('listening', () => process.send?.('listening'));
+  wss.on('listening', () => process.send?.((wss.address() as { port: number }).port));
+  process.on('disconnect', () => process.exit(0));
 }
 
-async function measure(zeroMask: boolean): Promise<number> {
+async function measure(port: number, zeroMask: boolean): Promise<number> {
   const base = loadgenSocketOptions('127.0.0.1');
   const options = zeroMask ? base : { ...base, generateMask: undefined };
   const sockets = await Promise.all(
     Array.from({ length: SOCKETS }, () => {
-      const ws = new WebSocket(`ws://127.0.0.1:${PORT}`, options);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, options);
       ws.on('message', (d: Buffer) => JSON.parse(d.toString()));
       return new Promise<WebSocket>((resolve, reject) => {
         ws.once('open', () => resolve(ws));
@@ -58,12 +59,16 @@ async function measure(zeroMask: boolean): Promise<number> {
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 3);
   const server = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--import', 'tsx'] });
-  await new Promise((resolve) => server.once('message', resolve));
   try {
-    await measure(false); // warm-up, unreported
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('message', (p) => resolve(p as number));
+      server.once('exit', () => reject(new Error('the echo server exited before listening')));
+      setTimeout(() => reject(new Error('the echo server did not listen within 30 s')), 30_000).unref();
+    });
+    await measure(port, false); // warm-up, unreported
     for (let i = 0; i < rounds; i++) {
       for (const zero of [false, true]) {
-        const us = await measure(zero);
+        const us = await measure(port, zero);
         console.log(
           `${zero ? 'zero key  ' : 'random key'}  ${us.toFixed(1)} µs of client CPU per frame sent (and its echo read)`,
         );
