@@ -3,7 +3,7 @@
 // The child side is `serveRequests()`: it answers requests and exits when the parent goes away.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { profileArgs } from './profile.js';
+import { diagnosticArgs } from './profile.js';
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
@@ -19,7 +19,7 @@ export class ChildHandle {
   constructor(name: string, moduleUrl: URL, args: string[] = [], nodeArgs: string[] = []) {
     this.name = name;
     this.#child = fork(fileURLToPath(moduleUrl), args, {
-      execArgv: [...process.execArgv, ...nodeArgs, ...profileArgs(name)],
+      execArgv: [...process.execArgv, ...nodeArgs, ...diagnosticArgs(name)],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 
 /** Node flags for the process called `name`: profiling and GC tracing as the environment asks. */
-export function profileArgs(name: string): string[] {
+export function diagnosticArgs(name: string): string[] {
   const args: string[] = [];
   const dir = process.env.BENCH_CPU_PROF_DIR;
   if (dir) args.push('--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`);

@@ -7,7 +7,7 @@ import { gatewayQueueName, topologyNames } from '@chat/router';
 import { deleteByPrefix, freePort, spawnService, uniquePrefix } from '@chat/testkit';
 import { Redis } from 'ioredis';
 import { ChildHandle } from './child.js';
-import { profileArgs } from './profile.js';
+import { diagnosticArgs } from './profile.js';
 
 export const GATEWAY_MAIN = fileURLToPath(new URL('../../packages/gateway/src/main.ts', import.meta.url));
 export const PERSISTER_MAIN = fileURLToPath(new URL('../../packages/persister/src/main.ts', import.meta.url));
@@ -36,7 +36,7 @@ export async function startService(
   env: Record<string, string>,
   readyLine: string,
 ): Promise<Service> {
-  const proc = await spawnService({ name, main, env, readyLine, timeoutMs: 60_000, nodeArgs: profileArgs(name) });
+  const proc = await spawnService({ name, main, env, readyLine, timeoutMs: 60_000, nodeArgs: diagnosticArgs(name) });
   let code: number | string | undefined;
   void proc.exited.then((c) => {
     code = c;

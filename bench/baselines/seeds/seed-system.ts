@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { amqpUrl, deleteByPrefix, freePort, type ServiceProcess, spawnService } from '@chat/testkit';
-import { profileArgs } from '../../lib/profile.js';
+import { diagnosticArgs } from '../../lib/profile.js';
 import { deleteRedisKeys, REDIS_URL, redisPid } from '../../lib/services.js';
 import type { PeerInstance, PeerStartOptions, PeerSystem } from '../peer.js';
 import { DESCRIPTIONS, type SeedDesign } from './designs.js';
@@ -85,7 +85,7 @@ export function seedSystem(design: SeedDesign): PeerSystem {
             },
             readyLine: READY_LINE,
             timeoutMs: START_TIMEOUT_MS,
-            nodeArgs: profileArgs(name),
+            nodeArgs: diagnosticArgs(name),
           });
         }),
       );
