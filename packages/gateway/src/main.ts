@@ -89,6 +89,7 @@ const router = createRouter({
   partitions: config.partitions,
   slots: config.slots,
   granularity: config.granularity,
+  broadcastAboveKeys: config.broadcastAboveKeys,
   lingerMs: config.attachLingerMs,
   massReleaseHoldMs: config.massDisconnectHoldMs,
   writeIntervalMs: config.writeBundleIntervalMs,

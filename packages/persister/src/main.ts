@@ -41,6 +41,7 @@ const router = createRouter({
   partitions: config.partitions,
   slots: config.slots,
   granularity: config.granularity,
+  broadcastAboveKeys: config.broadcastAboveKeys,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
   declareTopology: config.declareTopology,

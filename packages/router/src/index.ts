@@ -14,6 +14,7 @@ export {
   slotOf,
   snowflakeAt,
 } from '@chat/protocol';
+export { BROADCAST_KEY, type BroadcastSetting, broadcastAbove } from './internal/broadcast.js';
 export {
   type DeadLetterInfo,
   DeadLetterQueue,

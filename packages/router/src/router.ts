@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { type Logger, silentLogger, slotOf } from '@chat/protocol';
 import { Registry } from 'prom-client';
 import { BindingTable } from './internal/bindings.js';
+import { BROADCAST_KEY } from './internal/broadcast.js';
 import type { Delivery } from './internal/delivery.js';
 import { DispatchConsumer, type DispatchHandler, RecentIds } from './internal/dispatch-consumer.js';
 import { Drops } from './internal/drops.js';
@@ -331,7 +332,9 @@ export class Router extends EventEmitter {
    * Dispatch: delivers an envelope to every gateway queue bound to one of the target keys, once per
    * queue. Slot granularity: one publish to the front exchange, the extra keys in `CC`. User
    * granularity: one publish per partition touched; a queue bound in several partitions gets one copy
-   * per partition, which its consumer collapses to one by the shared dispatch id. At-most-once
+   * per partition, which its consumer collapses to one by the shared dispatch id. Above
+   * `broadcastAboveKeys` keys it is one publish to every gateway queue (a one-record bundle naming
+   * the keys) and only the gateways bound to one of them hand it over. At-most-once
    * (ephemeral): not persisted by the broker; with `confirm: true` it resolves once the broker has
    * routed it. Ordered from one publisher. Resolves with the number of publishes issued (0 when the
    * target is empty).
@@ -343,7 +346,8 @@ export class Router extends EventEmitter {
   /**
    * Many dispatches at once, as few broker messages as possible: each call publishes bundles
    * (`dispatch.bundle`, up to 256 records or 256 KiB each) routed to the union of their targets'
-   * keys. A gateway queue receives each bundle once and its router's consumer hands over only the
+   * keys (or, above `broadcastAboveKeys` keys, to every gateway queue). A gateway queue receives each
+   * bundle once and its router's consumer hands over only the
    * records addressed to keys it binds, once per dispatch id, in bundle order. Same guarantees as
    * dispatch(): at-most-once, with `confirm: true` resolved once the broker routed every bundle;
    * rejects with `InvalidEnvelopeError` (nothing published) if any envelope is invalid. Records
@@ -425,6 +429,8 @@ export class Router extends EventEmitter {
     await session.ensureTopology(o, o.declareTopology);
     if (this.#queueBase !== undefined) {
       const queue = await this.#claimQueue(session);
+      // Dispatches to many keys may come to every gateway queue through this key (broadcast.ts).
+      await session.bind(queue, this.names.frontExchange, BROADCAST_KEY, 0);
       await this.#bindings.reconcile({
         // Slot keys are bound on the front exchange too (what dispatches use); both or neither.
         bind: async (key, lane) => {

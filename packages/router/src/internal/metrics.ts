@@ -22,6 +22,16 @@ export function createMetrics(registry: Registry, prefix: string) {
           registers,
         }),
     ),
+    broadcasts: getOrCreate(
+      registry,
+      `${prefix}broadcasts_total`,
+      () =>
+        new Counter({
+          name: `${prefix}broadcasts_total`,
+          help: 'Dispatch publishes sent to every gateway queue (more keys than broadcastAboveKeys)',
+          registers,
+        }),
+    ),
     confirmSeconds: getOrCreate(
       registry,
       `${prefix}confirm_seconds`,

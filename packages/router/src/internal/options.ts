@@ -4,6 +4,7 @@
 
 import type { Logger } from '@chat/protocol';
 import type { Registry } from 'prom-client';
+import type { BroadcastSetting } from './broadcast.js';
 import { InvalidArgumentError } from './errors.js';
 import { type RouterTlsOptions, resolveTls } from './tls.js';
 import { sharedAmqpUser } from './writer-identity.js';
@@ -78,6 +79,14 @@ export interface RouterOptions {
    * A gateway router still declares its own queue.
    */
   declareTopology?: boolean;
+  /**
+   * Dispatches with more routing keys than this go once to every gateway queue (the broadcast key,
+   * broadcast.ts) instead of to their keys; gateways keep the records addressed to keys they bind.
+   * `'auto'` (default): 1 on brokers before RabbitMQ 3.11, whose multi-key routing scans every
+   * binding of the exchange, otherwise `'off'` (always to the keys). Gateways of this version bind the
+   * broadcast key whatever the setting: during a rolling upgrade, upgrade gateways before publishers.
+   */
+  broadcastAboveKeys?: BroadcastSetting;
   /** How long a publish waits for a connection during an outage before `UnavailableError`. Default 5,000 ms. */
   outageWaitMs?: number;
   /**
@@ -124,6 +133,7 @@ export interface ResolvedRouterOptions {
   /** The AMQP user of the broker URLs, stamped as `user_id` on durable writes; undefined when `stampUserId` is false. */
   readonly amqpUser: string | undefined;
   readonly declareTopology: boolean;
+  readonly broadcastAboveKeys: BroadcastSetting;
   readonly outageWaitMs: number;
   readonly heartbeatSeconds: number;
   readonly connectTimeoutMs: number;
@@ -144,6 +154,11 @@ export function positiveInt(name: string, value: number, min = 1): number {
     throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${value}`);
   }
   return value;
+}
+
+function broadcastSetting(value: BroadcastSetting): BroadcastSetting {
+  if (value === 'auto' || value === 'off') return value;
+  return positiveInt('broadcastAboveKeys', value);
 }
 
 /** Validates options once and freezes them. */
@@ -187,6 +202,7 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     writeIntervalMs: positiveInt('writeIntervalMs', options.writeIntervalMs ?? 0, 0),
     amqpUser: options.stampUserId === false ? undefined : sharedAmqpUser(urls),
     declareTopology: options.declareTopology ?? true,
+    broadcastAboveKeys: broadcastSetting(options.broadcastAboveKeys ?? 'auto'),
     outageWaitMs: positiveInt('outageWaitMs', options.outageWaitMs ?? 5_000, 0),
     heartbeatSeconds: positiveInt('heartbeatSeconds', options.heartbeatSeconds ?? 10, 0),
     connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),

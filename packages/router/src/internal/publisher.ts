@@ -2,6 +2,7 @@
 // commit, confirmed), dispatches to the route exchanges (one envelope, or many as dispatch bundles)
 // and dead letters to `<prefix>.dlx`. The guarantees are stated on the Router methods that call it.
 import { randomUUID } from 'node:crypto';
+import { BROADCAST_KEY, broadcastAbove } from './broadcast.js';
 import type { DeadLetter } from './dead-letter.js';
 import { BUNDLE_TYPE, bundlesOf, encodeRecord } from './dispatch-bundle.js';
 import {
@@ -102,17 +103,26 @@ export class Publisher {
     }
   }
 
-  /** Router.dispatch: one publish per route of the target's keys. */
+  /**
+   * Router.dispatch: one publish per route of the target's keys, or, above the broadcast threshold
+   * (broadcast.ts), one publish to every gateway queue as a one-record bundle naming the keys.
+   */
   async dispatch(envelope: DispatchEnvelope, target: DispatchTarget, options: DispatchOptions = {}): Promise<number> {
     const problem = dispatchProblem(envelope);
     if (problem) throw new InvalidEnvelopeError(`invalid dispatch: ${problem}`);
-    const keys = this.#keys.keysOf(target);
-    if (keys.size === 0) return 0;
+    const keys = [...this.#keys.keysOf(target)];
+    if (keys.length === 0) return 0;
+    const id = options.id ?? randomUUID();
+    const session = await this.#d.session(options.waitMs ?? this.#o.outageWaitMs);
+    if (this.#broadcasts(keys.length, session)) {
+      const body = Buffer.from(encodeRecord(id, keys, envelope));
+      return this.#publishRouted(session, [this.#broadcastRoute], BUNDLE_TYPE, body, id, options);
+    }
     const body = Buffer.from(JSON.stringify(envelope));
-    return this.#publishRouted(this.#keys.routes([...keys]), 'dispatch', body, options.id ?? randomUUID(), options);
+    return this.#publishRouted(session, this.#keys.routes(keys), 'dispatch', body, id, options);
   }
 
-  /** Router.dispatchMany: the records as bundles, each published to the routes of its keys. */
+  /** Router.dispatchMany: the records as bundles, each published to the routes of its keys (or broadcast). */
   async dispatchMany(
     items: ReadonlyArray<{ envelope: DispatchEnvelope; target: DispatchTarget; id?: string }>,
     options: Omit<DispatchOptions, 'id'> = {},
@@ -126,6 +136,7 @@ export class Publisher {
       records.push({ line: encodeRecord(item.id ?? randomUUID(), keys, item.envelope), keys });
     }
     if (records.length === 0) return 0;
+    const session = await this.#d.session(options.waitMs ?? this.#o.outageWaitMs);
     const sends: Array<Promise<number>> = [];
     for (const bundle of bundlesOf(records)) {
       const keys = new Set<string>();
@@ -133,20 +144,30 @@ export class Publisher {
       const body = Buffer.from(bundle.map((r) => r.line).join(''));
       // In user granularity a bundle goes to each partition it touches; a queue bound in several
       // gets several copies, and its consumer keeps one per record id.
-      sends.push(this.#publishRouted(this.#keys.routes([...keys]), BUNDLE_TYPE, body, randomUUID(), options));
+      const routes = this.#broadcasts(keys.size, session) ? [this.#broadcastRoute] : this.#keys.routes([...keys]);
+      sends.push(this.#publishRouted(session, routes, BUNDLE_TYPE, body, randomUUID(), options));
     }
     const counts = await Promise.all(sends);
     return counts.reduce((a, b) => a + b, 0);
   }
 
+  get #broadcastRoute(): Route {
+    return { exchange: this.#names.frontExchange, keys: [BROADCAST_KEY] };
+  }
+
+  /** Whether a dispatch to this many keys goes to every gateway queue on this connection's broker. */
+  #broadcasts(keyCount: number, session: Session): boolean {
+    return keyCount > broadcastAbove(this.#o.broadcastAboveKeys, session.brokerVersion);
+  }
+
   async #publishRouted(
+    session: Session,
     routes: Route[],
     type: string,
     body: Buffer,
     id: string,
     options: Omit<DispatchOptions, 'id'>,
   ): Promise<number> {
-    const session = await this.#d.session(options.waitMs ?? this.#o.outageWaitMs);
     const kind = 'dispatch';
     const started = performance.now();
     try {
@@ -163,6 +184,7 @@ export class Publisher {
       await Promise.all(sends);
       if (options.confirm) this.#metrics.confirmSeconds.observe({ kind }, (performance.now() - started) / 1000);
       this.#metrics.publishes.inc({ kind, outcome: 'ok' }, routes.length);
+      if (routes[0]?.keys[0] === BROADCAST_KEY) this.#metrics.broadcasts.inc();
       return routes.length;
     } catch (err) {
       this.#metrics.publishes.inc({ kind, outcome: (err as { code?: string }).code ?? 'error' });

@@ -208,6 +208,14 @@ export class Session {
     return this.#closed;
   }
 
+  /** The `version` the broker announced when this connection opened (e.g. `3.10.8`), if any. */
+  get brokerVersion(): string | undefined {
+    const props = (this.#model as unknown as { connection?: { serverProperties?: Record<string, unknown> } }).connection
+      ?.serverProperties;
+    const version = props?.version;
+    return version === undefined ? undefined : String(version);
+  }
+
   markClosed(): void {
     this.#closed = true;
   }

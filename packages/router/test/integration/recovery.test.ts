@@ -112,26 +112,33 @@ describe('front exchange recovery', () => {
   let fx: RouterFixture;
   afterEach(async () => fx.cleanup());
 
-  it('a reconnect re-declares the front exchange and re-binds the slot keys on it when it was deleted meanwhile', async () => {
-    fx = routerFixture({ label: 'front', outageWaitMs: 10_000 });
-    const users = Array.from({ length: 30 }, (_, i) => `f${i}`);
-    const { gw, svc, got, probe } = await probedGateway(fx, users);
-    await probe(1);
-    await waitFor(() => got.includes(1), 'the first probe');
+  // 'off': the probe goes to its 30 slot keys; 1: to the broadcast key, which must be bound again too.
+  for (const broadcastAboveKeys of ['off', 1] as const) {
+    it(`a reconnect re-declares the front exchange and re-binds the ${broadcastAboveKeys === 'off' ? 'slot keys' : 'broadcast key'} on it when it was deleted meanwhile`, async () => {
+      fx = routerFixture({ label: 'front', outageWaitMs: 10_000, broadcastAboveKeys });
+      const users = Array.from({ length: 30 }, (_, i) => `f${i}`);
+      const { gw, svc, got, probe } = await probedGateway(fx, users);
+      await probe(1);
+      await waitFor(() => got.includes(1), 'the first probe');
 
-    // Someone deletes the front exchange (and with it its bindings); the routers reconnect.
-    await behindTheirBacks((ch) => ch.deleteExchange(svc.names.frontExchange));
-    assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
-    await waitFor(() => gw.isReady && svc.isReady, 'reconnect', 20_000);
-    await probe(2);
-    await waitFor(() => got.includes(2), 'the probe after the reconnect: every slot binding is back');
+      // Someone deletes the front exchange (and with it its bindings); the routers reconnect.
+      await behindTheirBacks((ch) => ch.deleteExchange(svc.names.frontExchange));
+      assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
+      await waitFor(() => gw.isReady && svc.isReady, 'reconnect', 20_000);
+      await probe(2);
+      await waitFor(() => got.includes(2), 'the probe after the reconnect: every slot binding is back');
 
-    // A reconnect with the exchange in place keeps routing.
-    assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
-    await waitFor(() => gw.isReady && svc.isReady, 'second reconnect', 20_000);
-    await probe(3);
-    await waitFor(() => got.includes(3), 'the probe after the second reconnect');
-  });
+      // A reconnect with the exchange in place keeps routing.
+      assert.ok((await closeClientConnections({ namePrefix: fx.prefix })) >= 2);
+      await waitFor(() => gw.isReady && svc.isReady, 'second reconnect', 20_000);
+      await probe(3);
+      await waitFor(() => got.includes(3), 'the probe after the second reconnect');
+      assert.equal(
+        (await svc.registry.getSingleMetricAsString('chat_router_broadcasts_total')).includes('broadcasts_total 3'),
+        broadcastAboveKeys === 1,
+      );
+    });
+  }
 });
 
 describe('gateway queue recovery', () => {

@@ -112,7 +112,8 @@ for (const granularity of ['slot', 'user'] as const) {
         ? 'a dispatch to users across partitions is one publish (front exchange) and one copy per gateway queue'
         : 'a dispatch to users across partitions is one publish per partition, handed over once per gateway',
       async () => {
-        fx = routerFixture({ granularity, label: `cc-${granularity}` });
+        // To their keys (the broadcast path is the next test's).
+        fx = routerFixture({ granularity, broadcastAboveKeys: 'off', label: `cc-${granularity}` });
         const a = await gateway(fx, 'a');
         const b = await gateway(fx, 'b');
         const svc = fx.make();
@@ -160,6 +161,46 @@ for (const granularity of ['slot', 'user'] as const) {
         assert.equal(await metricValue(b.router, 'chat_router_duplicate_deliveries_total'), bCopies * 2);
       },
     );
+
+    it('above broadcastAboveKeys a dispatch is one publish to every gateway queue, handed over only where a key is bound', async () => {
+      fx = routerFixture({ granularity, broadcastAboveKeys: 2, label: `bcast-${granularity}` });
+      const a = await gateway(fx, 'a');
+      const b = await gateway(fx, 'b');
+      const c = await gateway(fx, 'c'); // binds no key of the audience
+      const svc = fx.make();
+      const users = usersInDistinctPartitions(4);
+      await a.router.attach(users[0]!);
+      await a.router.attach(users[1]!);
+      await b.router.attach(users[2]!);
+      await c.router.attach('outsider');
+
+      assert.equal(await svc.dispatch(typing(users, 1), { users }, { confirm: true }), 1);
+      assert.equal(await metricValue(svc, 'chat_router_broadcasts_total'), 1);
+      // Two keys are not above 2: routed to them, so c does not even see it.
+      const pair = [users[0]!, users[2]!];
+      await svc.dispatch(typing(pair, 2), { users: pair }, { confirm: true });
+      assert.equal(await metricValue(svc, 'chat_router_broadcasts_total'), 1);
+      await waitFor(() => a.received.length >= 2 && b.received.length >= 2, 'deliveries');
+      const foreign = () => metricValue(c.router, 'chat_router_bundle_records_total');
+      await waitFor(async () => (await foreign()) === 1, 'c skipping the broadcast');
+      // A probe to c's own user, sent after both: once it is in, c has seen all it will see.
+      await svc.dispatch(typing(['outsider'], 3), { users: ['outsider'] }, { confirm: true });
+      await waitFor(() => c.received.length >= 1, 'the probe to c');
+      await settle();
+      assert.deepEqual(
+        a.received.map((r) => r.n),
+        [1, 2],
+      );
+      assert.deepEqual(
+        b.received.map((r) => r.n),
+        [1, 2],
+      );
+      assert.deepEqual(
+        c.received.map((r) => r.n),
+        [3],
+      );
+      assert.equal(await foreign(), 1);
+    });
   });
 }
 

@@ -14,6 +14,7 @@ describe('router options', () => {
     assert.equal(o.writesInFlight, 1);
     assert.equal(o.coalesceWrites, true);
     assert.equal(o.declareTopology, true);
+    assert.equal(o.broadcastAboveKeys, 'auto');
     assert.equal(o.amqpUser, 'guest');
     assert.equal(o.tls, false);
     assert.equal(o.connectionName, `chat:router:${process.pid}`);
@@ -46,6 +47,8 @@ describe('router options', () => {
       [{ granularity: 'channel' as never }, /granularity/],
       [{ prefetch: 1.5 }, /prefetch/],
       [{ lingerMs: -1 }, /lingerMs must be an integer ≥ 0/],
+      [{ broadcastAboveKeys: 0 }, /broadcastAboveKeys must be an integer ≥ 1/],
+      [{ broadcastAboveKeys: 'always' as never }, /broadcastAboveKeys/],
       [{ url: ['amqp://a:x@h1', 'amqp://b:x@h2'] }, /same AMQP user/],
     ];
     for (const [options, message] of bad) {

@@ -14,6 +14,7 @@ describe('variables every service reads', () => {
       partitions: 16,
       slots: 1024,
       granularity: 'slot',
+      broadcastAboveKeys: 'auto',
       mongoDb: 'chat',
       logLevel: 'info',
     });
@@ -23,8 +24,12 @@ describe('variables every service reads', () => {
       [{ CHAT_SLOTS: '1000' }, /^CHAT_SLOTS must be a multiple of CHAT_PARTITIONS$/],
       [{ CHAT_PREFIX: 'a..b' }, /^CHAT_PREFIX has invalid characters$/],
       [{ MONGO_DB: 'a/b' }, /^MONGO_DB has invalid characters$/],
+      [{ BROADCAST_ABOVE_KEYS: 'always' }, /^BROADCAST_ABOVE_KEYS must be an integer in 1\.\./],
+      [{ BROADCAST_ABOVE_KEYS: '0' }, /^BROADCAST_ABOVE_KEYS must be an integer in 1\.\./],
       [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent$/],
     ];
+    assert.equal(deploymentSettings({ BROADCAST_ABOVE_KEYS: 'off' }).broadcastAboveKeys, 'off');
+    assert.equal(deploymentSettings({ BROADCAST_ABOVE_KEYS: '8' }).broadcastAboveKeys, 8);
     for (const [env, message] of cases) {
       assert.throws(
         () => deploymentSettings(env),
