@@ -4,12 +4,13 @@
 //     (1 = no bundling; the gateways' write bundles and group commit raise it), with a consumer that
 //     acks every 5 ms with `multiple` as the persister does;
 //  2. routing one ephemeral dispatch through a topic vs a direct exchange with 1,000 user bindings
-//     over two queues, with one routing key and with a second key in `CC`.
+//     over two queues, with 1, 2 and 16 routing keys (all but the first in `CC`), and through the
+//     direct exchange with the one key both queues bind (the router's broadcast, broadcast.ts).
 // The broker's idle CPU (measured first, 5 s) is subtracted in the last column: at 1,000 writes/s
 // every 1% of a core the broker spends on its own is 10 µs per write.
 // Prints a table; no files written (the figures are quoted in bench/results/profile-2026-12.md).
 //
-//   npm run -w @chat/bench broker-costs -- [--rate 1000] [--seconds 8] [--dispatches 30000]
+//   npm run -w @chat/bench broker-costs -- [--rate 1000] [--seconds 8] [--dispatches 30000] [--routing-only]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { amqpUrl, uniquePrefix } from '@chat/testkit';
@@ -26,11 +27,12 @@ const scenario = defineScenario({
     rate: { type: 'int', default: 1000, min: 10, max: 50_000, help: 'durable writes per second' },
     seconds: { type: 'int', default: 8, min: 2, max: 120, help: 'seconds per write case' },
     dispatches: { type: 'int', default: 30_000, min: 1000, max: 1_000_000, help: 'dispatches per routing case' },
+    'routing-only': { type: 'boolean', help: 'skip the durable-write cases' },
   },
   saves: false,
   limitMinutes: 20,
 });
-const { rate: RATE, seconds: SECONDS, dispatches: DISPATCHES } = scenario.flags;
+const { rate: RATE, seconds: SECONDS, dispatches: DISPATCHES, 'routing-only': ROUTING_ONLY } = scenario.flags;
 const USERS = 1000;
 
 scenario.run(async (): Promise<ScenarioOutcome> => {
@@ -105,14 +107,20 @@ scenario.run(async (): Promise<ScenarioOutcome> => {
     ];
   }
 
-  async function routing(type: 'topic' | 'direct', cc: boolean): Promise<string[]> {
-    const exchange = `${prefix}${type}${cc ? 'cc' : ''}`;
+  /**
+   * Routes DISPATCHES messages through a `type` exchange holding USERS user bindings over two queues:
+   * with `keys` routing keys (the first as routing key, the rest in `CC`), or (`keys` = 'all') with the
+   * one key both queues also bind, as the router's broadcast publishes.
+   */
+  async function routing(type: 'topic' | 'direct', keys: number | 'all'): Promise<string[]> {
+    const exchange = `${prefix}${type}${keys}`;
     await pub.assertExchange(exchange, type, { durable: false });
     const queues: string[] = [];
     for (let q = 0; q < 2; q++) {
       const { queue } = await pub.assertQueue('', { exclusive: true });
       queues.push(queue);
       for (let u = q; u < USERS; u += 2) await pub.bindQueue(queue, exchange, `u.${u}`);
+      if (keys === 'all') await pub.bindQueue(queue, exchange, 'all');
       await con.consume(queue, () => {}, { noAck: true });
     }
     await sleep(500);
@@ -120,9 +128,11 @@ scenario.run(async (): Promise<ScenarioOutcome> => {
     const [u0, s0] = brokerTicks();
     const started = Date.now();
     for (let i = 0; i < DISPATCHES; i++) {
-      const a = (i * 7) % USERS;
-      const b = (i * 13 + 1) % USERS;
-      pub.publish(exchange, `u.${a}`, body, cc ? { CC: [`u.${b}`] } : {});
+      if (keys === 'all') pub.publish(exchange, 'all', body, {});
+      else {
+        const cc = Array.from({ length: keys - 1 }, (_, k) => `u.${(i * 13 + 1 + k * 61) % USERS}`);
+        pub.publish(exchange, `u.${(i * 7) % USERS}`, body, cc.length > 0 ? { CC: cc } : {});
+      }
       if (i % 1000 === 999) await pub.waitForConfirms();
     }
     await pub.waitForConfirms();
@@ -132,29 +142,34 @@ scenario.run(async (): Promise<ScenarioOutcome> => {
     for (const q of queues) await pub.deleteQueue(q);
     await pub.deleteExchange(exchange);
     const us = (ticks: number) => ((Math.max(0, ticks) * 10_000) / DISPATCHES).toFixed(0);
-    return [type, cc ? '2 (one in CC)' : '1', us(u1 - u0 + s1 - s0), us(u1 - u0 + s1 - s0 - idleTicks)];
+    const keyText =
+      keys === 'all' ? '1 bound by both queues (broadcast)' : keys === 1 ? '1' : `${keys} (${keys - 1} in CC)`;
+    return [type, keyText, us(u1 - u0 + s1 - s0), us(u1 - u0 + s1 - s0 - idleTicks)];
   }
 
   try {
     const writeRows: string[][] = [];
-    for (const per of [1, 3, 10, 50]) writeRows.push(await quorumWrites(per));
-    console.log(`\nDurable writes into a quorum queue at ${RATE}/s for ${SECONDS} s, by writes per AMQP message`);
-    console.log(
-      table(
-        [
-          'writes per message',
-          'messages/s',
-          'writes/s',
-          'broker user µs / write',
-          'broker system µs / write',
-          'broker µs / write',
-        ],
-        writeRows,
-      ),
-    );
+    for (const per of ROUTING_ONLY ? [] : [1, 3, 10, 50]) writeRows.push(await quorumWrites(per));
+    if (writeRows.length > 0) {
+      console.log(`\nDurable writes into a quorum queue at ${RATE}/s for ${SECONDS} s, by writes per AMQP message`);
+      console.log(
+        table(
+          [
+            'writes per message',
+            'messages/s',
+            'writes/s',
+            'broker user µs / write',
+            'broker system µs / write',
+            'broker µs / write',
+          ],
+          writeRows,
+        ),
+      );
+    }
     const routeRows: string[][] = [];
-    for (const cc of [false, true])
-      for (const type of ['topic', 'direct'] as const) routeRows.push(await routing(type, cc));
+    for (const keys of [1, 2, 16] as const)
+      for (const type of ['topic', 'direct'] as const) routeRows.push(await routing(type, keys));
+    routeRows.push(await routing('direct', 'all'));
     console.log(
       `\nRouting ${DISPATCHES} non-persistent messages, ${USERS} user bindings over 2 queues, confirms every 1,000`,
     );
