@@ -5,10 +5,10 @@
 // testing each against all the keys (`rabbit_router:match_routing_key/2` for a key list; 3.11 added
 // the `direct_exchange_routing_v2` feature flag, an index looked up per key). In slot granularity a
 // gateway binds each occupied slot there, so on such a broker the cost of a multi-key dispatch grows
-// with gateways × slots: measured on 3.10.8 (bench/results/broadcast-2026-12-03.md) a second key costs
-// ~300 µs against ~65 µs for one key. Every gateway queue therefore also binds the broadcast key,
-// and a dispatch with more keys than the threshold is published once with that key only: one exact
-// lookup, one delivery per gateway queue. It travels as a dispatch bundle, whose records carry their
+// with gateways × slots: measured on 3.10.8 (bench/results/broadcast-2026-12-03.md, 1,000 bindings)
+// two keys cost the broker 233–428 µs per message against 43–67 µs for one. Every gateway queue
+// therefore also binds the broadcast key, and a dispatch with more keys than the threshold is
+// published once with that key only: one exact lookup, one delivery per gateway queue. It travels as a dispatch bundle, whose records carry their
 // keys, so each gateway keeps only the records addressed to a key it binds (dispatch-consumer.ts).
 // The price is a delivery to gateways that hold none of the audience.
 
