@@ -8,8 +8,9 @@
 // with gateways × slots: measured on 3.10.8 (bench/results/broadcast-2026-12-03.md, 1,000 bindings)
 // two keys cost the broker 233–428 µs per message against 43–67 µs for one. Every gateway queue
 // therefore also binds the broadcast key, and a dispatch with more keys than the threshold is
-// published once with that key only: one exact lookup, one delivery per gateway queue. It travels as a dispatch bundle, whose records carry their
-// keys, so each gateway keeps only the records addressed to a key it binds (dispatch-consumer.ts).
+// published once with that key only: one exact lookup, one delivery per gateway queue. It travels
+// as a dispatch bundle, whose records carry their keys, so each gateway keeps only the records
+// addressed to a key it binds (dispatch-consumer.ts).
 // The price is a delivery to gateways that hold none of the audience.
 
 /** The key every gateway queue binds on the front exchange; no user or slot key can equal it (they have a dot). */
