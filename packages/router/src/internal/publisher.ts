@@ -51,6 +51,9 @@ export class Publisher {
   readonly #keys: RoutingKeys;
   readonly #metrics: RouterMetrics;
   readonly #writes: WriteCoalescer;
+  /** Where a broadcast is published: the front exchange, with the key every gateway queue binds. */
+  readonly #broadcastRoute: Route;
+  #threshold: { session: Session | undefined; above: number } = { session: undefined, above: 0 };
 
   constructor(deps: PublisherDeps) {
     this.#d = deps;
@@ -58,6 +61,7 @@ export class Publisher {
     this.#names = deps.names;
     this.#keys = deps.keys;
     this.#metrics = deps.metrics;
+    this.#broadcastRoute = { exchange: deps.names.frontExchange, keys: [BROADCAST_KEY] };
     this.#writes = new WriteCoalescer(
       (group) => this.#publishWrites(group),
       deps.options.writesInFlight,
@@ -151,13 +155,13 @@ export class Publisher {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  get #broadcastRoute(): Route {
-    return { exchange: this.#names.frontExchange, keys: [BROADCAST_KEY] };
-  }
-
   /** Whether a dispatch to this many keys goes to every gateway queue on this connection's broker. */
   #broadcasts(keyCount: number, session: Session): boolean {
-    return keyCount > broadcastAbove(this.#o.broadcastAboveKeys, session.brokerVersion);
+    // The threshold depends only on the broker's version: resolved once per connection.
+    if (this.#threshold.session !== session) {
+      this.#threshold = { session, above: broadcastAbove(this.#o.broadcastAboveKeys, session.brokerVersion) };
+    }
+    return keyCount > this.#threshold.above;
   }
 
   async #publishRouted(
@@ -184,7 +188,7 @@ export class Publisher {
       await Promise.all(sends);
       if (options.confirm) this.#metrics.confirmSeconds.observe({ kind }, (performance.now() - started) / 1000);
       this.#metrics.publishes.inc({ kind, outcome: 'ok' }, routes.length);
-      if (routes[0]?.keys[0] === BROADCAST_KEY) this.#metrics.broadcasts.inc();
+      if (routes[0] === this.#broadcastRoute) this.#metrics.broadcasts.inc();
       return routes.length;
     } catch (err) {
       this.#metrics.publishes.inc({ kind, outcome: (err as { code?: string }).code ?? 'error' });
