@@ -78,6 +78,10 @@ export interface GatewayConfig extends DeploymentSettings {
   readonly passwordHashQueue: number;
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
+  /** `x-max-length` of this gateway's own queue (router `gatewayQueueMaxLength`; 0 = none). */
+  readonly gatewayQueueMaxLength: number;
+  /** `x-max-length-bytes` of this gateway's own queue (router `gatewayQueueMaxBytes`; 0 = none). */
+  readonly gatewayQueueMaxBytes: number;
   readonly maxInflightWrites: number;
   readonly maxInflightWritesPerConnection: number;
   readonly overloadRetryAfterMs: number;
@@ -195,6 +199,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE', 64, 0, 10_000),
     persistDeliveryLimit: int(env, 'PERSIST_DELIVERY_LIMIT', 10, 1, 1000),
     persistMaxLength: int(env, 'PERSIST_MAX_LENGTH', 100_000, 0, 100_000_000),
+    gatewayQueueMaxLength: int(env, 'GATEWAY_QUEUE_MAX_LENGTH', 10_000, 0, 100_000_000),
+    gatewayQueueMaxBytes: int(env, 'GATEWAY_QUEUE_MAX_BYTES', 64 * 1024 * 1024, 0, 2 ** 40),
     maxInflightWrites: int(env, 'MAX_INFLIGHT_WRITES', 256, 1, 1_000_000),
     maxInflightWritesPerConnection: int(env, 'MAX_INFLIGHT_WRITES_PER_CONNECTION', 16, 1, 1_000_000),
     overloadRetryAfterMs: duration(env, 'OVERLOAD_RETRY_AFTER_MS', 1000, 1, 600_000),

@@ -95,6 +95,8 @@ const router = createRouter({
   writeIntervalMs: config.writeBundleIntervalMs,
   persistDeliveryLimit: config.persistDeliveryLimit,
   persistMaxLength: config.persistMaxLength,
+  gatewayQueueMaxLength: config.gatewayQueueMaxLength,
+  gatewayQueueMaxBytes: config.gatewayQueueMaxBytes,
   declareTopology: config.declareTopology,
   registry,
   logger,

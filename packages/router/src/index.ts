@@ -51,7 +51,7 @@ export {
   RouterError,
   UnavailableError,
 } from './internal/errors.js';
-export { gatewayQueueIncarnation } from './internal/gateway-queue.js';
+export { type GatewayQueueSpec, gatewayQueueArguments, gatewayQueueIncarnation } from './internal/gateway-queue.js';
 export {
   type Granularity,
   type ResolvedRouterOptions,

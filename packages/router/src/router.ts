@@ -40,13 +40,15 @@ export interface RouterStats {
 /**
  * Emitted (`dispatch-gap`) after `ready` when dispatches for this gateway may have been lost while it
  * was disconnected: its queue had to move to a fresh incarnation (`queue-moved`: the node holding
- * `previous` was down), or it no longer existed and was declared anew (`queue-recreated`: it expired
- * during a long outage). Bindings and the consumer are already restored on `queue`.
+ * `previous` was down, or it had other arguments), it no longer existed and was declared anew
+ * (`queue-recreated`: it expired during a long outage), or it held `gatewayQueueMaxLength` messages
+ * (`queue-overflowed`: its oldest copies were dropped). Bindings and the consumer are already restored
+ * on `queue`.
  */
 export interface DispatchGap {
   queue: string;
   previous: string;
-  reason: 'queue-moved' | 'queue-recreated';
+  reason: 'queue-moved' | 'queue-recreated' | 'queue-overflowed';
 }
 
 interface ConsumerSpec {
@@ -448,21 +450,28 @@ export class Router extends EventEmitter {
 
   /**
    * Declares the gateway queue in use, or moves to the next incarnation while the node holding it is
-   * down (at most MAX_QUEUE_ATTEMPTS per connection, then the connection is recycled). Records a gap
-   * when the queue moved or had to be created again after the first connection.
+   * down or it exists with other arguments (at most MAX_QUEUE_ATTEMPTS per connection, then the
+   * connection is recycled). Records a gap when, after the first connection, the queue moved, had to be
+   * created again, or holds `gatewayQueueMaxLength` messages (it overflowed: its oldest were dropped).
    */
   async #claimQueue(session: Session): Promise<string> {
     const previous = this.gatewayQueue!;
+    const spec = {
+      expiresMs: this.options.gatewayQueueExpiresMs,
+      maxLength: this.options.gatewayQueueMaxLength,
+      maxBytes: this.options.gatewayQueueMaxBytes,
+    };
     for (let attempt = 0; attempt < MAX_QUEUE_ATTEMPTS; attempt++) {
       const queue = this.gatewayQueue!;
-      const claim = await session.claimGatewayQueue(queue, this.options.gatewayQueueExpiresMs);
-      if (claim !== 'home-node-down') {
+      const claim = await session.claimGatewayQueue(queue, spec);
+      if (claim.state === 'existed' || claim.state === 'created') {
         const moved = queue !== previous || this.#gap !== null;
-        if (this.#connectedOnce && (moved || claim === 'created')) {
+        const overflowed = claim.state === 'existed' && spec.maxLength > 0 && claim.messages >= spec.maxLength;
+        if (this.#connectedOnce && (moved || claim.state === 'created' || overflowed)) {
           this.#gap = {
             queue,
             previous: this.#gap?.previous ?? previous,
-            reason: moved ? 'queue-moved' : 'queue-recreated',
+            reason: moved ? 'queue-moved' : claim.state === 'created' ? 'queue-recreated' : 'queue-overflowed',
           };
         }
         return queue;
@@ -470,7 +479,9 @@ export class Router extends EventEmitter {
       this.#incarnation += 1;
       this.#logger.warn(
         { queue, next: this.gatewayQueue },
-        'gateway queue unavailable (its node is down); moving to a fresh queue',
+        claim.state === 'home-node-down'
+          ? 'gateway queue unavailable (its node is down); moving to a fresh queue'
+          : 'gateway queue exists with other arguments (declared by another version); moving to a fresh queue',
       );
     }
     throw new UnavailableError(`no gateway queue could be declared in ${MAX_QUEUE_ATTEMPTS} attempts`);

@@ -29,6 +29,13 @@ export interface RouterOptions {
   granularity?: Granularity;
   /** `x-expires` of the gateway queue: how long it outlives its last consumer. Default 60,000 ms. */
   gatewayQueueExpiresMs?: number;
+  /**
+   * `x-max-length` of the gateway queue (overflow `drop-head`): past it the oldest copies are dropped,
+   * and a gateway that comes back to a full queue emits `dispatch-gap`. Default 10,000; 0 = none.
+   */
+  gatewayQueueMaxLength?: number;
+  /** `x-max-length-bytes` of the gateway queue (overflow `drop-head`). Default 64 MiB; 0 = none. */
+  gatewayQueueMaxBytes?: number;
   /** `x-delivery-limit` of the persist queue before a message is dead-lettered. Default 10. */
   persistDeliveryLimit?: number;
   /** `x-max-length` of the persist queue: past it durable writes fail with `QueueFullError`. Default 100,000; 0 = none. */
@@ -120,6 +127,8 @@ export interface ResolvedRouterOptions {
   readonly slots: number;
   readonly granularity: Granularity;
   readonly gatewayQueueExpiresMs: number;
+  readonly gatewayQueueMaxLength: number;
+  readonly gatewayQueueMaxBytes: number;
   readonly persistDeliveryLimit: number;
   readonly persistMaxLength: number;
   readonly lingerMs: number;
@@ -190,6 +199,8 @@ export function resolveRouterOptions(options: RouterOptions = {}): ResolvedRoute
     slots,
     granularity,
     gatewayQueueExpiresMs: positiveInt('gatewayQueueExpiresMs', options.gatewayQueueExpiresMs ?? 60_000),
+    gatewayQueueMaxLength: positiveInt('gatewayQueueMaxLength', options.gatewayQueueMaxLength ?? 10_000, 0),
+    gatewayQueueMaxBytes: positiveInt('gatewayQueueMaxBytes', options.gatewayQueueMaxBytes ?? 64 * 1024 * 1024, 0),
     persistDeliveryLimit: positiveInt('persistDeliveryLimit', options.persistDeliveryLimit ?? 10),
     persistMaxLength: positiveInt('persistMaxLength', options.persistMaxLength ?? 100_000, 0),
     lingerMs: positiveInt('lingerMs', options.lingerMs ?? 0, 0),

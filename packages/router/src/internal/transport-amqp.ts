@@ -9,7 +9,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Option
 import { AmqpConsumer } from './amqp-consumer.js';
 import type { Delivery } from './delivery.js';
 import { ConfirmTimeoutError, ConnectionLostError, NackError } from './errors.js';
-import { claimGatewayQueue, type QueueClaim } from './gateway-queue.js';
+import { claimGatewayQueue, type GatewayQueueSpec, type QueueClaim } from './gateway-queue.js';
 import type { RouterTlsOptions } from './tls.js';
 import { checkTopology, declareTopology, type TopologySpec } from './topology.js';
 
@@ -269,11 +269,12 @@ export class Session {
   }
 
   /**
-   * Declares a gateway's own queue (durable, `x-expires`) on scratch channels and says whether it
-   * existed, was created, or cannot be had because its home node is down (gateway-queue.ts).
+   * Declares a gateway's own queue (durable, bounded, `x-expires`) on scratch channels and says whether
+   * it existed, was created, or cannot be had: its home node is down, or it has other arguments
+   * (gateway-queue.ts).
    */
-  claimGatewayQueue(name: string, expiresMs: number): Promise<QueueClaim> {
-    return claimGatewayQueue(() => this.#model.createChannel(), name, expiresMs);
+  claimGatewayQueue(name: string, spec: GatewayQueueSpec): Promise<QueueClaim> {
+    return claimGatewayQueue(() => this.#model.createChannel(), name, spec);
   }
 
   /** Messages ready in a queue, as the broker reports it now. */

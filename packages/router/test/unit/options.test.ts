@@ -15,6 +15,8 @@ describe('router options', () => {
     assert.equal(o.coalesceWrites, true);
     assert.equal(o.declareTopology, true);
     assert.equal(o.broadcastAboveKeys, 'auto');
+    assert.equal(o.gatewayQueueMaxLength, 10_000);
+    assert.equal(o.gatewayQueueMaxBytes, 64 * 1024 * 1024);
     assert.equal(o.amqpUser, 'guest');
     assert.equal(o.tls, false);
     assert.equal(o.connectionName, `chat:router:${process.pid}`);
@@ -47,6 +49,8 @@ describe('router options', () => {
       [{ granularity: 'channel' as never }, /granularity/],
       [{ prefetch: 1.5 }, /prefetch/],
       [{ lingerMs: -1 }, /lingerMs must be an integer ≥ 0/],
+      [{ gatewayQueueMaxLength: -1 }, /gatewayQueueMaxLength must be an integer ≥ 0/],
+      [{ gatewayQueueMaxBytes: 1.5 }, /gatewayQueueMaxBytes must be an integer ≥ 0/],
       [{ broadcastAboveKeys: 0 }, /broadcastAboveKeys must be an integer ≥ 1/],
       [{ broadcastAboveKeys: 'always' as never }, /broadcastAboveKeys/],
       [{ url: ['amqp://a:x@h1', 'amqp://b:x@h2'] }, /same AMQP user/],
@@ -64,8 +68,17 @@ describe('router options', () => {
   });
 
   it('accept 0 where 0 means none', () => {
-    const o = resolveRouterOptions({ persistMaxLength: 0, writesInFlight: 0, outageWaitMs: 0, heartbeatSeconds: 0 });
+    const o = resolveRouterOptions({
+      persistMaxLength: 0,
+      writesInFlight: 0,
+      outageWaitMs: 0,
+      heartbeatSeconds: 0,
+      gatewayQueueMaxLength: 0,
+      gatewayQueueMaxBytes: 0,
+    });
     assert.equal(o.persistMaxLength, 0);
+    assert.equal(o.gatewayQueueMaxLength, 0);
+    assert.equal(o.gatewayQueueMaxBytes, 0);
     assert.equal(o.writesInFlight, 0);
     assert.equal(o.outageWaitMs, 0);
     assert.equal(o.heartbeatSeconds, 0);
