@@ -20,6 +20,7 @@ import { printSystem } from './lib/system.js';
 import { fmt, pct } from './lib/table.js';
 import { rawCeiling } from './w1/load.js';
 import { DRAIN_LIMIT_MS, measureStep, meets, type StepResult } from './w1/measure.js';
+import { measureRecovery, type RecoveryResult } from './w1/recovery.js';
 import { report, stepsInRunOrder } from './w1/report.js';
 import { W1Stack } from './w1/stack.js';
 
@@ -46,7 +47,14 @@ const scenario = defineScenario({
       max: 100_000,
       help: 'the rate the overload steps multiply (2×, 4×); default: the highest R of the sweep that met the target',
     },
-    'no-overload': { type: 'boolean', help: 'skip the overload steps' },
+    'no-overload': { type: 'boolean', help: 'skip the overload steps (and the recovery step)' },
+    'recovery-s': {
+      type: 'int',
+      default: 10,
+      min: 0,
+      max: 120,
+      help: 'seconds at the knee right after a step at 4× the knee, latency by send second (0: no recovery step)',
+    },
     'cold-s': {
       type: 'int',
       default: 10,
@@ -55,7 +63,7 @@ const scenario = defineScenario({
       help: 'seconds of the cold-start step (0: none): the first sweep rate right after the clients connected, before anything warmed the caches; compared with the same rate warm',
     },
   },
-  quick: { rates: [500, 1000], 'duration-s': 5, clients: 200, 'closed-s': 5, 'raw-messages': 10_000 },
+  quick: { rates: [500, 1000], 'duration-s': 5, clients: 200, 'closed-s': 5, 'raw-messages': 10_000, 'recovery-s': 5 },
   limitMinutes: 40,
 });
 const { rates: RATES, 'duration-s': DURATION_S, clients: CLIENTS } = scenario.flags;
@@ -136,6 +144,17 @@ async function main(): Promise<ScenarioOutcome> {
       }
     } else if (overload) console.log(`Overload steps skipped: ${kneeFrom}`);
 
+    // Recovery: 4× the knee, then at once the knee; when is latency back under the target?
+    const recoveryS = scenario.flags['recovery-s'];
+    let recovery: RecoveryResult | null = null;
+    if (overload && knee !== undefined && recoveryS > 0) {
+      console.log(`Recovery: ${DURATION_S} s at 4× the knee, then ${recoveryS} s at the knee, one step`);
+      recovery = await measureRecovery(stack, knee, 4, DURATION_S, recoveryS);
+      console.log(
+        `  back under p99 100 ms: ${recovery.recoveredAfterS === null ? 'not within the step' : `${recovery.recoveredAfterS} s after the overload ended`}`,
+      );
+    }
+
     const results = report(
       {
         config: {
@@ -154,6 +173,7 @@ async function main(): Promise<ScenarioOutcome> {
         closed,
         sweep,
         overloadSteps,
+        recovery,
         knee,
         kneeFrom,
         dmChannels: stack.pairs.length,
@@ -164,8 +184,8 @@ async function main(): Promise<ScenarioOutcome> {
     );
     // One line for scripts and smoke tests (the shape bench/test/run-scenario.ts reads): figures, not text.
     console.log(
-      `W1-SUMMARY ${JSON.stringify(
-        stepsInRunOrder({ cold, closed, sweep, overloadSteps }).map((s) => ({
+      `W1-SUMMARY ${JSON.stringify({
+        steps: stepsInRunOrder({ cold, closed, sweep, overloadSteps }).map((s) => ({
           tag: s.tag,
           rate: s.rate,
           sent: s.sent,
@@ -176,7 +196,15 @@ async function main(): Promise<ScenarioOutcome> {
           messagesWithDuplicates: s.messagesWithDuplicates,
           p99Ms: s.latency.p99Ms,
         })),
-      )}`,
+        recovery: recovery && {
+          knee: recovery.knee,
+          seconds: recovery.seconds.map((x) => ({ phase: x.phase, count: x.latency.count, p99Ms: x.latency.p99Ms })),
+          sent: recovery.sent,
+          refused: recovery.refused,
+          received: recovery.received,
+          recoveredAfterS: recovery.recoveredAfterS,
+        },
+      })}`,
     );
     return { code: 0, results };
   } finally {

@@ -18,6 +18,8 @@ export interface LoaderReport {
   copies: number;
   echoes: number;
   perSecond: number[];
+  /** First-copy latency by send second (encoded HDR histograms), when the step tracked it. */
+  bySendSecond?: string[];
   status: { ready: number; closed: number };
 }
 
@@ -39,6 +41,18 @@ export interface MergedStep {
   latency: LatencySummary;
   ackLatency: LatencySummary;
   closedSockets: number;
+}
+
+/** First-copy latency by the second each message was sent in, over every loader (empty: not tracked). */
+export function latencyBySendSecond(reports: readonly LoaderReport[]): LatencySummary[] {
+  const seconds: ReturnType<typeof latencyHistogram>[] = [];
+  for (const r of reports) {
+    (r.bySendSecond ?? []).forEach((encoded, s) => {
+      while (seconds.length <= s) seconds.push(latencyHistogram());
+      seconds[s]!.add(hdr.decodeFromCompressedBase64(encoded));
+    });
+  }
+  return seconds.map((h) => summarize(h));
 }
 
 export function mergeReports(reports: readonly LoaderReport[], windowS: number): MergedStep {

@@ -29,9 +29,14 @@ export interface Tracking {
   acked: Uint8Array;
   /** This loader's index as a sender (the `lg` of run / closedLoop), -1 before it sent. */
   origin: number;
+  /**
+   * When tracked: first-copy latency by the second (since t0) the message was SENT in, so that a
+   * change of rate within a step (w1's recovery after overload) shows when latency came back.
+   */
+  bySendSecond: LatencyHistogram[] | undefined;
 }
 
-export function newTracking(tag: string, t0: number, everyCopy = false): Tracking {
+export function newTracking(tag: string, t0: number, everyCopy = false, bySendSecond = false): Tracking {
   return {
     tag,
     t0,
@@ -48,6 +53,7 @@ export function newTracking(tag: string, t0: number, everyCopy = false): Trackin
     sentAt: new Float64Array(1 << 16),
     acked: new Uint8Array(1 << 16),
     origin: -1,
+    bySendSecond: bySendSecond ? [] : undefined,
   };
 }
 
@@ -111,6 +117,13 @@ export function recordReceipt(t: Tracking, content: string, user: number): Recei
   if (bits[seq]! < 255) bits[seq]! += 1;
   t.copies++;
   if (bits[seq] === 1 || t.everyCopy) recordMs(t.recvHist, now - Number(sentText));
+  if (bits[seq] === 1 && t.bySendSecond) {
+    const sent = Math.floor((Number(sentText) - t.t0) / 1000);
+    if (sent >= 0 && sent < 3600) {
+      while (t.bySendSecond.length <= sent) t.bySendSecond.push(latencyHistogram());
+      recordMs(t.bySendSecond[sent]!, now - Number(sentText));
+    }
+  }
   if (bits[seq] === 1) {
     const second = Math.floor((now - t.t0) / 1000);
     if (second >= 0 && second < 3600) {
@@ -142,6 +155,7 @@ export function reportOf(t: Tracking, status: unknown) {
     copies: t.copies,
     echoes: t.echoes,
     perSecond: t.perSecond,
+    bySendSecond: t.bySendSecond?.map((h) => hdr.encodeIntoCompressedBase64(h)) ?? [],
     status,
   };
 }
@@ -157,15 +171,17 @@ export function paced(
   send: () => void,
 ): Promise<{ sent: number; ms: number; maxBehind: number }> {
   const started = performance.now();
+  // The step may have sent before (an earlier phase at another rate): pace this call's sends only.
+  const before = t.sent;
   const total = Math.round((rate * durationMs) / 1000);
   let maxBehind = 0;
   return new Promise((resolve) => {
     const tick = () => {
       const elapsed = performance.now() - started;
       const due = Math.min(total, Math.floor((elapsed * rate) / 1000));
-      maxBehind = Math.max(maxBehind, due - t.sent);
-      while (t.sent < due) send();
-      if (t.sent >= total) {
+      maxBehind = Math.max(maxBehind, due - (t.sent - before));
+      while (t.sent - before < due) send();
+      if (t.sent - before >= total) {
         clearInterval(timer);
         resolve({ sent: t.sent, ms: performance.now() - started, maxBehind });
       }

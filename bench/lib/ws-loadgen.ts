@@ -211,13 +211,23 @@ serveRequests(
         // Requests of the tracked tag still unanswered (the gateways may be working through a backlog).
         return progressOf(tracking);
       case 'track':
-        tracking = newTracking(req.tag as string, req.t0 as number, req.everyCopy === true);
+        tracking = newTracking(req.tag as string, req.t0 as number, req.everyCopy === true, req.bySendSecond === true);
         return null;
       case 'run': {
-        // Open loop: `rate` creates per second from random ready clients, paced by a 5 ms timer.
+        // Open loop: `rate` creates per second from random ready clients, paced by a 5 ms timer; or
+        // `phases`, one rate after the other without a pause, in the same step.
         const t = tracking!;
         const lg = req.lg as number;
-        return openLoop(t, clients, req.rate as number, req.durationMs as number, (c) => sendCreate(c, t, lg));
+        const phases = (req.phases as Array<{ rate: number; durationMs: number }> | undefined) ?? [
+          { rate: req.rate as number, durationMs: req.durationMs as number },
+        ];
+        const started = performance.now();
+        let maxBehind = 0;
+        for (const p of phases) {
+          const r = await openLoop(t, clients, p.rate, p.durationMs, (c) => sendCreate(c, t, lg));
+          maxBehind = Math.max(maxBehind, r.maxBehind);
+        }
+        return { sent: t.sent, ms: performance.now() - started, maxBehind };
       }
       case 'closedLoop': {
         const t = tracking!;

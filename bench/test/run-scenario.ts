@@ -7,9 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = fileURLToPath(new URL('../', import.meta.url));
 
-/** Runs the scenario, asserts it exited 0 and printed its summary line; resolves with the summary and the output. */
-export async function runQuick<T>(scenario: string, summaryPrefix: string): Promise<{ summary: T; out: string }> {
-  const child = spawn(process.execPath, ['--conditions=@chat/source', '--import', 'tsx', `${scenario}.ts`, '--quick'], {
+/**
+ * Runs the scenario with --quick (and `extraArgs`), asserts it exited 0 and printed its summary line;
+ * resolves with the summary and the output.
+ */
+export async function runQuick<T>(
+  scenario: string,
+  summaryPrefix: string,
+  extraArgs: readonly string[] = [],
+): Promise<{ summary: T; out: string }> {
+  const args = ['--conditions=@chat/source', '--import', 'tsx', `${scenario}.ts`, '--quick', ...extraArgs];
+  const child = spawn(process.execPath, args, {
     cwd: BENCH,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -19,9 +19,17 @@ export interface LoadRun {
   maxBehind?: number;
 }
 
-/** Starts tracking a new step (tag, start time) on every loader. */
-export async function track(loadgens: readonly ChildHandle[], tag: string, t0: number): Promise<void> {
-  await Promise.all(loadgens.map((lg) => lg.call('track', { tag, t0 })));
+/**
+ * Starts tracking a new step (tag, start time) on every loader; `bySendSecond`: also latency by the
+ * second each message was sent in (lib/receipts.ts).
+ */
+export async function track(
+  loadgens: readonly ChildHandle[],
+  tag: string,
+  t0: number,
+  bySendSecond = false,
+): Promise<void> {
+  await Promise.all(loadgens.map((lg) => lg.call('track', { tag, t0, bySendSecond })));
 }
 
 /** Sends for `durationS`: open loop at `rate` msg/s in total, or closed loop (rate unused). */
@@ -39,6 +47,18 @@ export function generate(
         ? lg.call<LoadRun>('run', { tag, rate: rate / loadgens.length, durationMs: durationS * 1000, lg: g }, timeoutMs)
         : lg.call<LoadRun>('closedLoop', { tag, durationMs: durationS * 1000, lg: g, on: 'echo' }, timeoutMs),
     ),
+  );
+}
+
+/** Open loop through `phases` back to back (each an aggregate rate for some seconds), in one step. */
+export function generatePhases(
+  loadgens: readonly ChildHandle[],
+  phases: ReadonlyArray<{ rate: number; durationS: number }>,
+): Promise<LoadRun[]> {
+  const totalS = phases.reduce((s, p) => s + p.durationS, 0);
+  const perLoader = phases.map((p) => ({ rate: p.rate / loadgens.length, durationMs: p.durationS * 1000 }));
+  return Promise.all(
+    loadgens.map((lg, g) => lg.call<LoadRun>('run', { phases: perLoader, lg: g }, totalS * 1000 + 60_000)),
   );
 }
 

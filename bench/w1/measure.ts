@@ -80,7 +80,7 @@ function storedRate(samples: StepResult['samples'], durationS: number, before: n
  * gateway queues empty. Bounded: unanswered requests cannot be taken back (they are inside the
  * gateways), a backlog left in the queues is purged; the step says which.
  */
-async function waitDrained(stack: W1Stack): Promise<{ drainedS: number; purged: boolean; pending: number }> {
+export async function waitDrained(stack: W1Stack): Promise<{ drainedS: number; purged: boolean; pending: number }> {
   const started = performance.now();
   let pending = await unanswered(stack.loadgens);
   while (pending > 0 && performance.now() - started < DRAIN_LIMIT_MS) {

@@ -8,6 +8,7 @@ import { STAND_IN_NOTE } from '../lib/services.js';
 import { otherLoadNote } from '../lib/system.js';
 import { fmt, formatTable, pct, ratio } from '../lib/table.js';
 import { DRAIN_LIMIT_MS, GRACE_MS, meets, type StepResult, TARGET_P99_MS } from './measure.js';
+import { type RecoveryResult, recoveryNote, recoveryTable } from './recovery.js';
 
 export interface W1Config {
   rates: number[];
@@ -35,6 +36,8 @@ export interface W1Run {
   sweep: StepResult[];
   /** 2× and 4× the knee (empty when not run). */
   overloadSteps: StepResult[];
+  /** 4× the knee, then the knee: latency by send second (null when not run). */
+  recovery: RecoveryResult | null;
   knee: number | undefined;
   /** Where the knee came from (--knee, the sweep), or why there is none. */
   kneeFrom: string;
@@ -58,6 +61,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     closed,
     sweep,
     overloadSteps,
+    recovery,
     knee,
     kneeFrom,
     dmChannels,
@@ -294,7 +298,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     steps.map((s) => ({ label: String(label(s)), deliveredPerSec: s.deliveredPerSec, cpu: s.cpu })),
   );
   console.log(
-    `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${timeTable}\n\n${brokerTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${w5Table}\n`,
+    `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${recovery ? `${recoveryTable(recovery)}\n\n` : ''}${timeTable}\n\n${brokerTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${w5Table}\n`,
   );
   notes.push(
     best !== undefined
@@ -305,6 +309,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
           'acked-lost = acked and never received, judged after the drain (queues empty; must be 0 unless the step says purged); acked, late = delivered only after the grace period; goodput = messages acked AND delivered (by the end of the grace period) / send window; p99 is over delivered messages only. ' +
           'µs CPU per delivered message = CPU % of one core of the process / 100 × 10⁶ / delivered per second, over the send window.'
       : `Overload steps not run (${OVERLOAD ? kneeFrom : '--no-overload'}).`,
+    ...(recovery ? [recoveryNote(recovery)] : []),
     ...(cold
       ? [
           (() => {
@@ -362,6 +367,14 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     tables: [
       { heading: 'W1 sweep (open loop) and W5 closed loop', markdown: sweepTable },
       ...(shedTable ? [{ heading: 'Overload: 2× and 4× the knee', markdown: shedTable }] : []),
+      ...(recovery
+        ? [
+            {
+              heading: `Recovery: ${recovery.factor}× the knee, then the knee at once (latency by send second)`,
+              markdown: recoveryTable(recovery),
+            },
+          ]
+        : []),
       {
         heading: 'Where the time went (services’ own histograms, step + grace; p99 interpolated in buckets)',
         markdown: timeTable,
@@ -380,6 +393,6 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
       { heading: 'W5 — whole path vs broker ceiling, same run', markdown: w5Table },
     ],
     notes,
-    data: { steps, raws, rawMean, crossGateway, sameGwTwoPartitions, pairs: dmChannels, best, logged },
+    data: { steps, recovery, raws, rawMean, crossGateway, sameGwTwoPartitions, pairs: dmChannels, best, logged },
   };
 }
