@@ -151,7 +151,7 @@ async function main(): Promise<ScenarioOutcome> {
       console.log(`Recovery: ${DURATION_S} s at 4× the knee, then ${recoveryS} s at the knee, one step`);
       recovery = await measureRecovery(stack, knee, 4, DURATION_S, recoveryS);
       console.log(
-        `  back under p99 100 ms: ${recovery.recoveredAfterS === null ? 'not within the step' : `${recovery.recoveredAfterS} s after the overload ended`}`,
+        `  back under p99 100 ms: ${recovery.firstUnderS === null ? 'not within the step' : `${recovery.firstUnderS} s after the overload ended (stayed under from ${recovery.recoveredAfterS ?? '—'} s)`}`,
       );
     }
 
@@ -202,6 +202,7 @@ async function main(): Promise<ScenarioOutcome> {
           sent: recovery.sent,
           refused: recovery.refused,
           received: recovery.received,
+          firstUnderS: recovery.firstUnderS,
           recoveredAfterS: recovery.recoveredAfterS,
         },
       })}`,

@@ -309,7 +309,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
           'acked-lost = acked and never received, judged after the drain (queues empty; must be 0 unless the step says purged); acked, late = delivered only after the grace period; goodput = messages acked AND delivered (by the end of the grace period) / send window; p99 is over delivered messages only. ' +
           'µs CPU per delivered message = CPU % of one core of the process / 100 × 10⁶ / delivered per second, over the send window.'
       : `Overload steps not run (${OVERLOAD ? kneeFrom : '--no-overload'}).`,
-    ...(recovery ? [recoveryNote(recovery)] : []),
+    ...(recovery ? [recoveryNote(recovery, kneeStep?.latency.p99Ms)] : []),
     ...(cold
       ? [
           (() => {
