@@ -116,7 +116,12 @@ const CPU_PROCESSES: ReadonlyArray<[string, string]> = [
   ['redis', 'redis'],
 ];
 
-/** µs of CPU per delivered message, per process: (CPU % of one core / 100 × 10⁶ µs/s) / delivered per s. */
+/** µs of one core per message: (CPU % of one core / 100 × 10⁶ µs/s) / messages per s; undefined when unknown. */
+export function usPerMessage(cpuPct: number | undefined, perSec: number): number | undefined {
+  return cpuPct === undefined || !(perSec > 0) ? undefined : ((cpuPct / 100) * 1e6) / perSec;
+}
+
+/** µs of CPU per delivered message, per process (usPerMessage of each). */
 export function cpuPerDeliveredTable(
   steps: ReadonlyArray<{
     label: string;
@@ -127,10 +132,7 @@ export function cpuPerDeliveredTable(
   return formatTable(
     ['step', 'delivered/s', ...CPU_PROCESSES.map(([, title]) => `${title} µs`), 'sum µs'],
     steps.map((s): Cell[] => {
-      const per = CPU_PROCESSES.map(([key]) => {
-        const p = s.cpu.percent[key];
-        return p === undefined || !(s.deliveredPerSec > 0) ? undefined : ((p / 100) * 1e6) / s.deliveredPerSec;
-      });
+      const per = CPU_PROCESSES.map(([key]) => usPerMessage(s.cpu.percent[key], s.deliveredPerSec));
       const sum = per.reduce<number>((a, b) => a + (b ?? 0), 0);
       return [s.label, s.deliveredPerSec, ...per.map((v) => (v === undefined ? '—' : v)), sum > 0 ? sum : '—'];
     }),

@@ -1,7 +1,7 @@
 // W1's report: the tables (sweep and W5, overload, where the time went, broker messages per message,
 // CPU per process, µs of CPU per delivered message, run-queue delay, W5 vs the broker ceiling), the
 // notes that say how to read them, and the result saved as bench/results/w1.md + w1-<time>.json.
-import { cpuPerDeliveredTable, overloadTable } from '../lib/overload.js';
+import { cpuPerDeliveredTable, overloadTable, usPerMessage } from '../lib/overload.js';
 import type { RawConfirmResult } from '../lib/raw-confirm.js';
 import type { ScenarioOutcome } from '../lib/scenario.js';
 import { STAND_IN_NOTE } from '../lib/services.js';
@@ -318,6 +318,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
           })(),
         ]
       : []),
+    brokerRatioNote(raws, sweep),
     `W5: whole path (closed loop) / broker ceiling = ${ratio(closed.deliveredPerSec, rawMean)} (ceiling = mean of the two raw runs, ${fmt(rawMean)} msg/s); best delivered/s of the whole run ${fmt(bestDelivered)}.`,
     `Latency = send (loader clock) → MESSAGE_CREATE frame at the recipient's socket (other loader process; same machine clock), every message, HDR. ` +
       `lost = sent, not refused, and not received by the recipient ${GRACE_MS / 1000} s after the run; refused = \`overloaded\` answers; other errors = the other RESPONSE errors (codes seen: ${
@@ -395,4 +396,21 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     notes,
     data: { steps, recovery, raws, rawMean, crossGateway, sameGwTwoPartitions, pairs: dmChannels, best, logged },
   };
+}
+
+/**
+ * Issue #8's broker target: broker CPU per delivered DM at most 3× the broker CPU per raw quorum-queue
+ * publish (persistent, confirmed; not consumed) measured in the same run.
+ */
+function brokerRatioNote(raws: readonly RawConfirmResult[], sweep: readonly StepResult[]): string {
+  const rawUs =
+    raws.reduce((a, r) => a + (usPerMessage(r.cpu.percent.broker, r.perSec) ?? Number.NaN), 0) / raws.length;
+  const perRate = sweep.map((s) => {
+    const us = usPerMessage(s.cpu.percent.broker, s.deliveredPerSec) ?? Number.NaN;
+    return `${fmt(s.rate)}/s ${fmt(us)} µs = ${ratio(us, rawUs)}`;
+  });
+  return (
+    `Broker CPU per delivered DM against per raw quorum-queue publish (persistent, confirmed; ${fmt(rawUs)} µs, the mean of the two raw runs, same run): ${perRate.join('; ')} ` +
+    '(issue #8: ≤ 3× at 1,000/s).'
+  );
 }

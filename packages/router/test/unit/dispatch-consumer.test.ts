@@ -100,3 +100,24 @@ describe('dispatch consumer', () => {
     assert.equal((await metrics.duplicates.get()).values[0]!.value, 1);
   });
 });
+
+describe('recent ids', () => {
+  it('refuse an id while it is among the last `capacity` added, and evict the oldest first', () => {
+    const r = new RecentIds(3);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'a'].map((id) => r.add(id)),
+      [true, true, true, false],
+    );
+    assert.equal(r.add('d'), true, 'a fourth id evicts the oldest, a');
+    assert.equal(r.add('b'), false, 'b is still held');
+    assert.equal(r.add('a'), true, 'a was evicted: it is new again (and evicts b)');
+    assert.equal(r.add('c'), false);
+    assert.equal(r.add('b'), true, 'b was evicted by a');
+    // Round after round the ring keeps exactly the last three.
+    for (let i = 0; i < 1000; i++) assert.equal(r.add(`x${i}`), true);
+    assert.deepEqual(
+      ['x997', 'x998', 'x999', 'x996'].map((id) => r.add(id)),
+      [false, false, false, true],
+    );
+  });
+});
