@@ -8,7 +8,10 @@
 //
 // Bounded: at most `maxChannels` channels are remembered (DMs with their members, other channels as
 // "not a DM" so they are not looked up again); past that the oldest entry is forgotten (insertion
-// order, no reordering on reads: cheap, and a forgotten DM costs one lookup to learn again).
+// order, no reordering on reads: cheap, and a forgotten DM costs one lookup to learn again). An
+// lru-cache read with peek(), not a Map evicting its first key: at the bound a Map's `keys().next()`
+// walks every slot deleted since its last rehash (tens of µs per insert at 100,000 entries).
+import { LRUCache } from 'lru-cache';
 
 /** Members of a channel and the distinct slots of those members. */
 export interface Membership {
@@ -19,10 +22,13 @@ export interface Membership {
 /** What a lookup of an unknown channel found: its kind, and its members when it is a DM. */
 export type LearnedChannel = { kind: 'dm'; membership: Membership } | { kind: 'other' } | null;
 
+/** Remembered for a channel known not to be a DM (lru-cache holds no null). */
+const NOT_A_DM = Symbol('not a DM');
+
 export class DmMemberships {
   readonly #max: number;
-  /** Channel id → the DM's membership, or null for a channel known not to be a DM. */
-  readonly #known = new Map<string, Membership | null>();
+  /** Channel id → the DM's membership, or NOT_A_DM (absent when switched off). */
+  readonly #known: LRUCache<string, Membership | typeof NOT_A_DM> | undefined;
   /** Lookups in flight, by channel: one per channel at a time. */
   readonly #learning = new Map<string, Promise<void>>();
 
@@ -30,16 +36,18 @@ export class DmMemberships {
   constructor(maxChannels: number) {
     if (!Number.isInteger(maxChannels) || maxChannels < 0) throw new RangeError('maxChannels must be an integer ≥ 0');
     this.#max = maxChannels;
+    this.#known = maxChannels > 0 ? new LRUCache({ max: maxChannels }) : undefined;
   }
 
   /** The DM's membership when this process knows the channel is a DM, else undefined. */
   get(channelId: string): Membership | undefined {
-    return this.#known.get(channelId) ?? undefined;
+    const known = this.#known?.peek(channelId);
+    return known === NOT_A_DM ? undefined : known;
   }
 
   /** Whether this process knows the channel's kind (a DM or not). */
   knows(channelId: string): boolean {
-    return this.#known.has(channelId);
+    return this.#known?.has(channelId) ?? false;
   }
 
   /** False when switched off (`maxChannels` 0): nothing is remembered. */
@@ -49,7 +57,7 @@ export class DmMemberships {
 
   /** Channels remembered (DMs and others), for tests and metrics. */
   get size(): number {
-    return this.#known.size;
+    return this.#known?.size ?? 0;
   }
 
   /**
@@ -76,7 +84,7 @@ export class DmMemberships {
     if (this.#max === 0) return;
     const ids: string[] = [];
     for (const id of new Set(channelIds)) {
-      if (this.#known.has(id) || this.#learning.has(id)) continue;
+      if (this.#known?.has(id) || this.#learning.has(id)) continue;
       if (this.#learning.size + ids.length >= this.#max) break;
       ids.push(id);
     }
@@ -110,10 +118,7 @@ export class DmMemberships {
   }
 
   #remember(channelId: string, value: Membership | null): void {
-    if (this.#known.size >= this.#max) {
-      const oldest = this.#known.keys().next();
-      if (!oldest.done) this.#known.delete(oldest.value);
-    }
-    this.#known.set(channelId, value);
+    // Past `maxChannels`, set() forgets the entry remembered longest ago (reads do not reorder: peek).
+    this.#known?.set(channelId, value ?? NOT_A_DM);
   }
 }
