@@ -34,7 +34,7 @@ export interface RecoveryResult {
 const underTarget = (x: RecoveryResult['seconds'][number]) => x.latency.count > 0 && x.latency.p99Ms < TARGET_P99_MS;
 
 /** The first knee-phase second (counted from the end of the overload) with p99 under the target, or null. */
-export function firstUnder(seconds: RecoveryResult['seconds'], overloadS: number): number | null {
+function firstUnder(seconds: RecoveryResult['seconds'], overloadS: number): number | null {
   const x = seconds.find((y) => y.phase === 'knee' && underTarget(y));
   return x ? x.s - overloadS : null;
 }
@@ -44,7 +44,7 @@ export function firstUnder(seconds: RecoveryResult['seconds'], overloadS: number
  * the target and holds messages; null when the last one does not. A second without messages (nothing
  * delivered yet) counts as not recovered.
  */
-export function recoveredAfter(seconds: RecoveryResult['seconds'], overloadS: number): number | null {
+function recoveredAfter(seconds: RecoveryResult['seconds'], overloadS: number): number | null {
   const knee = seconds.filter((x) => x.phase === 'knee');
   let from: number | null = null;
   for (const x of knee) {

@@ -260,6 +260,11 @@ export class Router extends EventEmitter {
    * router moves to a fresh queue on a live node within the reconnect (never waiting for the lost
    * node), rebinds every key it holds, consumes it, and emits `dispatch-gap` after `ready`; whoever
    * relies on every dispatch (a gateway's sockets) must catch up from the store (RESUME).
+   * The queue is bounded (`gatewayQueueMaxLength`, `gatewayQueueMaxBytes`, `drop-head`): past either
+   * bound its oldest envelopes are dropped unseen, whether or not this router is connected. A reconnect
+   * that finds the queue holding `gatewayQueueMaxLength` messages emits `dispatch-gap`
+   * (`queue-overflowed`); a drop while connected (a consumer too slow for that long), or past the bytes
+   * bound, is not detected.
    */
   async consume(handler: DispatchHandler): Promise<void> {
     this.#requireGateway('consume');

@@ -22,7 +22,6 @@ export interface KnownTopsOptions {
 }
 
 export class KnownTops {
-  readonly #max: number;
   readonly #distrustMs: number;
   readonly #now: () => number;
   /** Channel → top ordinal, least recently stored in forgotten first (absent when off). */
@@ -32,7 +31,6 @@ export class KnownTops {
   constructor(options: KnownTopsOptions = {}) {
     const max = options.maxChannels ?? 50_000;
     if (!Number.isInteger(max) || max < 0) throw new RangeError('maxChannels must be an integer ≥ 0');
-    this.#max = max;
     this.#tops = max > 0 ? new LRUCache<string, number>({ max }) : undefined;
     this.#distrustMs = options.distrustMs ?? 60_000;
     this.#now = options.now ?? Date.now;
@@ -44,7 +42,7 @@ export class KnownTops {
 
   /** Whether what is remembered is used now (on, and no refused ordinal within `distrustMs`). */
   get trusted(): boolean {
-    return this.#max > 0 && this.#now() >= this.#distrustedUntil;
+    return this.#tops !== undefined && this.#now() >= this.#distrustedUntil;
   }
 
   /** The remembered tops of those of `channelIds` this process knows; none while distrusted. */
