@@ -9,7 +9,7 @@ import amqp from 'amqplib';
 import type { Shedding } from '../lib/overload.js';
 import { scrape } from '../lib/prom.js';
 import { purgeQueues, queueDepth } from '../lib/queue-depth.js';
-import { RunQueueMeter } from '../lib/schedstat.js';
+import { SchedMeter } from '../lib/schedstat.js';
 import { epochMs, type LatencySummary, sleep } from '../lib/stats.js';
 import { CpuMeter, type CpuReading, waitForQuiet } from '../lib/system.js';
 import { type Breakdown, breakdownOf, emptyBreakdown, scrapeServices } from './breakdown.js';
@@ -61,6 +61,8 @@ export interface StepResult {
   unansweredAfterDrain: number;
   /** Per process: thread-time spent runnable but waiting for a CPU, % of the send window. */
   runQueue: Record<string, number | undefined>;
+  /** Per process: times per second one of its threads was put on a CPU (wake-ups and preemptions). */
+  slicesPerSec?: Record<string, number | undefined>;
 }
 
 /** The sweep's target: p99 < TARGET_P99_MS, nothing lost, refused or failed. */
@@ -157,10 +159,10 @@ export async function measureStep(
   const before = await scrapeServices(stack);
   const sampler = sampleQueues(stack);
   const cpu = new CpuMeter(procs);
-  const rq = new RunQueueMeter(procs);
+  const sched = new SchedMeter(procs);
   const runs = await generate(loadgens, mode, tag, rate, durationS);
   const reading = cpu.stop();
-  const runQueue = rq.stop();
+  const { runQueue, slicesPerSec } = sched.stop();
   await sleep(GRACE_MS);
   await sampler.stop();
   const samples = sampler.samples;
@@ -214,5 +216,6 @@ export async function measureStep(
     quietStart: quiet.quiet,
     unansweredAfterDrain: pending,
     runQueue,
+    slicesPerSec,
   };
 }

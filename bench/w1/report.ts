@@ -228,6 +228,21 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
       ];
     }),
   );
+  const procNames = ['gw0', 'gw1', 'persister', 'standIn', 'broker', 'redis', 'lg0', 'lg1'] as const;
+  const slicesTable = formatTable(
+    ['R msg/s', 'gw0', 'gw1', 'persister', 'stand-in', 'broker', 'redis', 'lg0', 'lg1', 'sum'],
+    steps.map((s) => {
+      const per = procNames.map((n) => {
+        const v = s.slicesPerSec?.[n];
+        return v === undefined || s.deliveredPerSec === 0 ? undefined : v / s.deliveredPerSec;
+      });
+      return [
+        label(s),
+        ...per.map((v) => (v === undefined ? '—' : fmt(v))),
+        fmt(per.reduce<number>((a, b) => a + (b ?? 0), 0)),
+      ];
+    }),
+  );
   const rawMean = raws.reduce((a, r) => a + r.perSec, 0) / raws.length;
   const bestDelivered = Math.max(...steps.map((s) => s.deliveredPerSec));
   const w5Table = formatTable(
@@ -298,7 +313,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     steps.map((s) => ({ label: String(label(s)), deliveredPerSec: s.deliveredPerSec, cpu: s.cpu })),
   );
   console.log(
-    `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${recovery ? `${recoveryTable(recovery)}\n\n` : ''}${timeTable}\n\n${brokerTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${w5Table}\n`,
+    `\n${sweepTable}\n\n${shedTable ? `${shedTable}\n\n` : ''}${recovery ? `${recoveryTable(recovery)}\n\n` : ''}${timeTable}\n\n${brokerTable}\n\n${cpuTable}\n\n${cpuPerMsgTable}\n\n${rqTable}\n\n${slicesTable}\n\n${w5Table}\n`,
   );
   notes.push(
     best !== undefined
@@ -337,7 +352,8 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
           `R ${fmt(s.rate)}: ${fmt(s.unansweredAfterDrain)} requests were still unanswered by the gateways ${DRAIN_LIMIT_MS / 1000} s after the step; they overlap the next step.`,
       ),
     'CPU columns: % of one core over the send window; the machine has 2 cores (200%). "all measured" sums the processes of the run plus the broker and Redis. ' +
-      'Run-queue delay (/proc/<pid>/task/*/schedstat) is the time a process was ready to run and had no core: at "all measured" ≈ 200% every process is rationed, whatever its CPU% says.',
+      'Run-queue delay (/proc/<pid>/task/*/schedstat) is the time a process was ready to run and had no core: at "all measured" ≈ 200% every process is rationed, whatever its CPU% says. ' +
+      'Times on a CPU (the third field of schedstat, summed over threads) count every wake-up and every return after a preemption; each costs a fixed price whatever work follows (about 40–60 µs of CPU for an idle Node process on this kind of machine: bench/tools/wake-cost.ts), so at light load slices per message explain much of the µs per message.',
     `Warnings the services logged during the run (pino level ≥ warn; most are rate-limited to one per 10 s): ${loggedNote || 'none'}.`,
     STAND_IN_NOTE,
     otherLoadNote(steps.map((s) => s.cpu)),
@@ -390,6 +406,11 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
       {
         heading: 'Waiting for a CPU: run-queue delay over the send window (% of the window, summed over threads)',
         markdown: rqTable,
+      },
+      {
+        heading:
+          'Waking up: times a thread of each process was put on a CPU, per delivered message (schedstat timeslices over the send window)',
+        markdown: slicesTable,
       },
       { heading: 'W5 — whole path vs broker ceiling, same run', markdown: w5Table },
     ],
