@@ -2,7 +2,7 @@
 // - run delay: time it was runnable but waiting for a CPU, as a percentage of the interval. On a
 //   2-core machine under load this is what CPU% cannot show: a process at 30% CPU may have wanted more;
 // - timeslices: how many times one of its threads was put on a CPU (after a wake-up or a preemption),
-//   per second. Each costs a fixed price whatever work follows (on these virtual machines about 40 µs of
+//   per second. Each costs a fixed price whatever work follows (on these virtual machines 50–200 µs of
 //   CPU for an idle Node process woken by a timer: bench/tools/wake-cost.ts), so slices per message
 //   say how much of a light load's cost is waking up rather than working.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -62,7 +62,7 @@ export interface StepResult {
   /** Per process: thread-time spent runnable but waiting for a CPU, % of the send window. */
   runQueue: Record<string, number | undefined>;
   /** Per process: times per second one of its threads was put on a CPU (wake-ups and preemptions). */
-  slicesPerSec?: Record<string, number | undefined>;
+  slicesPerSec: Record<string, number | undefined>;
 }
 
 /** The sweep's target: p99 < TARGET_P99_MS, nothing lost, refused or failed. */

@@ -233,7 +233,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     ['R msg/s', 'gw0', 'gw1', 'persister', 'stand-in', 'broker', 'redis', 'lg0', 'lg1', 'sum'],
     steps.map((s) => {
       const per = procNames.map((n) => {
-        const v = s.slicesPerSec?.[n];
+        const v = s.slicesPerSec[n];
         return v === undefined || s.deliveredPerSec === 0 ? undefined : v / s.deliveredPerSec;
       });
       return [
@@ -353,7 +353,7 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
       ),
     'CPU columns: % of one core over the send window; the machine has 2 cores (200%). "all measured" sums the processes of the run plus the broker and Redis. ' +
       'Run-queue delay (/proc/<pid>/task/*/schedstat) is the time a process was ready to run and had no core: at "all measured" ≈ 200% every process is rationed, whatever its CPU% says. ' +
-      'Times on a CPU (the third field of schedstat, summed over threads) count every wake-up and every return after a preemption; each costs a fixed price whatever work follows (about 40–60 µs of CPU for an idle Node process on this kind of machine: bench/tools/wake-cost.ts), so at light load slices per message explain much of the µs per message.',
+      'Times on a CPU (the third field of schedstat, summed over threads) count every wake-up and every return after a preemption; each costs a fixed price whatever work follows (50–200 µs of CPU for an idle Node process on this kind of machine, more the longer it slept: bench/tools/wake-cost.ts), so at light load slices per message explain much of the µs per message.',
     `Warnings the services logged during the run (pino level ≥ warn; most are rate-limited to one per 10 s): ${loggedNote || 'none'}.`,
     STAND_IN_NOTE,
     otherLoadNote(steps.map((s) => s.cpu)),
