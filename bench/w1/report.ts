@@ -10,6 +10,10 @@ import { fmt, formatTable, pct, ratio } from '../lib/table.js';
 import { DRAIN_LIMIT_MS, GRACE_MS, meets, type StepResult, TARGET_P99_MS } from './measure.js';
 import { type RecoveryResult, recoveryNote, recoveryTable } from './recovery.js';
 
+/** The processes of the per-process scheduler tables, and their column headings. */
+const PROCESSES = ['gw0', 'gw1', 'persister', 'standIn', 'broker', 'redis', 'lg0', 'lg1'] as const;
+const PROCESS_HEADINGS = ['gw0', 'gw1', 'persister', 'stand-in', 'broker', 'redis', 'lg0', 'lg1'];
+
 export interface W1Config {
   rates: number[];
   durationS: number;
@@ -212,27 +216,13 @@ export function report(run: W1Run, system: string): NonNullable<ScenarioOutcome[
     }),
   );
   const rqTable = formatTable(
-    ['R msg/s', 'gw0', 'gw1', 'persister', 'stand-in', 'broker', 'redis', 'lg0', 'lg1'],
-    steps.map((s) => {
-      const q = s.runQueue;
-      return [
-        label(s),
-        pct(q.gw0),
-        pct(q.gw1),
-        pct(q.persister),
-        pct(q.standIn),
-        pct(q.broker),
-        pct(q.redis),
-        pct(q.lg0),
-        pct(q.lg1),
-      ];
-    }),
+    ['R msg/s', ...PROCESS_HEADINGS],
+    steps.map((s) => [label(s), ...PROCESSES.map((n) => pct(s.runQueue[n]))]),
   );
-  const procNames = ['gw0', 'gw1', 'persister', 'standIn', 'broker', 'redis', 'lg0', 'lg1'] as const;
   const slicesTable = formatTable(
-    ['R msg/s', 'gw0', 'gw1', 'persister', 'stand-in', 'broker', 'redis', 'lg0', 'lg1', 'sum'],
+    ['R msg/s', ...PROCESS_HEADINGS, 'sum'],
     steps.map((s) => {
-      const per = procNames.map((n) => {
+      const per = PROCESSES.map((n) => {
         const v = s.slicesPerSec[n];
         return v === undefined || s.deliveredPerSec === 0 ? undefined : v / s.deliveredPerSec;
       });
