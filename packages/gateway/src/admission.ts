@@ -14,9 +14,9 @@
 //
 // Second bound: the whole path's window (path-window.ts) — how many of this gateway's confirmed
 // messages may still be on their way through the persist queue, the persister and the dispatch
-// before their MESSAGE_CREATE comes back to this gateway. It applies while the path's latency (read
-// from the message id, this gateway's own ids only: same clock) has stayed above `pathTargetMs`, and
-// then holds what is on the path to about `pathTargetMs` of what comes back. Why: a write leaves the
+// before their MESSAGE_CREATE comes back to this gateway (latency read from the message id, this
+// gateway's own ids only: same clock): at most what comes back in 2 × `pathTargetMs`, and while the
+// slowest tenth of them takes longer than `pathTargetMs`, a window steered until it does not. Why: a write leaves the
 // in-flight count at its confirm, so under 2× overload the in-flight bound stayed satisfied while the
 // persister's backlog took accepted writes' p99 to 3.2 s (bench/results/w1.md).
 import { ApiError } from './errors.js';
@@ -31,7 +31,7 @@ export interface AdmissionOptions {
   retryAfterMs: number;
   /** Confirm latency (moving average) above which the process bound shrinks; 0 disables. */
   confirmTargetMs?: number;
-  /** Write → own MESSAGE_CREATE back at this gateway above which the path's window applies (path-window.ts); 0 disables. */
+  /** Write → own MESSAGE_CREATE back at this gateway: the latency its slowest tenth is held under (path-window.ts); 0 disables. */
   pathTargetMs?: number;
   /** Clock in ms for the path's window (tests). Default performance.now. */
   now?: () => number;

@@ -158,7 +158,7 @@ export function createMetrics(
     }),
     pathWindow: new Gauge({
       name: 'chat_gateway_path_window',
-      help: 'How many of those may be on the path now; below its maximum (16384) while the path is slower than OVERLOAD_PATH_TARGET_MS',
+      help: 'How many of those may be on the path now: what drains in twice OVERLOAD_PATH_TARGET_MS, or the window steered while their p90 is slower than it; 16384 while none come back',
       registers,
       collect() {
         const path = pathWindow();

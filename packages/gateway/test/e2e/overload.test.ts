@@ -166,7 +166,9 @@ describe('overload', () => {
     assert.equal(await metric(gw.url, 'chat_gateway_inflight_writes'), 0);
     // The whole path's window counted the sender's messages (it has sockets here) until each came back.
     assert.equal(await metric(gw.url, 'chat_gateway_path_messages'), 0, 'every message back: none left on the path');
-    assert.equal(await metric(gw.url, 'chat_gateway_path_window'), 16_384, 'a fast path: the window is not engaged');
+    // A fast path: not engaged (an engaged window at this test's return rate would be at its floor, 128), so the
+    // limit is the headroom bound (at least 512) or, a second after the last return, none (16,384).
+    assert.ok((await metric(gw.url, 'chat_gateway_path_window')) >= 512, 'a fast path: the window is not engaged');
     assert.equal((await http(gw.url, 'GET', '/readyz')).status, 200);
     for (const c of [inbox, ...conns]) c.close();
   });
