@@ -27,13 +27,13 @@
 //   that time a step from 2x to 4x the knee admitted a second of excess (the step's p99 659-859 ms where
 //   later seconds of the same overload stayed under 260 ms). What is on the path leads the latency: a
 //   healthy path holds `returnRate x latency`, far under this bound.
-// It is a window, not a rate, so a burst within the window passes and a steady sender is never refused
-// for its own pace: only a backlog that has built up is.
 // - A path that delivers nothing (the persister is down) does not engage it, and once nothing has come
 //   back for a second the headroom bound lapses too: the persist queue itself is the buffer for that
-//   (bounded by `x-max-length`, refused as `overloaded`).
-//   Once engaged, it stays so while nothing comes back, its window shrinking by 0.75 an interval.
+//   (bounded by `x-max-length`, refused as `overloaded`). Once engaged, it stays so while nothing comes
+//   back, its window shrinking by 0.75 an interval.
 // - Never below `minWindow`, so a slow path keeps some writes flowing and keeps being measured.
+// It is a window, not a rate, so a burst within the window passes and a steady sender is never refused
+// for its own pace: only a backlog that has built up is.
 // Only messages expected back are counted: the caller tracks those whose author has a socket on this
 // gateway (the dispatch reaches the author's gateway). One that never comes back is forgotten after
 // `forgetAfterMs`. The map is bounded by `maxWindow` (refused past it in any case).
@@ -95,7 +95,7 @@ export class PathWindow {
   /** Intervals in a row with the smoothed tail above the target / under half of it. */
   #overFor = 0;
   #underFor = 0;
-  /** The window while engaged; undefined: not engaged (`maxWindow`). */
+  /** The window while engaged; undefined: not engaged (the headroom bound, or none while stalled). */
   #window: number | undefined;
 
   constructor(options: PathWindowOptions) {
