@@ -1,5 +1,5 @@
 // A quantile of the latencies seen in one measuring interval, in fixed memory: counts in log-spaced
-// buckets (four per doubling, from 1 ms to about 65 s), so a sample costs one log2 and an increment, and
+// buckets (four per doubling, from 1 ms to about 55 s), so a sample costs one log2 and an increment, and
 // a quantile is read to within 19 % (the bucket's width). Hand-written because it sits on the gateway's
 // per-message path (path-window.ts calls it for every own message that comes back) and needs nothing a
 // general histogram library adds (merging, precision settings, allocation per interval).

@@ -152,10 +152,11 @@ export class PathWindow {
 
   /** One of this gateway's messages came back, `ms` after it was written. */
   cameBack(id: string, ms: number): void {
-    this.#steer(this.#now());
+    const now = this.#now();
+    this.#steer(now);
     this.#onPath.delete(id);
     this.#back.add(ms);
-    this.#lastBackAt = this.#now();
+    this.#lastBackAt = now;
   }
 
   #clamp(window: number): number {
