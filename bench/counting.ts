@@ -47,7 +47,10 @@ async function oldPath(db: Db): Promise<Store> {
   const counts = db.collection<{ _id: string; count: number; last_message_id: string }>('channel_counts');
   const reads = db.collection('read_states');
   await messages.createIndexes(
-    MESSAGE_INDEXES.filter((i) => i.name !== 'channel_ordinal').map((i) => ({ key: { ...i.key }, name: i.name })),
+    MESSAGE_INDEXES.filter((i) => i.name !== 'channel_ordinal').map(({ key, ...options }) => ({
+      key: { ...key },
+      ...structuredClone(options),
+    })),
   );
   // The same indexes on messages as the new path has (the text index included), but the ordinal one.
   const { key: textKey, ...textOptions } = SEARCH_INDEX;

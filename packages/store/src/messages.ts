@@ -12,11 +12,32 @@ import type { ApplyResult, ChangeEvent, Message, MessageDoc, NewMessage } from '
 
 export const MESSAGE_INDEXES = [
   { key: { channel_id: 1, bucket: 1, _id: -1 }, name: 'channel_bucket_id' },
-  { key: { channel_id: 1, updated_id: 1 }, name: 'channel_updated' },
-  { key: { channel_id: 1, reply_to: 1, _id: -1 }, name: 'channel_reply_to_id' },
+  // Partial: only changed messages (RESUME's edits and deletes since a point) and replies (a message's
+  // replies) are in these two, so storing a plain new message updates three indexes, not five.
+  {
+    key: { channel_id: 1, updated_id: 1 },
+    name: 'channel_changes',
+    partialFilterExpression: { updated_id: { $exists: true } },
+  },
+  {
+    key: { channel_id: 1, reply_to: 1, _id: -1 },
+    name: 'channel_replies',
+    partialFilterExpression: { reply_to: { $exists: true } },
+  },
   // One message per ordinal in a channel; walked backwards for a channel's top (message-counts.ts).
   { key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true },
 ] as const;
+
+/** Indexes of earlier versions that the partial ones above replace (same keys, every message in them). */
+export const REPLACED_MESSAGE_INDEXES = ['channel_updated', 'channel_reply_to_id'] as const;
+
+/** The server's code for dropping an index that does not exist. */
+const INDEX_NOT_FOUND = 27;
+
+/** The event id of a message's last change: its own id until it is first edited or deleted. */
+function lastChangeOf(doc: MessageDoc): Long {
+  return doc.updated_id ?? doc._id;
+}
 
 export function toLong(id: string): Long {
   return Long.fromBigInt(BigInt(id), true).toSigned();
@@ -77,8 +98,35 @@ export class Messages {
     this.#tops = tops;
   }
 
+  /**
+   * Creates the indexes, first dropping those of earlier versions that they replace (an index with the
+   * same key and other options cannot coexist with its replacement). Several processes may run this at
+   * once: an index another one dropped first is simply gone.
+   */
   async createIndexes(): Promise<void> {
-    await this.#col.createIndexes(MESSAGE_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
+    const existing = new Set(
+      (
+        await this.#col
+          .listIndexes()
+          .toArray()
+          .catch(() => [])
+      ).map((i) => String(i.name)),
+    );
+    for (const name of REPLACED_MESSAGE_INDEXES) {
+      if (!existing.has(name)) continue;
+      await this.#col.dropIndex(name).catch((err: { code?: number }) => {
+        if (err.code !== INDEX_NOT_FOUND) throw err;
+      });
+    }
+    await this.#col.createIndexes(
+      MESSAGE_INDEXES.map((i) => ({
+        ...i,
+        key: { ...i.key },
+        ...('partialFilterExpression' in i
+          ? { partialFilterExpression: structuredClone(i.partialFilterExpression) }
+          : {}),
+      })),
+    );
   }
 
   /**
@@ -107,7 +155,6 @@ export class Messages {
         edited_timestamp: null,
         nonce: m.nonce ?? null,
         deleted: false,
-        updated_id: id,
         ...(m.reply_to ? { reply_to: toLong(m.reply_to) } : {}),
       };
     });
@@ -128,13 +175,16 @@ export class Messages {
     content: string;
   }): Promise<ApplyResult> {
     const eventId = toLong(e.event_id);
+    const messageId = toLong(e.message_id);
+    // An unchanged message holds no updated_id: its own id is its last change, and no edit precedes it.
+    if (eventId.lessThanOrEqual(messageId)) return 'ignored';
     const res = await this.#col.updateOne(
       {
-        _id: toLong(e.message_id),
+        _id: messageId,
         channel_id: e.channel_id,
         'author.id': e.author_id,
         deleted: false,
-        updated_id: { $lt: eventId },
+        $or: [{ updated_id: { $exists: false } }, { updated_id: { $lt: eventId } }],
       },
       {
         $set: {
@@ -280,7 +330,7 @@ export class Messages {
         doc.deleted
           ? {
               event: 'MESSAGE_DELETE',
-              event_id: idString(doc.updated_id),
+              event_id: idString(lastChangeOf(doc)),
               channel_id: doc.channel_id,
               data: { id: idString(doc._id), channel_id: doc.channel_id },
             }
@@ -298,13 +348,13 @@ export class Messages {
         doc.deleted
           ? {
               event: 'MESSAGE_DELETE',
-              event_id: idString(doc.updated_id),
+              event_id: idString(lastChangeOf(doc)),
               channel_id: doc.channel_id,
               data: { id, channel_id: doc.channel_id },
             }
           : {
               event: 'MESSAGE_UPDATE',
-              event_id: idString(doc.updated_id),
+              event_id: idString(lastChangeOf(doc)),
               channel_id: doc.channel_id,
               data: toMessage(doc, parents),
             },

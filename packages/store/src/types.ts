@@ -24,8 +24,12 @@ export interface MessageDoc {
   edited_timestamp: Date | null;
   nonce: string | null;
   deleted: boolean;
-  /** Event id of the last change applied (the message's own id at creation). */
-  updated_id: Long;
+  /**
+   * Event id of the last edit or delete applied; absent on a message never changed (its own id stands
+   * for it), so only changed messages are in the `channel_changes` index. Documents stored before
+   * 2026-12-04 hold their own id here; both forms read the same.
+   */
+  updated_id?: Long;
   /** The message's ordinal in its channel: 1, 2, 3, … without gaps (ordinal-append.ts). */
   n: number;
   /** Replies only: the id of the message (of the same channel) this one answers. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BUCKET_MS, bucketOf, makeSnowflake } from '@chat/protocol';
-import type { Message, NewMessage } from '@chat/store';
+import { createStore, type Message, type NewMessage } from '@chat/store';
 import { openStore, type StoreFixture } from './fixture.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -272,5 +272,55 @@ describe('messages', () => {
       (await fx.store.messages.changesSince(['chg1'], since, 10)).events.map((e) => e.channel_id),
       ['chg1', 'chg1', 'chg1', 'chg1'],
     );
+  });
+  it('a new message is in neither partial index; edits put it in the changes index; older indexes are replaced', async () => {
+    worker = 6;
+    const col = fx.db.collection('messages');
+    const plain = msg(T0 + 50_000, 1, 'partial');
+    await fx.store.messages.append([plain]);
+    const stored = await col.findOne({ channel_id: 'partial' });
+    assert.ok(stored);
+    assert.equal('updated_id' in stored, false, 'an unchanged message holds no updated_id');
+    assert.equal('reply_to' in stored, false);
+    // An edit whose event is not newer than the message itself is ignored, as when updated_id held the id.
+    const edit = (eventId: string) =>
+      fx.store.messages.applyEdit({
+        message_id: plain.id,
+        channel_id: 'partial',
+        author_id: 'u1',
+        event_id: eventId,
+        content: 'changed',
+      });
+    assert.equal(await edit(makeSnowflake(T0 + 49_000, 1, 0).toString()), 'ignored');
+    assert.equal(await edit(plain.id), 'ignored');
+    const editId = makeSnowflake(T0 + 51_000, 1, 0).toString();
+    assert.equal(await edit(editId), 'applied');
+    assert.equal(await edit(editId), 'ignored', 'a repeated edit changes nothing');
+    const { events } = await fx.store.messages.changesSince(['partial'], plain.id, 10);
+    assert.deepEqual(
+      events.map((e) => [e.event, e.event_id]),
+      [['MESSAGE_UPDATE', editId]],
+    );
+
+    // A database whose messages collection carries the full indexes of earlier versions.
+    const old = fx.client.db(`${fx.db.databaseName}_old`);
+    try {
+      await old.collection('messages').createIndexes([
+        { key: { channel_id: 1, updated_id: 1 }, name: 'channel_updated' },
+        { key: { channel_id: 1, reply_to: 1, _id: -1 }, name: 'channel_reply_to_id' },
+      ]);
+      await createStore({ db: old }).init();
+      const indexes = await old.collection('messages').listIndexes().toArray();
+      const names = indexes.map((i) => i.name);
+      assert.ok(!names.includes('channel_updated') && !names.includes('channel_reply_to_id'), names.join());
+      const changes = indexes.find((i) => i.name === 'channel_changes');
+      assert.deepEqual(changes?.partialFilterExpression, { updated_id: { $exists: true } });
+      const replies = indexes.find((i) => i.name === 'channel_replies');
+      assert.deepEqual(replies?.partialFilterExpression, { reply_to: { $exists: true } });
+      // A second start (or another process starting at the same time) finds nothing left to replace.
+      await createStore({ db: old }).init();
+    } finally {
+      await old.dropDatabase();
+    }
   });
 });

@@ -17,15 +17,18 @@ type Tree<R> = InstanceType<typeof BTree<IndexKey, R>>;
 export class OrderedIndex<R> {
   readonly fields: readonly KeyField[];
   readonly sparse: boolean;
+  /** A partial index's filter: documents it rejects are not in the tree. */
+  readonly #includes: ((doc: Doc) => boolean) | undefined;
   readonly #tree: Tree<R>;
   /** Documents left out because an index path meets an array (the index is then not used for queries). */
   #multikey = 0;
   /** Per field: how many indexed documents hold each value type there. */
   readonly #tags: Map<string, number>[];
 
-  constructor(fields: readonly KeyField[], sparse: boolean) {
+  constructor(fields: readonly KeyField[], sparse: boolean, includes?: (doc: Doc) => boolean) {
     this.fields = fields;
     this.sparse = sparse;
+    this.#includes = includes;
     this.#tree = new BTree<IndexKey, R>(undefined, keyComparator(fields));
     this.#tags = fields.map(() => new Map());
   }
@@ -84,6 +87,7 @@ export class OrderedIndex<R> {
   }
 
   #keyOf(doc: Doc, seq: number): IndexKey | typeof MULTIKEY | undefined {
+    if (this.#includes && !this.#includes(doc)) return undefined;
     const key: IndexKey = [];
     let present = false;
     for (const f of this.fields) {

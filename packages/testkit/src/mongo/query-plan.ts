@@ -14,6 +14,11 @@ export interface PlannableIndex {
   fields: readonly KeyField[];
   unique: boolean;
   sparse: boolean;
+  /**
+   * Fields of a partial index's `$exists: true` filter: the index lacks the documents missing them,
+   * so it answers only queries whose conditions on each cannot match a missing or null field.
+   */
+  requires?: readonly string[];
   /** False when the index cannot answer queries (multikey documents). */
   usable: boolean;
   singleType(i: number): boolean;
@@ -113,6 +118,10 @@ function planFor(
   }
   // A sparse index lacks the documents missing all its fields: only usable when those cannot match.
   if (index.sparse && !bounds.some((ivs) => ivs.every((iv) => !includesNull(iv)))) return undefined;
+  for (const path of index.requires ?? []) {
+    const ivs = fieldIntervals(conditions.get(path));
+    if (!ivs || ivs.some(includesNull)) return undefined;
+  }
   const order = sortOrder(index.fields, bounds, sort);
   if (bounds.length === 0 && !(order && limited)) return undefined;
   let leadingPoints = 0;

@@ -1,7 +1,8 @@
 // The stand-in's data: databases of collections held in memory, each with its documents in
-// insertion order and its indexes. Every index with a plain key pattern (1/-1 per field, no
-// partial filter) keeps an ordered structure that the query planner walks; unique indexes also
-// keep a key map that enforces uniqueness exactly where the server would.
+// insertion order and its indexes. Every index with a plain key pattern (1/-1 per field) and no
+// partial filter, or one that only asks for fields to exist (partial-filter.ts), keeps an ordered
+// structure that the query planner walks; unique indexes also keep a key map that enforces
+// uniqueness exactly where the server would.
 
 import { randomUUID } from 'node:crypto';
 import { Binary } from 'bson';
@@ -11,6 +12,7 @@ import { idLookupKeys } from './id-lookup.js';
 import type { KeyField } from './index-keys.js';
 import { type FindWindow, indexedFind, pageOf, type StoredDoc } from './indexed-find.js';
 import { OrderedIndex } from './ordered-index.js';
+import { existsOnlyPaths, existsPredicate } from './partial-filter.js';
 import { compileFilter, type EvalOptions } from './query.js';
 import { type PlannableIndex, planQuery, type QueryPlan } from './query-plan.js';
 
@@ -27,9 +29,11 @@ interface Index {
   unique: boolean;
   sparse: boolean;
   partial: ((doc: Doc) => boolean) | undefined;
+  /** A partial index's fields that a query must bound away from null to use it (partial-filter.ts). */
+  requires: string[];
   /** Unique indexes only: index key → canonical `_id` of the document holding it. */
   entries: Map<string, string>;
-  /** The structure queries walk; absent for special (text, hashed, geo) and partial indexes. */
+  /** The structure queries walk; absent for special (text, hashed, geo) and other partial indexes. */
   ordered: OrderedIndex<StoredDoc> | undefined;
 }
 
@@ -147,6 +151,7 @@ export class Collection {
         fields: ordered.fields,
         unique: index.unique,
         sparse: index.sparse,
+        requires: index.requires,
         usable: ordered.usable,
         singleType: (i) => ordered.singleType(i),
         ordered,
@@ -284,17 +289,21 @@ export class Collection {
   }
 
   #makeIndex(spec: IndexSpec): Index {
-    const partial = spec.partialFilterExpression;
-    const fields = partial === undefined ? orderedFields(spec.key) : undefined;
+    const filter = spec.partialFilterExpression;
+    const exists = filter === undefined ? undefined : existsOnlyPaths(filter);
+    const compiled = filter === undefined ? undefined : compileFilter(filter);
+    const partial = compiled && exists ? existsPredicate(exists, compiled) : compiled;
+    const fields = filter === undefined || exists ? orderedFields(spec.key) : undefined;
     const sparse = spec.sparse === true;
     return {
       spec,
       fields: Object.keys(spec.key),
       unique: spec.name === '_id_' || spec.unique === true,
       sparse,
-      partial: partial === undefined ? undefined : compileFilter(partial),
+      partial,
+      requires: exists ?? [],
       entries: new Map(),
-      ordered: fields && new OrderedIndex<StoredDoc>(fields, sparse),
+      ordered: fields && new OrderedIndex<StoredDoc>(fields, sparse, partial),
     };
   }
 

@@ -1,6 +1,8 @@
-// The replies queries of @chat/store (packages/store/src/replies.ts) on the stand-in: the page and the
-// count's $match are answered through the index (channel_id, reply_to, _id), with exactly the scan's
-// result, including messages that are no replies (no reply_to: indexed as null, as on the server).
+// The replies queries of @chat/store (packages/store/src/replies.ts) on the stand-in, over a full
+// (channel_id, reply_to, _id) index as the store declared it before 2026-12-04: the page and the
+// count's $match are answered through it, with exactly the scan's result, including messages that are
+// no replies (no reply_to: indexed as null, as on the server). The store's index is now partial (only
+// replies in it): mongo-partial-index.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Doc } from '../../src/mongo/bson-values.js';
