@@ -31,7 +31,8 @@ export const MESSAGE_INDEXES = [
 /** Indexes of earlier versions that the partial ones above replace (same keys, every message in them). */
 export const REPLACED_MESSAGE_INDEXES = ['channel_updated', 'channel_reply_to_id'] as const;
 
-/** The server's code for dropping an index that does not exist. */
+/** The server's codes for listing the indexes of a collection that does not exist, and dropping an index that does not. */
+const NAMESPACE_NOT_FOUND = 26;
 const INDEX_NOT_FOUND = 27;
 
 /** The event id of a message's last change: its own id until it is first edited or deleted. */
@@ -99,19 +100,20 @@ export class Messages {
   }
 
   /**
-   * Creates the indexes, first dropping those of earlier versions that they replace (an index with the
-   * same key and other options cannot coexist with its replacement). Several processes may run this at
-   * once: an index another one dropped first is simply gone.
+   * Creates the indexes, first dropping those of earlier versions that they replace (same keys: a MongoDB
+   * that allows one index per key pattern refuses the replacement beside them, and any other would keep
+   * writing every message into them). Several processes may run this at once: an index another one
+   * dropped first is simply gone.
    */
   async createIndexes(): Promise<void> {
-    const existing = new Set(
-      (
-        await this.#col
-          .listIndexes()
-          .toArray()
-          .catch(() => [])
-      ).map((i) => String(i.name)),
-    );
+    const listed = await this.#col
+      .listIndexes()
+      .toArray()
+      .catch((err: { code?: number }) => {
+        if (err.code === NAMESPACE_NOT_FOUND) return []; // no collection yet: nothing to replace
+        throw err;
+      });
+    const existing = new Set(listed.map((i) => String(i.name)));
     for (const name of REPLACED_MESSAGE_INDEXES) {
       if (!existing.has(name)) continue;
       await this.#col.dropIndex(name).catch((err: { code?: number }) => {
