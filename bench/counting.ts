@@ -12,7 +12,7 @@
 // Per batch: the time from the first store call to the last one's answer; per message: the stand-in's
 // and this process's CPU over the measured batches.
 import { bucketOf } from '@chat/protocol';
-import { createStore, MESSAGE_INDEXES, type NewMessage, SEARCH_INDEX, toLong } from '@chat/store';
+import { createStore, messageIndexSpecs, type NewMessage, SEARCH_INDEX, toLong } from '@chat/store';
 import { type Db, type Long, MongoClient } from 'mongodb';
 import { DM_BATCH_FLAGS, DmBatches } from './lib/dm-batches.js';
 import { defineScenario, type ScenarioOutcome } from './lib/scenario.js';
@@ -46,12 +46,7 @@ async function oldPath(db: Db): Promise<Store> {
   const ordinals = db.collection<AnyDoc>('message_ordinals');
   const counts = db.collection<{ _id: string; count: number; last_message_id: string }>('channel_counts');
   const reads = db.collection('read_states');
-  await messages.createIndexes(
-    MESSAGE_INDEXES.filter((i) => i.name !== 'channel_ordinal').map(({ key, ...options }) => ({
-      key: { ...key },
-      ...structuredClone(options),
-    })),
-  );
+  await messages.createIndexes(messageIndexSpecs().filter((i) => i.name !== 'channel_ordinal'));
   // The same indexes on messages as the new path has (the text index included), but the ordinal one.
   const { key: textKey, ...textOptions } = SEARCH_INDEX;
   await messages.createIndex({ ...textKey }, textOptions);

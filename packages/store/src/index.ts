@@ -22,7 +22,7 @@ export {
   MessageCounts,
   type OrdinalPosition,
 } from './message-counts.js';
-export { type HistoryQuery, MESSAGE_INDEXES, Messages, toLong, toMessage } from './messages.js';
+export { type HistoryQuery, MESSAGE_INDEXES, Messages, messageIndexSpecs, toLong, toMessage } from './messages.js';
 export { type AppendResult, raisesOf } from './ordinal-append.js';
 export { PasswordHasher, type PasswordHasherOptions } from './passwords.js';
 export { later, READ_STATE_INDEXES, type ReadPosition, ReadStates, unreadCount } from './read-states.js';

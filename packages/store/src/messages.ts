@@ -3,7 +3,7 @@
 // so redelivered envelopes change nothing. Each message is stored with its channel's ordinal
 // (ordinal-append.ts), and counted before append() resolves (message-counts.ts).
 import { bucketOf, messageOf, parseSnowflake } from '@chat/protocol';
-import { type Collection, Long } from 'mongodb';
+import { type Collection, type IndexDescription, Long } from 'mongodb';
 import { KnownTops } from './known-tops.js';
 import type { MessageCounts } from './message-counts.js';
 import { type AppendResult, appendWithOrdinals, type UnnumberedDoc } from './ordinal-append.js';
@@ -27,6 +27,11 @@ export const MESSAGE_INDEXES = [
   // One message per ordinal in a channel; walked backwards for a channel's top (message-counts.ts).
   { key: { channel_id: 1, n: 1 }, name: 'channel_ordinal', unique: true },
 ] as const;
+
+/** MESSAGE_INDEXES as the driver takes them: mutable copies (the driver's types do not take `as const` ones). */
+export function messageIndexSpecs(): IndexDescription[] {
+  return MESSAGE_INDEXES.map((i) => structuredClone(i) as IndexDescription);
+}
 
 /** Indexes of earlier versions that the partial ones above replace (same keys, every message in them). */
 export const REPLACED_MESSAGE_INDEXES = ['channel_updated', 'channel_reply_to_id'] as const;
@@ -120,15 +125,7 @@ export class Messages {
         if (err.code !== INDEX_NOT_FOUND) throw err;
       });
     }
-    await this.#col.createIndexes(
-      MESSAGE_INDEXES.map((i) => ({
-        ...i,
-        key: { ...i.key },
-        ...('partialFilterExpression' in i
-          ? { partialFilterExpression: structuredClone(i.partialFilterExpression) }
-          : {}),
-      })),
-    );
+    await this.#col.createIndexes(messageIndexSpecs());
   }
 
   /**
