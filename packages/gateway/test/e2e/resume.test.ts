@@ -33,6 +33,15 @@ describe('RESUME', () => {
         (await http(gwB!.url, 'POST', `/api/channels/${ch}/messages`, { content: `missed ${i}` }, jon.token)).body.id,
       );
     }
+    // A 201 means the broker confirmed the write, not that the persister stored it; a change stored after
+    // the replay's read arrives live instead (protocol §5.6). Wait until both channels' newest stored
+    // message is their last missed one, so that the replay must carry all 50.
+    const newestStored = async (ch: string) =>
+      (await http(gwB!.url, 'GET', `/api/channels/${ch}/messages?limit=1`, undefined, jon.token)).body[0]?.id;
+    await waitFor(
+      async () => (await newestStored(dm.id)) === missed[49] && (await newestStored(group.id)) === missed[48],
+      'the 50 missed messages stored',
+    );
     // Resume on the other gateway, while more messages keep coming.
     const c2 = await RawClient.open(`ws://127.0.0.1:${gwB!.port}/ws`);
     const live: Promise<string>[] = [];
