@@ -29,6 +29,7 @@ const scenario = defineScenario({
     dispatches: { type: 'int', default: 30_000, min: 1000, max: 1_000_000, help: 'dispatches per routing case' },
     'routing-only': { type: 'boolean', help: 'skip the durable-write cases' },
   },
+  quick: { seconds: 2, dispatches: 1000 },
   saves: false,
   limitMinutes: 20,
 });
