@@ -227,35 +227,28 @@ async function settledRss(instance: PeerInstance): Promise<Record<string, number
 }
 
 /**
- * KiB of RSS per idle socket over the system's processes that hold client connections, as a slope: a
- * batch of sockets is connected and closed first (start-up garbage, warm paths); then half of `IDLE`
- * sockets are opened and RSS read once settled, then the other half and RSS again; KiB per socket is
- * the growth between the two readings over the sockets the second half added. Both readings are taken
- * in the same state — sockets open, any collection a server runs after a burst of connections (the
- * gateway's idle GC) done — which a reading from an empty server is not: there, that collection falls
- * between the readings and can make the figure negative.
+ * KiB of RSS per idle socket over the system's processes that hold client connections: the same `IDLE`
+ * sockets are connected and closed first (start-up garbage collected, connection paths warm, and any
+ * collection a server runs after a burst of connections — the gateway's idle GC — done before the first
+ * reading rather than inside the measurement), then RSS once settled, then `IDLE` sockets again.
  */
 async function measureIdle(
   instance: PeerInstance,
   loaders: readonly ChildHandle[],
   tokens: readonly string[],
 ): Promise<IdleResult> {
-  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-  const half = Math.floor(IDLE / 2);
+  const users = (n: number) => Array.from({ length: n }, (_, i) => i);
   try {
-    await connect(instance, loaders, range(0, Math.min(IDLE, 200)), tokens);
+    await connect(instance, loaders, users(IDLE), tokens);
     await closeLoaderSockets(loaders);
-    const first = await connect(instance, loaders, range(0, half), tokens);
-    await sleep(IDLE_OPEN_MS);
     const before = await settledRss(instance);
-    const second = await connect(instance, loaders, range(half, IDLE), tokens);
+    const { ready } = await connect(instance, loaders, users(IDLE), tokens);
     await sleep(IDLE_OPEN_MS);
-    const after = await settledRss(instance);
-    const added = second.ready - first.ready;
+    const after = rssOf(instance);
     const counted = instance.processes.filter((p) => p.perConnection !== false).map((p) => p.label);
     const sumOf = (x: Record<string, number | undefined>) => counted.reduce((n, l) => n + (x[l] ?? 0), 0);
-    const kibPerSocket = added > 0 ? (sumOf(after) - sumOf(before)) / added : Number.NaN;
-    return { sockets: IDLE, opened: second.ready, before, after, counted, kibPerSocket };
+    const kibPerSocket = ready > 0 ? (sumOf(after) - sumOf(before)) / ready : Number.NaN;
+    return { sockets: IDLE, opened: ready, before, after, counted, kibPerSocket };
   } finally {
     await closeLoaderSockets(loaders);
   }
@@ -681,7 +674,7 @@ async function main({ command, startedAt }: { command: string; startedAt: Date }
     'Loaders: the gateway protocol is driven by lib/ws-loadgen.ts (frames matched as strings), Socket.IO by lib/socketio-loadgen.ts (socket.io-client, which decodes every packet): ' +
       'the Socket.IO loader costs more CPU per message, and on this 2-core machine that CPU is taken from the servers; the lg0/lg1 columns show it.',
     `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = (sent − refused) × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
-    `Idle memory, as a slope: ${Math.min(IDLE, 200)} sockets connected and closed first (start-up garbage, warm paths); then ${Math.floor(IDLE / 2)} idle sockets open ${IDLE_OPEN_MS / 1000} s and RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then ${IDLE - Math.floor(IDLE / 2)} more the same way; KiB per socket = Δ sum over the processes that hold client connections (for ours the gateways: the persister and the stand-in hold nothing per connection, their RSS is shown apart) / sockets the second half added (per process in the JSON). Both readings with sockets open, after any collection a server runs after a burst of connections (the gateway's idle GC). No forced GC.`,
+    `Idle memory: the ${IDLE} sockets connected and closed first (start-up garbage, warm paths, and the collection a server runs after a burst of connections done before the first reading), then RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum over the processes that hold client connections (for ours the gateways: the persister and the stand-in hold nothing per connection, their RSS is shown apart) / sockets connected (per process in the JSON). No forced GC.`,
     'Each step waits (bounded) for a lull in other processes’ CPU before it starts; "other CPU" is the load of other people on this shared machine during the send window.',
     otherLoadNote(results.flatMap((r) => [...r.sweep.map((s) => s.cpu), ...r.group.map((g) => g.cpu)])),
   ];
