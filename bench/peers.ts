@@ -103,8 +103,6 @@ interface IdleResult {
   /** Per process label: RSS KiB before and after. */
   before: Record<string, number | undefined>;
   after: Record<string, number | undefined>;
-  /** The processes that hold client connections: the labels kibPerSocket sums over. */
-  counted: string[];
   kibPerSocket: number;
 }
 
@@ -227,10 +225,8 @@ async function settledRss(instance: PeerInstance): Promise<Record<string, number
 }
 
 /**
- * KiB of RSS per idle socket over the system's processes that hold client connections: the same `IDLE`
- * sockets are connected and closed first (start-up garbage collected, connection paths warm, and any
- * collection a server runs after a burst of connections — the gateway's idle GC — done before the first
- * reading rather than inside the measurement), then RSS once settled, then `IDLE` sockets again.
+ * KiB of RSS per idle socket over all the system's processes: a first batch of sockets is connected and
+ * closed (start-up garbage collected, connection paths warm), then RSS once settled, then `IDLE` sockets.
  */
 async function measureIdle(
   instance: PeerInstance,
@@ -239,16 +235,14 @@ async function measureIdle(
 ): Promise<IdleResult> {
   const users = (n: number) => Array.from({ length: n }, (_, i) => i);
   try {
-    await connect(instance, loaders, users(IDLE), tokens);
+    await connect(instance, loaders, users(Math.min(IDLE, 200)), tokens);
     await closeLoaderSockets(loaders);
     const before = await settledRss(instance);
     const { ready } = await connect(instance, loaders, users(IDLE), tokens);
     await sleep(IDLE_OPEN_MS);
     const after = rssOf(instance);
-    const counted = instance.processes.filter((p) => p.perConnection !== false).map((p) => p.label);
-    const sumOf = (x: Record<string, number | undefined>) => counted.reduce((n, l) => n + (x[l] ?? 0), 0);
-    const kibPerSocket = ready > 0 ? (sumOf(after) - sumOf(before)) / ready : Number.NaN;
-    return { sockets: IDLE, opened: ready, before, after, counted, kibPerSocket };
+    const kibPerSocket = ready > 0 ? (rssSum(after) - rssSum(before)) / ready : Number.NaN;
+    return { sockets: IDLE, opened: ready, before, after, kibPerSocket };
   } finally {
     await closeLoaderSockets(loaders);
   }
@@ -289,7 +283,7 @@ async function runSystem(
     if (IDLE > 0) {
       result.idle = await measureIdle(instance, loaders, tokens);
       console.log(
-        `  idle: ${result.idle.opened} of ${IDLE} sockets, ${fmt(result.idle.kibPerSocket)} KiB RSS per socket (processes holding connections: ${result.idle.counted.join(', ')})`,
+        `  idle: ${result.idle.opened} of ${IDLE} sockets, ${fmt(result.idle.kibPerSocket)} KiB RSS per socket (all its processes)`,
       );
     }
     const users = work.users.map((_, i) => i);
@@ -574,32 +568,17 @@ function tables(results: readonly SystemResult[]) {
     ),
   );
   const idle = formatTable(
-    [
-      'system',
-      'sockets',
-      'connected',
-      'processes counted',
-      'RSS before KiB',
-      'RSS after KiB',
-      'KiB / socket',
-      'other processes: RSS before → after KiB',
-    ],
+    ['system', 'sockets', 'connected', 'RSS before KiB', 'RSS after KiB', 'KiB / socket'],
     results
       .filter((r) => r.idle)
       .map((r): Cell[] => {
-        const { before, after, counted } = r.idle!;
-        const pick = (x: Record<string, number | undefined>) =>
-          Object.fromEntries(Object.entries(x).filter(([l]) => counted.includes(l)));
-        const others = Object.keys(before).filter((l) => !counted.includes(l));
         return [
           r.name,
           r.idle!.sockets,
           r.idle!.opened,
-          counted.join(', '),
-          rssSum(pick(before)),
-          rssSum(pick(after)),
+          rssSum(r.idle!.before),
+          rssSum(r.idle!.after),
           r.idle!.kibPerSocket,
-          others.length > 0 ? others.map((l) => `${l} ${before[l] ?? '?'} → ${after[l] ?? '?'}`).join('; ') : '—',
         ];
       }),
   );
@@ -674,7 +653,7 @@ async function main({ command, startedAt }: { command: string; startedAt: Date }
     'Loaders: the gateway protocol is driven by lib/ws-loadgen.ts (frames matched as strings), Socket.IO by lib/socketio-loadgen.ts (socket.io-client, which decodes every packet): ' +
       'the Socket.IO loader costs more CPU per message, and on this 2-core machine that CPU is taken from the servers; the lg0/lg1 columns show it.',
     `W2: one sender (u0) at R2 msg/s to the group; latency to every member's copy (every copy recorded); lost copies = (sent − refused) × (members − 1) − copies received ${GRACE_MS / 1000} s after the step.`,
-    `Idle memory: the ${IDLE} sockets connected and closed first (start-up garbage, warm paths, and the collection a server runs after a burst of connections done before the first reading), then RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum over the processes that hold client connections (for ours the gateways: the persister and the stand-in hold nothing per connection, their RSS is shown apart) / sockets connected (per process in the JSON). No forced GC.`,
+    `Idle memory: ${Math.min(IDLE, 200)} sockets connected and closed first (start-up garbage, warm paths), then RSS (VmRSS) of every process of the system once settled (three readings 1 s apart within 0.5%, at most ${IDLE_SETTLE_MS / 1000} s), then after ${IDLE} idle sockets had been open ${IDLE_OPEN_MS / 1000} s; KiB per socket = Δ sum / sockets connected (per process in the JSON). No forced GC.`,
     'Each step waits (bounded) for a lull in other processes’ CPU before it starts; "other CPU" is the load of other people on this shared machine during the send window.',
     otherLoadNote(results.flatMap((r) => [...r.sweep.map((s) => s.cpu), ...r.group.map((g) => g.cpu)])),
   ];

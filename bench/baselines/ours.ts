@@ -113,9 +113,8 @@ export const oursSystem: PeerSystem = {
       protocol: 'chat',
       processes: [
         ...gateways.map((g) => ({ label: g.serverId, pid: g.pid })),
-        // Neither holds anything per client connection (the gateways keep the sessions).
-        { label: 'persister', pid: persisterPid, perConnection: false },
-        { label: 'stand-in', pid: mongo.pid, perConnection: false },
+        { label: 'persister', pid: persisterPid },
+        { label: 'stand-in', pid: mongo.pid },
       ],
       stored: async () => (await scrape(metricsUrl)).value('chat_persister_stored_total'),
       stop,

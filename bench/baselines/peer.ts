@@ -31,13 +31,8 @@ export interface PeerInstance {
    * DISPATCH MESSAGE_CREATE to every member); 'socketio' is Socket.IO 4 (websocket transport only).
    */
   protocol: 'chat' | 'socketio';
-  /**
-   * Processes whose CPU and RSS are this system's cost, by label (servers, persister, stand-in…).
-   * `perConnection: false` marks one that holds nothing per client connection (a persister, a store):
-   * its RSS is reported but left out of the idle memory per socket, where its own garbage collections
-   * would otherwise show as memory per socket (negative, even).
-   */
-  processes: Array<{ label: string; pid: number; perConnection?: boolean }>;
+  /** Processes whose CPU and RSS are this system's cost, by label (servers, persister, stand-in…). */
+  processes: Array<{ label: string; pid: number }>;
   /**
    * Durable systems: messages stored so far (e.g. the persister's counter), so that the scenario can
    * compare acked with stored once a step has drained. Absent for systems that store nothing.

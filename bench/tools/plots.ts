@@ -113,7 +113,7 @@ async function memoryPerSocket(peers: Loaded<PeersData> | undefined, w3: Loaded<
   const rows = [];
   for (const sys of peers?.json.data.results ?? []) {
     if (typeof sys.idle?.kibPerSocket === 'number')
-      rows.push({ what: `${sys.name} (peers)`, kib: sys.idle.kibPerSocket });
+      rows.push({ what: `${sys.name} (peers, all processes)`, kib: sys.idle.kibPerSocket });
   }
   for (const phase of Array.isArray(w3?.json.data) ? w3!.json.data : []) {
     if (typeof phase.kibPerConnection === 'number')
