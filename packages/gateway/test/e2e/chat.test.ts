@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionOf, slotOf } from '@chat/router';
 import { RawClient } from './raw-client.js';
-import { http, type Stack, signUp, startStack, waitFor } from './stack.js';
+import { http, type Stack, signUp, startStack, waitFor, waitForStored } from './stack.js';
 
 const byId = (a: { id: string }, b: { id: string }) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1);
 
@@ -146,12 +146,7 @@ describe('chatting across two gateways', () => {
       assert.equal(res.status, 201);
       sent.push(res.body.id);
     }
-    await waitFor(
-      async () =>
-        (await http(gwA!.url, 'GET', `/api/channels/${group.id}/messages?limit=1`, undefined, dave.token)).body[0]
-          ?.id === sent.at(-1),
-      'the last message to be stored',
-    );
+    await waitForStored(gwA!.url, group.id, sent.at(-1)!, dave.token);
     const newestFirst = [...sent].reverse();
     // HTTP: pages of 50 walking backwards with `before`.
     const pages: string[] = [];

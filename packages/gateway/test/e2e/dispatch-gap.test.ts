@@ -8,7 +8,7 @@ import { gatewayQueueName } from '@chat/router';
 import { amqpUrl } from '@chat/testkit';
 import amqp from 'amqplib';
 import { RawClient } from './raw-client.js';
-import { http, type Stack, signUp, startStack, waitFor } from './stack.js';
+import { http, type Stack, signUp, startStack, waitForStored } from './stack.js';
 
 describe('a gateway whose queue lost dispatches', () => {
   let stack: Stack;
@@ -42,12 +42,7 @@ describe('a gateway whose queue lost dispatches', () => {
     assert.equal(await c1.closed(), CloseCode.UNKNOWN_ERROR, 'a socket that ignores RECONNECT is closed 4000');
 
     // The replay carries what is stored when it reads (a change stored later arrives live, §5.6).
-    await waitFor(
-      async () =>
-        (await http(gw.url, 'GET', `/api/channels/${dm.id}/messages?limit=1`, undefined, jon.token)).body[0]?.id ===
-        inGap,
-      'the message sent in the gap to be stored',
-    );
+    await waitForStored(gw.url, dm.id, inGap, jon.token);
     const c2 = await RawClient.open(`ws://127.0.0.1:${gw.port}/ws`);
     c2.send({ op: 6, d: { token: ivy.token, since: seen } });
     await c2.next((f) => f.t === 'RESUMED');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from './raw-client.js';
-import { http, type Stack, signUp, startStack, waitFor } from './stack.js';
+import { http, type Stack, signUp, startStack, waitFor, waitForStored } from './stack.js';
 
 describe('RESUME', () => {
   let stack: Stack;
@@ -33,15 +33,10 @@ describe('RESUME', () => {
         (await http(gwB!.url, 'POST', `/api/channels/${ch}/messages`, { content: `missed ${i}` }, jon.token)).body.id,
       );
     }
-    // A 201 means the broker confirmed the write, not that the persister stored it; a change stored after
-    // the replay's read arrives live instead (protocol §5.6). Wait until both channels' newest stored
-    // message is their last missed one, so that the replay must carry all 50.
-    const newestStored = async (ch: string) =>
-      (await http(gwB!.url, 'GET', `/api/channels/${ch}/messages?limit=1`, undefined, jon.token)).body[0]?.id;
-    await waitFor(
-      async () => (await newestStored(dm.id)) === missed[49] && (await newestStored(group.id)) === missed[48],
-      'the 50 missed messages stored',
-    );
+    // A change stored after the replay's read arrives live instead (protocol §5.6): wait until each
+    // channel's last missed message is stored, so that the replay must carry all 50.
+    await waitForStored(gwB!.url, dm.id, missed[49]!, jon.token);
+    await waitForStored(gwB!.url, group.id, missed[48]!, jon.token);
     // Resume on the other gateway, while more messages keep coming.
     const c2 = await RawClient.open(`ws://127.0.0.1:${gwB!.port}/ws`);
     const live: Promise<string>[] = [];
@@ -101,12 +96,7 @@ describe('RESUME', () => {
       ids.push(
         (await http(capped.url, 'POST', `/api/channels/${ch.id}/messages`, { content: `m${i}` }, kim.token)).body.id,
       );
-    await waitFor(
-      async () =>
-        (await http(capped.url, 'GET', `/api/channels/${ch.id}/messages?limit=1`, undefined, kim.token)).body[0]?.id ===
-        ids.at(-1),
-      'all stored',
-    );
+    await waitForStored(capped.url, ch.id, ids.at(-1)!, kim.token);
     const r = await RawClient.open(`ws://127.0.0.1:${capped.port}/ws`);
     r.send({ op: 6, d: { token: kim.token, since: first.id } });
     const resumed = await r.next((f) => f.t === 'RESUMED');

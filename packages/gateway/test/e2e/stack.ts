@@ -13,6 +13,7 @@ import {
   spawnService as spawnServiceProcess,
   startMongo,
   uniquePrefix,
+  waitFor,
 } from '@chat/testkit';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -213,4 +214,19 @@ export async function signUp(
   const login = await http(base, 'POST', '/api/sessions', { username, password });
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status}`);
   return { id: reg.body.id, username, token: login.body.token };
+}
+
+/**
+ * Waits until the newest message stored in `channelId` (its history, read as `token`) is `messageId`.
+ * A 201 for a message means the broker confirmed the write, not that the persister stored it; a test
+ * that reads the store (history, a RESUME replay) waits here first. The persister appends the writes
+ * of its queue in order, so the messages a test sent and saw confirmed before `messageId` are stored too.
+ */
+export async function waitForStored(base: string, channelId: string, messageId: string, token: string): Promise<void> {
+  await waitFor(
+    async () =>
+      (await http(base, 'GET', `/api/channels/${channelId}/messages?limit=1`, undefined, token)).body[0]?.id ===
+      messageId,
+    `message ${messageId} to be stored in channel ${channelId}`,
+  );
 }
