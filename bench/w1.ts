@@ -84,7 +84,7 @@ async function main(): Promise<ScenarioOutcome> {
     let cold: StepResult | null = null;
     if (coldS > 0) {
       console.log(`cold start: ${coldS} s at ${RATES[0]} msg/s right after the clients connected`);
-      cold = await measureStep(stack, 'open', 'cold', RATES[0]!, coldS);
+      cold = await measureStep(stack, 'open', 'cold', RATES[0]!, coldS, true);
       console.log(
         `  delivered ${fmt(cold.deliveredPerSec)}/s, p50 ${fmt(cold.latency.p50Ms)} ms p99 ${fmt(cold.latency.p99Ms)} ms`,
       );

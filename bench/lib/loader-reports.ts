@@ -41,6 +41,8 @@ export interface MergedStep {
   latency: LatencySummary;
   ackLatency: LatencySummary;
   closedSockets: number;
+  /** First-copy latency by the second each message was sent in (empty unless the step tracked it). */
+  bySendSecond: LatencySummary[];
 }
 
 /** First-copy latency by the second each message was sent in, over every loader (empty: not tracked). */
@@ -104,5 +106,6 @@ export function mergeReports(reports: readonly LoaderReport[], windowS: number):
     latency: summarize(recv),
     ackLatency: summarize(resp),
     closedSockets: reports.reduce((n, r) => n + r.status.closed, 0),
+    bySendSecond: latencyBySendSecond(reports),
   };
 }

@@ -43,6 +43,8 @@ export interface StepResult {
   duplicateCopies: number;
   messagesWithDuplicates: number;
   latency: LatencySummary;
+  /** Latency by the second each message was sent in (empty unless measureStep was asked for it). */
+  bySendSecond: LatencySummary[];
   confirmLatency: LatencySummary;
   cpu: CpuReading;
   drainedS: number;
@@ -145,17 +147,21 @@ function sampleQueues(stack: W1Stack): { samples: StepResult['samples']; stop():
   };
 }
 
-/** Runs one step of `durationS` and measures it (see the header). */
+/**
+ * Runs one step of `durationS` and measures it (see the header); `bySendSecond`: also its latency by
+ * the second each message was sent in.
+ */
 export async function measureStep(
   stack: W1Stack,
   mode: LoadMode,
   tag: string,
   rate: number,
   durationS: number,
+  bySendSecond = false,
 ): Promise<StepResult> {
   const { loadgens, procs } = stack;
   const quiet = await waitForQuiet(procs, 60_000);
-  await track(loadgens, tag, epochMs());
+  await track(loadgens, tag, epochMs(), bySendSecond);
   const before = await scrapeServices(stack);
   const sampler = sampleQueues(stack);
   const cpu = new CpuMeter(procs);
@@ -199,6 +205,7 @@ export async function measureStep(
     duplicateCopies: m.extraCopies,
     messagesWithDuplicates: m.duplicated,
     latency: m.latency,
+    bySendSecond: m.bySendSecond.slice(0, durationS),
     confirmLatency: m.ackLatency,
     cpu: reading,
     drainedS,

@@ -5,7 +5,7 @@
 // overload ended: the first whole second whose messages had p99 < TARGET_P99_MS (the knee's own
 // criterion), and the second from which every later one stays under it (at a knee whose own p99 is
 // close to the target, single seconds cross it either way: the table shows them).
-import { type LoaderReport, latencyBySendSecond, mergeReports } from '../lib/loader-reports.js';
+import { type LoaderReport, mergeReports } from '../lib/loader-reports.js';
 import { epochMs, type LatencySummary, sleep } from '../lib/stats.js';
 import { waitForQuiet } from '../lib/system.js';
 import { fmt, formatTable } from '../lib/table.js';
@@ -73,14 +73,14 @@ export async function measureRecovery(
   const reports = await Promise.all(loadgens.map((lg) => lg.call<LoaderReport>('report', {}, 60_000)));
   const { purged } = await waitDrained(stack);
   // The last second may be cut short by the end of the send window: only whole seconds are judged.
-  const bySecond = latencyBySendSecond(reports);
+  const merged = mergeReports(reports, overloadS + recoveryS);
+  const bySecond = merged.bySendSecond;
   const none: LatencySummary = { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
   const seconds = Array.from({ length: overloadS + recoveryS }, (_, s) => ({
     s,
     phase: s < overloadS ? ('overload' as const) : ('knee' as const),
     latency: bySecond[s] ?? none,
   }));
-  const merged = mergeReports(reports, overloadS + recoveryS);
   return {
     knee,
     factor,
