@@ -72,6 +72,9 @@ export function createBatchProcessor(deps: BatchDeps): (batch: Received[]) => Pr
         if ('reason' in v) invalid.push(deps.deadLetter(item.delivery, v.reason));
         else valid.push({ ...item, write: v });
       }
+      // The memberships are read while the batch is stored (dispatch.ts): a rejection is seen below.
+      const audience = deps.dispatch.readAudience(new Set(valid.map((i) => i.write.channel_id)));
+      audience.catch(() => {});
       const insertStart = performance.now();
       const creates = await storeWrites.storeCreates(valid.filter((i) => i.write.kind === 'create'));
       const changes = await applyChanges(
@@ -83,8 +86,9 @@ export function createBatchProcessor(deps: BatchDeps): (batch: Received[]) => Pr
       const stored = new Set([...creates, ...changes]);
       const ordered = valid.filter((i) => stored.has(i));
       const dispatchStart = performance.now();
-      await deps.dispatch(
+      await deps.dispatch.publish(
         ordered.map((i) => i.write),
+        audience,
         dispatchTurn,
       );
       metrics.dispatchSeconds.observe((performance.now() - dispatchStart) / 1000);

@@ -31,12 +31,25 @@ function publishToMembers(router: DispatchRouter, events: readonly MemberEvent[]
   );
 }
 
+/** Each channel's members (slots or users), as a batch's dispatch addresses them. */
+export type Audience = Map<string, Membership>;
+
 /**
- * Dispatches `writes` (stored, in batch order) once `turn` is ready, and passes the turn as soon as
- * its publish has started: batches are stored concurrently, but their events are published in batch
- * order, so a channel's events reach the gateways in queue order. Resolves once the broker confirmed.
+ * A batch's dispatch in two parts, so that the memberships are read while the batch is being stored
+ * (one store round trip, or two for DMs this process has not seen, off each batch's path):
+ * - `readAudience(channelIds)`: reads the channels' memberships (retried while the store's failure is
+ *   transient). Called once the batch's writes were received, so a membership change completed before
+ *   a write was sent is always seen; one racing the batch's store may or may not be, as before.
+ * - `publish(writes, audience, turn)`: dispatches `writes` (stored, in batch order) to their channels'
+ *   members once `turn` is ready, and passes the turn as soon as its publish has started: batches are
+ *   stored concurrently, but their events are published in batch order, so a channel's events reach
+ *   the gateways in queue order. Resolves once the broker confirmed; rejects when the audience could
+ *   not be read or the publish failed for good.
  */
-export type DispatchBatch = (writes: readonly ValidWrite[], turn: Turn) => Promise<void>;
+export interface DispatchBatch {
+  readAudience(channelIds: ReadonlySet<string>): Promise<Audience>;
+  publish(writes: readonly ValidWrite[], audience: Promise<Audience>, turn: Turn): Promise<void>;
+}
 
 export function createDispatch(deps: {
   router: DispatchRouter;
@@ -47,17 +60,21 @@ export function createDispatch(deps: {
   const { router, retry } = deps;
   const current = (channelId: string, messageId: string) =>
     retry('store', () => deps.messages.get(channelId, messageId), storeTransient);
-  return async (writes, turn) => {
-    const channelIds = new Set(writes.map((w) => w.channel_id));
-    const audience = await retry('store', () => deps.channels.membershipMany(channelIds), storeTransient);
-    const envelopes = await Promise.all(writes.map((w) => envelopeFor(w, current)));
-    const events: MemberEvent[] = [];
-    envelopes.forEach((envelope, i) => {
-      if (envelope) events.push({ envelope, membership: audience.get(envelope.channel_id!)!, id: writes[i]!.id });
-    });
-    await turn.ready;
-    const published = retry('dispatch', () => publishToMembers(router, events), routerTransient);
-    turn.pass();
-    await published;
+  return {
+    readAudience: (channelIds) => retry('store', () => deps.channels.membershipMany(channelIds), storeTransient),
+    async publish(writes, audiencePromise, turn) {
+      const [audience, envelopes] = await Promise.all([
+        audiencePromise,
+        Promise.all(writes.map((w) => envelopeFor(w, current))),
+      ]);
+      const events: MemberEvent[] = [];
+      envelopes.forEach((envelope, i) => {
+        if (envelope) events.push({ envelope, membership: audience.get(envelope.channel_id!)!, id: writes[i]!.id });
+      });
+      await turn.ready;
+      const published = retry('dispatch', () => publishToMembers(router, events), routerTransient);
+      turn.pass();
+      await published;
+    },
   };
 }

@@ -24,6 +24,18 @@ function acceptingStore(log: string[], hold: { gate: Promise<void> }): StoreWrit
   };
 }
 
+/** A dispatch that records its audience reads in `log` (failing them when `audienceFails`) and publishes with `publish`. */
+function dispatchOf(publish: DispatchBatch['publish'], log: string[] = [], audienceFails = false): DispatchBatch {
+  return {
+    async readAudience(channelIds) {
+      log.push(`audience ${[...channelIds].sort().join(',')}`);
+      if (audienceFails) throw new Error('membership read failed for good');
+      return new Map();
+    },
+    publish,
+  };
+}
+
 function setup(dispatch: DispatchBatch, log: string[] = []) {
   const settled: number[] = [];
   const deadLetter = recordingDeadLetter();
@@ -55,12 +67,15 @@ describe('one batch: validate, store, dispatch, ack', () => {
   it('acks stored writes only after their dispatch, dead-letters invalid ones, and dispatches in batch order', async () => {
     const log: string[] = [];
     const dispatched: ValidWrite[][] = [];
-    const s = setup(async (writes, turn) => {
-      await turn.ready;
-      log.push('dispatch');
-      dispatched.push([...writes]);
-      turn.pass();
-    }, log);
+    const s = setup(
+      dispatchOf(async (writes, _audience, turn) => {
+        await turn.ready;
+        log.push('dispatch');
+        dispatched.push([...writes]);
+        turn.pass();
+      }, log),
+      log,
+    );
     const target = snowflake();
     const { batch, done } = s.run([
       create('c1', 'a'),
@@ -79,17 +94,19 @@ describe('one batch: validate, store, dispatch, ack', () => {
       dispatched[0]!.map((w) => w.kind),
       ['create', 'update', 'delete'],
     );
-    assert.deepEqual(log, ['store 2 creates', 'apply update b', 'apply delete', 'dispatch']);
+    assert.deepEqual(log, ['audience c1,refused', 'store 2 creates', 'apply update b', 'apply delete', 'dispatch']);
     assert.deepEqual(s.settled, [6]);
   });
 
   it('leaves the whole batch for redelivery when dispatch fails for good, and still lets the next batch go', async () => {
     let calls = 0;
-    const s = setup(async (_writes, turn) => {
-      await turn.ready;
-      turn.pass();
-      if (calls++ === 0) throw new Error('router closed');
-    });
+    const s = setup(
+      dispatchOf(async (_writes, _audience, turn) => {
+        await turn.ready;
+        turn.pass();
+        if (calls++ === 0) throw new Error('router closed');
+      }),
+    );
     const first = s.run([create('c1', 'a'), create('c1', 'b')]);
     await first.done;
     assert.deepEqual(
@@ -111,10 +128,13 @@ describe('one batch: validate, store, dispatch, ack', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const s = setup(async (_w, turn) => {
-      await turn.ready;
-      turn.pass();
-    }, log);
+    const s = setup(
+      dispatchOf(async (_w, _audience, turn) => {
+        await turn.ready;
+        turn.pass();
+      }),
+      log,
+    );
     const id = snowflake();
     // The first batch's creates are stored only when the gate opens; the second batch has none.
     s.holdCreates(gate);
@@ -127,6 +147,68 @@ describe('one batch: validate, store, dispatch, ack', () => {
     assert.deepEqual(
       log.filter((l) => l.startsWith('apply')),
       ['apply update one', 'apply update two'],
+    );
+  });
+
+  it('reads the memberships while the batch is being stored, and dispatches with them', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const audiences: Array<Map<string, unknown>> = [];
+    const members = new Map([['c1', { members: ['a', 'b'], slots: [1, 2] }]]);
+    const s = setup(
+      {
+        async readAudience(channelIds) {
+          log.push(`audience ${[...channelIds].join(',')}`);
+          return members;
+        },
+        async publish(_writes, audience, turn) {
+          audiences.push(await audience);
+          await turn.ready;
+          turn.pass();
+        },
+      },
+      log,
+    );
+    s.holdCreates(gate);
+    const { batch, done } = s.run([create('c1', 'a')]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(log, ['audience c1'], 'the read starts before the store has answered');
+    release();
+    await done;
+    assert.deepEqual(log, ['audience c1', 'store 1 creates']);
+    assert.equal(audiences[0], members);
+    assert.deepEqual(
+      batch.map((i) => i.delivery.outcome),
+      ['acked'],
+    );
+  });
+
+  it('leaves the batch for redelivery when its memberships cannot be read, though it was stored', async () => {
+    const log: string[] = [];
+    const published: number[] = [];
+    const s = setup(
+      dispatchOf(
+        async (writes, audience, turn) => {
+          await audience;
+          published.push(writes.length);
+          await turn.ready;
+          turn.pass();
+        },
+        log,
+        true,
+      ),
+      log,
+    );
+    const first = s.run([create('c1', 'a'), create('c2', 'b')]);
+    await first.done;
+    assert.deepEqual(log, ['audience c1,c2', 'store 2 creates']);
+    assert.deepEqual(published, [], 'nothing is published without its audience');
+    assert.deepEqual(
+      first.batch.map((i) => i.delivery.outcome),
+      ['requeued', 'requeued'],
     );
   });
 });

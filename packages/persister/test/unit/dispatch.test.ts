@@ -37,7 +37,10 @@ function setup(granularity: 'slot' | 'user', stored: Record<string, Message> = {
     messages: { get: async (_c, id) => stored[id] ?? null },
     retry: retry.retry,
   });
-  return { ...r, dispatch, retries: retry.retries };
+  /** The batch's dispatch as batch.ts runs it: the audience read first, then the publish. */
+  const run = (batch: readonly ValidWrite[], turn: ReturnType<typeof readyTurn>) =>
+    dispatch.publish(batch, dispatch.readAudience(new Set(batch.map((w) => w.channel_id))), turn);
+  return { ...r, run, retries: retry.retries };
 }
 
 const writes = (...envelopes: Parameters<typeof item>[0][]): ValidWrite[] => envelopes.map((e) => item(e).write);
@@ -50,7 +53,7 @@ describe('dispatch', () => {
   it('publishes each event to its channel’s slots, confirmed, with the write’s id, in batch order', async () => {
     const s = setup('slot');
     const batch = writes(create('c1', 'one'), create('c2', 'two'), create('c1', 'three'));
-    await s.dispatch(batch, readyTurn());
+    await s.run(batch, readyTurn());
     assert.equal(s.calls.length, 1);
     assert.equal(s.calls[0]!.confirm, true);
     const items = s.calls[0]!.items;
@@ -76,7 +79,7 @@ describe('dispatch', () => {
 
   it('addresses users under user granularity', async () => {
     const s = setup('user');
-    await s.dispatch(writes(create('c1')), readyTurn());
+    await s.run(writes(create('c1')), readyTurn());
     assert.deepEqual(s.calls[0]!.items[0]!.target, { users: ['u1', 'u2'] });
   });
 
@@ -94,7 +97,7 @@ describe('dispatch', () => {
       type: 0,
     };
     const s = setup('slot', { [kept]: state });
-    await s.dispatch(writes(edit('c1', kept, 'older'), edit('c1', gone, 'x'), remove('c1', gone)), readyTurn());
+    await s.run(writes(edit('c1', kept, 'older'), edit('c1', gone, 'x'), remove('c1', gone)), readyTurn());
     assert.deepEqual(
       s.calls[0]!.items.map((i) => [i.envelope.event, i.envelope.data]),
       [
@@ -111,10 +114,10 @@ describe('dispatch', () => {
     const second = turns.next();
     const a = writes(create('c1', 'first batch'));
     const b = writes(create('c2', 'second batch'));
-    const later = s.dispatch(b, second);
+    const later = s.run(b, second);
     await new Promise((r) => setImmediate(r));
     assert.equal(s.calls.length, 0, 'the second batch waits for the first one’s turn');
-    await s.dispatch(a, first);
+    await s.run(a, first);
     await later;
     assert.deepEqual(
       s.calls.map((c) => (c.items[0]!.envelope.data as Message).content),
@@ -124,7 +127,7 @@ describe('dispatch', () => {
 
   it('re-publishes the whole batch after a transient router failure', async () => {
     const s = setup('slot', {}, 2);
-    await s.dispatch(writes(create('c1'), create('c2')), readyTurn());
+    await s.run(writes(create('c1'), create('c2')), readyTurn());
     assert.deepEqual(s.retries, ['dispatch', 'dispatch']);
     assert.equal(s.calls.length, 1);
     assert.equal(s.calls[0]!.items.length, 2);
