@@ -46,7 +46,7 @@ export interface MergedStep {
 }
 
 /** First-copy latency by the second each message was sent in, over every loader (empty: not tracked). */
-export function latencyBySendSecond(reports: readonly LoaderReport[]): LatencySummary[] {
+function latencyBySendSecond(reports: readonly LoaderReport[]): LatencySummary[] {
   const seconds: ReturnType<typeof latencyHistogram>[] = [];
   for (const r of reports) {
     (r.bySendSecond ?? []).forEach((encoded, s) => {

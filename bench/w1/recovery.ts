@@ -72,8 +72,8 @@ export async function measureRecovery(
   await sleep(GRACE_MS);
   const reports = await Promise.all(loadgens.map((lg) => lg.call<LoaderReport>('report', {}, 60_000)));
   const { purged } = await waitDrained(stack);
-  // The last second may be cut short by the end of the send window: only whole seconds are judged.
   const merged = mergeReports(reports, overloadS + recoveryS);
+  // The last second may be cut short by the end of the send window: only whole seconds are judged.
   const bySecond = merged.bySendSecond;
   const none: LatencySummary = { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
   const seconds = Array.from({ length: overloadS + recoveryS }, (_, s) => ({
