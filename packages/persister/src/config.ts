@@ -36,6 +36,11 @@ export interface PersisterConfig extends DeploymentSettings {
   readonly maxContentLength: number;
   /** Channels whose top ordinal the store remembers from its own appends (0: read the counts every batch). */
   readonly ordinalCacheChannels: number;
+  /**
+   * V8's young-generation growth factor (V8_SEMI_SPACE_GROWTH), set at start. 16 regrows the new space to its
+   * 16 MiB semi-spaces in one step after V8 shrank it during an idle spell (bench/results/cold-start-2026-12-04.md §5).
+   */
+  readonly semiSpaceGrowth: number;
   readonly httpHost: string;
   readonly httpPort: number;
   readonly shutdownTimeoutMs: number;
@@ -66,6 +71,7 @@ export function loadConfig(env: Env = process.env): PersisterConfig {
     maxBatchesInFlight: int(env, 'PERSISTER_MAX_BATCHES', 2, 0, 1000),
     maxContentLength: int(env, 'MAX_CONTENT_LENGTH', 4000, 1, 100_000),
     ordinalCacheChannels: int(env, 'PERSISTER_ORDINAL_CACHE_CHANNELS', 50_000, 0, 10_000_000),
+    semiSpaceGrowth: int(env, 'V8_SEMI_SPACE_GROWTH', 16, 1, 16),
     httpHost: str(env, 'PERSISTER_HTTP_HOST', '0.0.0.0'),
     httpPort: int(env, 'PERSISTER_HTTP_PORT', 9101, 0, 65535),
     shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),

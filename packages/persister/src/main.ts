@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The persister process: configuration from the environment, connections, HTTP, signals.
+import v8 from 'node:v8';
 import { createRouter } from '@chat/router';
 import { closeInOrder, connectWithRetry, exitOnSignals, loadOrExit } from '@chat/service-kit';
 import { createStore } from '@chat/store';
@@ -12,6 +13,12 @@ import { startHttp } from './http.js';
 import { createPersister } from './persister.js';
 
 const config = loadOrExit('persister', () => loadConfig(), [ConfigError]);
+
+// The first seconds after an idle spell (bench/results/cold-start-2026-12-04.md §4–5): while the persister
+// waits, V8 shrinks its young generation back to 2 × 1 MiB, and when writes arrive it regrows by a factor of 2
+// per step, scavenging every few ms meanwhile. A factor of 16 regrows it to V8's default maximum (the size it
+// has under load anyway) in one step. Read by V8 whenever it would grow, so setting it now takes effect.
+v8.setFlagsFromString(`--semi-space-growth-factor=${config.semiSpaceGrowth}`);
 
 const logger = pino({ level: config.logLevel, base: { service: 'persister', server_id: config.serverId } });
 const registry = new Registry();

@@ -29,6 +29,13 @@ describe('persister configuration', () => {
     assert.throws(() => loadConfig({ PERSISTER_ORDINAL_CACHE_CHANNELS: '-1' }), /PERSISTER_ORDINAL_CACHE_CHANNELS/);
   });
 
+  it('V8_SEMI_SPACE_GROWTH: 16 by default (regrow the young generation in one step), 1 to 16 accepted', () => {
+    assert.equal(loadConfig({}).semiSpaceGrowth, 16);
+    assert.equal(loadConfig({ V8_SEMI_SPACE_GROWTH: '2' }).semiSpaceGrowth, 2);
+    assert.throws(() => loadConfig({ V8_SEMI_SPACE_GROWTH: '0' }), /V8_SEMI_SPACE_GROWTH/);
+    assert.throws(() => loadConfig({ V8_SEMI_SPACE_GROWTH: '17' }), /V8_SEMI_SPACE_GROWTH/);
+  });
+
   it('reads TLS options for amqps:// brokers from AMQP_CA_FILE and AMQP_SERVERNAME, and refuses them for amqp://', () => {
     const dir = mkdtempSync(join(tmpdir(), 'persister-tls-'));
     try {
