@@ -652,8 +652,10 @@ async function runGranularity(
         gatewayWarnings,
         resumeSteps: resumeSteps(before, after),
       };
+      // The baseline probe runs through here with no fault: label it as what it is, not as a storm.
+      const label = affected === 'none' ? 'baseline (no fault)' : name;
       console.log(
-        `  ${name}: ${r.affected} affected, ${r.complete ? `all done in ${fmt(r.allDoneS)} s` : `NOT complete after ${STORM_TIMEOUT_S} s (${r.affectedMissing} missing, probe at ${r.probeReceived} of ${r.clients})`} ` +
+        `  ${label}: ${r.affected} affected, ${r.complete ? `all done in ${fmt(r.allDoneS)} s` : `NOT complete after ${STORM_TIMEOUT_S} s (${r.affectedMissing} missing, probe at ${r.probeReceived} of ${r.clients})`} ` +
           `(p50 ${fmt(r.p50S)} s, p99 ${fmt(r.p99S)} s; established p50 ${fmt(r.establishedP50S)} s, probe p50 ${fmt(r.probeP50S)} s; ` +
           `attempt → HELLO p50 ${fmt(r.toHelloP50Ms)} ms, HELLO → RESUMED p50 ${fmt(r.helloToEstablishedP50Ms)} max ${fmt(r.helloToEstablishedMaxMs)} ms), ${r.resumed} RESUMED, ${r.identified} READY, ${r.probeViaReplay} probes via replay, ` +
           `binds ${r.binds}, unbinds ${r.unbinds}, probe POST ${fmt(probePostMs)} ms`,
