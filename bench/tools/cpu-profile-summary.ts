@@ -1,16 +1,23 @@
-// Self time of a V8 CPU profile (`node --cpu-prof`, or BENCH_CPU_PROF_DIR of any scenario) by package
-// and by function, as shares of the process's busy time (everything but `(idle)`).
+// Self and inclusive time of a V8 CPU profile (`node --cpu-prof`, or BENCH_CPU_PROF_DIR of any scenario) by
+// package and by function, as shares of the process's busy time (everything but `(idle)`).
 //   node --import tsx bench/tools/cpu-profile-summary.ts <file.cpuprofile|dir> [top=15]
-// A directory: every .cpuprofile in it, added up (one process's profiles).
+//        [--timeline] [--from <s>] [--to <s>]
+// A directory: every .cpuprofile in it, added up (one process's profiles: its main thread and its workers).
+// --timeline prints the busy ms of every second since the profile started, to find a step's seconds;
+// --from/--to keep only the samples of those seconds (since each profile's start), e.g. one W1 step.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -36,45 +43,102 @@ function files(path: string): string[] {
     .map((f) => join(path, f));
 }
 
+function add<K>(m: Map<K, number>, k: K, us: number): void {
+  m.set(k, (m.get(k) ?? 0) + us);
+}
+
+export interface ProfileSummary {
+  /** Busy µs within the window, idle µs over the whole profiles. */
+  busyUs: number;
+  idleUs: number;
+  byPackage: Map<string, number>;
+  byFunction: Map<string, number>;
+  /** µs with the function anywhere on the stack (once per sample, however deep it recurses). */
+  inclusive: Map<string, number>;
+  /** Busy µs per whole second since each profile's start, whatever the window. */
+  perSecond: Map<number, number>;
+}
+
+/** Adds up the profiles' samples, those from `fromS` (inclusive) to `toS` (exclusive) seconds after each one's start. */
+export function summarise(profiles: readonly Profile[], window: { fromS?: number; toS?: number } = {}): ProfileSummary {
+  const fromUs = (window.fromS ?? 0) * 1e6;
+  const toUs = window.toS === undefined ? Number.POSITIVE_INFINITY : window.toS * 1e6;
+  const out: ProfileSummary = {
+    busyUs: 0,
+    idleUs: 0,
+    byPackage: new Map(),
+    byFunction: new Map(),
+    inclusive: new Map(),
+    perSecond: new Map(),
+  };
+  for (const p of profiles) {
+    const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const nameOf = (frame: ProfileNode['callFrame']) => {
+      const pkg = packageOf(frame.url, frame.functionName);
+      const file = frame.url.split('/').slice(-1)[0] ?? '';
+      return `${frame.functionName || '(anonymous)'} ${pkg === file ? '' : `${pkg} `}${file}:${frame.lineNumber + 1}`;
+    };
+    let sinceStart = 0;
+    p.samples.forEach((id, i) => {
+      const us = p.timeDeltas[i] ?? 0;
+      sinceStart += us;
+      const frame = nodes.get(id)!.callFrame;
+      if (frame.functionName === '(idle)') {
+        out.idleUs += us;
+        return;
+      }
+      add(out.perSecond, Math.floor(sinceStart / 1e6), us);
+      if (sinceStart < fromUs || sinceStart >= toUs) return;
+      out.busyUs += us;
+      add(out.byPackage, packageOf(frame.url, frame.functionName), us);
+      add(out.byFunction, nameOf(frame), us);
+      const onStack = new Set<string>();
+      for (let n: number | undefined = id; n !== undefined; n = parent.get(n))
+        onStack.add(nameOf(nodes.get(n)!.callFrame));
+      for (const name of onStack) add(out.inclusive, name, us);
+    });
+  }
+  return out;
+}
+
 function main(): void {
-  const [path, topArg] = process.argv.slice(2);
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { timeline: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' } },
+  });
+  const [path, topArg] = positionals;
   if (!path) {
-    console.error('usage: cpu-profile-summary.ts <file.cpuprofile|dir> [top]');
+    console.error('usage: cpu-profile-summary.ts <file.cpuprofile|dir> [top] [--timeline] [--from <s>] [--to <s>]');
     process.exit(2);
   }
   const top = Number(topArg ?? 15);
-  const byPackage = new Map<string, number>();
-  const byFunction = new Map<string, number>();
-  let busy = 0;
-  let idle = 0;
-  for (const f of files(path)) {
-    const p = JSON.parse(readFileSync(f, 'utf8')) as Profile;
-    const nodes = new Map(p.nodes.map((n) => [n.id, n]));
-    p.samples.forEach((id, i) => {
-      const us = p.timeDeltas[i] ?? 0;
-      const frame = nodes.get(id)!.callFrame;
-      if (frame.functionName === '(idle)') {
-        idle += us;
-        return;
-      }
-      busy += us;
-      const pkg = packageOf(frame.url, frame.functionName);
-      byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
-      const file = frame.url.split('/').slice(-1)[0] ?? '';
-      const fn = `${frame.functionName || '(anonymous)'} ${pkg === file ? '' : `${pkg} `}${file}:${frame.lineNumber + 1}`;
-      byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    });
+  const profiles = files(path).map((f) => JSON.parse(readFileSync(f, 'utf8')) as Profile);
+  const sum = summarise(profiles, {
+    fromS: values.from === undefined ? undefined : Number(values.from),
+    toS: values.to === undefined ? undefined : Number(values.to),
+  });
+  if (values.timeline) {
+    const seconds = [...sum.perSecond].sort((a, b) => a[0] - b[0]);
+    console.log('busy ms per second since the profile started (all threads):');
+    console.log(seconds.map(([s, us]) => `${s}:${Math.round(us / 1000)}`).join(' '));
+    return;
   }
-  const share = (us: number) => `${((100 * us) / busy).toFixed(1)}%`;
-  console.log(`busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s`);
+  const share = (us: number) => `${((100 * us) / sum.busyUs).toFixed(1)}%`;
+  const window = values.from || values.to ? ` in seconds ${values.from ?? 0}–${values.to ?? 'end'}` : '';
+  console.log(
+    `busy ${(sum.busyUs / 1e6).toFixed(2)} s${window}, idle ${(sum.idleUs / 1e6).toFixed(2)} s (whole profile)`,
+  );
   const print = (title: string, m: Map<string, number>) => {
     console.log(`\n${title}`);
     for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
       console.log(`  ${share(us).padStart(6)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${k}`);
     }
   };
-  print('self time by package', byPackage);
-  print('self time by function', byFunction);
+  print('self time by package', sum.byPackage);
+  print('self time by function', sum.byFunction);
+  print('inclusive time by function (on the stack)', sum.inclusive);
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
