@@ -17,7 +17,6 @@ export interface ProfileNode {
 }
 export interface Profile {
   nodes: ProfileNode[];
-  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -41,6 +40,13 @@ function files(path: string): string[] {
   return readdirSync(path)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(path, f));
+}
+
+/** `function package file:line`, the key of the by-function tables. */
+function functionName(frame: ProfileNode['callFrame']): string {
+  const pkg = packageOf(frame.url, frame.functionName);
+  const file = frame.url.split('/').slice(-1)[0] ?? '';
+  return `${frame.functionName || '(anonymous)'} ${pkg === file ? '' : `${pkg} `}${file}:${frame.lineNumber + 1}`;
 }
 
 function add<K>(m: Map<K, number>, k: K, us: number): void {
@@ -75,11 +81,7 @@ export function summarise(profiles: readonly Profile[], window: { fromS?: number
     const nodes = new Map(p.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
     for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-    const nameOf = (frame: ProfileNode['callFrame']) => {
-      const pkg = packageOf(frame.url, frame.functionName);
-      const file = frame.url.split('/').slice(-1)[0] ?? '';
-      return `${frame.functionName || '(anonymous)'} ${pkg === file ? '' : `${pkg} `}${file}:${frame.lineNumber + 1}`;
-    };
+    const names = new Map(p.nodes.map((n) => [n.id, functionName(n.callFrame)]));
     let sinceStart = 0;
     p.samples.forEach((id, i) => {
       const us = p.timeDeltas[i] ?? 0;
@@ -93,10 +95,9 @@ export function summarise(profiles: readonly Profile[], window: { fromS?: number
       if (sinceStart < fromUs || sinceStart >= toUs) return;
       out.busyUs += us;
       add(out.byPackage, packageOf(frame.url, frame.functionName), us);
-      add(out.byFunction, nameOf(frame), us);
+      add(out.byFunction, names.get(id)!, us);
       const onStack = new Set<string>();
-      for (let n: number | undefined = id; n !== undefined; n = parent.get(n))
-        onStack.add(nameOf(nodes.get(n)!.callFrame));
+      for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) onStack.add(names.get(n)!);
       for (const name of onStack) add(out.inclusive, name, us);
     });
   }

@@ -11,7 +11,6 @@ const amqp = 'file:///repo/node_modules/amqplib/lib/channel.js';
 // (root) → outer (gateway) → inner (amqplib); (root) → (idle). Samples 0.5 s apart: outer, inner, inner,
 // idle, inner, outer — at 0.5, 1.0, 1.5, 2.0, 2.5 and 3.0 s after the start.
 const profile: Profile = {
-  startTime: 0,
   nodes: [
     { id: 1, callFrame: frame('(root)'), children: [2, 4] },
     { id: 2, callFrame: frame('outer', gateway), children: [3] },
