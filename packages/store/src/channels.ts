@@ -17,6 +17,15 @@ export function toChannel(doc: ChannelDoc): Channel {
   };
 }
 
+/**
+ * A DM's two members, read from its `dm_key` (the pair's ids, sorted, joined by ':'), which is written
+ * with the channel and never changes, as a DM's members never do; undefined when the key is not a pair.
+ */
+function dmPairOf(doc: Pick<ChannelDoc, 'dm_key'>): [string, string] | undefined {
+  const pair = doc.dm_key?.split(':');
+  return pair?.length === 2 && pair[0] && pair[1] ? [pair[0], pair[1]] : undefined;
+}
+
 export interface NewChannel {
   id: string;
   kind: ChannelKind;
@@ -84,7 +93,7 @@ export class Channels {
       owner_id: c.kind === 'dm' ? null : c.creatorId,
       created_at: new Date(),
     };
-    if (c.kind === 'dm') doc.dm_key = [c.creatorId, recipients[0]!].sort().join(':');
+    if (c.kind === 'dm') doc.dm_key = [c.creatorId, recipients[0]!].sort().join(':'); // dmPairOf reads it back
     if (c.invite === 'members') doc.invite = 'members';
     try {
       await this.#channels.insertOne(doc);
@@ -203,8 +212,8 @@ export class Channels {
   /**
    * The memberships of several channels, the same answers as `membership` per channel, with fewer
    * round trips: DMs this process knows come from memory; channels of unknown kind are looked up
-   * together — one query for their kinds, one for the members of the DMs among them, which are then
-   * remembered; every other channel (groups, half-created DMs, unknown ids) goes through `membership`.
+   * together in one query, which gives each DM's pair with its kind (`dmPairOf`), and the DMs are then
+   * remembered; every other channel (groups, unknown ids) goes through `membership`.
    * Why: a persister's first batches after a start touch hundreds of DMs it has never seen, and each
    * cost three queries one by one (a kind, and the members twice) — the cold-start cliff of issue #8.
    */
@@ -219,16 +228,13 @@ export class Channels {
       else rest.push(id);
     }
     if (unknown.length > 0) {
-      const kinds = await this.#channels.find({ _id: { $in: unknown } }, { projection: { kind: 1 } }).toArray();
-      const members = await this.#membersOf(kinds.filter((k) => k.kind === 'dm').map((k) => k._id));
-      for (const k of kinds) {
-        if (k.kind !== 'dm') {
-          this.#dms.remember(k._id, { kind: 'other' });
-          continue;
-        }
-        const membership = this.#membershipOf(members.get(k._id) ?? []);
-        this.#dms.remember(k._id, { kind: 'dm', membership });
-        if (membership.members.length === 2) out.set(k._id, membership);
+      const docs = await this.#channels
+        .find({ _id: { $in: unknown } }, { projection: { kind: 1, dm_key: 1 } })
+        .toArray();
+      for (const doc of docs) {
+        const learned = this.#learned(doc);
+        this.#dms.remember(doc._id, learned);
+        if (learned?.kind === 'dm') out.set(doc._id, learned.membership);
       }
       for (const id of unknown) if (!out.has(id)) rest.push(id);
     }
@@ -242,34 +248,17 @@ export class Channels {
    * on `isMember` and `membership` answer them from memory. For a caller that just read a user's
    * channels (IDENTIFY, RESUME) and expects sends in them next: without it, each DM's first send
    * waits for a Redis read and three MongoDB queries at the gateway that takes it. `channels` as this
-   * store gave them (their `kind` is trusted); those not DMs are skipped, and a half-created DM (fewer
-   * than two members) is not remembered. Resolves when done; never rejects (a failure only leaves the
+   * store gave them (their `kind` is trusted); those not DMs are skipped, and each DM is learnt as the
+   * pair its `dm_key` names (`dmPairOf`). Resolves when done; never rejects (a failure only leaves the
    * channels to be learned on first use).
    */
   async learnDms(channels: Iterable<Pick<Channel, 'id' | 'kind'>>): Promise<void> {
     const dmIds: string[] = [];
     for (const c of channels) if (c.kind === 'dm') dmIds.push(c.id);
     await this.#dms.learnMany(dmIds, async (ids) => {
-      const members = await this.#membersOf(ids);
-      const learned = new Map<string, LearnedChannel>();
-      for (const [id, list] of members) learned.set(id, { kind: 'dm', membership: this.#membershipOf(list) });
-      return learned;
+      const docs = await this.#channels.find({ _id: { $in: ids } }, { projection: { kind: 1, dm_key: 1 } }).toArray();
+      return new Map(docs.map((doc) => [doc._id, this.#learned(doc)]));
     });
-  }
-
-  /** The member ids of each of these channels that has any, in one query. */
-  async #membersOf(channelIds: string[]): Promise<Map<string, string[]>> {
-    const members = new Map<string, string[]>();
-    if (channelIds.length === 0) return members;
-    const rows = await this.#members
-      .find({ channel_id: { $in: channelIds } }, { projection: { channel_id: 1, user_id: 1, _id: 0 } })
-      .toArray();
-    for (const r of rows) {
-      const list = members.get(r.channel_id);
-      if (list) list.push(r.user_id);
-      else members.set(r.channel_id, [r.user_id]);
-    }
-    return members;
   }
 
   async #load(channelId: string): Promise<Membership> {
@@ -285,10 +274,19 @@ export class Channels {
   /** Starts learning the channel's kind (and a DM's members) in the background, once per channel. */
   #learn(channelId: string): void {
     this.#dms.learn(channelId, async (): Promise<LearnedChannel> => {
-      const doc = await this.#channels.findOne({ _id: channelId }, { projection: { kind: 1 } });
-      if (!doc) return null;
-      return doc.kind === 'dm' ? { kind: 'dm', membership: await this.#load(channelId) } : { kind: 'other' };
+      const doc = await this.#channels.findOne({ _id: channelId }, { projection: { kind: 1, dm_key: 1 } });
+      return doc ? this.#learned(doc) : null;
     });
+  }
+
+  /**
+   * What a channel document says of its membership: a DM's members are its pair, for good; any other
+   * channel's may change. Null for a DM whose `dm_key` is not a pair (none is stored so): not learned.
+   */
+  #learned(doc: Pick<ChannelDoc, 'kind' | 'dm_key'>): LearnedChannel {
+    if (doc.kind !== 'dm') return { kind: 'other' };
+    const pair = dmPairOf(doc);
+    return pair ? { kind: 'dm', membership: this.#membershipOf(pair) } : null;
   }
 
   /** How many members a channel has, counting no further than `upTo` (bounded work on big channels). */

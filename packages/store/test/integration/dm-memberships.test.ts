@@ -1,6 +1,7 @@
 // DM membership answered from memory: a DM's members never change, so once a process has learnt a DM
 // it checks membership and reads the audience without Redis or MongoDB; groups always go to the
-// source of truth, the map is bounded, and a half-created DM is never remembered.
+// source of truth, the map is bounded, and a DM is learnt as the pair its dm_key names, never with
+// other than two members.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createStore, ValidationError } from '@chat/store';
@@ -69,7 +70,7 @@ describe('DM memberships in memory', () => {
     assert.equal(await fx.store.channels.isMember(dm.id, 'c2'), true);
   });
 
-  it('membershipMany answers like membership per channel, and learns unknown DMs in two queries', async () => {
+  it('membershipMany answers like membership per channel, and learns unknown DMs in one query', async () => {
     const { channels } = fx.store;
     const dms = [];
     for (let i = 0; i < 2; i++)
@@ -111,7 +112,7 @@ describe('DM memberships in memory', () => {
       const fresh = createStore({ db: monitored.db(fx.db.databaseName), dmCacheChannels: 10 }).channels;
       finds.length = 0;
       await fresh.membershipMany(dms);
-      assert.deepEqual(finds, ['channels', 'members'], 'unknown DMs: one query for kinds, one for members');
+      assert.deepEqual(finds, ['channels'], 'unknown DMs: one query, for their kinds and pairs (dm_key)');
     } finally {
       await monitored.close();
     }
@@ -183,6 +184,24 @@ describe('DM memberships in memory', () => {
     await fx.store.channels.dmMemberships.settled();
     assert.equal(fx.store.channels.dmMemberships.get(half), undefined);
     assert.equal(fx.store.channels.dmMemberships.get('999999999'), undefined);
+  });
+
+  it('learns a DM as its pair (dm_key), even one whose creation stopped before its second member was stored', async () => {
+    const cut = id();
+    await fx.db
+      .collection('channels')
+      .insertOne({ _id: cut as never, kind: 'dm', name: null, dm_key: 'h1:h2', created_at: new Date() });
+    await fx.db.collection('members').insertOne({ channel_id: cut, user_id: 'h1', joined_at: new Date() });
+    const cold = createStore({ db: fx.db, dmCacheChannels: 10 }).channels;
+    const many = await cold.membershipMany([cut]);
+    assert.deepEqual(many.get(cut)?.members, ['h1', 'h2']);
+    assert.deepEqual(cold.dmMemberships.get(cut)?.members, ['h1', 'h2']);
+    assert.equal(await cold.isMember(cut, 'h2'), true);
+    // Creating the pair's DM again finds this one and stores the missing member: the listings agree.
+    const again = await fx.store.channels.create({ id: id(), kind: 'dm', creatorId: 'h2', recipients: ['h1'] });
+    assert.equal(again.created, false);
+    assert.equal(again.channel.id, cut);
+    assert.deepEqual([...(await fx.store.channels.members(cut))].sort(), ['h1', 'h2']);
   });
 
   it('remembers at most its bound of channels, forgetting the oldest', async () => {
