@@ -63,8 +63,8 @@ export class DmMemberships {
   /**
    * Learns an unknown channel in the background: `lookup` reads its kind (and a DM's members) once;
    * later calls for the same channel while it runs, or once it is known, do nothing. A DM is
-   * remembered only with its two members (never half-created); a failed lookup is forgotten, so a
-   * later call tries again.
+   * remembered only with its two members (channels.ts reads them from its `dm_key`); a failed lookup
+   * is forgotten, so a later call tries again.
    */
   learn(channelId: string, lookup: () => Promise<LearnedChannel>): void {
     void this.learnMany([channelId], async () => new Map([[channelId, await lookup()]]));
