@@ -17,9 +17,14 @@ export function toChannel(doc: ChannelDoc): Channel {
   };
 }
 
+/** A DM's `dm_key`: the pair's ids, sorted, joined by ':' (unique: one DM per pair). */
+function dmKeyOf(a: string, b: string): string {
+  return [a, b].sort().join(':');
+}
+
 /**
- * A DM's two members, read from its `dm_key` (the pair's ids, sorted, joined by ':'), which is written
- * with the channel and never changes, as a DM's members never do; undefined when the key is not a pair.
+ * A DM's two members, read back from its `dm_key` (dmKeyOf), which is written with the channel and never
+ * changes, as a DM's members never do; undefined when the key is not a pair.
  */
 function dmPairOf(doc: Pick<ChannelDoc, 'dm_key'>): [string, string] | undefined {
   const pair = doc.dm_key?.split(':');
@@ -93,7 +98,7 @@ export class Channels {
       owner_id: c.kind === 'dm' ? null : c.creatorId,
       created_at: new Date(),
     };
-    if (c.kind === 'dm') doc.dm_key = [c.creatorId, recipients[0]!].sort().join(':'); // dmPairOf reads it back
+    if (c.kind === 'dm') doc.dm_key = dmKeyOf(c.creatorId, recipients[0]!);
     if (c.invite === 'members') doc.invite = 'members';
     try {
       await this.#channels.insertOne(doc);
@@ -210,10 +215,11 @@ export class Channels {
   }
 
   /**
-   * The memberships of several channels, the same answers as `membership` per channel, with fewer
-   * round trips: DMs this process knows come from memory; channels of unknown kind are looked up
-   * together in one query, which gives each DM's pair with its kind (`dmPairOf`), and the DMs are then
-   * remembered; every other channel (groups, unknown ids) goes through `membership`.
+   * The memberships of several channels, the same answers as `membership` per channel once each DM is
+   * learnt (a DM's is its pair, even before its second member's document is stored), with fewer round
+   * trips: DMs this process knows come from memory; channels of unknown kind are looked up together in
+   * one query, which gives each DM's pair with its kind (`dmPairOf`), and the DMs are then remembered;
+   * every other channel (groups, unknown ids) goes through `membership`.
    * Why: a persister's first batches after a start touch hundreds of DMs it has never seen, and each
    * cost three queries one by one (a kind, and the members twice) — the cold-start cliff of issue #8.
    */
@@ -228,13 +234,9 @@ export class Channels {
       else rest.push(id);
     }
     if (unknown.length > 0) {
-      const docs = await this.#channels
-        .find({ _id: { $in: unknown } }, { projection: { kind: 1, dm_key: 1 } })
-        .toArray();
-      for (const doc of docs) {
-        const learned = this.#learned(doc);
-        this.#dms.remember(doc._id, learned);
-        if (learned?.kind === 'dm') out.set(doc._id, learned.membership);
+      for (const [id, learned] of await this.#readLearned(unknown)) {
+        this.#dms.remember(id, learned);
+        if (learned?.kind === 'dm') out.set(id, learned.membership);
       }
       for (const id of unknown) if (!out.has(id)) rest.push(id);
     }
@@ -255,10 +257,7 @@ export class Channels {
   async learnDms(channels: Iterable<Pick<Channel, 'id' | 'kind'>>): Promise<void> {
     const dmIds: string[] = [];
     for (const c of channels) if (c.kind === 'dm') dmIds.push(c.id);
-    await this.#dms.learnMany(dmIds, async (ids) => {
-      const docs = await this.#channels.find({ _id: { $in: ids } }, { projection: { kind: 1, dm_key: 1 } }).toArray();
-      return new Map(docs.map((doc) => [doc._id, this.#learned(doc)]));
-    });
+    await this.#dms.learnMany(dmIds, (ids) => this.#readLearned(ids));
   }
 
   async #load(channelId: string): Promise<Membership> {
@@ -273,10 +272,15 @@ export class Channels {
 
   /** Starts learning the channel's kind (and a DM's members) in the background, once per channel. */
   #learn(channelId: string): void {
-    this.#dms.learn(channelId, async (): Promise<LearnedChannel> => {
-      const doc = await this.#channels.findOne({ _id: channelId }, { projection: { kind: 1, dm_key: 1 } });
-      return doc ? this.#learned(doc) : null;
-    });
+    this.#dms.learn(channelId, async () => (await this.#readLearned([channelId])).get(channelId) ?? null);
+  }
+
+  /** What these channels' documents say of their memberships (#learned), in one query; absent ids are left out. */
+  async #readLearned(channelIds: string[]): Promise<Map<string, LearnedChannel>> {
+    const docs = await this.#channels
+      .find({ _id: { $in: channelIds } }, { projection: { kind: 1, dm_key: 1 } })
+      .toArray();
+    return new Map(docs.map((doc) => [doc._id, this.#learned(doc)]));
   }
 
   /**
